@@ -1,0 +1,32 @@
+# The two commands of the README: `make serve` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STORE ?= var/store
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test install build bench clean
+
+$(BIN)/citygraph: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/citygraph
+
+build: install
+	$(BIN)/citygraph build --store $(STORE)
+
+serve: build
+	$(BIN)/citygraph serve --store $(STORE) --host $(HOST) --port $(PORT)
+
+test: install
+	bash scripts/test.sh
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,279 @@
+"""The ``citygraph`` command line: thin click commands over the library.
+
+Exit codes, for every command: 0 success (for ``validate``: the data conforms), 1 the input does
+not conform (``validate``, ``build``), 2 the command could not do its work (bad arguments, a
+syntax error, a missing store).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from citygraph import __version__
+from citygraph.errors import BuildError, CitygraphError, InputSyntaxError
+
+__all__ = ["main"]
+
+DEFAULT_STORE = Path("var/store")
+EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
+
+store_option = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Directory of the on-disk store (made by `citygraph build`).",
+)
+
+
+class NonConforming(click.ClickException):
+    """The data does not conform: exit 1 with the report already printed."""
+
+    exit_code = EXIT_NONCONFORMING
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"citygraph: {self.message}", err=True)
+
+
+def _fail(error: CitygraphError) -> NoReturn:
+    click.echo(f"citygraph: error: {error}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="citygraph")
+def cli() -> None:
+    """citygraph: the linked-open-data knowledge graph of municipal partnerships.
+
+    \b
+    Example:
+      citygraph build && citygraph query "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--lang",
+    type=click.Choice(sorted(LANGUAGES)),
+    default="en",
+    show_default=True,
+    help="Language of the messages in the report.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "turtle", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format: readable text grouped by node, a SHACL report in Turtle, or JSON.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "info"]),
+    default="violation",
+    show_default=True,
+    help="The lowest severity that makes the data not conform (exit 1).",
+)
+def validate(paths: tuple[Path, ...], lang: str, fmt: str, fail_on: str) -> None:
+    """Validate the ontology, vocabularies and data against the shapes.
+
+    PATHS are Turtle files or directories; without them, the repository's ontology/, its
+    vocabularies and data/ are validated. Exit 0 conforms, 1 does not, 2 could not validate.
+
+    \b
+    Example:
+      citygraph validate --lang de
+      citygraph validate tests/data/shapes/Partnership/fail.ttl --format json
+    """
+    from citygraph.report import render
+    from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
+
+    root = repository_root()
+    vocab = [
+        root / "ontology" / "citygraph.ttl",
+        *sorted((root / "ontology" / "vocab").glob("*.ttl")),
+    ]
+    inputs = list(paths) if paths else default_inputs(root)
+    try:
+        report = validate_paths(inputs, shapes_dir=root / "shapes", vocab=vocab if paths else ())
+    except CitygraphError as error:
+        _fail(error)
+    click.echo(render(report, fmt=fmt, lang=LANGUAGES[lang]), nl=False)
+    if not report.conforms(Severity[fail_on.upper()]):
+        sys.exit(EXIT_NONCONFORMING)
+
+
+@cli.command()
+@store_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+def build(store_dir: Path, quiet: bool) -> None:
+    """Parse, validate, derive and load the data into the on-disk store.
+
+    The new store is published only when everything succeeded: a failed or interrupted build
+    leaves the previous store intact and served.
+
+    \b
+    Example:
+      citygraph build --store var/store
+    """
+    from citygraph.build import BuildInput, build_store, default_build_inputs
+    from citygraph.report import render
+    from citygraph.validate import Severity, repository_root, validate_paths
+
+    root = repository_root()
+
+    def check(inputs: Sequence[BuildInput]) -> None:
+        if not quiet:
+            click.echo(f"validating {len(inputs)} files against shapes/ …", err=True)
+        report = validate_paths([i.path for i in inputs], shapes_dir=root / "shapes")
+        if not report.conforms(Severity.VIOLATION):
+            click.echo(render(report, fmt="text", lang="en"), err=True, nl=False)
+            raise NonConforming("the data does not conform; the store was not changed")
+
+    def progress(what: str, count: int) -> None:
+        if not quiet:
+            click.echo(f"  loaded {count:>12,} quads from {what}", err=True)
+
+    try:
+        result = build_store(
+            store_dir, default_build_inputs(root), validate=check, progress=progress
+        )
+    except (InputSyntaxError, BuildError) as error:
+        _fail(error)
+    total = sum(result.quads_per_graph.values())
+    click.echo(f"built {result.build.version}: {total:,} quads in {result.seconds:.1f} s")
+    for graph, count in result.quads_per_graph.items():
+        click.echo(f"  {count:>10,}  {graph}")
+    click.echo(f"store: {store_dir.resolve()}")
+    click.echo(
+        f'query it:  citygraph query --store {store_dir} "SELECT * WHERE {{ ?s ?p ?o }} LIMIT 10"'
+    )
+    click.echo(f"serve it:  citygraph serve --store {store_dir}")
+
+
+@cli.command()
+@click.argument("sparql", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the query from a file (e.g. one of queries/*.rq).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "turtle"]),
+    default="table",
+    show_default=True,
+    help="Output format (turtle for CONSTRUCT/DESCRIBE).",
+)
+@store_option
+def query(sparql: str | None, query_file: Path | None, fmt: str, store_dir: Path) -> None:
+    """Run a SPARQL query against the store (default graph: the union of all graphs).
+
+    \b
+    Example:
+      citygraph query "SELECT ?p WHERE { ?p a <https://w3id.org/citygraph/ontology#Partnership> }"
+      citygraph query -f queries/berlin-partners.rq --format csv
+    """
+    from citygraph import query as q
+    from citygraph import store
+
+    if (sparql is None) == (query_file is None):
+        raise click.UsageError("give either a SPARQL query or -f FILE, not both or neither")
+    text = query_file.read_text(encoding="utf-8") if query_file else str(sparql)
+    try:
+        target, _ = store.open_current(store_dir)
+        click.echo(q.format_result(q.run_query(target, text), fmt), nl=False)
+    except CitygraphError as error:
+        _fail(error)
+
+
+@cli.command()
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats(store_dir: Path, as_json: bool) -> None:
+    """Show triples per graph, instances per class and links out per target.
+
+    \b
+    Example:
+      citygraph stats --store var/store
+    """
+    from citygraph import store
+    from citygraph.query import term_text
+    from citygraph.stats import store_stats
+
+    try:
+        target, build = store.open_current(store_dir)
+    except CitygraphError as error:
+        _fail(error)
+    result = store_stats(target)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "version": build.version,
+                    "triples_per_graph": result.triples_per_graph,
+                    "instances_per_class": result.instances_per_class,
+                    "links_per_target": result.links_per_target,
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"store {store_dir} (version {build.version})")
+    for title, counts in (
+        ("triples per graph", result.triples_per_graph),
+        ("instances per class", result.instances_per_class),
+        ("links out per target", result.links_per_target),
+    ):
+        click.echo(f"\n{title}:")
+        for key, count in counts.items():
+            click.echo(f"  {count:>10,}  {term_text(_iri(key), compact=True)}")
+
+
+def _iri(value: str) -> object:
+    import pyoxigraph as ox
+
+    return ox.NamedNode(value) if ":" in value else value
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside the web and import layers (they import heavier packages)."""
+    from citygraph.cli_serve import serve
+
+    cli.add_command(serve)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``citygraph`` console script.
+
+    Usage errors are one line on stderr and exit 2, never a traceback.
+    """
+    _register_optional_commands()
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("citygraph: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        if isinstance(error, click.UsageError):
+            command = error.ctx.command_path if error.ctx else "citygraph"
+            click.echo(
+                f"citygraph: error: {error.format_message()} (see '{command} --help')", err=True
+            )
+        else:
+            error.show()
+        sys.exit(error.exit_code)

@@ -1,0 +1,59 @@
+"""Domain exceptions. No HTTP here: the web layer maps these to statuses in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "BuildError",
+    "CitygraphError",
+    "InputSyntaxError",
+    "QueryError",
+    "StoreNotFoundError",
+]
+
+
+class CitygraphError(Exception):
+    """Base class of every error citygraph reports to a user."""
+
+
+class InputSyntaxError(CitygraphError):
+    """An RDF or SPARQL input could not be parsed.
+
+    Carries the file (if any), the 1-based line and column (if known) and the parser's message,
+    so a report can say exactly where the problem is.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = str(self.path) if self.path is not None else "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class StoreNotFoundError(CitygraphError):
+    """There is no built store at the given directory."""
+
+
+class BuildError(CitygraphError):
+    """The build stopped; the previous store is left as it was."""
+
+
+class QueryError(CitygraphError):
+    """A SPARQL query or update was rejected by the engine (syntax or evaluation)."""

@@ -1,0 +1,68 @@
+"""Statistics of a built store: triples per graph, instances per class, links out per target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from citygraph.namespaces import sparql_prolog
+
+__all__ = ["LINK_TARGETS", "StoreStats", "store_stats"]
+
+#: External link targets counted by ``citygraph stats``: name -> IRI prefix.
+LINK_TARGETS: dict[str, str] = {
+    "Wikidata": "http://www.wikidata.org/entity/",
+    "GeoNames": "https://sws.geonames.org/",
+}
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts describing one build."""
+
+    triples_per_graph: dict[str, int]
+    instances_per_class: dict[str, int]
+    links_per_target: dict[str, int]
+
+
+def store_stats(target: ox.Store) -> StoreStats:
+    """Count triples per named graph, instances per class and links to external datasets."""
+    per_graph = _pairs(
+        target, "SELECT ?k (COUNT(*) AS ?n) WHERE { GRAPH ?k { ?s ?p ?o } } GROUP BY ?k"
+    )
+    per_class = _pairs(
+        target,
+        "SELECT ?k (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?k } GROUP BY ?k",
+    )
+    links = {}
+    for name, prefix in LINK_TARGETS.items():
+        query = (
+            sparql_prolog(["owl", "skos"])
+            + "SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs|skos:exactMatch ?o "
+            + "FILTER STRSTARTS(STR(?o), ?prefix) }"
+        )
+        result = target.query(
+            query,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable("prefix"): ox.Literal(prefix)},
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        links[name] = sum(_int(row["n"]) for row in result)
+    return StoreStats(per_graph, per_class, links)
+
+
+def _pairs(target: ox.Store, query: str) -> dict[str, int]:
+    result = target.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    pairs = {}
+    for row in result:
+        key = row["k"]
+        if isinstance(key, ox.NamedNode):
+            pairs[key.value] = _int(row["n"])
+    return dict(sorted(pairs.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _int(term: object) -> int:
+    assert isinstance(term, ox.Literal)
+    return int(term.value)

@@ -1,0 +1,210 @@
+"""The build publishes atomically, derives the symmetric link, and survives being killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from citygraph import store
+from citygraph.build import BuildInput, build_store, replace_graph
+from citygraph.errors import BuildError, InputSyntaxError, StoreNotFoundError
+from citygraph.namespaces import GRAPH_CURATED, GRAPH_DERIVED, GRAPH_ONTOLOGY, GRAPH_WORLDWIDE
+
+CG = "https://w3id.org/citygraph/ontology#"
+CITY = "https://w3id.org/citygraph/id/city/"
+
+PREFIXES = """\
+@prefix cg: <https://w3id.org/citygraph/ontology#> .
+@prefix city: <https://w3id.org/citygraph/id/city/> .
+@prefix partnership: <https://w3id.org/citygraph/id/partnership/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <https://schema.org/> .
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(PREFIXES + textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> list[BuildInput]:
+    ontology = write(
+        tmp_path / "ontology.ttl",
+        """
+        cg:City rdfs:subClassOf cg:Place .
+        cg:Place rdfs:subClassOf schema:Place .
+        """,
+    )
+    data = write(
+        tmp_path / "data.ttl",
+        """
+        city:de-berlin a cg:City .
+        city:cn-beijing a cg:City .
+        city:fr-paris a cg:City .
+        partnership:cn-beijing--de-berlin a cg:Partnership ;
+            cg:partner city:cn-beijing , city:de-berlin .
+        partnership:de-berlin--fr-paris a cg:Partnership ;
+            cg:partner city:de-berlin , city:fr-paris .
+        """,
+    )
+    return [BuildInput(ontology, GRAPH_ONTOLOGY), BuildInput(data, GRAPH_CURATED)]
+
+
+def ask(target: ox.Store, query: str) -> bool:
+    result = target.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QueryBoolean)
+    return bool(result)
+
+
+def twinned(target: ox.Store, a: str, b: str) -> bool:
+    return ask(
+        target, f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{CITY}{a}> <{CG}twinnedWith> <{CITY}{b}> }} }}"
+    )
+
+
+def test_build_publishes_a_store_with_the_derived_link_in_both_directions(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    result = build_store(tmp_path / "store", inputs)
+
+    target, build = store.open_current(tmp_path / "store")
+    assert build.version == result.build.version
+    assert twinned(target, "de-berlin", "cn-beijing")
+    assert twinned(target, "cn-beijing", "de-berlin")
+    assert twinned(target, "fr-paris", "de-berlin")
+    assert not twinned(target, "fr-paris", "cn-beijing")
+
+
+def test_build_materialises_superclass_types(tmp_path: Path, inputs: list[BuildInput]) -> None:
+    build_store(tmp_path / "store", inputs)
+
+    target, _ = store.open_current(tmp_path / "store")
+    assert ask(target, f"ASK {{ <{CITY}de-berlin> a <https://schema.org/Place> }}")
+
+
+def test_counts_per_graph_are_reported(tmp_path: Path, inputs: list[BuildInput]) -> None:
+    result = build_store(tmp_path / "store", inputs)
+
+    assert result.quads_per_graph[GRAPH_ONTOLOGY] == 2
+    assert result.quads_per_graph[GRAPH_CURATED] == 3 + 2 * 3
+    # 2 partnerships x 2 directions, plus Place and schema:Place for the 3 cities
+    assert result.quads_per_graph[GRAPH_DERIVED] == 4 + 6
+
+
+def test_a_syntax_error_names_file_and_line_and_keeps_the_previous_store(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    root = tmp_path / "store"
+    first = build_store(root, inputs).build
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(PREFIXES + 'city:x a cg:City .\ncity:y rdfs:label "open\n', encoding="utf-8")
+
+    with pytest.raises(InputSyntaxError) as caught:
+        build_store(root, [*inputs, BuildInput(broken, GRAPH_CURATED)])
+
+    assert caught.value.path == broken
+    assert caught.value.line == PREFIXES.count("\n") + 2
+    assert store.current_build(root).version == first.version
+    assert [p.name for p in (root / "builds").iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_a_failed_validation_publishes_nothing(tmp_path: Path, inputs: list[BuildInput]) -> None:
+    def reject(_: object) -> None:
+        raise BuildError("does not conform")
+
+    with pytest.raises(BuildError):
+        build_store(tmp_path / "store", inputs, validate=reject)
+
+    with pytest.raises(StoreNotFoundError):
+        store.current_build(tmp_path / "store")
+
+
+def test_a_missing_input_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="not found"):
+        build_store(tmp_path / "store", [BuildInput(tmp_path / "nope.ttl", GRAPH_CURATED)])
+
+
+def test_old_builds_are_pruned_but_the_previous_one_is_kept(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    root = tmp_path / "store"
+    versions = [build_store(root, inputs).build.version for _ in range(4)]
+
+    kept = sorted(p.name for p in (root / "builds").iterdir() if p.is_dir())
+    assert kept == versions[-2:]
+
+
+def test_a_rebuild_keeps_the_imported_worldwide_graph(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    root = tmp_path / "store"
+    build_store(root, inputs)
+    pair = [
+        ox.Quad(ox.NamedNode(CITY + "fr-paris"), ox.NamedNode(CG + "partner"), ox.Literal("x")),
+    ]
+    replace_graph(root, GRAPH_WORLDWIDE, pair)
+
+    build_store(root, inputs)
+
+    target, _ = store.open_current(root)
+    assert ask(target, f"ASK {{ GRAPH <{GRAPH_WORLDWIDE}> {{ ?s ?p ?o }} }}")
+
+
+def test_open_current_without_a_build_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotFoundError, match="citygraph build"):
+        store.open_current(tmp_path)
+
+
+KILLED_BUILD = """
+import sys
+from pathlib import Path
+from citygraph.build import BuildInput, build_store
+from citygraph.namespaces import GRAPH_CURATED
+
+def progress(what, count):
+    print("progress", count, flush=True)
+
+build_store(Path(sys.argv[1]), [BuildInput(Path(sys.argv[2]), GRAPH_CURATED)], progress=progress)
+print("finished", flush=True)
+"""
+
+
+def test_a_build_killed_with_sigkill_leaves_the_previous_store_usable(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    root = tmp_path / "store"
+    before = build_store(root, inputs).build
+    big = tmp_path / "big.nt"
+    with big.open("w", encoding="utf-8") as out:
+        for i in range(1_500_000):
+            out.write(f"<{CITY}x{i}> <{CG}partner> <{CITY}y{i % 977}> .\n")
+
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILD, str(root), str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the first progress line: the build is under way
+        assert line.startswith("progress"), line
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    assert process.returncode == -signal.SIGKILL
+    target, build = store.open_current(root)
+    assert build.version == before.version
+    assert twinned(target, "de-berlin", "cn-beijing")
+    # The next build cleans up what the killed one left and succeeds.
+    time.sleep(0.01)
+    after = build_store(root, inputs).build
+    assert after.version != before.version
+    assert not [p for p in (root / "builds").iterdir() if p.name.startswith(".tmp")]
