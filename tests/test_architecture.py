@@ -1,0 +1,60 @@
+"""The dependency direction of docs/architecture.md: domain modules never import web or CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import citygraph
+
+PACKAGE = Path(citygraph.__file__).resolve().parent
+FRONT_ENDS = {"fastapi", "starlette", "uvicorn", "click", "jinja2"}
+#: Modules that are front ends themselves (and so may import the packages above).
+FRONT_END_MODULES = {"cli.py", "cli_serve.py", "__main__.py", "web", "worldwide/cli.py"}
+
+
+def domain_modules() -> list[Path]:
+    modules = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative in FRONT_END_MODULES or relative.split("/")[0] in FRONT_END_MODULES:
+            continue
+        modules.append(path)
+    return modules
+
+
+def imported_top_level_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", domain_modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_domain_modules_do_not_import_front_ends(path: Path) -> None:
+    assert not imported_top_level_packages(path) & FRONT_ENDS
+
+
+def test_only_validate_and_report_import_pyshacl() -> None:
+    importers = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "pyshacl" in imported_top_level_packages(path)
+    }
+    assert importers <= {"validate.py", "report.py"}
+
+
+def test_no_module_reads_the_environment_but_config() -> None:
+    readers = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "os.environ" in path.read_text(encoding="utf-8")
+        or "getenv" in path.read_text(encoding="utf-8")
+    }
+    assert readers <= {"config.py"}
