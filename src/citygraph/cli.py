@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import click
 
@@ -94,7 +94,7 @@ def validate(paths: tuple[Path, ...], lang: str, fmt: str, fail_on: str) -> None
       citygraph validate --lang de
       citygraph validate tests/data/shapes/Partnership/fail.ttl --format json
     """
-    from citygraph.report import render
+    from citygraph.report import Format, render
     from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
 
     root = repository_root()
@@ -107,7 +107,7 @@ def validate(paths: tuple[Path, ...], lang: str, fmt: str, fail_on: str) -> None
         report = validate_paths(inputs, shapes_dir=root / "shapes", vocab=vocab if paths else ())
     except CitygraphError as error:
         _fail(error)
-    click.echo(render(report, fmt=fmt, lang=LANGUAGES[lang]), nl=False)
+    click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang]), nl=False)
     if not report.conforms(Severity[fail_on.upper()]):
         sys.exit(EXIT_NONCONFORMING)
 

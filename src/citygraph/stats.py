@@ -35,20 +35,17 @@ def store_stats(target: ox.Store) -> StoreStats:
         target,
         "SELECT ?k (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?k } GROUP BY ?k",
     )
-    links = {}
-    for name, prefix in LINK_TARGETS.items():
-        query = (
-            sparql_prolog(["owl", "skos"])
-            + "SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs|skos:exactMatch ?o "
-            + "FILTER STRSTARTS(STR(?o), ?prefix) }"
-        )
-        result = target.query(
-            query,
-            use_default_graph_as_union=True,
-            substitutions={ox.Variable("prefix"): ox.Literal(prefix)},
-        )
-        assert isinstance(result, ox.QuerySolutions)
-        links[name] = sum(_int(row["n"]) for row in result)
+    # The targets are our own constants, written as SPARQL literals by the library.
+    values = " ".join(str(ox.Literal(prefix)) for prefix in LINK_TARGETS.values())
+    query = (
+        sparql_prolog(["owl", "skos"])
+        + f"SELECT ?prefix (COUNT(*) AS ?n) WHERE {{ VALUES ?prefix {{ {values} }} "
+        + "?s owl:sameAs|skos:exactMatch ?o FILTER STRSTARTS(STR(?o), ?prefix) } GROUP BY ?prefix"
+    )
+    result = target.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    found = {term_value(row["prefix"]): _int(row["n"]) for row in result}
+    links = {name: found.get(prefix, 0) for name, prefix in LINK_TARGETS.items()}
     return StoreStats(per_graph, per_class, links)
 
 
@@ -61,6 +58,11 @@ def _pairs(target: ox.Store, query: str) -> dict[str, int]:
         if isinstance(key, ox.NamedNode):
             pairs[key.value] = _int(row["n"])
     return dict(sorted(pairs.items(), key=lambda item: (-item[1], item[0])))
+
+
+def term_value(term: object) -> str:
+    assert isinstance(term, ox.Literal)
+    return term.value
 
 
 def _int(term: object) -> int:

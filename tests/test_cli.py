@@ -1,0 +1,208 @@
+"""The command line as a data maintainer uses it: exit codes, messages, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from citygraph import cli as cli_module
+from citygraph.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAPE_FIXTURES = ROOT / "tests" / "data" / "shapes"
+
+
+def all_commands() -> dict[str, click.Command]:
+    cli_module._register_optional_commands()
+    commands: dict[str, click.Command] = {}
+
+    def walk(prefix: str, group: click.Group) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(f"{prefix}{name} ", command)
+            else:
+                commands[f"{prefix}{name}"] = command
+
+    walk("", cli)
+    return commands
+
+
+@pytest.mark.parametrize("name", sorted(all_commands()))
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    result = CliRunner().invoke(cli, [*name.split(), "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert f"citygraph {name}" in result.output
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "citygraph", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["build", "--no-such-option"], id="unknown-option"),
+        pytest.param(["query"], id="query-without-query"),
+        pytest.param(["validate", "--format", "yaml"], id="bad-choice"),
+        pytest.param(["no-such-command"], id="unknown-command"),
+        pytest.param(["validate", "does/not/exist.ttl"], id="missing-path"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
+    result = run(*args)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("citygraph: error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(
+        "@prefix cg: <https://w3id.org/citygraph/ontology#> .\n\ncg:a cg:b cg:c ;\n  cg:d .\n",
+        encoding="utf-8",
+    )
+
+    result = run("validate", str(broken))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{broken}:4" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+#: One failing fixture per kind of rule: the CLI's wiring (exit code, JSON report naming node and
+#: rule) is what is tested here; tests/test_shapes.py checks every shape's fixtures in depth.
+CLI_FIXTURES = {
+    "Partnership-partner": "violation",  # a Core cardinality
+    "Partnership-onePerPair": "violation",  # a SHACL-SPARQL cross-node rule
+    "Place-wikidata": "warning",
+    "Partnership-themed": "info",
+}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if isinstance(result.exception, Exception) and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("shape", "severity"), CLI_FIXTURES.items())
+def test_a_failing_fixture_exits_1_naming_the_node_and_the_rule(shape: str, severity: str) -> None:
+    fixture = SHAPE_FIXTURES / shape / "fail.ttl"
+
+    code, out, _ = invoke("validate", str(fixture), "--fail-on", "info", "--format", "json")
+
+    assert code == 1, out
+    results = json.loads(out)
+    matching = [
+        r
+        for r in results
+        if shape in (r["shape"].rsplit("#")[-1], (r["source_constraint"] or "").rsplit("#")[-1])
+    ]
+    assert matching, results
+    assert all(r["focus_node"] for r in matching)
+    assert {r["severity"] for r in matching} == {severity}
+
+
+def test_the_repository_data_conforms_but_has_warnings() -> None:
+    code, out, _ = invoke("validate")
+    strict, _, _ = invoke("validate", "--fail-on", "warning")
+
+    assert code == 0, out
+    assert "0 violations" in out
+    assert strict == 1
+
+
+def test_validate_reports_in_the_chosen_language() -> None:
+    fixture = SHAPE_FIXTURES / "Partnership-partner" / "fail.ttl"
+
+    english = invoke("validate", str(fixture), "--lang", "en")
+    german = invoke("validate", str(fixture), "--lang", "de")
+    chinese = invoke("validate", str(fixture), "--lang", "zh")
+
+    assert english[0] == german[0] == chinese[0] == 1
+    assert len({english[1], german[1], chinese[1]}) == 3
+
+
+def test_query_and_stats_need_a_store_and_say_how_to_build_one(tmp_path: Path) -> None:
+    result = run("stats", "--store", str(tmp_path / "none"))
+
+    assert result.returncode == 2
+    assert "citygraph build" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("store")
+    result = run("build", "--store", str(store), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return store
+
+
+def test_query_formats(built_store: Path) -> None:
+    sparql = (
+        "SELECT ?p WHERE { ?p a <https://w3id.org/citygraph/ontology#Partnership> } "
+        "ORDER BY ?p LIMIT 3"
+    )
+
+    table = run("query", sparql, "--store", str(built_store))
+    csv_out = run("query", sparql, "--store", str(built_store), "--format", "csv")
+    json_out = run("query", sparql, "--store", str(built_store), "--format", "json")
+
+    assert table.returncode == 0, table.stderr
+    assert "(3 rows)" in table.stdout
+    assert "partnership:" in table.stdout
+    assert csv_out.stdout.splitlines()[0] == "p"
+    assert len(csv_out.stdout.splitlines()) == 4
+    assert len(json.loads(json_out.stdout)["results"]["bindings"]) == 3
+
+
+def test_construct_as_turtle(built_store: Path) -> None:
+    result = run(
+        "query",
+        "CONSTRUCT { ?a <urn:x> ?b } WHERE "
+        "{ ?a <https://w3id.org/citygraph/ontology#twinnedWith> ?b } LIMIT 2",
+        "--store",
+        str(built_store),
+        "--format",
+        "turtle",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "<urn:x>" in result.stdout
+
+
+def test_a_query_syntax_error_exits_2_with_position(built_store: Path) -> None:
+    result = run("query", "SELECT * WHERE { ?s ?p }", "--store", str(built_store))
+
+    assert result.returncode == 2
+    assert "1:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stats_counts_graphs_classes_and_links(built_store: Path) -> None:
+    result = run("stats", "--store", str(built_store), "--json")
+
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["triples_per_graph"]["https://w3id.org/citygraph/graph/curated"] > 0
+    assert stats["instances_per_class"]["https://w3id.org/citygraph/ontology#Partnership"] > 0
+    assert stats["links_per_target"]["Wikidata"] > 0
+    assert stats["links_per_target"]["GeoNames"] > 0
