@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean
+.PHONY: serve test install build bench clean frontend
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ install: $(BIN)/citygraph
 build: install
 	$(BIN)/citygraph build --store $(STORE)
 
-serve: build
+frontend:
+	bash scripts/frontend.sh
+
+serve: build frontend
 	$(BIN)/citygraph serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 test: install
@@ -29,4 +32,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/citygraph/web/static/vendor

@@ -8,5 +8,8 @@ echo "== ruff"
 "$BIN/ruff" format --check src tests bench
 echo "== mypy"
 "$BIN/mypy"
+echo "== frontend assets and browser"
+bash scripts/frontend.sh
+bash scripts/browser.sh
 echo "== pytest"
 "$BIN/pytest" "$@"
