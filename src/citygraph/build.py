@@ -43,6 +43,8 @@ __all__ = [
 #: Reports ``(what, quads so far)`` while a build loads; called every ``PROGRESS_EVERY`` quads.
 ProgressCallback = Callable[[str, int], None]
 PROGRESS_EVERY = 100_000
+#: How long a build waits for another build or write on the same store to finish.
+LOCK_TIMEOUT = 600.0
 
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -149,6 +151,7 @@ def build_store(
     validate: Callable[[Sequence[BuildInput]], None] | None = None,
     progress: ProgressCallback | None = None,
     carry_over: Sequence[str] = (GRAPH_WORLDWIDE,),
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> BuildResult:
     """Build a new store version under ``root`` from ``inputs`` and publish it.
 
@@ -156,9 +159,12 @@ def build_store(
     ``carry_over`` (the imported worldwide layer) are copied from the current build, if any, so a
     rebuild of the curated data keeps them.
 
+    Only one build or write runs at a time on one store directory (:func:`store.write_lock`).
+
     Raises:
         InputSyntaxError: an input could not be parsed; nothing is published.
         BuildError: the build failed; nothing is published.
+        StoreBusyError: another build or write held the store for ``lock_timeout`` seconds.
     """
     started = time.monotonic()
     missing = [str(i.path) for i in inputs if not i.path.is_file()]
@@ -167,6 +173,17 @@ def build_store(
     if validate is not None:
         validate(inputs)
     root.mkdir(parents=True, exist_ok=True)
+    with store.write_lock(root, timeout=lock_timeout):
+        return _build_locked(root, inputs, progress, carry_over, started)
+
+
+def _build_locked(
+    root: Path,
+    inputs: Sequence[BuildInput],
+    progress: ProgressCallback | None,
+    carry_over: Sequence[str],
+    started: float,
+) -> BuildResult:
     version = _new_version(inputs)
     tmp_dir = store.new_build_dir(root, version)
     try:
@@ -211,6 +228,17 @@ def replace_graph(
         StoreNotFoundError: if ``root`` has no current build to start from.
     """
     started = time.monotonic()
+    with store.write_lock(root, timeout=LOCK_TIMEOUT):
+        return _replace_graph_locked(root, graph_iri, quads, progress, started)
+
+
+def _replace_graph_locked(
+    root: Path,
+    graph_iri: str,
+    quads: Iterable[ox.Quad],
+    progress: ProgressCallback | None,
+    started: float,
+) -> BuildResult:
     previous, previous_build = store.open_current(root)
     version = _new_version_from(previous_build.version, graph_iri)
     tmp_dir = store.new_build_dir(root, version)

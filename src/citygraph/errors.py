@@ -9,6 +9,7 @@ __all__ = [
     "CitygraphError",
     "InputSyntaxError",
     "QueryError",
+    "StoreBusyError",
     "StoreNotFoundError",
 ]
 
@@ -57,3 +58,7 @@ class BuildError(CitygraphError):
 
 class QueryError(CitygraphError):
     """A SPARQL query or update was rejected by the engine (syntax or evaluation)."""
+
+
+class StoreBusyError(CitygraphError):
+    """Another build or write held the store's write lock for longer than the timeout."""

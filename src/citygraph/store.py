@@ -15,17 +15,20 @@ ETags and caches.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from citygraph.errors import StoreNotFoundError
+from citygraph.errors import StoreBusyError, StoreNotFoundError
 
 __all__ = [
     "Build",
@@ -35,12 +38,14 @@ __all__ = [
     "open_current",
     "prune_builds",
     "publish_build",
+    "write_lock",
 ]
 
 CURRENT = "current"
 BUILDS = "builds"
 TMP_PREFIX = ".tmp-"
 KEEP_BUILDS = 2
+LOCK_FILE = ".write.lock"
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,46 @@ def open_current(root: Path, *, in_memory: bool = False) -> tuple[ox.Store, Buil
     return open_build(build, in_memory=in_memory), build
 
 
+@contextmanager
+def write_lock(root: Path, *, timeout: float) -> Iterator[None]:
+    """Hold the exclusive write lock of the store directory ``root`` (``DIR/.write.lock``).
+
+    Every producer of builds (``citygraph build``, importers, SPARQL Update and Graph Store
+    writes) holds it, so there is one writer at a time across processes, and a build directory in
+    progress (``builds/.tmp-…``) found while holding it was left by a writer that died. The lock
+    is an ``flock``: the kernel releases it when its holder dies, even by ``kill -9``.
+
+    Raises:
+        StoreBusyError: the lock was not free within ``timeout`` seconds.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"another build or write has held {root} for more than {timeout:g} s;"
+                        " retry later"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def new_build_dir(root: Path, version: str) -> Path:
     """Create and return an empty directory for a build in progress under ``root``.
 
-    Leftovers of builds that were killed before they finished are removed first.
+    Call it while holding :func:`write_lock`: leftovers of builds that were killed before they
+    finished are removed first.
     """
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,146 @@
+"""``citygraph serve``: run the SPARQL endpoint over a built store.
+
+Registered in :mod:`citygraph.cli`; also runnable as ``python -m citygraph.cli_serve``.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from citygraph.config import Settings, describe_settings, hand_on_to_child_processes
+from citygraph.errors import CitygraphError
+from citygraph.store import current_build
+
+__all__ = ["serve"]
+
+
+def _settings_help() -> str:
+    lines = ["\b", "Settings (environment variables):"]
+    for info in describe_settings():
+        if info.secret or info.default in ("", ()):
+            default = "(not set)"
+        elif isinstance(info.default, tuple):
+            default = ",".join(info.default)
+        else:
+            default = str(info.default)
+        lines.append(f"  {info.env} = {default}")
+    return "\n".join(lines)
+
+
+@click.command(
+    epilog=_settings_help() + "\n\nSee docs/endpoint.md for the protocol, limits and writes."
+)
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The built store directory [default: $CITYGRAPH_STORE or ./store].",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Server worker processes (each with CITYGRAPH_QUERY_PROCESSES query processes).",
+)
+@click.option(
+    "--get",
+    "get_path",
+    default=None,
+    metavar="PATH",
+    help="Answer one GET request for PATH without opening a socket, print it and exit "
+    "(exit code 0 for 2xx, 1 otherwise).",
+)
+def serve(store_dir: Path | None, host: str, port: int, workers: int, get_path: str | None) -> None:
+    """Serve the built store: SPARQL 1.1 at /sparql, the Graph Store at /store.
+
+    \b
+    Example:
+      citygraph build --store store
+      citygraph serve --store store --port 8000 --workers 2
+      curl -H 'Accept: text/csv' \\
+        --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' \\
+        http://127.0.0.1:8000/sparql
+      citygraph serve --store store --get '/sparql?query=ASK{?s?p?o}'
+    """
+    try:
+        overrides: dict[str, Any] = {} if store_dir is None else {"store": store_dir.resolve()}
+        settings = Settings.from_env(**overrides)
+        build = current_build(settings.store)
+    except CitygraphError as error:
+        raise click.ClickException(str(error)) from None
+    if get_path is not None:
+        sys.exit(_get(settings, get_path))
+    import uvicorn
+
+    # Worker processes build their own app from the environment: hand the store on to them.
+    hand_on_to_child_processes(store=settings.store)
+    click.echo(
+        f"citygraph: serving build {build.version} of {settings.store} "
+        f"on http://{host}:{port}/sparql",
+        err=True,
+    )
+    uvicorn.run(
+        "citygraph.web.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        http="citygraph.web.server:NoDelayH11Protocol",
+        log_config=_log_config(),
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _get(settings: Settings, path: str) -> int:
+    with warnings.catch_warnings():
+        # Starlette's notice about its test client's HTTP library is not for our users.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    from citygraph.web.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        response = client.get(path)
+    click.echo(response.text, nl=False)
+    return 0 if 200 <= response.status_code < 300 else 1
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus citygraph's loggers; access lines are bare JSON."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_line"] = {"format": "%(message)s"}
+    config["handlers"]["citygraph_access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "json_line",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["citygraph"] = {"handlers": ["default"], "level": "INFO"}
+    config["loggers"]["citygraph.access"] = {
+        "handlers": ["citygraph_access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
+if __name__ == "__main__":
+    serve()

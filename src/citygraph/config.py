@@ -1,0 +1,239 @@
+"""Settings of the citygraph server: declared once, as data, each with its help text.
+
+This is the only module that reads the environment, and only when :meth:`Settings.from_env` is
+called (never at import time). Every field maps to the variable ``CITYGRAPH_<FIELD NAME>``.
+
+>>> s = Settings.from_env({"CITYGRAPH_QUERY_TIMEOUT": "2.5", "CITYGRAPH_IN_MEMORY": "no"})
+>>> s.query_timeout, s.in_memory
+(2.5, False)
+>>> Settings().writes_enabled
+False
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from citygraph.errors import CitygraphError
+from citygraph.namespaces import BASE
+
+__all__ = [
+    "ENV_PREFIX",
+    "SettingError",
+    "SettingInfo",
+    "Settings",
+    "describe_settings",
+    "hand_on_to_child_processes",
+]
+
+ENV_PREFIX = "CITYGRAPH_"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingError(CitygraphError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+def _doc(text: str, *, secret: bool = False) -> dict[str, Any]:
+    return {"help": text, "secret": secret}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator can tune; see ``docs/endpoint.md`` for the reasoning."""
+
+    store: Path = field(
+        default=Path("store"),
+        metadata=_doc("Directory of the built store (the one `citygraph build --store` writes)."),
+    )
+    base_iri: str = field(
+        default=BASE,
+        metadata=_doc(
+            "Base IRI of the data; relative IRIs in queries and updates resolve against it, "
+            "so <id/city/de-berlin> names a city on every deployment."
+        ),
+    )
+    public_url: str = field(
+        default="",
+        metadata=_doc(
+            "Absolute URL at which clients reach this server (https://example.org/citygraph/); "
+            "used in the service description. Empty: taken from each request."
+        ),
+    )
+    query_timeout: float = field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds a query may run (including waiting for a free query process); then its "
+            "process is killed and the client gets 503."
+        ),
+    )
+    query_processes: int = field(
+        default=2,
+        metadata=_doc("Query processes per server worker; each evaluates one query at a time."),
+    )
+    max_concurrent_queries: int = field(
+        default=16,
+        metadata=_doc(
+            "Queries a server worker accepts at once (running or waiting); beyond that 503 with "
+            "Retry-After."
+        ),
+    )
+    max_query_length: int = field(
+        default=100_000,
+        metadata=_doc("Longest query or update text, in characters; longer ones get 413."),
+    )
+    max_upload_bytes: int = field(
+        default=50_000_000,
+        metadata=_doc("Largest request body (update or Graph Store upload), in bytes; else 413."),
+    )
+    max_result_rows: int = field(
+        default=100_000,
+        metadata=_doc(
+            "Most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) in one result; else 413."
+        ),
+    )
+    max_response_bytes: int = field(
+        default=64_000_000,
+        metadata=_doc("Largest serialised result, in bytes; larger results get 413."),
+    )
+    in_memory: bool = field(
+        default=True,
+        metadata=_doc(
+            "Copy the current build into memory in every query process (2-4x faster on large "
+            "queries, costs memory per process); false reads the on-disk build."
+        ),
+    )
+    cache_bytes: int = field(
+        default=64_000_000,
+        metadata=_doc(
+            "Size of each server worker's response cache, keyed by data version, query, dataset "
+            "and format; 0 disables it."
+        ),
+    )
+    cache_max_age: int = field(
+        default=60,
+        metadata=_doc("Seconds clients and proxies may reuse a response (Cache-Control max-age)."),
+    )
+    version_check_interval: float = field(
+        default=1.0,
+        metadata=_doc("Seconds between checks of the store's `current` pointer for a new build."),
+    )
+    update_token: str = field(
+        default="",
+        repr=False,
+        metadata=_doc(
+            "Bearer token that enables SPARQL Update and Graph Store writes; empty disables them.",
+            secret=True,
+        ),
+    )
+    service_allowlist: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Endpoint IRIs that SERVICE may call (comma or space separated); empty forbids SERVICE."
+        ),
+    )
+    write_timeout: float = field(
+        default=120.0,
+        metadata=_doc("Seconds a write waits for the store's write lock before 503."),
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("query_timeout", "write_timeout"):
+            if getattr(self, name) <= 0:
+                raise SettingError(f"{name} must be more than 0 seconds")
+        for name in ("query_processes", "max_concurrent_queries", "max_query_length"):
+            if getattr(self, name) < 1:
+                raise SettingError(f"{name} must be at least 1")
+        for name in ("max_result_rows", "max_response_bytes", "max_upload_bytes", "cache_bytes"):
+            if getattr(self, name) < 0:
+                raise SettingError(f"{name} must not be negative")
+
+    @property
+    def writes_enabled(self) -> bool:
+        """Whether SPARQL Update and Graph Store writes are accepted (with the token)."""
+        return bool(self.update_token)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``environ`` (default: ``os.environ``); ``overrides`` win.
+
+        Raises:
+            SettingError: a variable cannot be converted to its setting's type.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for info in describe_settings():
+            raw = env.get(info.env)
+            if raw is not None:
+                values[info.name] = _convert(info, raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """One setting as documented: name, environment variable, type, default and help."""
+
+    name: str
+    env: str
+    type: str
+    default: Any
+    help: str
+    secret: bool
+
+
+def describe_settings() -> Iterator[SettingInfo]:
+    """Yield every setting in declaration order (for docs, `--help` and tests)."""
+    for f in dataclasses.fields(Settings):
+        yield SettingInfo(
+            name=f.name,
+            env=ENV_PREFIX + f.name.upper(),
+            type=str(f.type),
+            default=f.default,
+            help=f.metadata["help"],
+            secret=f.metadata["secret"],
+        )
+
+
+def hand_on_to_child_processes(**values: Any) -> None:
+    """Put settings into this process's environment, for the processes it starts to read.
+
+    ``citygraph serve --workers N`` needs this: uvicorn's worker processes build their app with
+    :meth:`Settings.from_env`, so options given on the command line travel as variables.
+
+    Raises:
+        KeyError: a name is not a setting.
+    """
+    names = {info.name: info.env for info in describe_settings()}
+    for name, value in values.items():
+        os.environ[names[name]] = ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def _convert(info: SettingInfo, raw: str) -> Any:
+    kind = info.type
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind == "tuple[str, ...]":
+            return tuple(item for item in raw.replace(",", " ").split() if item)
+    except ValueError as error:
+        raise SettingError(f"{info.env}={raw!r}: {error}") from None
+    return raw

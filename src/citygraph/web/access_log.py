@@ -1,0 +1,82 @@
+"""One structured (JSON) log line per request, the request metrics, and ``Vary: Accept``.
+
+A plain ASGI middleware (no per-request task or body buffering): it only watches the response
+start. Handlers put the query time in ``request.state.query_ms`` and whether the answer came
+from the cache in ``request.state.cache``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from citygraph.web.metrics import Metrics
+
+__all__ = ["KNOWN_PATHS", "AccessLog"]
+
+log = logging.getLogger("citygraph.access")
+
+#: Paths counted under their own name in the metrics (anything else is ``other``).
+KNOWN_PATHS = frozenset({"/sparql", "/store", "/healthz", "/metrics"})
+
+
+class AccessLog:
+    """Wraps the app: logs each request, counts it, adds ``Vary: Accept`` to every response."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        status = 500
+        size = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = _vary_accept(list(message.get("headers", [])))
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            path = scope["path"]
+            method = scope["method"]
+            self.metrics.observe_request(method, path if path in KNOWN_PATHS else "other", status)
+            if log.isEnabledFor(logging.INFO):
+                record = {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "query_ms": state.get("query_ms"),
+                    "cache": state.get("cache"),
+                    "bytes": size,
+                    "client": (scope.get("client") or ("", 0))[0],
+                }
+                log.info(json.dumps(record, separators=(",", ":")))
+
+
+def _vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Make sure ``Vary`` names ``Accept`` (RFC 9110 §12.5.5), keeping what it already lists."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            tokens = [t.strip().lower() for t in value.split(b",")]
+            if b"accept" not in tokens and b"*" not in tokens:
+                headers[i] = (name, value + b", Accept")
+            return headers
+    headers.append((b"vary", b"Accept"))
+    return headers

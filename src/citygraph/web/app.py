@@ -1,0 +1,95 @@
+"""The app factory: routers, middleware, error handlers, and the query pool's life cycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from citygraph import __version__
+from citygraph.config import Settings
+from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
+from citygraph.web.access_log import AccessLog
+from citygraph.web.cache import ResponseCache
+from citygraph.web.endpoint import Endpoint
+from citygraph.web.error_handlers import install_error_handlers
+from citygraph.web.fast_path import FastPath
+from citygraph.web.metrics import Metrics
+from citygraph.web.pool import QueryPool
+
+__all__ = ["create_app", "create_app_from_env"]
+
+
+def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """Build the web app for ``settings``; nothing starts until its lifespan begins.
+
+    ``extra_routers`` (pages, the query UI…) are included after the endpoint's own routes and
+    share its error handling, CORS, log and metrics.
+
+    At start-up the query processes open the store's current build (which must exist:
+    :class:`~citygraph.errors.StoreNotFoundError` otherwise); at shutdown they end.
+    """
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = QueryPool(
+            settings.store,
+            size=settings.query_processes,
+            in_memory=settings.in_memory,
+            max_concurrent=settings.max_concurrent_queries,
+            check_interval=settings.version_check_interval,
+        )
+        await run_in_threadpool(pool.start)
+        app.state.endpoint = Endpoint(
+            settings,
+            pool,
+            ResponseCache(max_bytes=settings.cache_bytes),
+            metrics,
+            query_page=frontend.render_query_ui,
+        )
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.close)
+
+    app = FastAPI(
+        title="citygraph",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.include_router(routes_sparql.router)
+    app.include_router(routes_store.router)
+    app.include_router(routes_ops.router)
+    app.include_router(frontend.create_router())
+    for router in extra_routers:
+        app.include_router(router)
+    linked_data.install(app, settings)
+    install_error_handlers(app)
+    # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
+    # AccessLog outermost (it logs and counts everything).
+    app.add_middleware(FastPath)
+    # CORS open for reads: any origin may query; Authorization is not an allowed header, so
+    # browsers on other sites cannot send writes.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["Accept", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Retry-After", "Content-Length"],
+        max_age=86400,
+    )
+    app.add_middleware(AccessLog, metrics=metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for the settings in the environment (the factory uvicorn workers call)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,81 @@
+"""Prometheus metrics of one server worker, in the text exposition format (no client library).
+
+Each worker process counts its own requests; with ``--workers N`` a scrape sees the worker that
+answered it (the ``pid`` in ``citygraph_worker_info`` tells them apart).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+__all__ = ["BUCKETS", "Metrics"]
+
+#: Query duration buckets, in seconds.
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Counters and one histogram, safe to update from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: Counter[tuple[str, str, int]] = Counter()
+        self.query_buckets = [0] * len(BUCKETS)
+        self.query_count = 0
+        self.query_sum = 0.0
+        self.query_outcomes: Counter[str] = Counter()
+
+    def observe_request(self, method: str, path: str, status: int) -> None:
+        """Count one answered HTTP request."""
+        with self._lock:
+            self.requests[(method, path, status)] += 1
+
+    def observe_query(self, seconds: float, outcome: str) -> None:
+        """Record one query evaluation (``ok``, ``timeout``, ``error``, ``cached``…)."""
+        with self._lock:
+            self.query_outcomes[outcome] += 1
+            if outcome == "cached":
+                return
+            self.query_count += 1
+            self.query_sum += seconds
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    self.query_buckets[i] += 1
+
+    def render(self, gauges: dict[str, tuple[str, float]], info: Callable[[], str]) -> str:
+        """The exposition text; ``gauges`` maps a metric name to ``(help, value)``."""
+        lines = [
+            "# HELP citygraph_worker_info The server worker answering this scrape.",
+            "# TYPE citygraph_worker_info gauge",
+            f'citygraph_worker_info{{pid="{os.getpid()}",version="{info()}"}} 1',
+            "# HELP citygraph_http_requests_total HTTP requests answered, by method, path "
+            "and status.",
+            "# TYPE citygraph_http_requests_total counter",
+        ]
+        with self._lock:
+            for (method, path, status), count in sorted(self.requests.items()):
+                lines.append(
+                    f'citygraph_http_requests_total{{method="{method}",path="{path}",'
+                    f'status="{status}"}} {count}'
+                )
+            lines += [
+                "# HELP citygraph_queries_total Queries by outcome.",
+                "# TYPE citygraph_queries_total counter",
+            ]
+            for outcome, count in sorted(self.query_outcomes.items()):
+                lines.append(f'citygraph_queries_total{{outcome="{outcome}"}} {count}')
+            lines += [
+                "# HELP citygraph_query_duration_seconds Time to evaluate and serialise a query.",
+                "# TYPE citygraph_query_duration_seconds histogram",
+            ]
+            for bound, count in zip(BUCKETS, self.query_buckets, strict=True):
+                lines.append(f'citygraph_query_duration_seconds_bucket{{le="{bound}"}} {count}')
+            lines.append(f'citygraph_query_duration_seconds_bucket{{le="+Inf"}} {self.query_count}')
+            lines.append(f"citygraph_query_duration_seconds_sum {self.query_sum}")
+            lines.append(f"citygraph_query_duration_seconds_count {self.query_count}")
+        for name, (help_text, value) in sorted(gauges.items()):
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
+        return "\n".join(lines) + "\n"

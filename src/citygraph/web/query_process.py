@@ -1,0 +1,334 @@
+"""The query process: evaluates jobs on one build, in a process the server may kill.
+
+pyoxigraph cannot cancel a running query, so every query runs here, in a child of a server
+worker; on timeout the worker kills this process (the CPU work stops with it) and starts
+another. Run as ``python -m citygraph.web.query_process JOB_FD REPLY_FD BUILD_DIR VERSION
+IN_MEMORY``; it answers ``("ready", version)`` or ``("failed", message)`` first, then one
+:class:`~citygraph.web.jobs.Reply` per job until its job pipe closes.
+
+No web framework is imported here: the process starts fast and stays small.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from citygraph.errors import CitygraphError
+from citygraph.namespaces import PREFIXES
+from citygraph.store import Build, open_build
+from citygraph.web.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+__all__ = ["LimitExceededError", "execute", "main"]
+
+_TSV = ox.QueryResultsFormat.TSV
+_NT = ox.RdfFormat.N_TRIPLES
+_NQ = ox.RdfFormat.N_QUADS
+_PREFIXED = frozenset({"TURTLE", "TRIG"})
+_PREFIX_ITEMS = tuple(PREFIXES.items())
+
+
+class LimitExceededError(Exception):
+    """Raised by :class:`_LimitedBuffer` when a result grows past a limit."""
+
+    def __init__(self, what: str, message: str) -> None:
+        super().__init__(message)
+        self.what = what
+        self.message = message
+
+
+class _LimitedBuffer(io.BytesIO):
+    """A buffer that counts a marker and bytes, and stops the serialiser at a limit.
+
+    With line-based formats (TSV, N-Triples, N-Quads) one line is one solution or one triple
+    (newlines inside values are escaped), so counting ``\\n`` counts rows exactly; other
+    markers are given for other formats (see :func:`_serialise_solutions`).
+    """
+
+    def __init__(self, max_lines: int, max_bytes: int, *, marker: bytes = b"\n") -> None:
+        super().__init__()
+        self.lines = 0
+        self.size = 0
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.marker = marker
+        self._tail = b""
+        self.exceeded: LimitExceededError | None = None
+
+    def write(self, data: ReadableBuffer) -> int:
+        written = super().write(data)
+        self.size += written
+        chunk = bytes(data)
+        if len(self.marker) == 1:
+            self.lines += chunk.count(self.marker)
+        else:  # a marker may straddle two writes
+            joined = self._tail + chunk
+            self.lines += joined.count(self.marker)
+            self._tail = joined[-(len(self.marker) - 1) :]
+        if self.lines > self.max_lines:
+            self.exceeded = LimitExceededError("rows", "")
+            raise self.exceeded
+        if self.size > self.max_bytes:
+            self.exceeded = LimitExceededError("bytes", "")
+            raise self.exceeded
+        return written
+
+
+def execute(store: ox.Store, job: Job) -> Reply:
+    """Run ``job`` against ``store`` and return the serialised result or the error."""
+    try:
+        if isinstance(job, QueryJob):
+            return _query(store, job)
+        if isinstance(job, GraphJob):
+            return _graph(store, job)
+        if isinstance(job, DatasetJob):
+            quads = store.quads_for_pattern(None, None, None, None)
+            body, count = _serialise_quads(quads, job.graph_format, job.max_rows, job.max_bytes)
+            return Reply(body=body, family="graph", format=job.graph_format, count=count)
+        if isinstance(job, GraphNamesJob):
+            names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+            return Reply(graph_names=tuple(names))
+    except LimitExceededError as error:
+        return Reply(error=error.what, message=error.message)
+    except SyntaxError as error:
+        return Reply(error="syntax", message=str(error))
+    except ValueError as error:
+        return Reply(error="argument", message=str(error))
+    except (OSError, RuntimeError) as error:
+        # Evaluation failures (a failed SERVICE call, a store read error): the worker maps
+        # them to 500 and logs them.
+        return Reply(error="evaluation", message=str(error))
+    raise TypeError(f"unknown job {job!r}")  # pragma: no cover
+
+
+def _query(store: ox.Store, job: QueryJob) -> Reply:
+    kwargs: dict[str, object] = {"base_iri": job.base_iri}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+    elif job.union_default:
+        kwargs["use_default_graph_as_union"] = True
+    result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
+    if isinstance(result, ox.QueryBoolean):
+        if job.solutions_format is None:
+            return _not_acceptable("solutions")
+        fmt = getattr(ox.QueryResultsFormat, job.solutions_format)
+        body = result.serialize(format=fmt)
+        assert body is not None
+        return Reply(body=body, family="solutions", format=job.solutions_format)
+    if isinstance(result, ox.QuerySolutions):
+        if job.solutions_format is None:
+            return _not_acceptable("solutions")
+
+        def rerun() -> object:
+            return store.query(job.query, **kwargs)  # type: ignore[arg-type]
+
+        body, count = _serialise_solutions(result, job, rerun)
+        return Reply(body=body, family="solutions", format=job.solutions_format, count=count)
+    if job.graph_format is None:
+        return _not_acceptable("graph")
+    body, count = _serialise_triples(result, job.graph_format, job.max_rows, job.max_bytes)
+    return Reply(body=body, family="graph", format=job.graph_format, count=count)
+
+
+def _graph(store: ox.Store, job: GraphJob) -> Reply:
+    if job.graph is None:
+        triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    else:
+        graph = ox.NamedNode(job.graph)
+        if not store.contains_named_graph(graph):
+            return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
+        triples = store.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+            substitutions={ox.Variable("g"): graph},
+        )
+    assert isinstance(triples, ox.QueryTriples)
+    body, count = _serialise_triples(triples, job.graph_format, job.max_rows, job.max_bytes)
+    return Reply(body=body, family="graph", format=job.graph_format, count=count)
+
+
+def _not_acceptable(family: str) -> Reply:
+    return Reply(error="not_acceptable", family=family)
+
+
+def _serialise_solutions(
+    result: ox.QuerySolutions, job: QueryJob, rerun: Callable[[], object]
+) -> tuple[bytes, int]:
+    """Serialise solutions within the limits, counting rows exactly and cheaply.
+
+    XML: each solution is one ``<result>`` (a ``<`` inside a value is escaped), so counting it
+    is exact. JSON: solutions are separated by ``},{``, which may also occur inside a value, so
+    that count is an upper bound; only when it passes the limit is the query run again and its
+    rows counted exactly. TSV counts lines; CSV (quoted newlines) goes through TSV.
+    """
+    fmt_name = job.solutions_format or "JSON"
+    if fmt_name in ("XML", "JSON"):
+        if fmt_name == "XML":
+            buffer = _LimitedBuffer(job.max_rows, job.max_bytes, marker=b"<result>")
+        else:
+            buffer = _LimitedBuffer(job.max_rows - 1, job.max_bytes, marker=b"},{")
+        fmt = getattr(ox.QueryResultsFormat, fmt_name)
+        try:
+            _run_limited(
+                lambda: result.serialize(buffer, format=fmt), buffer, job.max_rows, job.max_bytes
+            )
+        except LimitExceededError as error:
+            if error.what != "rows" or fmt_name == "XML":
+                raise
+            again = rerun()
+            assert isinstance(again, ox.QuerySolutions)
+            return _serialise_via_tsv(again, job)
+        body = buffer.getvalue()
+        rows = buffer.lines if fmt_name == "XML" else buffer.lines + (b'"bindings":[{' in body)
+        return body, rows
+    return _serialise_via_tsv(result, job)
+
+
+def _serialise_via_tsv(result: ox.QuerySolutions, job: QueryJob) -> tuple[bytes, int]:
+    # TSV has one line per solution and is lossless: count rows while streaming, stop at the
+    # limit, then convert (in Rust) to the requested format.
+    buffer = _LimitedBuffer(job.max_rows + 1, job.max_bytes)
+    _run_limited(lambda: result.serialize(buffer, format=_TSV), buffer, job.max_rows, job.max_bytes)
+    tsv = buffer.getvalue()
+    count = max(buffer.lines - 1, 0)
+    if job.solutions_format == "TSV":
+        return tsv, count
+    fmt = getattr(ox.QueryResultsFormat, job.solutions_format or "JSON")
+    parsed = ox.parse_query_results(tsv, format=_TSV)
+    body = parsed.serialize(format=fmt)
+    assert body is not None
+    _check_size(body, job.max_bytes)
+    return body, count
+
+
+def _serialise_triples(
+    triples: ox.QueryTriples, fmt_name: str, max_rows: int, max_bytes: int
+) -> tuple[bytes, int]:
+    buffer = _LimitedBuffer(max_rows, max_bytes)
+    _run_limited(lambda: triples.serialize(buffer, format=_NT), buffer, max_rows, max_bytes)
+    nt = buffer.getvalue()
+    if fmt_name == "N_TRIPLES":
+        return nt, buffer.lines
+    fmt = getattr(ox.RdfFormat, fmt_name)
+    prefixes = _used_prefixes(nt) if fmt_name in _PREFIXED else None
+    body = ox.serialize(ox.parse(nt, format=_NT), format=fmt, prefixes=prefixes)
+    assert body is not None
+    _check_size(body, max_bytes)
+    return body, buffer.lines
+
+
+def _serialise_quads(
+    quads: Iterable[ox.Quad], fmt_name: str, max_rows: int, max_bytes: int
+) -> tuple[bytes, int]:
+    buffer = _LimitedBuffer(max_rows, max_bytes)
+    _run_limited(
+        lambda: ox.serialize(quads, buffer, format=_NQ),
+        buffer,
+        max_rows,
+        max_bytes,
+    )
+    nq = buffer.getvalue()
+    if fmt_name == "N_QUADS":
+        return nq, buffer.lines
+    fmt = getattr(ox.RdfFormat, fmt_name)
+    prefixes = _used_prefixes(nq) if fmt_name in _PREFIXED else None
+    body = ox.serialize(ox.parse(nq, format=_NQ), format=fmt, prefixes=prefixes)
+    assert body is not None
+    _check_size(body, max_bytes)
+    return body, buffer.lines
+
+
+def _used_prefixes(text: bytes) -> dict[str, str]:
+    """The prefixes of :data:`~citygraph.namespaces.PREFIXES` whose IRIs occur in ``text``
+    (Turtle and TriG would otherwise declare all of them)."""
+    return {name: iri for name, iri in _PREFIX_ITEMS if iri.encode() in text}
+
+
+def _run_limited(
+    serialise: Callable[[], object], buffer: _LimitedBuffer, max_rows: int, max_bytes: int
+) -> None:
+    try:
+        serialise()
+    except (OSError, LimitExceededError):
+        # pyoxigraph re-raises an exception from write() as OSError; the buffer knows why.
+        if buffer.exceeded is None:
+            raise
+    if buffer.exceeded is not None:
+        if buffer.exceeded.what == "rows":
+            raise LimitExceededError(
+                "rows",
+                f"the result has more than {max_rows:,} rows or triples, this endpoint's limit; "
+                "add LIMIT (and OFFSET to page) or narrow the query",
+            )
+        _check_size(b"", max_bytes, exceeded=True)
+
+
+def _check_size(body: bytes, max_bytes: int, *, exceeded: bool = False) -> None:
+    if exceeded or len(body) > max_bytes:
+        raise LimitExceededError(
+            "bytes",
+            f"the result is larger than {max_bytes:,} bytes, this endpoint's limit; "
+            "add LIMIT (and OFFSET to page) or narrow the query",
+        )
+
+
+def serve(jobs: Connection, replies: Connection, build: Build, *, in_memory: bool) -> None:
+    """Open ``build``, report ready, then answer jobs until the job pipe closes."""
+    try:
+        store = open_build(build, in_memory=in_memory)
+    except CitygraphError as error:
+        replies.send(("failed", str(error)))
+        return
+    replies.send(("ready", build.version))
+    while True:
+        try:
+            job = jobs.recv()
+        except (EOFError, OSError):
+            return
+        replies.send(execute(store, job))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process soon after the server worker is gone, even in the middle of a query.
+
+    A closed job pipe ends an idle process; this covers a busy one whose worker was killed
+    (``PR_SET_PDEATHSIG`` would not do: it fires when the spawning *thread* ends). pyoxigraph
+    releases the GIL while it evaluates, so this thread runs meanwhile.
+    """
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the process (see the module docstring for the arguments)."""
+    # The server worker decides when this process ends: Ctrl-C in a terminal reaches the whole
+    # process group, and the worker then closes the job pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="watchdog", daemon=True
+    ).start()
+    job_fd, reply_fd, build_dir, version, in_memory = argv
+    jobs = Connection(int(job_fd), writable=False)
+    replies = Connection(int(reply_fd), readable=False)
+    build = Build(path=Path(build_dir), version=version, metadata={})
+    serve(jobs, replies, build, in_memory=in_memory == "1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

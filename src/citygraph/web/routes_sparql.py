@@ -1,0 +1,51 @@
+"""``/sparql``: the SPARQL 1.1 query and update service (https://www.w3.org/TR/sparql11-protocol/)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, to_response
+from citygraph.web.problems import MethodNotAllowedError
+from citygraph.web.protocol import Operation, read_sparql_request
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+ALLOW = ("GET", "HEAD", "POST")
+
+
+@router.api_route("/sparql", methods=list(ALLOW), name="sparql")
+def sparql(
+    request: Request, body: BodyDep, endpoint: EndpointDep, settings: SettingsDep
+) -> Response:
+    """Query (GET or POST), update (POST), or the service description (GET without a query)."""
+    method = "GET" if request.method == "HEAD" else request.method
+    parsed = read_sparql_request(
+        method=method,
+        query_string=request.scope["query_string"],
+        content_type=request.headers.get("content-type"),
+        body=body,
+        max_length=settings.max_query_length,
+    )
+    accept = request.headers.get("accept")
+    if parsed.operation is Operation.QUERY:
+        answer = endpoint.query(
+            parsed, accept=accept, if_none_match=request.headers.get("if-none-match")
+        )
+    elif parsed.operation is Operation.UPDATE:
+        answer = endpoint.update(parsed, authorization=request.headers.get("authorization"))
+    else:
+        site = settings.public_url or str(request.base_url)
+        site = site if site.endswith("/") else site + "/"
+        answer = endpoint.description(
+            accept=accept, format_param=parsed.format, endpoint=site + "sparql", site=site
+        )
+    return to_response(request, answer)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+def sparql_other_methods(request: Request) -> Response:
+    """The protocol defines GET and POST only (§2.1, §2.2): 405 with ``Allow``."""
+    raise MethodNotAllowedError(request.method, ALLOW)

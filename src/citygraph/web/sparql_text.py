@@ -1,0 +1,195 @@
+"""A small SPARQL tokenizer: what the endpoint must know about a request before evaluating it.
+
+pyoxigraph evaluates ``SERVICE`` and ``LOAD`` by fetching URLs, and it applies the union default
+graph over any ``FROM`` clause; so before a query reaches the engine the endpoint needs its form,
+whether it has a dataset clause, the endpoints its ``SERVICE`` clauses call and whether it loads
+anything. This module finds those with a tokenizer (strings, IRIs, comments and prefixed names
+are recognised, so a keyword inside them does not count). It fails closed: a ``SERVICE`` whose
+endpoint it cannot resolve is reported as ``None``, which the endpoint refuses.
+
+Codepoint escapes (``\\u0053ERVICE``) are decoded first, as the SPARQL grammar
+(§19.2) and pyoxigraph do.
+
+>>> a = analyse('PREFIX e: <http://ex.org/> SELECT * { SERVICE e:sparql { ?s ?p ?o } }', base_iri="http://b/")
+>>> a.form, a.services
+('SELECT', ('http://ex.org/sparql',))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import urljoin
+
+__all__ = ["Analysis", "Token", "add_using", "analyse", "tokenize"]
+
+QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
+
+#: Keywords that need the whole text tokenized (``USING`` and ``WITH`` for dataset clauses);
+#: a superset of their occurrences as tokens (not inside a longer name).
+_INTERESTING = re.compile(r"(?<![\w:?$])(?:SERVICE|LOAD|FROM|USING|WITH)(?![\w:])", re.IGNORECASE)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_TOKEN = re.compile(
+    r"""
+      (?P<ws>\s+|\#[^\n]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$]\w+)
+    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*)
+    | (?P<word>[^\W\d]\w*)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+class Token(NamedTuple):
+    """A token: its kind (``iri``, ``pname``, ``word``…), text and offset in the decoded text."""
+
+    kind: str
+    text: str
+    start: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyse` found in a query or update."""
+
+    form: str | None
+    is_update: bool
+    has_dataset_clause: bool
+    services: tuple[str | None, ...]
+    has_load: bool
+
+
+def decode_escapes(text: str) -> str:
+    """Replace ``\\uXXXX`` and ``\\UXXXXXXXX`` codepoint escapes by their characters."""
+    if "\\u" not in text and "\\U" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _ESCAPE.sub(replace, text)
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Yield the tokens of ``text`` (already decoded), skipping whitespace and comments."""
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        assert kind is not None
+        if kind != "ws":
+            yield Token(kind, match.group(), match.start())
+
+
+def analyse(text: str, *, base_iri: str) -> Analysis:
+    """Find the form, dataset clauses, ``SERVICE`` endpoints and ``LOAD`` in ``text``.
+
+    Relative IRIs resolve against the text's ``BASE`` or else ``base_iri``.
+    """
+    decoded = decode_escapes(text)
+    # Most queries name none of these: then only the tokens up to the form keyword are needed.
+    complete = _INTERESTING.search(decoded) is not None
+    tokens: list[Token] = []
+    for token in tokenize(decoded):
+        tokens.append(token)
+        if not complete and token.kind == "word":
+            word = token.text.upper()
+            if word in QUERY_FORMS or word in UPDATE_KEYWORDS:
+                break
+    prefixes: dict[str, str] = {}
+    base = base_iri
+    form: str | None = None
+    dataset_clause = False
+    load = False
+    services: list[str | None] = []
+    for i, token in enumerate(tokens):
+        word = token.text.upper() if token.kind == "word" else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if word == "BASE" and after is not None and after.kind == "iri":
+            base = urljoin(base, after.text[1:-1])
+        elif word == "PREFIX" and after is not None and after.kind == "pname":
+            target = tokens[i + 2] if i + 2 < len(tokens) else None
+            if target is not None and target.kind == "iri":
+                prefixes[after.text[:-1]] = urljoin(base, target.text[1:-1])
+        elif form is None and (word in QUERY_FORMS or word in UPDATE_KEYWORDS):
+            form = word
+        if word in ("FROM", "USING", "WITH"):
+            dataset_clause = True
+        elif word == "LOAD":
+            load = True
+        elif word == "SERVICE":
+            services.append(_service_endpoint(tokens, i + 1, prefixes, base))
+    return Analysis(
+        form=form,
+        is_update=form in UPDATE_KEYWORDS,
+        has_dataset_clause=dataset_clause,
+        services=tuple(services),
+        has_load=load,
+    )
+
+
+def _service_endpoint(
+    tokens: Sequence[Token], at: int, prefixes: dict[str, str], base: str
+) -> str | None:
+    if at < len(tokens) and tokens[at].text.upper() == "SILENT":
+        at += 1
+    if at >= len(tokens):
+        return None
+    token = tokens[at]
+    if token.kind == "iri":
+        return urljoin(base, token.text[1:-1])
+    if token.kind == "pname":
+        prefix, _, local = token.text.partition(":")
+        if prefix in prefixes and "\\" not in local and "%" not in local:
+            return prefixes[prefix] + local
+    return None
+
+
+def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence[str]) -> str:
+    """Give every ``DELETE``/``INSERT … WHERE`` operation of ``update`` the protocol's dataset.
+
+    SPARQL 1.1 Protocol §2.2.3: ``using-graph-uri`` and ``using-named-graph-uri`` act as
+    ``USING`` and ``USING NAMED``. The IRIs must already be valid (``<…>`` is written around
+    them). ``DELETE WHERE`` and ``… DATA`` operations take no dataset and are left alone.
+
+    >>> add_using("INSERT { ?s a <http://c> } WHERE { ?s ?p ?o }", ["http://g"], [])
+    'INSERT { ?s a <http://c> } USING <http://g> WHERE { ?s ?p ?o }'
+    """
+    clause = "".join(f"USING <{g}> " for g in default_graphs)
+    clause += "".join(f"USING NAMED <{g}> " for g in named_graphs)
+    text = decode_escapes(update)
+    inserts: list[int] = []
+    depth = 0
+    in_modify = False
+    previous = ""
+    for token in tokenize(text):
+        word = token.text.upper() if token.kind == "word" else ""
+        if token.text == "{":
+            depth += 1
+        elif token.text == "}":
+            depth -= 1
+        elif depth == 0 and word in ("DELETE", "INSERT") and previous not in ("DELETE", "INSERT"):
+            in_modify = True
+        elif depth == 0 and word in ("DATA",) and previous in ("DELETE", "INSERT"):
+            in_modify = False
+        elif depth == 0 and word == "WHERE" and previous in ("DELETE",):
+            in_modify = False  # DELETE WHERE shorthand: no dataset allowed
+        elif depth == 0 and word == "WHERE" and in_modify:
+            inserts.append(token.start)
+            in_modify = False
+        elif depth == 0 and token.text == ";":
+            in_modify = False
+        if token.kind != "ws":
+            previous = word
+    for position in reversed(inserts):
+        text = text[:position] + clause + text[position:]
+    return text

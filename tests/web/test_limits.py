@@ -1,0 +1,236 @@
+"""Safe by default: the hard timeout, the concurrency limit, result limits, SERVICE."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import make_build
+
+from citygraph.config import Settings
+from citygraph.web.app import create_app
+from citygraph.web.jobs import QueryJob
+from citygraph.web.pool import OverloadedError, QueryPool, QueryTimeoutError
+
+#: 200^5 solutions: far beyond any timeout.
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+)
+CHEAP = "ASK { ?s ?p ?o }"
+
+
+@pytest.fixture
+def wide_store(tmp_path: Path) -> Path:
+    root = tmp_path / "wide"
+    graph = ox.NamedNode("http://example.org/g")
+    quads = [
+        ox.Quad(
+            ox.NamedNode(f"http://example.org/s{i}"),
+            ox.NamedNode("http://example.org/p"),
+            ox.Literal(i),
+            graph,
+        )
+        for i in range(200)
+    ]
+    make_build(root, quads, "20260101T000000000000Z-wide000000")
+    return root
+
+
+def app_client(**settings: object) -> TestClient:
+    return TestClient(create_app(Settings(version_check_interval=0.0, **settings)))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def short_timeout(wide_store: Path) -> Iterator[TestClient]:
+    with app_client(store=wide_store, query_timeout=1.0, query_processes=2) as client:
+        yield client
+
+
+def wait_until_running(pool: QueryPool) -> None:
+    """Wait (boundedly) until a job is in the pool, so the next request comes after it."""
+    deadline = time.monotonic() + 10
+    while pool.inflight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.inflight > 0
+
+
+def in_thread(client: TestClient, query: str) -> tuple[threading.Thread, dict[str, object]]:
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        started = time.monotonic()
+        outcome["response"] = client.get("/sparql", params={"query": query})
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_heavy_query_times_out_while_a_cheap_one_is_answered(short_timeout: TestClient) -> None:
+    pool = short_timeout.app.state.endpoint.pool  # type: ignore[attr-defined]
+    before = set(pool.pids())
+    heavy, outcome = in_thread(short_timeout, CROSS_PRODUCT)
+    wait_until_running(pool)
+    cheap = short_timeout.get("/sparql", params={"query": CHEAP})
+    assert cheap.status_code == 200
+    assert cheap.json()["boolean"] is True
+    assert heavy.is_alive(), "the cheap query must not wait for the heavy one"
+    heavy.join(timeout=30)
+    response = outcome["response"]
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 503
+    assert "ran out of time" in response.text
+    assert "1 s" in response.text
+    assert outcome["seconds"] < 10  # type: ignore[operator]
+    # the process that ran it was killed (its CPU work stopped) and is replaced
+    killed = before - set(pool.pids())
+    assert len(killed) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed.pop(), 0)
+    deadline = time.monotonic() + 30
+    while len(pool.pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(pool.pids()) == 2
+    assert short_timeout.get("/sparql", params={"query": CHEAP}).status_code == 200
+
+
+def test_too_many_concurrent_queries_get_503_with_retry_after(wide_store: Path) -> None:
+    with app_client(store=wide_store, query_timeout=1.0, max_concurrent_queries=1) as client:
+        heavy, _ = in_thread(client, CROSS_PRODUCT)
+        wait_until_running(client.app.state.endpoint.pool)  # type: ignore[attr-defined]
+        response = client.get("/sparql", params={"query": CHEAP})
+        heavy.join(timeout=30)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "busy" in response.text
+
+
+def job(query: str) -> QueryJob:
+    return QueryJob(query, "http://example.org/", None, None, True, "JSON", None, 10, 10**6)
+
+
+def test_waiting_for_a_free_process_counts_against_the_timeout(wide_store: Path) -> None:
+    pool = QueryPool(wide_store, size=1, in_memory=False, max_concurrent=4, check_interval=60.0)
+    pool.start()
+    try:
+        outcome: list[BaseException] = []
+
+        def run_heavy() -> None:
+            try:
+                pool.run(job(CROSS_PRODUCT), timeout=5)
+            except QueryTimeoutError as error:
+                outcome.append(error)
+
+        heavy = threading.Thread(target=run_heavy)
+        heavy.start()
+        wait_until_running(pool)
+        with pytest.raises(OverloadedError, match="no query process became free"):
+            pool.run(job(CHEAP), timeout=0.5)
+        heavy.join(timeout=30)
+        assert len(outcome) == 1
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "query", "says"),
+    [
+        pytest.param(
+            {"max_result_rows": 3}, "SELECT * { ?s ?p ?o }", "more than 3 rows", id="rows"
+        ),
+        pytest.param(
+            {"max_result_rows": 3}, "CONSTRUCT WHERE { ?s ?p ?o }", "more than 3 rows", id="triples"
+        ),
+        pytest.param(
+            {"max_response_bytes": 500},
+            "SELECT * { ?s ?p ?o }",
+            "larger than 500 bytes",
+            id="bytes",
+        ),
+    ],
+)
+def test_result_limits(store_dir: Path, settings: dict[str, object], query: str, says: str) -> None:
+    with app_client(store=store_dir, **settings) as client:
+        response = client.get("/sparql", params={"query": query})
+        assert response.status_code == 413
+        assert says in response.text
+        assert "LIMIT" in response.text
+        limited = client.get("/sparql", params={"query": query + " LIMIT 3"})
+        assert limited.status_code == 200 or "bytes" in says
+
+
+def test_exactly_the_row_limit_is_fine(store_dir: Path) -> None:
+    with app_client(store=store_dir, max_result_rows=8) as client:
+        response = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]["bindings"]) == 8
+
+
+def test_service_is_refused_by_default(client: TestClient) -> None:
+    query = "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 403
+    assert "SERVICE (federated query) is disabled" in response.text
+
+
+def test_service_only_to_the_allowlist(store_dir: Path) -> None:
+    allowed = "http://127.0.0.1:9/sparql"
+    with app_client(store=store_dir, service_allowlist=(allowed,)) as client:
+        refused = client.get(
+            "/sparql", params={"query": "SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }"}
+        )
+        assert refused.status_code == 403
+        assert allowed in refused.text
+        hidden = client.get(
+            "/sparql",
+            params={"query": "SELECT * { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }"},
+        )
+        assert hidden.status_code == 403
+        silent = client.get(
+            "/sparql", params={"query": f"SELECT * {{ SERVICE SILENT <{allowed}> {{ ?s ?p ?o }} }}"}
+        )
+        assert silent.status_code == 200, silent.text
+
+
+def test_on_disk_mode(store_dir: Path) -> None:
+    with app_client(store=store_dir, in_memory=False) as client:
+        response = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+    assert len(response.json()["results"]["bindings"]) == 8
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+@pytest.mark.parametrize(("limit", "status"), [(7, 413), (8, 200)], ids=["over", "at"])
+def test_row_limit_is_exact_in_every_format(
+    store_dir: Path, fmt: str, limit: int, status: int
+) -> None:
+    with app_client(store=store_dir, max_result_rows=limit) as client:
+        response = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }", "format": fmt})
+    assert response.status_code == status, response.text
+
+
+def test_json_row_count_is_not_fooled_by_values(tmp_path: Path) -> None:
+    """A value containing the JSON row separator must not count as a row."""
+    root = tmp_path / "tricky"
+    graph = ox.NamedNode("http://example.org/g")
+    quads = [
+        ox.Quad(
+            ox.NamedNode(f"http://example.org/s{i}"),
+            ox.NamedNode("http://example.org/p"),
+            ox.Literal("},{" * 5),
+            graph,
+        )
+        for i in range(3)
+    ]
+    make_build(root, quads, "20260101T000000000000Z-tricky0000")
+    with app_client(store=root, max_result_rows=3) as client:
+        response = client.get("/sparql", params={"query": "SELECT ?o { ?s ?p ?o }"})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["results"]["bindings"]) == 3

@@ -1,0 +1,101 @@
+"""/healthz, /metrics, the request log line, and the web layer's boundaries."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+import citygraph.web
+from citygraph.config import Settings
+from citygraph.web.app import create_app
+
+WEB = Path(citygraph.web.__file__).parent
+#: Web modules that must stay free of the web framework (they run in query processes or are
+#: pure logic that tests call directly).
+FRAMEWORK_FREE = (
+    "cache.py",
+    "endpoint.py",
+    "formats.py",
+    "jobs.py",
+    "metrics.py",
+    "negotiation.py",
+    "pool.py",
+    "problems.py",
+    "protocol.py",
+    "query_page.py",
+    "query_process.py",
+    "service_description.py",
+    "sparql_text.py",
+    "writes.py",
+)
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"] == "20260101T000000000000Z-aaaaaaaaaa"
+    assert body["query_processes"] == 2
+
+
+def test_metrics(client: TestClient) -> None:
+    client.get("/sparql", params={"query": "ASK {}"})
+    client.get("/sparql", params={"query": "ASK {"})
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    assert 'citygraph_http_requests_total{method="GET",path="/sparql",status="200"} 1' in text
+    assert 'citygraph_http_requests_total{method="GET",path="/sparql",status="400"} 1' in text
+    assert "citygraph_query_duration_seconds_count 2" in text
+    assert 'citygraph_query_duration_seconds_bucket{le="+Inf"} 2' in text
+
+
+def test_one_json_log_line_per_request(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="citygraph.access"):
+        client.get("/sparql", params={"query": "ASK {}"})
+    lines = [r for r in caplog.records if r.name == "citygraph.access"]
+    assert len(lines) == 1
+    record = json.loads(lines[0].getMessage())
+    assert record["method"] == "GET"
+    assert record["path"] == "/sparql"
+    assert record["status"] == 200
+    assert record["query_ms"] > 0
+    assert record["cache"] == "miss"
+
+
+@pytest.mark.parametrize("module", FRAMEWORK_FREE)
+def test_module_does_not_import_the_web_framework(module: str) -> None:
+    tree = ast.parse((WEB / module).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"fastapi", "starlette", "uvicorn", "click"}
+
+
+def test_unknown_path_is_404(client: TestClient) -> None:
+    assert client.get("/nothing").status_code == 404
+
+
+def test_extra_routers_share_the_app(settings: Settings) -> None:
+    extra = APIRouter()
+
+    @extra.get("/hello")
+    def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    with TestClient(create_app(settings, extra_routers=[extra])) as client:
+        response = client.get("/hello")
+    assert response.json() == {"hello": "world"}
+    assert "Accept" in response.headers["vary"]

@@ -1,0 +1,113 @@
+"""What the endpoint reads before evaluating: form, dataset clause, SERVICE, LOAD."""
+
+from __future__ import annotations
+
+import pytest
+
+from citygraph.web.sparql_text import add_using, analyse
+
+BASE = "https://w3id.org/citygraph/"
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "is_update"),
+    [
+        pytest.param("SELECT * {}", "SELECT", False, id="select"),
+        pytest.param(
+            "prefix a: <http://a/> base <http://b/> ask {}", "ASK", False, id="prolog-ask"
+        ),
+        pytest.param("# SELECT\nCONSTRUCT WHERE {}", "CONSTRUCT", False, id="comment-first"),
+        pytest.param("DESCRIBE <x>", "DESCRIBE", False, id="describe"),
+        pytest.param(
+            "PREFIX select: <http://s/> INSERT DATA {}", "INSERT", True, id="prefix-named-select"
+        ),
+        pytest.param("WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH", True, id="with"),
+        pytest.param("nonsense", None, False, id="unknown"),
+    ],
+)
+def test_form(text: str, form: str | None, is_update: bool) -> None:
+    analysis = analyse(text, base_iri=BASE)
+    assert (analysis.form, analysis.is_update) == (form, is_update)
+
+
+@pytest.mark.parametrize(
+    ("text", "services"),
+    [
+        pytest.param("SELECT * { SERVICE <http://e/sparql> {} }", ("http://e/sparql",), id="iri"),
+        pytest.param(
+            "SELECT * { service silent <http://e/> {} }", ("http://e/",), id="silent-lower"
+        ),
+        pytest.param(
+            "PREFIX e: <http://e/> SELECT * { SERVICE e:sparql {} }",
+            ("http://e/sparql",),
+            id="pname",
+        ),
+        pytest.param("SELECT * { SERVICE ?x {} }", (None,), id="variable"),
+        pytest.param("SELECT * { SERVICE <sparql> {} }", (BASE + "sparql",), id="relative"),
+        pytest.param(
+            "BASE <http://o/> SELECT * { SERVICE <sparql> {} }", ("http://o/sparql",), id="base"
+        ),
+        pytest.param(
+            "SELECT * { \\u0053ERVICE <http://e/> {} }", ("http://e/",), id="codepoint-escape"
+        ),
+        pytest.param(
+            "SELECT * { SERV\\u0049CE <http://e/> {} }", ("http://e/",), id="escape-inside"
+        ),
+        pytest.param("SELECT * { ?s ?p 'SERVICE <http://e/>' }", (), id="in-string"),
+        pytest.param('SELECT * { ?s ?p """a\nSERVICE""" }', (), id="in-long-string"),
+        pytest.param("SELECT * { # SERVICE <http://e/>\n ?s ?p ?o }", (), id="in-comment"),
+        pytest.param("SELECT * { ?s <http://x/SERVICE> ?o }", (), id="in-iri"),
+        pytest.param("PREFIX ex: <http://x/> SELECT * { ?s ex:SERVICE ?o }", (), id="local-name"),
+        pytest.param("SELECT ?SERVICE { ?SERVICE ?p ?o }", (), id="variable-name"),
+        pytest.param('SELECT * { ?s ?p "x"@service }', (), id="language-tag"),
+        pytest.param("SELECT * { SERVICE }", (None,), id="dangling"),
+    ],
+)
+def test_services(text: str, services: tuple[str | None, ...]) -> None:
+    assert analyse(text, base_iri=BASE).services == services
+
+
+@pytest.mark.parametrize(
+    ("text", "dataset", "load"),
+    [
+        pytest.param("SELECT * FROM <g> {}", True, False, id="from"),
+        pytest.param("SELECT * FROM NAMED <g> {}", True, False, id="from-named"),
+        pytest.param("SELECT * { ?s <http://x/FROM> ?o }", False, False, id="from-in-iri"),
+        pytest.param("LOAD <http://e/data.ttl>", False, True, id="load"),
+        pytest.param("INSERT DATA { <a> <b> 'LOAD' }", False, False, id="load-in-string"),
+        pytest.param("DELETE {} USING <g> WHERE {}", True, False, id="using"),
+    ],
+)
+def test_dataset_clause_and_load(text: str, dataset: bool, load: bool) -> None:
+    analysis = analyse(text, base_iri=BASE)
+    assert (analysis.has_dataset_clause, analysis.has_load) == (dataset, load)
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        pytest.param(
+            "INSERT { ?s a <c> } WHERE { ?s ?p ?o }",
+            "INSERT { ?s a <c> } USING <http://g> USING NAMED <http://n> WHERE { ?s ?p ?o }",
+            id="insert-where",
+        ),
+        pytest.param(
+            "DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }; "
+            "INSERT DATA { <a> <b> <c> }",
+            "DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } USING <http://g> USING NAMED <http://n> "
+            "WHERE { ?s ?p ?o }; INSERT DATA { <a> <b> <c> }",
+            id="modify-then-data",
+        ),
+        pytest.param(
+            "DELETE WHERE { ?s ?p ?o }", "DELETE WHERE { ?s ?p ?o }", id="delete-where-untouched"
+        ),
+        pytest.param(
+            "INSERT { ?s <p> 'WHERE' } WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } }",
+            "INSERT { ?s <p> 'WHERE' } USING <http://g> USING NAMED <http://n> "
+            "WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } }",
+            id="nested",
+        ),
+    ],
+)
+def test_add_using(update: str, expected: str) -> None:
+    assert add_using(update, ["http://g"], ["http://n"]) == expected

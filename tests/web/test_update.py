@@ -1,0 +1,136 @@
+"""SPARQL 1.1 Protocol, update operation (§2.2), and the write rules of this endpoint."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import CITY, CURATED, VOCAB, auth
+
+from citygraph import store
+
+UPDATE = "application/sparql-update"
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+INSERT = f'INSERT DATA {{ GRAPH <{CURATED}> {{ <{CITY}it-rome> {LABEL} "Roma"@it }} }}'
+ROME = f"ASK {{ <{CITY}it-rome> ?p ?o }}"
+
+
+def ask(client: TestClient, query: str) -> bool:
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    return bool(response.json()["boolean"])
+
+
+def test_updates_are_off_without_a_token(client: TestClient) -> None:
+    response = client.post("/sparql", content=INSERT, headers={"Content-Type": UPDATE, **auth()})
+    assert response.status_code == 403
+    assert "CITYGRAPH_UPDATE_TOKEN" in response.text
+
+
+def test_update_needs_the_bearer_token(writer: TestClient) -> None:
+    response = writer.post("/sparql", content=INSERT, headers={"Content-Type": UPDATE})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="citygraph"'
+    response = writer.post(
+        "/sparql", content=INSERT, headers={"Content-Type": UPDATE, **auth("wrong")}
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert not ask(writer, ROME)
+
+
+@pytest.mark.parametrize("via", ["direct", "form"])
+def test_update_is_applied_as_a_new_build(writer: TestClient, store_dir: Path, via: str) -> None:
+    before = store.current_build(store_dir).version
+    if via == "direct":
+        response = writer.post(
+            "/sparql", content=INSERT, headers={"Content-Type": UPDATE, **auth()}
+        )
+    else:
+        response = writer.post("/sparql", data={"update": INSERT}, headers=auth())
+    assert response.status_code == 204, response.text
+    after = store.current_build(store_dir)
+    assert after.version != before
+    assert after.metadata["derived_from"] == before
+    # the writer reads its own write at once
+    assert ask(writer, ROME)
+
+
+def test_failed_update_publishes_nothing(writer: TestClient, store_dir: Path) -> None:
+    before = store.current_build(store_dir).version
+    response = writer.post(
+        "/sparql", content="INSERT DATA {\n  <a> <b> }", headers={"Content-Type": UPDATE, **auth()}
+    )
+    assert response.status_code == 400
+    assert "syntax error at line 2" in response.text
+    assert store.current_build(store_dir).version == before
+
+
+def test_load_is_refused(writer: TestClient) -> None:
+    response = writer.post(
+        "/sparql",
+        content="LOAD <http://example.org/data.ttl>",
+        headers={"Content-Type": UPDATE, **auth()},
+    )
+    assert response.status_code == 403
+    assert "LOAD is disabled" in response.text
+
+
+def test_using_graph_uri_sets_the_update_dataset(writer: TestClient) -> None:
+    target = "http://example.org/labels"
+    update = f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    response = writer.post(
+        "/sparql",
+        params={"using-graph-uri": VOCAB},
+        content=update,
+        headers={"Content-Type": UPDATE, **auth()},
+    )
+    assert response.status_code == 204, response.text
+    response = writer.get(
+        "/sparql", params={"query": f"SELECT ?s {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"}
+    )
+    subjects = {b["s"]["value"] for b in response.json()["results"]["bindings"]}
+    assert subjects == {"https://w3id.org/citygraph/vocab/theme/economy"}
+
+
+def test_using_graph_uri_and_using_in_text_conflict(writer: TestClient) -> None:
+    update = f"INSERT {{ ?s ?p ?o }} USING <{CURATED}> WHERE {{ ?s ?p ?o }}"
+    response = writer.post(
+        "/sparql",
+        params={"using-graph-uri": VOCAB},
+        content=update,
+        headers={"Content-Type": UPDATE, **auth()},
+    )
+    assert response.status_code == 400
+    assert "§2.2.3" in response.text
+
+
+def test_update_sees_the_real_default_graph(writer: TestClient) -> None:
+    """Updates work on the store's dataset as it is: WHERE without GRAPH sees the unnamed graph."""
+    update = (
+        f"INSERT {{ GRAPH <{CURATED}> {{ ?s a <http://example.org/C> }} }} WHERE {{ ?s ?p ?o }}"
+    )
+    response = writer.post("/sparql", data={"update": update}, headers=auth())
+    assert response.status_code == 204
+    assert not ask(writer, "ASK { ?s a <http://example.org/C> }")
+
+
+def test_concurrent_writes_are_serialised_and_both_land(writer: TestClient) -> None:
+    """The write lock: each write starts from the build the previous one published."""
+    responses: list[int] = []
+
+    def insert(key: str) -> None:
+        update = f"INSERT DATA {{ GRAPH <{CURATED}> {{ <{CITY}{key}> {LABEL} '{key}' }} }}"
+        responses.append(
+            writer.post("/sparql", data={"update": update}, headers=auth()).status_code
+        )
+
+    threads = [threading.Thread(target=insert, args=(key,)) for key in ("x-one", "x-two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert responses == [204, 204]
+    assert ask(writer, f"ASK {{ <{CITY}x-one> ?p ?o . <{CITY}x-two> ?q ?r }}")
