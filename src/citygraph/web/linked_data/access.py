@@ -1,0 +1,85 @@
+"""The pages' view of the store: the current build, opened in-process, and caches per version.
+
+Pages ask small, bounded questions (one thing's document, one listing), bind their values with
+``substitutions=`` and need terms rather than serialised bytes, so they read the build directly
+instead of going through the endpoint's query processes. Like the query pool, the handle follows
+the store's ``current`` link (checked at most every ``check_interval`` seconds) and everything
+computed from the data is cached per data version: the data changes only at rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyoxigraph as ox
+
+from citygraph.store import CURRENT, current_build, open_build
+
+__all__ = ["Snapshot", "StoreHandle"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Snapshot:
+    """One build, opened, with the values computed from it (keyed by name)."""
+
+    store: ox.Store
+    version: str
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per build and key (the data never changes within a build)."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            return self._cache.setdefault(key, value)  # type: ignore[no-any-return]
+
+
+class StoreHandle:
+    """The current build of the store directory ``root``, opened on first use.
+
+    Raises (from :meth:`snapshot`):
+        StoreNotFoundError: ``root`` has no published build.
+    """
+
+    def __init__(self, root: Path, *, in_memory: bool, check_interval: float) -> None:
+        self.root = root
+        self.in_memory = in_memory
+        self.check_interval = check_interval
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._target = ""
+        self._next_check = 0.0
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the current build (switching to a new one when it is published)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._snapshot is not None and now < self._next_check:
+                return self._snapshot
+            self._next_check = now + self.check_interval
+            target = self._read_target()
+            if self._snapshot is not None and target == self._target:
+                return self._snapshot
+            build = current_build(self.root)
+            self._snapshot = Snapshot(
+                store=open_build(build, in_memory=self.in_memory), version=build.version
+            )
+            self._target = target
+            return self._snapshot
+
+    def _read_target(self) -> str:
+        try:
+            return os.readlink(self.root / CURRENT)
+        except OSError:
+            return ""

@@ -1,0 +1,202 @@
+"""The reader's language: ``?lang=`` or ``Accept-Language`` (de, en, zh), falling back to en.
+
+Labels in the data are tagged ``de``, ``en``, ``zh-Hans`` (and sometimes ``zh-Hant``); ``zh``
+prefers simplified, then traditional characters.
+
+>>> choose_language("de", "zh-CN,zh;q=0.9,en;q=0.5")
+'de'
+>>> choose_language("fr", "zh-CN,zh;q=0.9,en;q=0.5")
+'zh'
+>>> choose_language(None, "fr, en;q=0.1")
+'en'
+>>> choose_language(None, "fr-CH, fr;q=0.9, de;q=0.7")
+'de'
+>>> pick({"de": "Peking", "en": "Beijing", "zh-hans": "北京"}, "zh")
+'北京'
+>>> pick({"de": "Peking"}, "en")
+'Peking'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "DEFAULT",
+    "LANGUAGES",
+    "choose_language",
+    "differs",
+    "html_lang",
+    "pick",
+    "pick_tagged",
+    "ui",
+]
+
+LANGUAGES: tuple[str, ...] = ("en", "de", "zh")
+DEFAULT = "en"
+
+#: Language tags tried for each reader language, in order (lower case).
+_TAGS: dict[str, tuple[str, ...]] = {
+    "en": ("en",),
+    "de": ("de",),
+    "zh": ("zh-hans", "zh", "zh-cn", "zh-hant", "zh-tw"),
+}
+
+
+def choose_language(param: str | None, accept_language: str | None) -> str:
+    """The page language: a valid ``?lang=`` wins, then ``Accept-Language`` (by ``q``), else en."""
+    if param is not None and param.strip().lower() in LANGUAGES:
+        return param.strip().lower()
+    best, best_q = DEFAULT, 0.0
+    for position, element in enumerate((accept_language or "").split(",")):
+        tag, *params = element.strip().split(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        for item in params:
+            name, _, value = item.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        # earlier elements win ties (RFC 9110 leaves it to us; browsers list best first)
+        if primary in LANGUAGES and q > best_q and q > 0:
+            best, best_q = primary, q - position * 1e-6
+    return best
+
+
+def pick(labels: Mapping[str, str], language: str, *, fallback: str = "") -> str:
+    """The label for ``language`` (tags lower case), else English, else any, else ``fallback``."""
+    return pick_tagged(labels, language, fallback=fallback)[0]
+
+
+def pick_tagged(labels: Mapping[str, str], language: str, *, fallback: str = "") -> tuple[str, str]:
+    """Like :func:`pick`, with the language tag of the label chosen (``""``: none or unknown).
+
+    >>> pick_tagged({"en": "Beijing", "zh-hans": "北京"}, "de")
+    ('Beijing', 'en')
+    """
+    for tag in (*_TAGS.get(language, (language,)), "en", ""):
+        if tag in labels:
+            return labels[tag], tag
+    for tag in sorted(labels):
+        return labels[tag], tag
+    return fallback, ""
+
+
+def differs(tag: str, language: str) -> str:
+    """``tag`` as an HTML ``lang`` value when it is not the page's language, else ``""``.
+
+    >>> differs("en", "zh"), differs("zh-hans", "zh"), differs("", "de")
+    ('en', '', '')
+    """
+    if not tag or tag.split("-")[0] == language:
+        return ""
+    return "zh-Hans" if tag == "zh-hans" else "zh-Hant" if tag == "zh-hant" else tag
+
+
+def html_lang(language: str) -> str:
+    """The ``lang`` attribute of a page in ``language``."""
+    return "zh-Hans" if language == "zh" else language
+
+
+_UI: dict[str, dict[str, str]] = {
+    "site": {"en": "citygraph", "de": "citygraph", "zh": "citygraph"},
+    "tagline": {
+        "en": "Municipal partnerships (twin towns) as linked open data",
+        "de": "Städtepartnerschaften als Linked Open Data",
+        "zh": "友好城市关系 · 关联开放数据",
+    },
+    "partnerships": {"en": "Partnerships", "de": "Partnerschaften", "zh": "伙伴关系"},
+    "places": {"en": "Places", "de": "Orte", "zh": "地点"},
+    "sources": {"en": "Sources", "de": "Quellen", "zh": "来源"},
+    "query": {"en": "Query", "de": "Abfrage", "zh": "查询"},
+    "map": {"en": "Map", "de": "Karte", "zh": "地图"},
+    "language": {"en": "Language", "de": "Sprache", "zh": "语言"},
+    "main_nav": {"en": "Main", "de": "Hauptnavigation", "zh": "主导航"},
+    "skip": {"en": "Skip to content", "de": "Zum Inhalt", "zh": "跳到内容"},
+    "partner": {"en": "Partner", "de": "Partner", "zh": "伙伴"},
+    "type": {"en": "Type", "de": "Art", "zh": "类型"},
+    "status": {"en": "Status", "de": "Status", "zh": "状态"},
+    "since": {"en": "Since", "de": "Seit", "zh": "起始"},
+    "until": {"en": "Until", "de": "Bis", "zh": "截止"},
+    "country": {"en": "Country", "de": "Land", "zh": "国家"},
+    "kind": {"en": "Kind", "de": "Art", "zh": "种类"},
+    "date": {"en": "Date", "de": "Datum", "zh": "日期"},
+    "what": {"en": "What", "de": "Was", "zh": "内容"},
+    "source": {"en": "Source", "de": "Quelle", "zh": "来源"},
+    "facts": {"en": "Statements", "de": "Aussagen", "zh": "陈述"},
+    "property": {"en": "Property", "de": "Eigenschaft", "zh": "属性"},
+    "value": {"en": "Value", "de": "Wert", "zh": "值"},
+    "timeline": {"en": "Timeline", "de": "Zeitleiste", "zh": "时间线"},
+    "linked_from": {"en": "Linked from", "de": "Verweise hierher", "zh": "引用此处"},
+    "derived_from": {
+        "en": "What the graph took from it",
+        "de": "Was der Graph daraus übernahm",
+        "zh": "图谱从中采用的内容",
+    },
+    "tagged": {
+        "en": "Tagged with this concept",
+        "de": "Mit diesem Begriff verschlagwortet",
+        "zh": "使用此概念标注",
+    },
+    "other_formats": {"en": "This document as", "de": "Dieses Dokument als", "zh": "本文档格式"},
+    "filter": {"en": "Filter", "de": "Filtern", "zh": "筛选"},
+    "any": {"en": "any", "de": "alle", "zh": "全部"},
+    "apply": {"en": "Apply", "de": "Anwenden", "zh": "应用"},
+    "from_year": {"en": "From year", "de": "Ab Jahr", "zh": "起始年份"},
+    "to_year": {"en": "To year", "de": "Bis Jahr", "zh": "截止年份"},
+    "count": {"en": "Count", "de": "Anzahl", "zh": "数量"},
+    "next": {"en": "Next page", "de": "Nächste Seite", "zh": "下一页"},
+    "previous": {"en": "Previous page", "de": "Vorige Seite", "zh": "上一页"},
+    "none_found": {"en": "Nothing found.", "de": "Nichts gefunden.", "zh": "未找到。"},
+    "not_found": {"en": "Not found", "de": "Nicht gefunden", "zh": "未找到"},
+    "not_found_text": {
+        "en": "citygraph knows nothing under this address.",
+        "de": "Unter dieser Adresse kennt citygraph nichts.",
+        "zh": "citygraph 在此地址下没有任何内容。",
+    },
+    "dataset": {"en": "Dataset description", "de": "Datensatzbeschreibung", "zh": "数据集描述"},
+    "ontology": {"en": "Ontology", "de": "Ontologie", "zh": "本体"},
+    "shapes": {"en": "Shapes", "de": "Shapes", "zh": "形状"},
+    "vocabularies": {"en": "Vocabularies", "de": "Vokabulare", "zh": "词表"},
+    "dumps": {"en": "Downloads", "de": "Downloads", "zh": "下载"},
+    "sources_of": {"en": "Sources", "de": "Quellen", "zh": "来源"},
+    "agreements": {"en": "Agreements", "de": "Vereinbarungen", "zh": "协议"},
+    "events": {"en": "Events", "de": "Veranstaltungen", "zh": "活动"},
+    "participations": {"en": "Participations", "de": "Beteiligungen", "zh": "参与"},
+    "claims": {"en": "Claims of the sources", "de": "Angaben der Quellen", "zh": "来源的说法"},
+    "undated": {"en": "undated", "de": "ohne Datum", "zh": "无日期"},
+    "map_alt": {
+        "en": "Map of the partner places (drawn by JavaScript; the table lists them all).",
+        "de": "Karte der Partnerorte (mit JavaScript; die Tabelle nennt alle).",
+        "zh": "伙伴地点地图（需 JavaScript；表格列出全部）。",  # noqa: RUF001,
+    },
+    "iri": {"en": "IRI", "de": "IRI", "zh": "IRI"},
+    "statistics": {"en": "Statistics", "de": "Statistik", "zh": "统计"},
+    "classes": {"en": "Classes", "de": "Klassen", "zh": "类"},
+    "object-properties": {"en": "Object properties", "de": "Objekteigenschaften", "zh": "对象属性"},
+    "datatype-properties": {
+        "en": "Datatype properties",
+        "de": "Datentypeigenschaften",
+        "zh": "数据类型属性",
+    },
+    "annotation-properties": {
+        "en": "Annotation properties",
+        "de": "Annotationseigenschaften",
+        "zh": "注释属性",
+    },
+    "graphs": {"en": "Named graphs", "de": "Benannte Graphen", "zh": "命名图"},
+    "graph": {"en": "Graph", "de": "Graph", "zh": "图"},
+    "triples": {"en": "Triples", "de": "Tripel", "zh": "三元组"},
+    "link_sets": {"en": "Link sets", "de": "Linksets", "zh": "链接集"},
+    "link_set": {"en": "Link set", "de": "Linkset", "zh": "链接集"},
+    "links": {"en": "Links", "de": "Links", "zh": "链接"},
+    "publisher": {"en": "Publisher", "de": "Herausgeber", "zh": "发布者"},
+}
+
+
+def ui(key: str, language: str) -> str:
+    """An interface string in ``language`` (English when missing)."""
+    texts = _UI.get(key, {})
+    return texts.get(language) or texts.get(DEFAULT) or key

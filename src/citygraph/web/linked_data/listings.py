@@ -1,0 +1,210 @@
+"""The index pages: all partnerships (filterable), all places, all sources.
+
+Filters are plain query parameters of a GET form (``/partnerships?country=cn&status=active``),
+so they work without JavaScript and every filtered view has its own address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from citygraph import documents
+from citygraph.web.linked_data.access import Snapshot
+from citygraph.web.linked_data.i18n import differs, pick_tagged
+from citygraph.web.linked_data.pages import Link
+from citygraph.web.linked_data.site import Reader, Site
+
+__all__ = ["PAGE_SIZE", "partnerships_page", "places_page", "sources_page"]
+
+PAGE_SIZE = 100
+#: Above this many places the place filter is a text field instead of a list.
+MAX_PLACE_OPTIONS = 400
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a filter: its value, its label, whether it is chosen."""
+
+    value: str
+    text: str
+    selected: bool
+
+
+class _Namer:
+    def __init__(self, site: Site, snap: Snapshot, reader: Reader) -> None:
+        self.labels = site.labels(snap)
+        self.language = reader.language
+        self.links = reader.links(site.settings)
+
+    def name(self, iri: str) -> str:
+        return self.tagged(iri)[0]
+
+    def tagged(self, iri: str) -> tuple[str, str]:
+        labels = self.labels.get(iri, {})
+        text, tag = pick_tagged(labels, self.language, fallback=iri.rsplit("/", 1)[-1])
+        return text, differs(tag, self.language)
+
+    def link(self, iri: str) -> Link:
+        if not iri:
+            return Link("")
+        text, lang = self.tagged(iri)
+        return Link(text, self.links.href(iri), iri, lang)
+
+
+def _int(value: str | None) -> tuple[bool, int | None]:
+    if value is None or value.strip() == "":
+        return True, None
+    text = value.strip()
+    if not text.lstrip("-").isdigit():
+        return False, None
+    return True, int(text)
+
+
+def _options(values: set[str], prefix: str, chosen: str, namer: _Namer) -> list[Option]:
+    options = [
+        Option(v[len(prefix) :], namer.name(v), v[len(prefix) :] == chosen)
+        for v in values
+        if v.startswith(prefix)
+    ]
+    return sorted(options, key=lambda o: o.text.lower())
+
+
+def _pager(
+    reader: Reader, path: str, params: Mapping[str, str], page: int, total: int, size: int
+) -> dict[str, Any]:
+    pages = max(1, -(-total // size))
+    kept = {k: v for k, v in params.items() if k != "page" and v}
+
+    def url(number: int) -> str:
+        query = dict(kept, page=str(number)) if number > 1 else kept
+        return reader.local_base + path + ("?" + urlencode(query) if query else "")
+
+    return {
+        "page": page,
+        "pages": pages,
+        "previous": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < pages else None,
+    }
+
+
+def partnerships_page(
+    site: Site, snap: Snapshot, reader: Reader, params: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The context of ``/partnerships`` (``None``: a year or page is not a number)."""
+    base = site.settings.base_iri
+    ok_from, since = _int(params.get("from"))
+    ok_to, until = _int(params.get("to"))
+    ok_page, page = _int(params.get("page"))
+    if not (ok_from and ok_to and ok_page):
+        return None
+    page = max(1, page or 1)
+    chosen = {k: (params.get(k) or "").strip() for k in ("place", "country", "type", "status")}
+
+    def iri(key: str, prefix: str) -> str | None:
+        return prefix + chosen[key] if chosen[key] else None
+
+    everything = snap.cached("partnerships", lambda: documents.list_partnerships(snap.store))
+    rows = documents.filter_partnerships(
+        everything,
+        place=iri("place", base + "id/"),
+        country=iri("country", base + "id/country/"),
+        partnership_type=iri("type", base + "vocab/partnership-type/"),
+        status=iri("status", base + "vocab/status/"),
+        since=since,
+        until=until,
+    )
+    namer = _Namer(site, snap, reader)
+    places = {p for r in everything for p in r.partners}
+    start = (page - 1) * PAGE_SIZE
+    shown = [
+        {
+            "partnership": namer.link(r.iri),
+            "partners": [namer.link(p) for p in r.partners],
+            "type": namer.link(r.type),
+            "status": namer.link(r.status),
+            "start": r.start,
+            "end": r.end,
+        }
+        for r in rows[start : start + PAGE_SIZE]
+    ]
+    return {
+        "rows": shown,
+        "total": len(rows),
+        "chosen": chosen,
+        "since": "" if since is None else str(since),
+        "until": "" if until is None else str(until),
+        "place_options": (
+            _options(places, base + "id/", chosen["place"], namer)
+            if len(places) <= MAX_PLACE_OPTIONS
+            else None
+        ),
+        "country_options": _options(
+            {c for r in everything for c in r.countries},
+            base + "id/country/",
+            chosen["country"],
+            namer,
+        ),
+        "type_options": _options(
+            {r.type for r in everything}, base + "vocab/partnership-type/", chosen["type"], namer
+        ),
+        "status_options": _options(
+            {r.status for r in everything}, base + "vocab/status/", chosen["status"], namer
+        ),
+        **_pager(reader, "partnerships", params, page, len(rows), PAGE_SIZE),
+    }
+
+
+def places_page(
+    site: Site, snap: Snapshot, reader: Reader, params: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The context of ``/places`` (``None``: the page is not a number)."""
+    base = site.settings.base_iri
+    ok_page, page = _int(params.get("page"))
+    if not ok_page:
+        return None
+    page = max(1, page or 1)
+    country = (params.get("country") or "").strip()
+    everything = snap.cached("places", lambda: documents.list_places(snap.store))
+    rows = [r for r in everything if not country or r.country == base + "id/country/" + country]
+    namer = _Namer(site, snap, reader)
+    size = PAGE_SIZE * 2
+    start = (page - 1) * size
+    shown = [
+        {
+            "place": namer.link(r.iri),
+            "kind": namer.link(r.kind),
+            "country": namer.link(r.country),
+            "partnerships": r.partnerships,
+        }
+        for r in rows[start : start + size]
+    ]
+    return {
+        "rows": shown,
+        "total": len(rows),
+        "country_options": _options(
+            {r.country for r in everything}, base + "id/country/", country, namer
+        ),
+        **_pager(reader, "places", params, page, len(rows), size),
+    }
+
+
+def sources_page(site: Site, snap: Snapshot, reader: Reader) -> dict[str, Any]:
+    """The context of ``/sources``."""
+    namer = _Namer(site, snap, reader)
+    rows = snap.cached("sources", lambda: documents.list_sources(snap.store))
+    return {
+        "rows": [
+            {
+                "source": namer.link(r.iri),
+                "publisher": r.publisher,
+                "language": r.language,
+                "url": r.url,
+                "facts": r.facts,
+            }
+            for r in rows
+        ],
+        "total": len(rows),
+    }

@@ -1,0 +1,410 @@
+"""The linked-data routes: ``/id/…`` → 303 → ``/doc/…``, pages, vocabularies, dataset, dumps.
+
+Handlers only read the request, ask :class:`~citygraph.web.linked_data.site.Site` and send its
+:class:`~citygraph.web.linked_data.site.Answer`. They are ``def`` (not ``async def``): pyoxigraph
+blocks, so FastAPI runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from citygraph import dataset, documents
+from citygraph.web.linked_data import i18n
+from citygraph.web.linked_data.listings import partnerships_page, places_page, sources_page
+from citygraph.web.linked_data.representations import (
+    HTML,
+    REPRESENTATIONS,
+    Representation,
+    by_name,
+    etag,
+    etag_matches,
+    negotiate_representation,
+    split_extension,
+)
+from citygraph.web.linked_data.site import Answer, Reader, Site
+from citygraph.web.negotiation import negotiate
+
+__all__ = ["get_site", "reader_for", "router", "send"]
+
+router = APIRouter()
+READ = ["GET", "HEAD"]
+
+
+def get_site(request: Request) -> Site:
+    """The :class:`Site` installed on the app (see :func:`citygraph.web.linked_data.install`)."""
+    return cast(Site, request.app.state.linked_data)
+
+
+SiteDep = Annotated[Site, Depends(get_site)]
+
+
+def reader_for(request: Request, site: Site) -> Reader:
+    """Who asks: language (``?lang=``, ``Accept-Language``), this server's base, the path.
+
+    Other pages that want the site's header, navigation and language switcher render with
+    ``site.render("their.html", reader_for(request, site), ...)`` and a template that
+    extends ``base.html``.
+    """
+    param = request.query_params.get("lang")
+    language = i18n.choose_language(param, request.headers.get("accept-language"))
+    local = site.settings.public_url or str(request.base_url)
+    if not local.endswith("/"):
+        local += "/"
+    path = request.url.path.lstrip("/")
+    if request.url.query:
+        path += "?" + request.url.query
+    return Reader(language, param is not None and param in i18n.LANGUAGES, local, path)
+
+
+def _wants_html(request: Request) -> bool:
+    return negotiate(request.headers.get("accept"), ["text/html", "text/plain"]) == "text/html"
+
+
+def send(request: Request, answer: Answer, *, max_age: int) -> Response:
+    """Turn ``answer`` into a response: ETag/304, Cache-Control, and HEAD without a body."""
+    headers = dict(answer.headers)
+    if answer.etag is not None:
+        headers["ETag"] = answer.etag
+        headers["Cache-Control"] = f"public, max-age={max_age}"
+        if etag_matches(request.headers.get("if-none-match"), answer.etag):
+            return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(answer.body))
+        return Response(b"", answer.status, headers, answer.media_type)
+    return Response(answer.body, answer.status, headers, answer.media_type)
+
+
+def _not_acceptable() -> Response:
+    offered = ", ".join(r.media_type for r in REPRESENTATIONS)
+    return Response(
+        f"406 Not Acceptable: this document is offered as {offered}\n",
+        406,
+        {"Vary": "Accept"},
+        "text/plain; charset=utf-8",
+    )
+
+
+def _representation(request: Request, extension: str | None) -> Representation | None:
+    if extension is not None:
+        return by_name(extension)
+    return negotiate_representation(request.headers.get("accept"))
+
+
+def _iri(value: str) -> str | None:
+    try:
+        return ox.NamedNode(value).value
+    except ValueError:
+        return None
+
+
+def _missing(request: Request, site: Site, reader: Reader, what: str, *, html: bool) -> Response:
+    answer = site.not_found(reader, html=html or _wants_html(request), what=what)
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+# -- things -----------------------------------------------------------------------------------
+
+
+@router.api_route("/id/{path:path}", methods=READ, name="ld_identifier")
+def identifier(path: str, request: Request, site: SiteDep) -> Response:
+    """303 See Other from a thing's IRI to the document about it (if the thing is known).
+
+    ``/id/city/x.ttl`` (an IRI with a format extension pasted) goes to ``/doc/city/x.ttl``.
+    """
+    reader = reader_for(request, site)
+    stem, _ = split_extension(path)
+    snap = site.snapshot()
+    known = None
+    for candidate in dict.fromkeys((path, stem)):
+        iri = _iri(site.settings.base_iri + "id/" + candidate) if candidate else None
+        if iri is not None and documents.exists(snap.store, iri):
+            known = candidate
+            break
+    if known is None:
+        return _missing(request, site, reader, "/id/" + path, html=False)
+    location = reader.local_base + "doc/" + path
+    if request.url.query:
+        location += "?" + request.url.query
+    return Response(status_code=303, headers={"Location": location, "Vary": "Accept"})
+
+
+@router.api_route("/doc/{path:path}", methods=READ, name="ld_document")
+def document(path: str, request: Request, site: SiteDep) -> Response:
+    """The document about the thing ``/id/{path}``, as HTML or RDF."""
+    return _thing(request, site, "id/", "doc/", path)
+
+
+@router.api_route("/vocab/{path:path}", methods=READ, name="ld_vocab")
+def vocabulary(path: str, request: Request, site: SiteDep) -> Response:
+    """A concept scheme or concept (served at its own IRI); ``/vocab/`` lists the schemes."""
+    if not path:
+        return _schemes(request, site)
+    return _thing(request, site, "vocab/", "vocab/", path)
+
+
+def _thing(request: Request, site: Site, namespace: str, served: str, path: str) -> Response:
+    reader = reader_for(request, site)
+    stem, extension = split_extension(path)
+    representation = _representation(request, extension)
+    if representation is None:
+        if extension is not None:
+            return _missing(request, site, reader, "/" + served + path, html=False)
+        return _not_acceptable()
+    iri = _iri(site.settings.base_iri + namespace + stem) if stem else None
+    answer = None
+    if iri is not None:
+        snap = site.snapshot()
+        answer = site.document(
+            snap,
+            reader,
+            iri=iri,
+            triples=lambda: documents.describe(snap.store, iri),
+            representation=representation,
+            doc_path=served + stem,
+        )
+    if answer is None:
+        html = representation is HTML and (extension is not None or _wants_html(request))
+        return _missing(request, site, reader, "/" + served + path, html=html)
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+def _schemes(request: Request, site: Site) -> Response:
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    labels = site.labels(snap)
+    schemes = sorted(
+        iri
+        for iri in documents.list_things(snap.store, namespaces=[site.settings.base_iri + "vocab/"])
+        if iri.count("/") == site.settings.base_iri.count("/") + 1
+    )
+    body = site.render(
+        "schemes.html",
+        reader,
+        schemes=[(i18n.pick(labels.get(s, {}), reader.language, fallback=s), s) for s in schemes],
+    )
+    return _page(request, site, snap.version, reader, body)
+
+
+# -- ontology, shapes, dataset ----------------------------------------------------------------
+
+
+@router.api_route("/ontology", methods=READ, name="ld_ontology")
+@router.api_route("/ontology.{extension}", methods=READ, name="ld_ontology_as")
+def ontology(request: Request, site: SiteDep, extension: str | None = None) -> Response:
+    """The ontology: HTML documentation with a ``#Term`` anchor per term, or RDF."""
+    reader = reader_for(request, site)
+    representation = _representation(request, extension)
+    if representation is None:
+        return (
+            _not_acceptable()
+            if extension is None
+            else _missing(request, site, reader, "/ontology." + extension, html=False)
+        )
+    snap = site.snapshot()
+    answer = site.document(
+        snap,
+        reader,
+        iri=site.settings.base_iri + "ontology",
+        triples=lambda: site.ontology_triples(snap),
+        representation=representation,
+        doc_path="ontology",
+        template="ontology.html",
+        extra=lambda triples: site.ontology_context(snap, reader, triples),
+    )
+    if answer is None:
+        return _missing(request, site, reader, "/ontology", html=representation is HTML)
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/ontology/{version:path}", methods=READ, name="ld_ontology_version")
+def ontology_version(version: str, request: Request, site: SiteDep) -> Response:
+    """A version IRI of the ontology: 303 to the ontology (only the current one is served)."""
+    reader = reader_for(request, site)
+    return Response(status_code=303, headers={"Location": reader.local_base + "ontology"})
+
+
+@router.api_route("/shapes", methods=READ, name="ld_shapes")
+@router.api_route("/shapes.{extension}", methods=READ, name="ld_shapes_as")
+def shapes(request: Request, site: SiteDep, extension: str | None = None) -> Response:
+    """The SHACL shapes: HTML with a ``#Shape`` anchor per shape, or RDF."""
+    reader = reader_for(request, site)
+    representation = _representation(request, extension)
+    snap = site.snapshot()
+    triples = site.shapes_triples(snap)
+    if triples is None or (representation is None and extension is not None):
+        return _missing(request, site, reader, "/shapes", html=representation is HTML)
+    if representation is None:
+        return _not_acceptable()
+    answer = site.document(
+        snap,
+        reader,
+        iri=site.settings.base_iri + "shapes",
+        triples=lambda: triples,
+        representation=representation,
+        doc_path="shapes",
+        template="shapes.html",
+        extra=lambda found: site.shapes_context(snap, reader, found),
+    )
+    if answer is None:
+        return _missing(request, site, reader, "/shapes", html=representation is HTML)
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/dataset", methods=READ, name="ld_dataset")
+@router.api_route("/dataset.{extension}", methods=READ, name="ld_dataset_as")
+@router.api_route("/.well-known/void", methods=READ, name="ld_void")
+def dataset_description(request: Request, site: SiteDep, extension: str | None = None) -> Response:
+    """The DCAT + VoID description of the dataset (at its IRI and at ``/.well-known/void``)."""
+    reader = reader_for(request, site)
+    representation = _representation(request, extension)
+    if representation is None:
+        return (
+            _not_acceptable()
+            if extension is None
+            else _missing(request, site, reader, "/dataset." + extension, html=False)
+        )
+    snap = site.snapshot()
+    answer = site.document(
+        snap,
+        reader,
+        iri=dataset.DATASET,
+        triples=lambda: site.dataset_triples(snap),
+        representation=representation,
+        doc_path="dataset",
+        template="dataset.html",
+        extra=lambda triples: site.dataset_context(snap, reader, triples),
+    )
+    if answer is None:
+        return _missing(request, site, reader, "/dataset", html=representation is HTML)
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/dumps/{name}", methods=READ, name="ld_dump")
+def dump(name: str, request: Request, site: SiteDep) -> Response:
+    """A gzip dump of the data graphs, generated from the store once per data version."""
+    fmt = dataset.DumpFormat.from_file_name(name)
+    if fmt is None:
+        return _missing(request, site, reader_for(request, site), "/dumps/" + name, html=False)
+    snap = site.snapshot()
+    answer = Answer(
+        site.dump(snap, fmt),
+        "application/gzip",
+        headers={"Content-Disposition": f'attachment; filename="{fmt.file_name}"'},
+        etag=etag(snap.version, "dump", fmt.file_name),
+    )
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/sitemap.xml", methods=READ, name="ld_sitemap")
+def sitemap(request: Request, site: SiteDep) -> Response:
+    """A sitemap of the pages and of every thing's document (at most 50,000 URLs)."""
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    base = site.settings.base_iri
+    links = reader.links(site.settings)
+    urls = [
+        reader.local_base + p
+        for p in (
+            "",
+            "partnerships",
+            "places",
+            "sources",
+            "ontology",
+            "shapes",
+            "dataset",
+            "vocab/",
+        )
+    ]
+    for iri in documents.list_things(snap.store, namespaces=[base + "id/", base + "vocab/"]):
+        href = links.href(iri)
+        if href is not None:
+            urls.append(href)
+    body = site.render("sitemap.xml", reader, urls=urls[:50_000])
+    answer = Answer(body, "application/xml", etag=etag(snap.version, "sitemap", reader.local_base))
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+# -- index pages ------------------------------------------------------------------------------
+
+
+def _page(request: Request, site: Site, version: str, reader: Reader, body: bytes) -> Response:
+    answer = Answer(
+        body,
+        HTML.content_type,
+        headers={"Vary": "Accept-Language"},
+        etag=etag(version, reader.path, reader.language, reader.local_base),
+    )
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/", methods=READ, name="ld_home")
+def home(request: Request, site: SiteDep) -> Response:
+    """The home page: what citygraph is, counts, and where to go."""
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    per_class = site.class_counts(snap)
+    cg = site.settings.base_iri + "ontology#"
+    counts = [
+        (key, sum(per_class.get(cg + c, 0) for c in classes))
+        for key, classes in (
+            ("partnerships", ("Partnership",)),
+            ("places", ("City", "Region", "District")),
+            ("sources", ("Source",)),
+        )
+    ]
+    body = site.render("home.html", reader, counts=counts)
+    return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/partnerships", methods=READ, name="ld_partnerships")
+def partnerships(request: Request, site: SiteDep) -> Response:
+    """All partnerships, filtered by query parameters (a plain GET form: no JavaScript)."""
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    context = partnerships_page(site, snap, reader, request.query_params)
+    if context is None:
+        return Response(
+            "400 Bad Request: year and page must be whole numbers\n",
+            400,
+            media_type="text/plain; charset=utf-8",
+        )
+    body = site.render("partnerships.html", reader, **context)
+    return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/places", methods=READ, name="ld_places")
+def places(request: Request, site: SiteDep) -> Response:
+    """All partner places, optionally of one country."""
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    context = places_page(site, snap, reader, request.query_params)
+    if context is None:
+        return Response(
+            "400 Bad Request: page must be a whole number\n",
+            400,
+            media_type="text/plain; charset=utf-8",
+        )
+    body = site.render("places.html", reader, **context)
+    return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/sources", methods=READ, name="ld_sources")
+def sources(request: Request, site: SiteDep) -> Response:
+    """All source documents, with how many nodes of the graph cite each."""
+    reader = reader_for(request, site)
+    snap = site.snapshot()
+    body = site.render("sources.html", reader, **sources_page(site, snap, reader))
+    return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/static/css/citygraph.css", methods=READ, name="ld_css")
+def stylesheet(request: Request, site: SiteDep) -> Response:
+    """The one style sheet."""
+    body = site.css()
+    answer = Answer(body, "text/css; charset=utf-8", etag=etag("css", body.decode("utf-8")))
+    return send(request, answer, max_age=site.settings.cache_max_age)

@@ -1,0 +1,282 @@
+"""The request-independent half of the linked-data pages: store, templates, caches, answers.
+
+:class:`Site` turns a parsed request (a :class:`Reader`) into an :class:`Answer` (status, body,
+headers); :mod:`citygraph.web.linked_data.routes` only parses requests and sends answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from citygraph import dataset, documents
+from citygraph.config import Settings
+from citygraph.documents import ThingGraph
+from citygraph.namespaces import GRAPH_ONTOLOGY
+from citygraph.web.cache import ResponseCache
+from citygraph.web.linked_data import i18n
+from citygraph.web.linked_data.access import Snapshot, StoreHandle
+from citygraph.web.linked_data.iris import Links
+from citygraph.web.linked_data.pages import Labeller, build_view
+from citygraph.web.linked_data.representations import (
+    HTML,
+    REPRESENTATIONS,
+    Representation,
+    etag,
+    serialize,
+)
+from citygraph.web.linked_data.term_pages import (
+    dataset_view,
+    graph_of,
+    ontology_view,
+    shapes_view,
+)
+
+__all__ = ["Answer", "Reader", "Site"]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks: the page language, whether they chose it by ``?lang=``, this server's base."""
+
+    language: str
+    explicit_language: bool
+    local_base: str
+    path: str
+
+    def links(self, settings: Settings) -> Links:
+        """The link mapper for this reader (keeps ``?lang=`` when it was chosen)."""
+        return Links(
+            settings.base_iri, self.local_base, self.language if self.explicit_language else None
+        )
+
+
+@dataclass
+class Answer:
+    """A response, before the web framework sees it."""
+
+    body: bytes
+    media_type: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+
+
+class Site:
+    """Renders every linked-data page and document for one app."""
+
+    def __init__(self, settings: Settings, *, shapes_dir: Path | None) -> None:
+        self.settings = settings
+        # Like the query processes: in memory when the operator says so (the index pages scan
+        # every partnership once per version: 3-5x less CPU in memory), else on disk.
+        self.handle = StoreHandle(
+            settings.store,
+            in_memory=settings.in_memory,
+            check_interval=settings.version_check_interval,
+        )
+        self.shapes_dir = shapes_dir
+        self.cache = ResponseCache(max_bytes=settings.cache_bytes)
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html", "xml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current build (raises StoreNotFoundError when there is none)."""
+        return self.handle.snapshot()
+
+    def labels(self, snap: Snapshot) -> Mapping[str, Mapping[str, str]]:
+        """Labels of any IRI of the build, looked up on demand (remembered per version)."""
+        return snap.cached("labels", lambda: documents.LabelLookup(snap.store))
+
+    def statistics(self, snap: Snapshot) -> dataset.DatasetStatistics:
+        """The dataset statistics (cached per version)."""
+        return snap.cached(
+            "stats", lambda: dataset.dataset_statistics(snap.store, version=snap.version)
+        )
+
+    def class_counts(self, snap: Snapshot) -> Mapping[str, int]:
+        """Things per class (cached per version; cheaper than all the statistics)."""
+        return snap.cached("classes", lambda: dataset.class_counts(snap.store))
+
+    def dataset_triples(self, snap: Snapshot) -> list[ox.Triple]:
+        """The DCAT/VoID description plus the labels of the classes it counts."""
+
+        def compute() -> list[ox.Triple]:
+            return dataset.describe_dataset(self.statistics(snap))
+
+        return snap.cached("dataset", compute)
+
+    def dump(self, snap: Snapshot, fmt: dataset.DumpFormat) -> bytes:
+        """A gzip dump of the data graphs (cached per version)."""
+        return snap.cached("dump:" + fmt.file_name, lambda: dataset.dump(snap.store, fmt))
+
+    def ontology_triples(self, snap: Snapshot) -> list[ox.Triple]:
+        """The ontology graph as triples."""
+
+        def compute() -> list[ox.Triple]:
+            graph = ox.NamedNode(GRAPH_ONTOLOGY)
+            quads = snap.store.quads_for_pattern(None, None, None, graph)
+            return sorted((ox.Triple(q.subject, q.predicate, q.object) for q in quads), key=str)
+
+        return snap.cached("ontology", compute)
+
+    def shapes_triples(self, snap: Snapshot) -> list[ox.Triple] | None:
+        """The shapes files parsed (``None`` when this server has no shapes directory)."""
+        if self.shapes_dir is None or not self.shapes_dir.is_dir():
+            return None
+        shapes_dir = self.shapes_dir
+
+        def compute() -> list[ox.Triple]:
+            triples: set[ox.Triple] = set()
+            for path in sorted(shapes_dir.glob("*.ttl")):
+                for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                    triples.add(ox.Triple(quad.subject, quad.predicate, quad.object))
+            return sorted(triples, key=str)
+
+        return snap.cached("shapes", compute)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def render(self, template: str, reader: Reader, **context: Any) -> bytes:
+        """Render ``template`` for ``reader`` (language, links, navigation)."""
+        language = reader.language
+        links = reader.links(self.settings)
+        switch = []
+        for code in i18n.LANGUAGES:
+            switch.append((code, _with_query(reader.local_base + reader.path.lstrip("/"), code)))
+        page = self.env.get_template(template).render(
+            lang=language,
+            html_lang=i18n.html_lang(language),
+            t=lambda key: i18n.ui(key, language),
+            links=links,
+            switch=switch,
+            local=reader.local_base,
+            **context,
+        )
+        return page.encode("utf-8")
+
+    def document(
+        self,
+        snap: Snapshot,
+        reader: Reader,
+        *,
+        iri: str,
+        triples: Callable[[], list[ox.Triple]],
+        representation: Representation,
+        doc_path: str,
+        template: str = "thing.html",
+        extra: Callable[[list[ox.Triple]], Mapping[str, Any]] | None = None,
+    ) -> Answer | None:
+        """A document about ``iri`` in ``representation``, with its negotiation headers.
+
+        ``doc_path`` is the document's path on this server without extension (``doc/city/x``).
+        ``triples`` computes the document (empty: the thing is unknown, and the answer
+        ``None``); ``extra`` the template's context from them. Bodies are cached per data
+        version and representation, so repeated requests skip the query.
+        """
+        local = reader.local_base + doc_path
+        headers = {
+            "Vary": "Accept, Accept-Language",
+            "Content-Location": f"{local}.{representation.name}",
+            "Link": ", ".join(
+                f'<{local}.{r.name}>; rel="alternate"; type="{r.media_type}"'
+                for r in REPRESENTATIONS
+                if r is not representation
+            ),
+        }
+        html = representation is HTML
+        tag = etag(
+            snap.version,
+            doc_path,
+            representation.name,
+            reader.language if html else "",
+            reader.local_base if html else "",
+            "1" if reader.explicit_language and html else "0",
+        )
+        cached = self.cache.get(tag)
+        if cached is not None:
+            return Answer(cached[0], cached[1], headers=headers, etag=tag)
+        found = triples()
+        if not found:
+            return None
+        if html:
+            context = dict(extra(found) if extra is not None else {})
+            if template == "thing.html":
+                context["view"] = build_view(
+                    ThingGraph.from_triples(found),
+                    iri,
+                    language=reader.language,
+                    links=reader.links(self.settings),
+                    index=self.labels(snap),
+                )
+            body = self.render(
+                template,
+                reader,
+                alternates=[(r, f"{local}.{r.name}") for r in REPRESENTATIONS if r is not HTML],
+                iri=iri,
+                **context,
+            )
+        else:
+            body = serialize(found, representation)
+        self.cache.put(tag, body, representation.content_type)
+        return Answer(body, representation.content_type, headers=headers, etag=tag)
+
+    def labeller(self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]) -> Labeller:
+        """A labeller over ``triples`` for ``reader``."""
+        return Labeller(
+            graph_of(triples),
+            self.labels(snap),
+            reader.language,
+            reader.links(self.settings),
+        )
+
+    def ontology_context(
+        self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]
+    ) -> dict[str, Any]:
+        """The ontology page's view."""
+        return {"ontology": ontology_view(self.labeller(snap, reader, triples))}
+
+    def shapes_context(
+        self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]
+    ) -> dict[str, Any]:
+        """The shapes page's view."""
+        return {"shapes": shapes_view(self.labeller(snap, reader, triples))}
+
+    def dataset_context(
+        self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]
+    ) -> dict[str, Any]:
+        """The dataset page's view."""
+        label = self.labeller(snap, reader, triples)
+        return {"dataset": dataset_view(label, self.statistics(snap))}
+
+    def not_found(self, reader: Reader, *, html: bool, what: str) -> Answer:
+        """404, as a small HTML page or plain text."""
+        if html:
+            body = self.render("error.html", reader, status=404, what=what)
+            return Answer(body, HTML.content_type, status=404, headers={"Vary": "Accept"})
+        text = f"404 Not Found: citygraph knows nothing under {what}\n"
+        return Answer(text.encode(), "text/plain; charset=utf-8", 404, {"Vary": "Accept"})
+
+    def css(self) -> bytes:
+        """The one style sheet."""
+        return (STATIC / "css" / "citygraph.css").read_bytes()
+
+
+def _with_query(url: str, language: str) -> str:
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and not p.startswith("lang=")]
+    kept.append("lang=" + language)
+    return base + "?" + "&".join(kept)

@@ -1,0 +1,64 @@
+"""The examples in the docstrings of the linked-data modules run (they are documentation)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+
+import pytest
+
+MODULES = [
+    "citygraph.documents",
+    "citygraph.dataset",
+    "citygraph.web.linked_data.i18n",
+    "citygraph.web.linked_data.iris",
+    "citygraph.web.linked_data.representations",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+PUBLIC = [
+    *MODULES,
+    "citygraph.web.linked_data",
+    "citygraph.web.linked_data.access",
+    "citygraph.web.linked_data.listings",
+    "citygraph.web.linked_data.pages",
+    "citygraph.web.linked_data.routes",
+    "citygraph.web.linked_data.site",
+    "citygraph.web.linked_data.term_pages",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_all_names_exist_and_are_documented(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__doc__
+    for item in module.__all__:
+        value = getattr(module, item)
+        if callable(value):
+            assert value.__doc__, f"{name}.{item} has no docstring"
+
+
+def test_every_interface_text_of_the_templates_exists_in_every_language() -> None:
+    from citygraph.web.linked_data import i18n
+    from citygraph.web.linked_data.site import TEMPLATES
+
+    keys = set()
+    for template in TEMPLATES.glob("*.html"):
+        keys |= set(re.findall(r"""\bt\(["']([a-z_-]+)["']\)""", template.read_text("utf-8")))
+    keys |= {"classes", "object-properties", "datatype-properties", "annotation-properties"}
+    assert len(keys) > 30
+    missing = [
+        (key, language)
+        for key in sorted(keys)
+        for language in i18n.LANGUAGES
+        if key not in i18n._UI or language not in i18n._UI[key]
+    ]
+    assert not missing
