@@ -1,0 +1,368 @@
+"""The browser side of issue 4 (§3 query UI, §4 map and timeline) and the files it needs.
+
+Routes (see :func:`create_router`):
+
+- ``GET /sparql-ui``: YASGUI pointed at our own ``/sparql``, every ``queries/*.rq`` a ready tab;
+  :func:`render_query_ui` is the same page for the endpoint's HTML answer to a browser GET of
+  ``/sparql`` without a query.
+- ``GET /map``: a world map of the partnerships with filters (city, country, type, status,
+  period); ``GET /timeline/{key}``: a place's partnerships over time (``key`` as in the place's
+  IRI: ``de-berlin``).
+- ``/assets/…``: ``web/static/`` — our scripts in ``js/`` and the npm packages' dist files that
+  ``scripts/frontend.sh`` copies into ``vendor/`` (no CDN: everything works offline).
+
+The pages are plain HTML; their scripts read the data through the public SPARQL endpoint, as any
+client would, so the server does no querying here. Without JavaScript a ``<noscript>`` note links
+to the server-rendered pages.
+"""
+
+# The Chinese texts use full-width punctuation on purpose: it is not confusable there.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, cast
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+from citygraph.config import Settings
+from citygraph.namespaces import BASE
+from citygraph.query import read_query_file
+from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
+from citygraph.web.problems import NotFoundError
+
+__all__ = ["STATIC_DIR", "create_router", "example_queries", "render_query_ui"]
+
+_WEB = Path(__file__).resolve().parent
+STATIC_DIR = _WEB / "static"
+_TEMPLATES = _WEB / "templates"
+#: The checkout's ``queries/`` (src/citygraph/web/frontend.py → the root).
+_QUERIES = _WEB.parents[2] / "queries"
+
+#: A place key as in ``city:de-berlin``; checked before it goes into a page (and a query).
+_KEY = re.compile(r"^[a-z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Kinds of place a partner can be (docs/model.md, classes); the timeline tries each.
+_PLACE_KINDS = ("city", "region", "district")
+
+#: Methods of every page here (HEAD for link checkers).
+READ = ["GET", "HEAD"]
+
+#: Names of the languages, each in itself (for the language switch).
+_LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "zh": "中文"}
+
+# Texts of these pages that the shared table (linked_data.i18n) does not have.
+_TEXT: dict[str, dict[str, str]] = {
+    "query_title": {
+        "en": "Query citygraph with SPARQL",
+        "de": "citygraph mit SPARQL abfragen",
+        "zh": "用 SPARQL 查询 citygraph",
+    },
+    "query_intro": {
+        "en": "Each tab holds one of the example queries in queries/; edit it or run it as it is.",
+        "de": "Jeder Reiter enthält eine der Beispielabfragen aus queries/; ändern oder ausführen.",
+        "zh": "每个标签页包含 queries/ 中的一个示例查询；可编辑或直接运行。",
+    },
+    "map_title": {
+        "en": "World map of partnerships",
+        "de": "Weltkarte der Partnerschaften",
+        "zh": "伙伴关系世界地图",
+    },
+    "map_intro": {
+        "en": "Each arc joins two partners; follow it to the partnership's page.",
+        "de": "Jeder Bogen verbindet zwei Partner und führt zur Seite der Partnerschaft.",
+        "zh": "每条弧线连接两个伙伴，点击可打开该伙伴关系的页面。",
+    },
+    "timeline_title": {
+        "en": "Timeline of partnerships",
+        "de": "Zeitleiste der Partnerschaften",
+        "zh": "伙伴关系时间线",
+    },
+    "timeline_intro": {
+        "en": "One row per partnership, from its start to its end (or today); marks are "
+        "agreements and events.",
+        "de": "Eine Zeile je Partnerschaft, vom Beginn bis zum Ende (oder heute); Marken sind "
+        "Vereinbarungen und Veranstaltungen.",
+        "zh": "每行一个伙伴关系，从开始到结束（或今天）；标记为协议和活动。",
+    },
+    "city": {"en": "City", "de": "Stadt", "zh": "城市"},
+    "period": {"en": "Period", "de": "Zeitraum", "zh": "时期"},
+    "shown": {
+        "en": "{n} partnerships shown",
+        "de": "{n} Partnerschaften angezeigt",
+        "zh": "显示 {n} 个伙伴关系",
+    },
+    "not_on_map": {
+        "en": "without coordinates, not on the map",
+        "de": "ohne Koordinaten, nicht auf der Karte",
+        "zh": "无坐标，未显示在地图上",
+    },
+    "scope_curated": {
+        "en": "Curated partnerships only; choose a city or a country to include the worldwide "
+        "import.",
+        "de": "Nur kuratierte Partnerschaften; eine Stadt oder ein Land wählen, um den weltweiten "
+        "Import einzuschließen.",
+        "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
+    },
+    "today": {"en": "today", "de": "heute", "zh": "今天"},
+    "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
+    "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
+    "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},
+    "failed": {
+        "en": "The data could not be loaded from the SPARQL endpoint.",
+        "de": "Die Daten konnten nicht vom SPARQL-Endpunkt geladen werden.",
+        "zh": "无法从 SPARQL 端点加载数据。",
+    },
+    "results_map": {"en": "Map", "de": "Karte", "zh": "地图"},
+    "noscript": {
+        "en": "This page draws with JavaScript, which is off. The same data is on the "
+        "server-rendered pages:",
+        "de": "Diese Seite zeichnet mit JavaScript, das ausgeschaltet ist. Dieselben Daten "
+        "stehen auf den serverseitig erzeugten Seiten:",
+        "zh": "本页面需要 JavaScript 绘制，但 JavaScript 已关闭。相同数据见服务器生成的页面：",
+    },
+    "noscript_query": {
+        "en": "The query editor needs JavaScript. Without it, send a query with this form or "
+        "open an example:",
+        "de": "Der Abfrage-Editor braucht JavaScript. Ohne: Abfrage mit diesem Formular senden "
+        "oder ein Beispiel öffnen:",
+        "zh": "查询编辑器需要 JavaScript。没有它时，可用此表单提交查询或打开示例：",
+    },
+    "run": {"en": "Run", "de": "Ausführen", "zh": "运行"},
+    "format": {"en": "Result format", "de": "Ergebnisformat", "zh": "结果格式"},
+    "service_description": {
+        "en": "Service description (Turtle)",
+        "de": "Dienstbeschreibung (Turtle)",
+        "zh": "服务描述（Turtle）",
+    },
+    "city_page": {"en": "The place's page", "de": "Seite des Ortes", "zh": "该地点的页面"},
+}
+
+
+def _text(key: str, language: str) -> str:
+    texts = _TEXT.get(key)
+    if texts is None:
+        return ui(key, language)
+    return texts.get(language) or texts["en"]
+
+
+def _texts(language: str) -> dict[str, str]:
+    keys = [*_TEXT, "partnerships", "places", "sources", "query", "map", "timeline", "skip"]
+    keys += ["main_nav", "language", "partner", "type", "status", "since", "until", "country"]
+    keys += ["filter", "any", "apply", "from_year", "to_year", "undated", "date", "what"]
+    keys += ["tagline", "dataset"]
+    return {key: _text(key, language) for key in keys}
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Built on first use, not at import (no import-time side effects).
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
+    """The example queries offered in the query UI: one per ``*.rq`` file, sorted by file name.
+
+    Each is ``{"file", "name", "description", "query"}``; the name is the file's ``#+ summary:``.
+    A missing directory (an installed package without the checkout) gives no examples.
+    """
+    folder = _QUERIES if directory is None else directory
+    if not folder.is_dir():
+        return []
+    examples = []
+    for path in sorted(folder.glob("*.rq")):
+        query = read_query_file(path)
+        examples.append(
+            {
+                "file": path.name,
+                "name": query.summary,
+                "description": query.header.get("description", ""),
+                "query": query.text,
+            }
+        )
+    return examples
+
+
+def _settings(request: Request) -> Settings:
+    # Not citygraph.web.dependencies: it imports the endpoint, which imports this module for
+    # its HTML answer (render_query_ui), and the cycle would break the import.
+    return cast(Settings, request.app.state.settings)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _site(request: Request, public_url: str) -> str:
+    site = public_url or str(request.base_url)
+    return site if site.endswith("/") else site + "/"
+
+
+def _language_links(request: Request) -> list[dict[str, str]]:
+    """The current page in each language: its own query with ``lang`` replaced."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return [
+        {
+            "code": code,
+            "name": _LANGUAGE_NAMES[code],
+            "hreflang": html_lang(code),
+            "href": request.url.path + "?" + urlencode([*params, ("lang", code)]),
+        }
+        for code in LANGUAGES
+    ]
+
+
+def _noscript_links(site: str, language: str) -> list[dict[str, str]]:
+    """The server-rendered pages (linked_data/) that show the same data without JavaScript."""
+    return [
+        {"href": f"{site}{path}?lang={language}", "text": ui(path, language)}
+        for path in ("partnerships", "places", "sources")
+    ]
+
+
+def _render(template: str, *, language: str, site: str, **context: Any) -> str:
+    config = {
+        "site": site,
+        "endpoint": site + "sparql",
+        "lang": language,
+        "text": _texts(language),
+        **context.pop("config", {}),
+    }
+    page = _environment().get_template(template)
+    return page.render(
+        lang=language,
+        html_lang=html_lang(language),
+        site=site,
+        t=_texts(language),
+        config_json=_script_json(config),
+        noscript_links=_noscript_links(site, language),
+        **context,
+    )
+
+
+def _script_json(value: Mapping[str, Any]) -> str:
+    # Safe inside <script type="application/json">: no "</" can close the element.
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+def render_query_ui(
+    *,
+    endpoint: str,
+    description_link: str,
+    language: str = "en",
+    languages: list[dict[str, str]] | None = None,
+    base_iri: str = BASE,
+) -> str:
+    """The YASGUI page for the endpoint at ``endpoint`` (an absolute URL ending in ``sparql``).
+
+    The same keyword arguments as the endpoint's ``render_query_page`` hook, so a browser's GET
+    of ``/sparql`` without a query can answer with it; ``languages`` are the language-switch
+    links (none without a request to take them from); ``base_iri`` is the data's base, whose
+    ``id/`` IRIs in results link to this server's ``doc/`` pages.
+
+    >>> page = render_query_ui(endpoint="http://127.0.0.1:8000/sparql", description_link="")
+    >>> 'src="http://127.0.0.1:8000/assets/vendor/yasgui.min.js"' in page
+    True
+
+    Raises:
+        OSError: a file in ``queries/`` cannot be read.
+    """
+    site = endpoint.removesuffix("sparql")
+    examples = example_queries()
+    return _render(
+        "frontend/query.html",
+        language=language,
+        site=site,
+        title=_text("query_title", language),
+        languages=languages or [],
+        examples=[
+            {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
+        ],
+        endpoint=endpoint,
+        description_link=description_link,
+        config={"endpoint": endpoint, "examples": examples, "baseIri": base_iri},
+    )
+
+
+def create_router() -> APIRouter:
+    """The routes of the query UI, the map, the timelines and ``/assets/``."""
+    router = APIRouter()
+
+    @router.api_route("/sparql-ui", methods=READ, name="sparql_ui", response_class=HTMLResponse)
+    def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+        """YASGUI against this server's ``/sparql``, with the example queries as tabs."""
+        language = choose_language(lang, request.headers.get("accept-language"))
+        site = _site(request, settings.public_url)
+        page = render_query_ui(
+            endpoint=site + "sparql",
+            description_link=site + "sparql?format=turtle",
+            language=language,
+            languages=_language_links(request),
+            base_iri=settings.base_iri,
+        )
+        return _html(page)
+
+    @router.api_route("/map", methods=READ, name="map", response_class=HTMLResponse)
+    def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+        """The world map; filters come from the query string (``?city=de-berlin&from=1990``)."""
+        language = choose_language(lang, request.headers.get("accept-language"))
+        site = _site(request, settings.public_url)
+        filters = {
+            name: request.query_params.get(name, "")
+            for name in ("city", "country", "type", "status", "from", "to")
+        }
+        page = _render(
+            "frontend/map.html",
+            language=language,
+            site=site,
+            title=_text("map_title", language),
+            languages=_language_links(request),
+            filters=filters,
+            config={"baseIri": settings.base_iri, "filters": filters},
+        )
+        return _html(page)
+
+    @router.api_route("/timeline/{key}", methods=READ, name="timeline", response_class=HTMLResponse)
+    def timeline(
+        request: Request, key: str, settings: SettingsDep, lang: str | None = None
+    ) -> HTMLResponse:
+        """A place's partnerships on a time axis; 404 for a key no place can have."""
+        if not _KEY.match(key):
+            raise NotFoundError(f"no place can have the key {key!r}")
+        language = choose_language(lang, request.headers.get("accept-language"))
+        site = _site(request, settings.public_url)
+        # The key matched _KEY, so these IRIs are safe to write into the script's query.
+        candidates = [f"{settings.base_iri}id/{kind}/{key}" for kind in _PLACE_KINDS]
+        page = _render(
+            "frontend/timeline.html",
+            language=language,
+            site=site,
+            title=_text("timeline_title", language),
+            languages=_language_links(request),
+            key=key,
+            place_page=f"{site}doc/city/{key}",
+            config={"baseIri": settings.base_iri, "key": key, "places": candidates},
+        )
+        return _html(page)
+
+    # check_dir=False: the app starts even before scripts/frontend.sh has copied vendor/.
+    router.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=False), name="assets")
+    return router
+
+
+def _html(page: str) -> HTMLResponse:
+    return HTMLResponse(page, headers={"Vary": "Accept-Language"})

@@ -1,0 +1,111 @@
+// The query UI: YASGUI (served from /assets/vendor, no CDN) against our own /sparql, each file
+// in queries/ a ready tab, and a "Map" result view for results that carry coordinates.
+"use strict";
+
+(() => {
+  const { config, docHref, text } = citygraph;
+  const Yasgui = window.Yasgui.default || window.Yasgui;
+
+  // Coordinates in a result: ?lat/?long pairs sharing a prefix (?aLat ?aLong), or
+  // geo:wktLiteral POINT(lon lat) values.
+  const LAT = /^(.*?)(lat|latitude)$/i;
+  const LON = /^(long|lon|lng|longitude)$/i;
+  const POINT = /^\s*POINT\s*\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)\s*$/i;
+
+  function coordinates(variables, rows) {
+    const pairs = [];
+    for (const v of variables) {
+      const match = LAT.exec(v);
+      const lon = match && variables.find((w) => w.startsWith(match[1])
+        && LON.test(w.slice(match[1].length)));
+      if (lon) pairs.push([v, lon]);
+    }
+    const wkt = variables.filter((v) => rows.some((r) => r[v] && /wktLiteral$/.test(r[v].datatype || "")));
+    const rowPoints = rows.map((row) => {
+      const iri = variables.map((v) => row[v]).find((t) => t && t.type === "uri");
+      const title = variables.map((v) => row[v]).filter((t) => t && !/^-?[\d.]+$/.test(t.value))
+        .map((t) => t.value).slice(0, 2).join(" · ");
+      const href = iri ? docHref(iri.value) : undefined;
+      const points = pairs.filter(([lat, lon]) => row[lat] && row[lon])
+        .map(([lat, lon]) => [Number(row[lon].value), Number(row[lat].value)]);
+      for (const v of wkt) {
+        const m = POINT.exec(row[v] ? row[v].value : "");
+        if (m) points.push([Number(m[1]), Number(m[2])]);
+      }
+      return { points: points.filter((p) => p.every(Number.isFinite)), href, title };
+    });
+    return rowPoints.filter((r) => r.points.length);
+  }
+
+  class ResultsMap {
+    constructor(yasr) {
+      this.yasr = yasr;
+      this.priority = 5;
+      this.label = text("results_map");
+    }
+
+    rows() {
+      const results = this.yasr.results;
+      if (!results || !results.getBindings || !results.getBindings()) return [];
+      return coordinates(results.getVariables(), results.getBindings());
+    }
+
+    canHandleResults() {
+      return this.rows().length > 0;
+    }
+
+    async draw() {
+      const holder = document.createElement("div");
+      holder.id = "cg-results-map";
+      const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("role", "group"); // its arcs and dots are links
+      svg.setAttribute("aria-label", text("results_map"));
+      holder.append(svg);
+      this.yasr.resultsEl.append(holder);
+      const map = await citygraphMap.create(svg);
+      const rows = this.rows();
+      // Two points in a row (a partnership's two partners): an arc between them.
+      map.drawArcs(rows.filter((r) => r.points.length === 2)
+        .map((r) => ({ from: r.points[0], to: r.points[1], href: r.href, title: r.title })));
+      map.drawPlaces(rows.flatMap((r) => r.points.map((at) => ({ at, href: r.href, title: r.title }))));
+    }
+
+    getIcon() {
+      const icon = document.createElement("span");
+      icon.textContent = "◍";
+      return icon;
+    }
+  }
+
+  Yasgui.Yasr.registerPlugin("citygraphMap", ResultsMap);
+  // Arrays are set, not merged: YASGUI merges configuration objects index by index.
+  Yasgui.Yasr.defaults.pluginOrder = ["table", "response", "citygraphMap"];
+  // The "property" and "class" autocompleters ask lov.linkeddata.es: off, so the UI is offline.
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+
+  const yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: config.endpoint, method: "POST" },
+    copyEndpointOnNewTab: true,
+    persistenceId: null,
+    autofocus: false,
+    endpointCatalogueOptions: { getData: () => [{ endpoint: config.endpoint }] },
+  });
+
+  const [first, ...rest] = config.examples;
+  if (first) {
+    yasgui.getTab().setName(first.name).setQuery(first.query);
+    for (const example of rest) {
+      yasgui.addTab(false, { name: example.name, yasqe: { value: example.query } });
+    }
+  }
+  // IRIs in the results link to this server's pages (/doc/…) rather than to the canonical
+  // addresses, which lead to the public deployment and not to the data being queried here.
+  const ids = `${config.baseIri}id/`;
+  new MutationObserver(() => {
+    for (const a of document.querySelectorAll(`#yasgui a[href^="${ids}"]`)) {
+      a.href = docHref(a.getAttribute("href"));
+    }
+  }).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
+
+  window.citygraphYasgui = yasgui;
+})();

@@ -1,0 +1,81 @@
+// A small world map in SVG with d3-geo and world-atlas (Natural Earth 1:110m), no tiles and no
+// network beyond this server: countries, great-circle arcs between partners, and places.
+// Used by the /map page and by the query UI's "Map" result view.
+"use strict";
+
+window.citygraphMap = (() => {
+  const WIDTH = 960;
+  const HEIGHT = 500;
+  // The atlas sits next to this script (/assets/js/ → /assets/vendor/), so any page can use it.
+  const ATLAS = new URL("../vendor/countries-110m.json", document.currentScript.src).href;
+  let atlas = null;
+
+  function countries() {
+    if (!atlas) {
+      atlas = fetch(ATLAS)
+        .then((response) => response.json())
+        .then((topology) => topojson.feature(topology, topology.objects.countries).features);
+    }
+    return atlas;
+  }
+
+  // Draws the base map into `svgElement` and resolves to {drawArcs, drawPlaces}.
+  async function create(svgElement) {
+    const svg = d3.select(svgElement).attr("viewBox", `0 0 ${WIDTH} ${HEIGHT}`);
+    const projection = d3.geoEqualEarth().fitExtent(
+      [[4, 4], [WIDTH - 4, HEIGHT - 4]],
+      { type: "Sphere" },
+    );
+    const path = d3.geoPath(projection);
+    // Presentation attributes, not CSS: the map looks right on any page, and a page's
+    // style sheet still wins over them.
+    svg.append("path").attr("class", "sphere").attr("d", path({ type: "Sphere" }))
+      .attr("fill", "#f8fafc").attr("stroke", "#d5d9de");
+    svg.append("g").attr("class", "countries")
+      .selectAll("path")
+      .data(await countries())
+      .join("path")
+      .attr("class", "country")
+      .attr("d", path)
+      .attr("fill", "#e3e8ee").attr("stroke", "#fff").attr("stroke-width", 0.5);
+    const arcLayer = svg.append("g").attr("class", "arcs")
+      .attr("fill", "none").attr("stroke", "#c0392b").attr("stroke-width", 1.4)
+      .attr("stroke-opacity", 0.75);
+    const placeLayer = svg.append("g").attr("class", "places")
+      .attr("stroke", "#fff").attr("stroke-width", 0.7);
+
+    // arcs: [{from: [lon, lat], to: [lon, lat], href, title}], one <a><path class="arc"> each.
+    function drawArcs(arcs) {
+      const links = arcLayer.selectAll("a").data(arcs).join((enter) => {
+        const a = enter.append("a");
+        a.append("path").attr("class", "arc").append("title");
+        return a;
+      });
+      links.attr("href", (d) => d.href);
+      links.select("path")
+        .attr("d", (d) => path({ type: "LineString", coordinates: [d.from, d.to] }))
+        .select("title").text((d) => d.title);
+    }
+
+    // places: [{at: [lon, lat], href, title, chosen}], one <a><circle class="place"> each.
+    function drawPlaces(places) {
+      const links = placeLayer.selectAll("a").data(places).join((enter) => {
+        const a = enter.append("a");
+        a.append("circle").attr("class", "place").append("title");
+        return a;
+      });
+      links.attr("href", (d) => d.href);
+      links.select("circle")
+        .attr("cx", (d) => projection(d.at)[0])
+        .attr("cy", (d) => projection(d.at)[1])
+        .attr("r", (d) => (d.chosen ? 4.5 : 3))
+        .attr("fill", (d) => (d.chosen ? "#c0392b" : "#1b1f24"))
+        .classed("chosen", (d) => Boolean(d.chosen))
+        .select("title").text((d) => d.title);
+    }
+
+    return { drawArcs, drawPlaces };
+  }
+
+  return { create };
+})();
