@@ -16,7 +16,7 @@ from typing import NoReturn, cast
 import click
 
 from citygraph import __version__
-from citygraph.errors import BuildError, CitygraphError, InputSyntaxError
+from citygraph.errors import CitygraphError
 
 __all__ = ["main"]
 
@@ -147,7 +147,7 @@ def build(store_dir: Path, quiet: bool) -> None:
         result = build_store(
             store_dir, default_build_inputs(root), validate=check, progress=progress
         )
-    except (InputSyntaxError, BuildError) as error:
+    except CitygraphError as error:
         _fail(error)
     total = sum(result.quads_per_graph.values())
     click.echo(f"built {result.build.version}: {total:,} quads in {result.seconds:.1f} s")
@@ -251,8 +251,10 @@ def _iri(value: str) -> object:
 def _register_optional_commands() -> None:
     """Commands that live beside the web and import layers (they import heavier packages)."""
     from citygraph.cli_serve import serve
+    from citygraph.worldwide.cli import import_group
 
     cli.add_command(serve)
+    cli.add_command(import_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

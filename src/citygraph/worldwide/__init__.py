@@ -1,0 +1,9 @@
+"""The worldwide layer: Wikipedia's twin-town lists, reconciled with GeoNames (docs/worldwide.md).
+
+Modules: :mod:`.csvfile` reads the two CSV layouts, :mod:`.normalise` cleans names and
+countries, :mod:`.reconcile` matches places to GeoNames and to the curated places,
+:mod:`.importer` plans and publishes the import, :mod:`.triples` writes its RDF,
+:mod:`.report` counts what happened, :mod:`.cli` is the ``citygraph import`` group.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,100 @@
+"""`citygraph import twins`: exit codes, summary, report file, nothing written on errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+from click.testing import CliRunner
+
+from citygraph import store
+from citygraph.namespaces import GRAPH_CURATED, GRAPH_WORLDWIDE
+from citygraph.worldwide.cli import import_group
+from citygraph.worldwide.reconcile import GeoNamesIndex
+
+
+def graph_size(root: Path, graph: str) -> int:
+    current, _ = store.open_current(root)
+    return len(list(current.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
+
+
+def test_import_prints_a_summary_and_writes_the_report(
+    data: Path, curated_store: Path, tmp_path: Path, tiny_geonames: GeoNamesIndex
+) -> None:
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        import_group,
+        [
+            "twins",
+            str(data / "raw-small.csv"),
+            "--store",
+            str(curated_store),
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported 5 partnerships; 2 pairs already curated" in result.output
+    assert "rejected: region-not-a-city 1, self-loop 1, unknown-country 1" in result.output
+    content = json.loads(report.read_text(encoding="utf-8"))
+    assert content["counts"]["merged"] == {"duplicate": 3}
+    assert {i["reason"] for i in content["issues"]} >= {"self-loop", "duplicate"}
+    assert graph_size(curated_store, GRAPH_WORLDWIDE) > 0
+
+
+def test_reimport_of_the_same_file_changes_nothing(
+    data: Path, curated_store: Path, tiny_geonames: GeoNamesIndex
+) -> None:
+    args = ["twins", str(data / "raw-small.csv"), "--store", str(curated_store)]
+    assert CliRunner().invoke(import_group, args).exit_code == 0
+    first = set(
+        store.open_current(curated_store)[0].quads_for_pattern(
+            None, None, None, ox.NamedNode(GRAPH_WORLDWIDE)
+        )
+    )
+    result = CliRunner().invoke(import_group, args)
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 changed, 0 removed" in result.output
+    second = set(
+        store.open_current(curated_store)[0].quads_for_pattern(
+            None, None, None, ox.NamedNode(GRAPH_WORLDWIDE)
+        )
+    )
+    assert first == second
+
+
+def test_malformed_file_exits_2_and_writes_nothing(
+    data: Path, curated_store: Path, tiny_geonames: GeoNamesIndex
+) -> None:
+    before = store.current_build(curated_store).version
+    result = CliRunner().invoke(
+        import_group,
+        [
+            "twins",
+            str(data / "raw-small.csv"),
+            str(data / "bad-columns.csv"),
+            "--store",
+            str(curated_store),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "bad-columns.csv:3:" in result.output
+    assert store.current_build(curated_store).version == before
+    assert graph_size(curated_store, GRAPH_WORLDWIDE) == 0
+    assert graph_size(curated_store, GRAPH_CURATED) > 0
+
+
+def test_missing_store_exits_2(data: Path, tmp_path: Path, tiny_geonames: GeoNamesIndex) -> None:
+    result = CliRunner().invoke(
+        import_group, ["twins", str(data / "raw-small.csv"), "--store", str(tmp_path / "none")]
+    )
+    assert result.exit_code == 2
+    assert "no built store" in result.output
+
+
+def test_command_has_help() -> None:
+    result = CliRunner().invoke(import_group, ["twins", "--help"])
+    assert result.exit_code == 0
+    assert "--report" in result.output
+    assert "graph:worldwide" in result.output

@@ -1,0 +1,239 @@
+"""Planning an import: quads and report from rows, GeoNames and the curated places."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from citygraph.namespaces import GRAPH_CURATED, PREFIXES
+from citygraph.worldwide.csvfile import read_twin_file
+from citygraph.worldwide.importer import ImportPlan, plan_import
+from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex, load_curated
+
+CITY = PREFIXES["city"]
+CG = PREFIXES["cg"]
+PARTNERSHIP = PREFIXES["partnership"]
+DAY = date(2026, 11, 27)
+
+
+def plan(
+    data: Path,
+    geo: GeoNamesIndex,
+    curated: CuratedIndex,
+    *names: str,
+    previous: list[ox.Quad] | None = None,
+    today: date = DAY,
+) -> ImportPlan:
+    files = [read_twin_file(data / name) for name in names]
+    return plan_import(files, geo, curated, previous=previous or [], today=today)
+
+
+def text(term: object) -> str:
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return term.value
+    return str(term)
+
+
+def subjects_of_type(quads: list[ox.Quad], cls: str) -> set[str]:
+    return {
+        text(q.subject)
+        for q in quads
+        if q.predicate.value == PREFIXES["rdf"] + "type" and text(q.object) == cls
+    }
+
+
+def values(quads: list[ox.Quad], subject: str, predicate: str) -> set[str]:
+    return {
+        text(q.object)
+        for q in quads
+        if text(q.subject) == subject and q.predicate.value == predicate
+    }
+
+
+@pytest.fixture
+def curated(data: Path) -> CuratedIndex:
+    memory = ox.Store()
+    memory.load(
+        path=str(data / "curated-berlin.ttl"),
+        format=ox.RdfFormat.TURTLE,
+        to_graph=ox.NamedNode(GRAPH_CURATED),
+    )
+    return load_curated(memory)
+
+
+def test_bad_rows_are_counted_by_reason(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    report = plan(data, geo, no_curated, "raw-small.csv").report
+    assert report.rows_read == 13
+    assert report.counts() == {
+        "rejected": {"region-not-a-city": 1, "self-loop": 1, "unknown-country": 1},
+        "merged": {"duplicate": 3},
+    }
+    assert report.pairs == 7
+    lines = {(i.reason, i.line) for i in report.issues}
+    assert {("self-loop", 8), ("unknown-country", 9), ("region-not-a-city", 10)} <= lines
+
+
+def test_duplicates_in_either_order_and_spelling_merge(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    partnerships = subjects_of_type(quads, CG + "Partnership")
+    assert PARTNERSHIP + "de-berlin--gb-london" in partnerships
+    assert PARTNERSHIP + "de-berlin--ua-kyiv" in partnerships
+    kyiv = CITY + "ua-kyiv"
+    assert values(quads, kyiv, PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/703448/"
+    }
+    labels = values(quads, kyiv, PREFIXES["rdfs"] + "label") | values(
+        quads, kyiv, PREFIXES["skos"] + "altLabel"
+    )
+    assert labels == {"Kiev", "Kyiv"}
+
+
+def test_both_district_forms_are_one_district(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    district = PREFIXES["district"] + "de-berlin-tempelhof-schoeneberg"
+    assert subjects_of_type(quads, CG + "District") == {district}
+    assert values(quads, district, CG + "within") == {CITY + "de-berlin"}
+    assert PARTNERSHIP + "de-berlin-tempelhof-schoeneberg--de-wuppertal" in subjects_of_type(
+        quads, CG + "Partnership"
+    )
+
+
+def test_places_of_the_same_name_in_one_country_stay_apart(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    assert PARTNERSHIP + "pt-lagoa-algarve--pt-lagoa-azores" in subjects_of_type(
+        quads, CG + "Partnership"
+    )
+
+
+def test_unmatched_place_keeps_an_iri_and_is_unreconciled(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    smallville = CITY + "de-smallville"
+    assert values(quads, smallville, CG + "reconciled") == {"false"}
+    assert values(quads, smallville, PREFIXES["skos"] + "exactMatch") == set()
+    assert values(quads, CITY + "de-berlin", CG + "reconciled") == {"true"}
+
+
+def test_every_partnership_has_provenance(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    source = PREFIXES["source"] + "wikipedia-raw-small"
+    for node in subjects_of_type(quads, CG + "Partnership"):
+        assert values(quads, node, PREFIXES["prov"] + "wasDerivedFrom") == {source}
+    assert values(quads, source, PREFIXES["dcterms"] + "license") == {
+        "https://creativecommons.org/licenses/by-sa/4.0/"
+    }
+    assert values(quads, source, CG + "retrieved") == {"2026-11-27"}
+
+
+def test_curated_pairs_become_claims_and_curated_places_are_not_redescribed(
+    data: Path, geo: GeoNamesIndex, curated: CuratedIndex
+) -> None:
+    result = plan(data, geo, curated, "raw-small.csv")
+    assert result.report.already_curated == 2  # Berlin and London, Berlin and Paris
+    partnerships = subjects_of_type(result.quads, CG + "Partnership")
+    assert PARTNERSHIP + "de-berlin--gb-london" not in partnerships
+    claims = subjects_of_type(result.quads, PREFIXES["rdf"] + "Statement")
+    assert claims == {
+        PREFIXES["claim"] + "de-berlin--gb-london-wikipedia",
+        PREFIXES["claim"] + "de-berlin--fr-paris-wikipedia",
+    }
+    curated_iris = {p.iri for p in curated.places}
+    assert not [q for q in result.quads if text(q.subject) in curated_iris]
+    # Brussels is the city in the lists, the region in the curated data: two places.
+    assert PARTNERSHIP + "be-brussels--de-berlin" in partnerships
+    # The district and Wuppertal are the curated ones.
+    assert PARTNERSHIP + "de-berlin-tempelhof-schoeneberg--de-wuppertal" in partnerships
+
+
+def test_same_input_gives_the_same_quads(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    first = plan(data, geo, no_curated, "raw-small.csv", "geocoded-small.csv")
+    second = plan(data, geo, no_curated, "raw-small.csv", "geocoded-small.csv")
+    assert first.quads == second.quads
+
+
+def test_import_date_is_kept_while_the_file_is_unchanged(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    first = plan(data, geo, no_curated, "raw-small.csv")
+    again = plan(
+        data, geo, no_curated, "raw-small.csv", previous=first.quads, today=date(2027, 1, 1)
+    )
+    assert set(again.quads) == set(first.quads)
+    assert (again.report.added, again.report.changed, again.report.removed) == ([], [], [])
+
+
+def test_newer_file_reports_added_changed_removed(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    first = plan(data, geo, no_curated, "raw-small.csv")
+    newer = plan(data, geo, no_curated, "raw-newer.csv", previous=first.quads)
+    assert newer.report.added == [PARTNERSHIP + "de-berlin--il-tel-aviv"]
+    # Kyiv was also "Kiev" before; now only "Kyiv": its labels changed.
+    assert newer.report.changed == [PARTNERSHIP + "de-berlin--ua-kyiv"]
+    assert newer.report.removed == sorted(
+        PARTNERSHIP + key
+        for key in (
+            "be-brussels--de-berlin",
+            "de-berlin--fr-paris",
+            "de-berlin-tempelhof-schoeneberg--de-wuppertal",
+            "pt-lagoa-algarve--pt-lagoa-azores",
+        )
+    )
+
+
+def test_coordinates_check_country_and_consistency(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    result = plan(data, geo, no_curated, "geocoded-small.csv")
+    counts = result.report.counts()
+    assert counts["warning"] == {"conflicting-coordinates": 1, "coordinates-outside-country": 1}
+    quads = result.quads
+    # Geocoded to La Carolina in Spain: the point is dropped, the place kept unreconciled.
+    carolina = CITY + "ar-la-carolina"
+    assert values(quads, carolina, PREFIXES["schema"] + "latitude") == set()
+    assert values(quads, carolina, CG + "reconciled") == {"false"}
+    # Two points 340 km apart for Smallville: neither is kept.
+    assert values(quads, CITY + "de-smallville", PREFIXES["schema"] + "latitude") == set()
+    # "Frankfurt" at the Oder's coordinates is Frankfurt (Oder), not Frankfurt am Main.
+    assert values(quads, CITY + "de-frankfurt-oder", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2925535/"
+    }
+    # Springfield is chosen by the coordinates (Massachusetts, not Missouri).
+    assert values(quads, CITY + "us-springfield", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/4951788/"
+    }
+
+
+def test_a_raw_row_borrows_the_coordinates_of_a_geocoded_file(
+    data: Path, tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    raw = tmp_path / "raw.csv"
+    raw.write_text("city1,country1,city2,country2\nFrankfurt,Germany,Wuppertal,Germany\n")
+    alone = plan_import([read_twin_file(raw)], geo, no_curated, today=DAY)
+    # Without coordinates "Frankfurt" is the dominant Frankfurt am Main ...
+    assert PARTNERSHIP + "de-frankfurt-am-main--de-wuppertal" in subjects_of_type(
+        alone.quads, CG + "Partnership"
+    )
+    files = [read_twin_file(raw), read_twin_file(data / "geocoded-small.csv")]
+    both = plan_import(files, geo, no_curated, today=DAY)
+    partnerships = subjects_of_type(both.quads, CG + "Partnership")
+    # ... with the geocoded file's point for the same cell it is Frankfurt (Oder), one pair.
+    assert PARTNERSHIP + "de-frankfurt-oder--de-wuppertal" in partnerships
+    assert PARTNERSHIP + "de-frankfurt-am-main--de-wuppertal" not in partnerships
+    assert both.report.counts()["merged"] == {"duplicate": 1}
