@@ -206,3 +206,19 @@ def test_stats_counts_graphs_classes_and_links(built_store: Path) -> None:
     assert stats["instances_per_class"]["https://w3id.org/citygraph/ontology#Partnership"] > 0
     assert stats["links_per_target"]["Wikidata"] > 0
     assert stats["links_per_target"]["GeoNames"] > 0
+
+
+def test_validate_store_checks_what_the_build_published(built_store: Path) -> None:
+    result = run("validate", "--store", str(built_store), "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout)
+    assert results, "the curated data has known warnings (no signatories, no Wikidata link)"
+    assert {r["severity"] for r in results} <= {"warning", "info"}
+
+
+def test_validate_store_and_paths_together_is_a_usage_error(built_store: Path) -> None:
+    result = run("validate", "--store", str(built_store), "data")
+
+    assert result.returncode == 2
+    assert "not both" in result.stderr

@@ -148,14 +148,16 @@ def build_store(
     root: Path,
     inputs: Sequence[BuildInput],
     *,
-    validate: Callable[[Sequence[BuildInput]], None] | None = None,
+    validate: Callable[[ox.Store], None] | None = None,
     progress: ProgressCallback | None = None,
     carry_over: Sequence[str] = (GRAPH_WORLDWIDE,),
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> BuildResult:
     """Build a new store version under ``root`` from ``inputs`` and publish it.
 
-    ``validate`` runs before anything is written (it raises to stop the build). Graphs named in
+    ``validate`` gets the loaded and derived store before it is published, and raises to stop the
+    build (so what is validated is exactly what would be served, derived links included). Graphs
+    named in
     ``carry_over`` (the imported worldwide layer) are copied from the current build, if any, so a
     rebuild of the curated data keeps them.
 
@@ -170,11 +172,9 @@ def build_store(
     missing = [str(i.path) for i in inputs if not i.path.is_file()]
     if missing:
         raise BuildError("input file not found: " + ", ".join(missing))
-    if validate is not None:
-        validate(inputs)
     root.mkdir(parents=True, exist_ok=True)
     with store.write_lock(root, timeout=lock_timeout):
-        return _build_locked(root, inputs, progress, carry_over, started)
+        return _build_locked(root, inputs, progress, carry_over, started, validate)
 
 
 def _build_locked(
@@ -183,6 +183,7 @@ def _build_locked(
     progress: ProgressCallback | None,
     carry_over: Sequence[str],
     started: float,
+    validate: Callable[[ox.Store], None] | None,
 ) -> BuildResult:
     version = _new_version(inputs)
     tmp_dir = store.new_build_dir(root, version)
@@ -191,6 +192,8 @@ def _build_locked(
         load_inputs(target, inputs, progress=progress)
         _carry_over(root, target, carry_over, progress)
         derive(target)
+        if validate is not None:
+            validate(target)
         counts = _quads_per_graph(target)
         _write_meta(target, version, counts)
         counts = _quads_per_graph(target)

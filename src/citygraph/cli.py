@@ -22,6 +22,8 @@ __all__ = ["main"]
 
 DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+#: Up to this many quads a build validates an in-memory copy (faster); above, the store itself.
+IN_MEMORY_VALIDATION = 2_000_000
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
 
 store_option = click.option(
@@ -62,6 +64,13 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Validate everything in this built store (curated and worldwide) instead of files.",
+)
+@click.option(
     "--lang",
     type=click.Choice(sorted(LANGUAGES)),
     default="en",
@@ -83,28 +92,42 @@ def cli() -> None:
     show_default=True,
     help="The lowest severity that makes the data not conform (exit 1).",
 )
-def validate(paths: tuple[Path, ...], lang: str, fmt: str, fail_on: str) -> None:
+def validate(
+    paths: tuple[Path, ...], store_dir: Path | None, lang: str, fmt: str, fail_on: str
+) -> None:
     """Validate the ontology, vocabularies and data against the shapes.
 
     PATHS are Turtle files or directories; without them, the repository's ontology/, its
-    vocabularies and data/ are validated. Exit 0 conforms, 1 does not, 2 could not validate.
+    vocabularies and data/ are validated (with pySHACL, the reference). With --store, the whole
+    built store is validated with citygraph's SHACL-to-SPARQL engine, which gives pySHACL's
+    results at the scale of the worldwide layer. Exit 0 conforms, 1 does not, 2 could not
+    validate.
 
     \b
     Example:
       citygraph validate --lang de
-      citygraph validate tests/data/shapes/Partnership/fail.ttl --format json
+      citygraph validate tests/data/shapes/Partnership-partner/fail.ttl --format json
+      citygraph validate --store var/store --fail-on violation
     """
+    from citygraph import fastshacl, store
     from citygraph.report import Format, render
     from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
 
     root = repository_root()
+    shapes = root / "shapes"
     vocab = [
         root / "ontology" / "citygraph.ttl",
         *sorted((root / "ontology" / "vocab").glob("*.ttl")),
     ]
-    inputs = list(paths) if paths else default_inputs(root)
     try:
-        report = validate_paths(inputs, shapes_dir=root / "shapes", vocab=vocab if paths else ())
+        if store_dir is not None:
+            if paths:
+                raise click.UsageError("give either PATHs or --store, not both")
+            target, _ = store.open_current(store_dir)
+            report = fastshacl.validate_store(target, shapes_dir=shapes, in_memory=False)
+        else:
+            inputs = list(paths) if paths else default_inputs(root)
+            report = validate_paths(inputs, shapes_dir=shapes, vocab=vocab if paths else ())
     except CitygraphError as error:
         _fail(error)
     click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang]), nl=False)
@@ -116,25 +139,32 @@ def validate(paths: tuple[Path, ...], lang: str, fmt: str, fail_on: str) -> None
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def build(store_dir: Path, quiet: bool) -> None:
-    """Parse, validate, derive and load the data into the on-disk store.
+    """Parse, load, derive and validate the data into the on-disk store.
 
-    The new store is published only when everything succeeded: a failed or interrupted build
+    Everything that would be served (curated data, derived links, an imported worldwide layer)
+    is validated against shapes/ before it is published; a Violation stops the build. The new
+    store is published only when everything succeeded: a failed or interrupted build
     leaves the previous store intact and served.
 
     \b
     Example:
       citygraph build --store var/store
     """
-    from citygraph.build import BuildInput, build_store, default_build_inputs
+    import pyoxigraph as ox
+
+    from citygraph import fastshacl
+    from citygraph.build import build_store, default_build_inputs
     from citygraph.report import render
-    from citygraph.validate import Severity, repository_root, validate_paths
+    from citygraph.validate import Severity, repository_root
 
     root = repository_root()
 
-    def check(inputs: Sequence[BuildInput]) -> None:
+    def check(target: ox.Store) -> None:
         if not quiet:
-            click.echo(f"validating {len(inputs)} files against shapes/ …", err=True)
-        report = validate_paths([i.path for i in inputs], shapes_dir=root / "shapes")
+            click.echo(f"validating {len(target):,} quads against shapes/ …", err=True)
+        report = fastshacl.validate_store(
+            target, shapes_dir=root / "shapes", in_memory=len(target) < IN_MEMORY_VALIDATION
+        )
         if not report.conforms(Severity.VIOLATION):
             click.echo(render(report, fmt="text", lang="en"), err=True, nl=False)
             raise NonConforming("the data does not conform; the store was not changed")

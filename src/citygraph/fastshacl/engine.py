@@ -1,0 +1,450 @@
+"""Running the compiled queries on a pyoxigraph store and turning rows into results.
+
+For each shape with a target: its focus nodes are a pattern (class, subject-of, object-of
+targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run once. Then each
+property shape gets at most a handful of queries over all focus nodes at once: one for every
+value test of the shape together (a flag per constraint says which failed), one for the
+cardinalities, one each for ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts. A
+SHACL-SPARQL constraint is run once with ``$this`` unbound and its rows are kept for the focus
+nodes of its shape (pySHACL instead runs it once per focus node with ``$this`` pre-bound; the
+two agree whenever ``$this`` is bound by the query's own graph pattern; a query that does not
+project ``$this`` gets it added to its projection).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+import pyoxigraph as ox
+from rdflib import URIRef
+from rdflib.paths import Path as RDFPath
+from rdflib.term import Node
+
+from citygraph.fastshacl.shapes import (
+    RDFS,
+    SH,
+    Constraint,
+    Shape,
+    ShapesGraph,
+    SparqlConstraint,
+    Term,
+    UnsupportedShapeError,
+)
+from citygraph.fastshacl.sparql import (
+    FOCUS_LEVEL,
+    VALUE_LEVEL,
+    Compiler,
+    sparql_path,
+)
+from citygraph.fastshacl.terms import (
+    canonical_language,
+    path_for_rdflib,
+    path_string,
+    term_for_rdflib,
+    text,
+)
+from citygraph.validate import (
+    Severity,
+    ShapesError,
+    ValidationReport,
+    ValidationResult,
+    _Terms,
+)
+
+__all__ = ["run"]
+
+_PLACEHOLDER: Final = re.compile(r"\{[?$](this|value|path)\}")
+_SPARQL_COMPONENT: Final = SH + "SPARQLConstraintComponent"
+_SELECT: Final = re.compile(r"\bSELECT\s+((DISTINCT|REDUCED)\s+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """One result before it is turned into text."""
+
+    focus: Term
+    shape: Shape
+    component: str
+    severity: Severity
+    value: Term | None
+    with_path: bool
+    constraint: SparqlConstraint | None = None
+    path_override: Term | None = None
+    generic: str = ""
+
+
+class _Runner:
+    def __init__(self, store: ox.Store, *, files: bool, union: bool) -> None:
+        self.store = store
+        self.files = files
+        self.union = union
+        self._subclasses: dict[ox.NamedNode, list[str]] = {}
+
+    def subclasses(self, cls: ox.NamedNode) -> list[str]:
+        """``cls`` and its subclasses in the data graph (``rdfs:subClassOf*``), as SPARQL."""
+        found = self._subclasses.get(cls)
+        if found is None:
+            query = f"SELECT DISTINCT ?sub WHERE {{ ?sub <{RDFS}subClassOf>* {cls} }}"
+            found = sorted(str(row["sub"]) for row in self.select(query))
+            found = [f for f in found if not f.startswith("_:")] or [str(cls)]
+            if str(cls) not in found:
+                found.append(str(cls))
+            self._subclasses[cls] = found
+        return found
+
+    def select(self, query: str) -> ox.QuerySolutions:
+        """Run a SELECT; a query Oxigraph rejects is a problem of the shapes."""
+        try:
+            solutions = self.store.query(query, use_default_graph_as_union=self.union)
+        except (SyntaxError, OSError) as error:
+            raise ShapesError(f"cannot evaluate a shape as SPARQL: {error}\n{query}") from error
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise ShapesError(f"not a SELECT query:\n{query}")
+        return solutions
+
+    # --- one targeted shape --------------------------------------------------------------------
+
+    def shape(self, shape: Shape) -> Iterator[_Raw]:
+        if shape.deactivated:
+            return
+        compiler = Compiler(files=self.files, subclasses=self.subclasses)
+        extra: list[Term] = []
+        for target_query in shape.target.sparql:
+            solutions = self.select(target_query)
+            if "this" not in {v.value for v in solutions.variables}:
+                raise ShapesError(f"{shape.name}: a SPARQL target must select ?this")
+            extra += [row["this"] for row in solutions if row["this"] is not None]
+        focus = compiler.focus(shape.target, dict.fromkeys(extra))
+        if shape.path is None:
+            yield from self.node_constraints(shape, focus, compiler)
+            for prop in shape.properties:
+                if not prop.deactivated:
+                    yield from self.property_shape(prop, focus, compiler)
+        else:
+            yield from self.property_shape(shape, focus, compiler)
+        if shape.sparql:
+            focus_nodes = {row["this"] for row in self.select(f"SELECT ?this WHERE {{ {focus} }}")}
+            for constraint in shape.sparql:
+                yield from self.sparql(shape, constraint, focus_nodes)
+
+    def node_constraints(self, shape: Shape, focus: str, compiler: Compiler) -> Iterator[_Raw]:
+        tests = shape.constraints
+        if not tests:
+            return
+        flags = [f"?_f{i}" for i in range(len(tests))]
+        binds = " ".join(
+            f"BIND (!({compiler.value_test(c, '?this', shape)}) AS {f})"
+            for c, f in zip(tests, flags, strict=True)
+        )
+        query = (
+            f"SELECT DISTINCT ?this {' '.join(flags)} WHERE {{ {focus} {binds} "
+            f"FILTER ({' || '.join(flags)}) }}"
+        )
+        for row in self.select(query):
+            for constraint, flag in zip(tests, flags, strict=True):
+                if _true(row[flag[1:]]):
+                    # pySHACL reports sh:hasValue without a value, like on a property shape
+                    value = None if constraint.component == "HasValue" else row["this"]
+                    yield self.raw(shape, constraint, row["this"], value, with_path=False)
+
+    def property_shape(self, shape: Shape, focus: str, compiler: Compiler) -> Iterator[_Raw]:
+        if shape.properties:
+            raise ShapesError(
+                f"{shape.name}: sh:property on a property shape is not supported by "
+                "citygraph.fastshacl"
+            )
+        assert shape.path is not None
+        path = sparql_path(shape.path)
+        values = [c for c in shape.constraints if c.component in VALUE_LEVEL]
+        if values:
+            flags = [f"?_f{i}" for i in range(len(values))]
+            binds = " ".join(
+                f"BIND (!({compiler.value_test(c, '?value', shape)}) AS {f})"
+                for c, f in zip(values, flags, strict=True)
+            )
+            query = (
+                f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {focus} "
+                f"?this {path} ?value . {binds} FILTER ({' || '.join(flags)}) }}"
+            )
+            for row in self.select(query):
+                for constraint, flag in zip(values, flags, strict=True):
+                    if _true(row[flag[1:]]):
+                        yield self.raw(shape, constraint, row["this"], row["value"])
+        focus_level = [c for c in shape.constraints if c.component in FOCUS_LEVEL]
+        counts = [c for c in focus_level if c.component in {"MinCount", "MaxCount"}]
+        if counts:
+            yield from self.counts(shape, counts, focus, path)
+        for constraint in focus_level:
+            if constraint.component == "HasValue":
+                value = compiler.term(constraint.value, shape)
+                query = (
+                    f"SELECT DISTINCT ?this WHERE {{ {focus} "
+                    f"FILTER NOT EXISTS {{ ?this {path} {value} }} }}"
+                )
+                for row in self.select(query):
+                    yield self.raw(shape, constraint, row["this"], None)
+            elif constraint.component == "UniqueLang" and constraint.value is True:
+                query = (
+                    f"SELECT ?this ?lang WHERE {{ {focus} ?this {path} ?value . "
+                    f'FILTER (isLiteral(?value) && LANG(?value) != "") '
+                    f"BIND (LCASE(LANG(?value)) AS ?lang) }} GROUP BY ?this ?lang "
+                    f"HAVING (COUNT(DISTINCT ?value) > 1)"
+                )
+                for row in self.select(query):
+                    yield self.raw(shape, constraint, row["this"], None)
+            elif constraint.component == "QualifiedValueShape":
+                yield from self.qualified(shape, constraint, focus, path, compiler)
+
+    def counts(
+        self, shape: Shape, counts: list[Constraint], focus: str, path: str
+    ) -> Iterator[_Raw]:
+        low = max((int(str(c.value)) for c in counts if c.component == "MinCount"), default=0)
+        highs = [int(str(c.value)) for c in counts if c.component == "MaxCount"]
+        high = min(highs) if highs else None
+        if 0 < low <= 3 and high is None:
+            # Fewer than n distinct values: no n pairwise different values (cheaper than counting).
+            names = [f"?_n{i}" for i in range(low)]
+            different = " && ".join(
+                f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)
+            )
+            where = f" FILTER ({different})" if different else ""
+            query = (
+                f"SELECT DISTINCT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ ?this {path} "
+                f"{', '.join(names)} .{where} }} }}"
+            )
+            for row in self.select(query):
+                for constraint in counts:
+                    yield self.raw(shape, constraint, row["this"], None)
+            return
+        conditions = []
+        if low > 0:
+            conditions.append(f"COUNT(DISTINCT ?value) < {low}")
+        if high is not None:
+            conditions.append(f"COUNT(DISTINCT ?value) > {high}")
+        if not conditions:
+            return
+        pattern = f"OPTIONAL {{ ?this {path} ?value }}" if low > 0 else f"?this {path} ?value ."
+        query = (
+            f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {focus} {pattern} }} "
+            f"GROUP BY ?this HAVING ({' || '.join(conditions)})"
+        )
+        for row in self.select(query):
+            n = int(_value(row["n"]))
+            for constraint in counts:
+                bound = int(str(constraint.value))
+                failed = n < bound if constraint.component == "MinCount" else n > bound
+                if failed:
+                    yield self.raw(shape, constraint, row["this"], None)
+
+    def qualified(
+        self, shape: Shape, constraint: Constraint, focus: str, path: str, compiler: Compiler
+    ) -> Iterator[_Raw]:
+        assert isinstance(constraint.value, tuple)
+        value_shape, low, high = constraint.value
+        conditions = []
+        if low is not None:
+            conditions.append(f"COUNT(DISTINCT ?value) < {low}")
+        if high is not None:
+            conditions.append(f"COUNT(DISTINCT ?value) > {high}")
+        if not conditions:
+            return
+        test = compiler.conforms(value_shape, "?value")
+        query = (
+            f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {focus} "
+            f"OPTIONAL {{ ?this {path} ?value FILTER ({test}) }} }} "
+            f"GROUP BY ?this HAVING ({' || '.join(conditions)})"
+        )
+        for row in self.select(query):
+            n = int(_value(row["n"]))
+            if low is not None and n < low:
+                yield self.raw(shape, constraint, row["this"], None, component="QualifiedMinCount")
+            if high is not None and n > high:
+                yield self.raw(shape, constraint, row["this"], None, component="QualifiedMaxCount")
+
+    def sparql(
+        self, shape: Shape, constraint: SparqlConstraint, focus_nodes: set[Term | None]
+    ) -> Iterator[_Raw]:
+        query = constraint.select
+        if shape.path is not None:
+            query = query.replace("$PATH", sparql_path(shape.path))
+        solutions = self.select(query)
+        names = {v.value for v in solutions.variables}
+        if "this" not in names:
+            # pySHACL pre-binds $this, so it need not be projected; here the query runs once
+            # for all focus nodes, so $this is added to the projection to know whose row it is.
+            query = _SELECT.sub(lambda m: f"{m.group(0)}?this ", query, count=1)
+            try:
+                solutions = self.select(query)
+            except ShapesError as error:
+                raise UnsupportedShapeError(
+                    f"{shape.name}: SPARQL constraint {constraint.node} cannot be run for all "
+                    f"focus nodes at once with $this added to its projection: {error}"
+                ) from error
+            names = {v.value for v in solutions.variables}
+        if "failure" in names:
+            raise ShapesError(f"{constraint.node}: ?failure in SPARQL constraints is not supported")
+        rows = ((row["this"], row) for row in solutions if row["this"] in focus_nodes)
+        seen: set[tuple[object, ...]] = set()
+        for focus, row in rows:
+            key = (focus, *(row[name] for name in sorted(names)))
+            if key in seen:
+                continue
+            seen.add(key)
+            value = row["value"] if "value" in names else None
+            path = row["path"] if "path" in names else None
+            if value is None and shape.path is None:
+                value = focus
+            yield _Raw(
+                focus=focus,
+                shape=shape,
+                component=_SPARQL_COMPONENT,
+                severity=shape.severity,
+                value=value,
+                with_path=shape.path is not None or path is not None,
+                constraint=constraint,
+                path_override=path,
+            )
+
+    def raw(
+        self,
+        shape: Shape,
+        constraint: Constraint,
+        focus: Term | None,
+        value: Term | None,
+        *,
+        with_path: bool = True,
+        component: str | None = None,
+    ) -> _Raw:
+        if focus is None:
+            raise ShapesError(f"{shape.name}: a query returned no focus node")
+        return _Raw(
+            focus=focus,
+            shape=shape,
+            component=f"{SH}{component or constraint.component}ConstraintComponent",
+            severity=shape.severity,
+            value=value,
+            with_path=with_path and shape.path is not None,
+        )
+
+
+def _true(term: Term | None) -> bool:
+    return isinstance(term, ox.Literal) and term.value == "true"
+
+
+def _value(term: Term | None) -> str:
+    if isinstance(term, ox.Literal):
+        return term.value
+    raise ShapesError(f"expected a literal, got {term}")
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+class _Converter:
+    """Turns raw results into ValidationResults, converting each term and path only once."""
+
+    def __init__(self) -> None:
+        self._terms: dict[Term, tuple[Node, str]] = {}
+        self._paths: dict[int, tuple[URIRef | RDFPath, str]] = {}
+        self._fixed: dict[tuple[int, int], MappingProxyType[str, str]] = {}
+
+    def term(self, term: Term) -> tuple[Node, str]:
+        found = self._terms.get(term)
+        if found is None:
+            found = self._terms[term] = (term_for_rdflib(term), text(term))
+        return found
+
+    def path(self, raw: _Raw) -> tuple[URIRef | RDFPath | None, str | None]:
+        if raw.path_override is not None:
+            node, path_text = self.term(raw.path_override)
+            return (node if isinstance(node, URIRef) else None), path_text
+        if not raw.with_path or raw.shape.path is None:
+            return None, None
+        found = self._paths.get(id(raw.shape))
+        if found is None:
+            found = (path_for_rdflib(raw.shape.path), path_string(raw.shape.path))
+            self._paths[id(raw.shape)] = found
+        return found
+
+    def messages(
+        self, raw: _Raw, focus: str, value: str | None, path: str | None
+    ) -> MappingProxyType[str, str]:
+        key = (id(raw.shape), id(raw.constraint))
+        fixed = self._fixed.get(key)
+        if fixed is not None:
+            return fixed
+        declared = [*(raw.constraint.messages if raw.constraint else ()), *raw.shape.messages]
+        messages = MappingProxyType(_messages(raw, focus, value, path))
+        if declared and not any(_PLACEHOLDER.search(m.value) for m in declared):
+            self._fixed[key] = messages
+        return messages
+
+    def result(self, raw: _Raw) -> ValidationResult:
+        focus, focus_text = self.term(raw.focus)
+        value, value_text = (None, None) if raw.value is None else self.term(raw.value)
+        rdf_path, path = self.path(raw)
+        return ValidationResult(
+            focus_node=focus_text,
+            shape=self.term(raw.shape.node)[1],
+            component=raw.component,
+            severity=raw.severity,
+            path=path,
+            value=value_text,
+            messages=self.messages(raw, focus_text, value_text, path),
+            source_constraint=None if raw.constraint is None else self.term(raw.constraint.node)[1],
+            terms=_Terms(focus_node=focus, path=rdf_path, value=value),
+        )
+
+
+def _messages(raw: _Raw, focus: str, value: str | None, path: str | None) -> dict[str, str]:
+    """The messages as :mod:`citygraph.validate` reads them: the SPARQL constraint's, else the
+    shape's, by language, with ``{$this}``, ``{$value}`` and ``{$path}`` filled in."""
+    declared = [*(raw.constraint.messages if raw.constraint else ()), *raw.shape.messages]
+    fills = {"this": focus, "value": value or "", "path": path or ""}
+    messages: dict[str, str] = {}
+    for message in declared:
+        filled = _PLACEHOLDER.sub(lambda m: fills[m.group(1)], message.value)
+        language = message.language
+        messages.setdefault(canonical_language(language) if language else "en", filled)
+    if not messages:
+        local = raw.component.removeprefix(SH).removesuffix("ConstraintComponent")
+        messages["en"] = f"{local} constraint not met" + (f" on {path}" if path else "")
+    return messages
+
+
+def _sort_key(result: ValidationResult) -> tuple[str, int, str, str, str]:
+    return (
+        result.focus_node,
+        -result.severity,
+        result.shape,
+        result.path or "",
+        result.value or "",
+    )
+
+
+def run(store: ox.Store, shapes: ShapesGraph, *, files: bool, union: bool) -> ValidationReport:
+    """Validate the data in ``store`` against ``shapes``.
+
+    The data is the default graph of ``store`` or, with ``union``, the union of all its graphs
+    (a built store keeps every layer in its own named graph). ``files`` says the store was filled by
+    :func:`~citygraph.fastshacl.loading.load_files`, with surrogate datatypes for the integer
+    subtypes; otherwise (a built store) ``sh:datatype xsd:positiveInteger`` and the like accept
+    an ``xsd:integer`` in range, since the store no longer knows which subtype was written.
+
+    Raises:
+        ShapesError: a shape compiles to a query Oxigraph rejects.
+    """
+    raws = [
+        raw
+        for shape in shapes.targeted
+        for raw in _Runner(store, files=files, union=union).shape(shape)
+    ]
+    converter = _Converter()
+    results = [converter.result(raw) for raw in raws]
+    results.sort(key=_sort_key)
+    return ValidationReport(results=tuple(results))
