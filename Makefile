@@ -22,7 +22,11 @@ build: install
 frontend:
 	bash scripts/frontend.sh
 
+# `make serve WORLDWIDE=1` also imports the worldwide twin-town lists (../shared/datasets).
+TWINS ?= ../shared/datasets/wikipedia-twin-cities/twin_cities_geocoded.csv
+
 serve: build frontend
+	$(if $(WORLDWIDE),$(BIN)/citygraph import twins $(TWINS) --store $(STORE))
 	$(BIN)/citygraph serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 test: install

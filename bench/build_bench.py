@@ -1,0 +1,130 @@
+"""Build time and peak memory against input size, next to pyoxigraph's bare bulk load.
+
+``python -m bench.build_bench [--sizes 100k,1M,10M]`` generates the synthetic partnership graph
+of each size (cached under ``var/bench/``), then, each in a fresh process so that peak memory is
+that step's own:
+
+* the floor: ``pyoxigraph.Store(dir).bulk_load(path=data.nt)``, nothing else;
+* ``citygraph.build.build_store`` on the repository's ontology and vocabularies plus the same
+  file: parse, load, derive, validate with all shapes (``citygraph.fastshacl``), publish.
+
+It prints a Markdown table (seconds, ratio to the floor, peak RSS) for ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import generate
+from bench.run import ensure_data
+
+SEED = 20261127
+ROOT = Path(__file__).resolve().parents[1]
+
+FLOOR = """
+import sys, time, pyoxigraph as ox
+started = time.monotonic()
+store = ox.Store(sys.argv[2])
+store.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_TRIPLES,
+                to_graph=ox.NamedNode("https://w3id.org/citygraph/graph/curated"))
+store.flush()
+import resource
+print(time.monotonic() - started, len(store), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+BUILD = """
+import sys, time
+from pathlib import Path
+from citygraph import fastshacl
+from citygraph.build import BuildInput, build_store, default_build_inputs
+from citygraph.namespaces import GRAPH_CURATED
+
+root = Path(sys.argv[3])
+inputs = [i for i in default_build_inputs(root) if i.graph != GRAPH_CURATED]
+inputs.append(BuildInput(Path(sys.argv[1]), GRAPH_CURATED))
+found = {}
+
+def check(target):
+    report = fastshacl.validate_store(target, shapes_dir=root / "shapes",
+                                      in_memory=len(target) < 2_000_000)
+    found["results"] = len(report.results)
+
+started = time.monotonic()
+result = build_store(Path(sys.argv[2]), inputs, validate=check)
+import resource
+print(time.monotonic() - started, sum(result.quads_per_graph.values()), found["results"],
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def measure(script: str, *args: str) -> list[str]:
+    """Run ``script`` in a fresh interpreter (its last field: its own peak RSS in KiB)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"step failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout.split()
+
+
+def run(sizes: Sequence[int]) -> list[dict[str, float | int | str]]:
+    rows: list[dict[str, float | int | str]] = []
+    for size in sizes:
+        data = ensure_data(size, SEED) / "data.nt"
+        with tempfile.TemporaryDirectory(dir=ROOT / "var") as scratch:
+            floor_out = measure(FLOOR, str(data), str(Path(scratch) / "floor"))
+            build_out = measure(BUILD, str(data), str(Path(scratch) / "store"), str(ROOT))
+        row: dict[str, float | int | str] = {
+            "size": generate.size_label(size),
+            "floor_s": round(float(floor_out[0]), 1),
+            "floor_quads": int(floor_out[1]),
+            "floor_rss_mb": round(int(floor_out[2]) / 1024),
+            "build_s": round(float(build_out[0]), 1),
+            "build_quads": int(build_out[1]),
+            "results": int(build_out[2]),
+            "build_rss_mb": round(int(build_out[3]) / 1024),
+        }
+        row["ratio"] = round(float(row["build_s"]) / max(float(row["floor_s"]), 0.1), 1)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def table(rows: Sequence[dict[str, float | int | str]]) -> str:
+    lines = [
+        "| input | bare bulk load (s) | peak (MB) | citygraph build (s) | ratio to floor "
+        "| peak (MB) | quads published | validation results |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['floor_s']} | {r['floor_rss_mb']} | {r['build_s']} | "
+            f"{r['ratio']} | {r['build_rss_mb']} | {int(r['build_quads']):,} | {r['results']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.build_bench", description=__doc__)
+    parser.add_argument("--sizes", default="100k,1M,10M", help="comma-separated sizes")
+    args = parser.parse_args(argv)
+    (ROOT / "var").mkdir(exist_ok=True)
+    started = time.monotonic()
+    rows = run([generate.parse_size(s) for s in args.sizes.split(",")])
+    print(table(rows))
+    print(f"\n(total {time.monotonic() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
