@@ -1,0 +1,140 @@
+"""``python -m bench``: generate data, or compare citygraph's server with Oxigraph's.
+
+Without arguments it runs the 1M-triple comparison (``run --triples 1M``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import generate
+
+
+def _concurrency(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def _env(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="citygraph's benchmark. Without a command: `run --triples 1M`.",
+    )
+    commands = main.add_subparsers(dest="command")
+
+    gen = commands.add_parser("generate", help="write a synthetic partnership graph (N-Triples)")
+    gen.add_argument("--triples", default="1M", help="size: 100k, 1M, 10M or a number")
+    gen.add_argument("--out", type=Path, required=True, help="directory for data.nt, params.json")
+    gen.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+
+    run = commands.add_parser(
+        "run", help="compare `citygraph serve` with `oxigraph serve-read-only`"
+    )
+    run.add_argument("--triples", default="1M", help="size: 100k, 1M, 10M (default 1M)")
+    run.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    run.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
+    run.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    run.add_argument("--runs", type=int, default=3, help="runs per server, query and concurrency")
+    run.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
+    run.add_argument("--workers", type=int, default=None, help="citygraph workers (default: cores)")
+    run.add_argument(
+        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
+    )
+    run.add_argument(
+        "--env",
+        type=_env,
+        action="append",
+        default=[],
+        help="KEY=VALUE for citygraph's environment (e.g. CITYGRAPH_IN_MEMORY=no)",
+    )
+    run.add_argument(
+        "--candidate",
+        choices=("citygraph", "oxigraph"),
+        default="citygraph",
+        help="the server compared with the reference (oxigraph: a second one, to test the bench)",
+    )
+    run.add_argument("--python-client", action="store_true", help="do not use wrk")
+    run.add_argument(
+        "--label", default="", help="section of docs/performance.md (default: the size)"
+    )
+    run.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    split = commands.add_parser(
+        "breakdown", help="time each query's engine, serialisation and hand-over, in-process"
+    )
+    split.add_argument("--triples", default="1M", help="size: 100k, 1M, 10M (default 1M)")
+    split.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    split.add_argument("--repeat", type=int, default=5, help="runs per query (median)")
+    rerender = commands.add_parser(
+        "report", help="render a saved results-*.json again (and update docs/performance.md)"
+    )
+    rerender.add_argument("results", type=Path, help="a results-*.json file of a run")
+    rerender.add_argument("--label", default="", help="section of docs/performance.md")
+    rerender.add_argument("--no-docs", action="store_true", help="print the report only")
+    return main
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args = parser().parse_args(["run", *(argv or [])])
+    if args.command == "generate":
+        dataset = generate.write_dataset(
+            args.out, generate.parse_size(args.triples), seed=args.seed
+        )
+        print(
+            f"{dataset.triples:,} triples ({dataset.cities:,} cities, "
+            f"{dataset.partnerships:,} partnerships) in {args.out / 'data.nt'}"
+        )
+        return 0
+    if args.command == "report":
+        from bench.report import rerender_file
+
+        print(rerender_file(args.results, label=args.label, write_docs=not args.no_docs), end="")
+        return 0
+    if args.command == "breakdown":
+        from bench.breakdown import breakdown
+        from bench.run import ensure_data
+
+        directory = ensure_data(generate.parse_size(args.triples), args.seed)
+        print(breakdown(directory, repeat=args.repeat), end="")
+        return 0
+    from bench.run import RunConfig, run
+
+    # Stopped by SIGTERM: unwind like Ctrl-C, so that the servers this run started are stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+    config = RunConfig(
+        triples=generate.parse_size(args.triples),
+        seed=args.seed,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        runs=args.runs,
+        warmup=args.warmup,
+        candidate=args.candidate,
+        queries=tuple(args.query),
+        env=tuple(args.env),
+        use_wrk=not args.python_client,
+        label=args.label,
+        write_docs=not args.no_docs and args.candidate == "citygraph",
+        **({"workers": args.workers} if args.workers else {}),
+    )
+    run(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

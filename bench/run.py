@@ -1,0 +1,213 @@
+"""One comparison run: data, stores, servers, validation, interleaved measurements, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import driver, generate, report, servers
+from bench.driver import Request
+from bench.queries import Query, load_queries
+
+__all__ = ["RunConfig", "data_dir", "ensure_data", "run"]
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / "var" / "bench"
+MIX = "whole mix"
+#: A measurement during which other processes used this many cores is repeated (once).
+DISTURBED = 0.3
+DISTURBED_RETRIES = 1
+#: Seconds a run may spend in all waiting for other processes to calm down or measuring again
+#: because they did not; and the longest single wait.
+QUIET_BUDGET = 90.0
+QUIET_WAIT = 3.0
+#: A slow query is measured for at least this many times its (cold) latency, at most MAX_S.
+MIN_LATENCIES = 4
+MAX_DURATION = 15.0
+MIN_REQUESTS = 3
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What ``python -m bench run`` was asked to do."""
+
+    triples: int = 1_000_000
+    seed: int = generate.DEFAULT_SEED
+    concurrency: tuple[int, ...] = (1, 8)
+    duration: float = 5.0
+    runs: int = 3
+    warmup: float = 1.0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    candidate: str = "citygraph"  # or "oxigraph": a second Oxigraph server (develops the bench)
+    queries: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    use_wrk: bool = True
+    write_docs: bool = True
+    label: str = ""  # the section of docs/performance.md (default: the size, e.g. 1M)
+    docs: Path = REPO / "docs" / "performance.md"
+
+
+def data_dir(triples: int, seed: int) -> Path:
+    return CACHE / f"{generate.size_label(triples)}-seed{seed}"
+
+
+def ensure_data(triples: int, seed: int) -> Path:
+    """Generate the data set unless a complete one of this generator version is cached."""
+    directory = data_dir(triples, seed)
+    params = directory / "params.json"
+    if params.is_file() and (directory / "data.nt").is_file():
+        meta = json.loads(params.read_text(encoding="utf-8"))
+        if meta.get("generator_version") == generate.GENERATOR_VERSION:
+            return directory
+    started = time.monotonic()
+    dataset = generate.write_dataset(directory, triples, seed=seed)
+    say(
+        f"generated {dataset.triples:,} triples ({dataset.cities:,} cities, "
+        f"{dataset.partnerships:,} partnerships) in {time.monotonic() - started:.1f} s"
+    )
+    return directory
+
+
+def requests_for(query: Query) -> list[Request]:
+    return [Request(text, query.accept) for text in query.variants]
+
+
+def mix_requests(queries: Sequence[Query]) -> list[Request]:
+    """The whole mix: each query ``weight`` times per cycle, variants in turn, shuffled."""
+    sequence: list[Request] = []
+    for query in queries:
+        variants = requests_for(query)
+        for index in range(query.weight * 4):
+            sequence.append(variants[index % len(variants)])
+    random.Random(0).shuffle(sequence)
+    return sequence
+
+
+def run(config: RunConfig) -> Path:
+    """Run the whole comparison; return the JSON file with every measurement."""
+    began = time.monotonic()
+    directory = ensure_data(config.triples, config.seed)
+    log_dir = directory / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cg_root, ox_dir = servers.prepare_stores(directory, log=log_dir / "load.log")
+    params = generate.load_params(directory)
+    queries = load_queries(params["params"], names=config.queries or None)
+
+    reference = servers.oxigraph_spec(ox_dir)
+    if config.candidate == "citygraph":
+        missing = servers.citygraph_available()
+        if missing:
+            raise SystemExit(
+                f"citygraph serve is not available: {missing} (try --candidate oxigraph)"
+            )
+        candidate = servers.citygraph_spec(cg_root, workers=config.workers, env=dict(config.env))
+    else:
+        candidate = servers.oxigraph_spec(ox_dir, name="oxigraph-2")
+
+    wrk = driver.ensure_wrk() if config.use_wrk else None
+    if config.use_wrk and wrk is None:
+        say("wrk is not available: using the Python client (it bounds small queries)")
+
+    measurements: list[driver.Measurement] = []
+    validations: list[driver.Validation] = []
+    with servers.running([reference, candidate], log_dir) as (ref, cand):
+        endpoints = [(s.name, s.base, s.spec.query_path) for s in (ref, cand)]
+        valid: list[Query] = []
+        for query in queries:
+            check = driver.validate(query.name, requests_for(query), endpoints)
+            validations.append(check)
+            rows = check.counts[ref.name]
+            if check.ok:
+                valid.append(query)
+                say(
+                    f"valid: {query.name}: rows {min(rows)}..{max(rows)}, same content in "
+                    f"{sum(check.same_content)}/{len(check.same_content)} variants"
+                )
+            else:
+                say(f"INVALID, not timed: {query.name}: {check.statuses} {check.counts}")
+        slowest = {v.query: max(max(times) for times in v.seconds.values()) for v in validations}
+        workloads = [(q.name, requests_for(q), slowest[q.name]) for q in valid]
+        if valid:
+            workloads.append((MIX, mix_requests(valid), max(slowest[q.name] for q in valid)))
+        quiet_budget = QUIET_BUDGET
+        pair = [ref, cand]
+        for name, requests, latency in workloads:
+            duration = min(MAX_DURATION, max(config.duration, MIN_LATENCIES * latency))
+            if config.warmup > 0:
+                for server in pair:
+                    driver.measure(
+                        server=server.name, base=server.base, query_path=server.spec.query_path,
+                        query=name, requests=requests, concurrency=max(config.concurrency),
+                        duration=config.warmup, run=-1, measured_pid=server.pid,
+                        other_pids=[s.pid for s in pair if s is not server], wrk=wrk,
+                    )  # fmt: skip
+            for concurrency in config.concurrency:
+                for index in range(config.runs):
+                    order = pair if index % 2 == 0 else pair[::-1]  # A B, B A, A B …
+                    for server in order:
+                        for attempt in range(2 + DISTURBED_RETRIES):
+                            waited = time.monotonic()
+                            driver.wait_until_quiet(
+                                [s.pid for s in pair], max_wait=min(QUIET_WAIT, quiet_budget)
+                            )
+                            quiet_budget = max(0.0, quiet_budget - (time.monotonic() - waited))
+                            m = driver.measure(
+                                server=server.name, base=server.base,
+                                query_path=server.spec.query_path, query=name,
+                                requests=requests, concurrency=concurrency,
+                                duration=duration, run=index, measured_pid=server.pid,
+                                other_pids=[s.pid for s in pair if s is not server], wrk=wrk,
+                            )  # fmt: skip
+                            if m.requests < MIN_REQUESTS and duration < MAX_DURATION:
+                                # Too slow for the duration: measure again, long enough.
+                                duration = MAX_DURATION
+                                say(f"{name}: {m.requests} requests in {m.seconds:.0f} s: longer")
+                                continue
+                            if (
+                                m.other_cpu < DISTURBED
+                                or attempt >= DISTURBED_RETRIES
+                                or quiet_budget <= 0
+                            ):
+                                break
+                            quiet_budget = max(0.0, quiet_budget - m.seconds)
+                            say(f"disturbed (other CPU {m.other_cpu:.2f} cores): measuring again")
+                        measurements.append(m)
+                        say(
+                            f"{name:24} c={concurrency} run {index} {server.name:10} "
+                            f"{m.throughput:9.1f} req/s  p50 {m.p50_ms:8.2f} ms  "
+                            f"p99 {m.p99_ms:8.2f} ms  err {m.errors}  other cpu {m.other_cpu:.2f}"
+                        )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = directory / f"results-{stamp}.json"
+    meta = report.run_metadata(config, params, directory, cand_name=candidate.name, wrk=wrk)
+    meta["elapsed_s"] = round(time.monotonic() - began, 1)
+    out.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "validations": [v.__dict__ for v in validations],
+                "measurements": [m.as_dict() for m in measurements],
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    markdown = report.render(meta, queries, validations, measurements, ref.name, cand.name)
+    print(markdown)
+    if config.write_docs:
+        label = config.label or generate.size_label(config.triples)
+        report.update_docs(config.docs, label, markdown)
+        say(f"wrote {config.docs}")
+    say(f"results in {out}; took {time.monotonic() - began:.0f} s")
+    return out
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,188 @@
+"""The benchmark's own pieces: the generator is deterministic, sized and model-shaped; the mix
+parses and runs. Small and fast: the graphs here have a few thousand triples."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+# `bench/` is a top-level package of the repository, not part of the installed citygraph.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import generate
+from bench.queries import QUERY_DIR, bind, load_queries, parse_query_file
+
+from citygraph.build import derive
+from citygraph.namespaces import CG, GRAPH_WORLDWIDE
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+SIZE = 8_000
+
+
+def _generate(triples: int = SIZE, seed: int = 7) -> tuple[str, generate.Dataset]:
+    stream = io.StringIO()
+    dataset = generate.generate(stream, triples, seed=seed)
+    return stream.getvalue(), dataset
+
+
+def _store(text: str) -> ox.Store:
+    """The generated data in graph:worldwide, with the build's derivations, like a built store."""
+    store = ox.Store()
+    graph = ox.NamedNode(GRAPH_WORLDWIDE)
+    store.bulk_extend(
+        ox.Quad(t.subject, t.predicate, t.object, graph)
+        for t in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)
+    )
+    derive(store)
+    return store
+
+
+def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    result = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    return list(result)
+
+
+def test_same_seed_same_bytes() -> None:
+    first, _ = _generate()
+    second, _ = _generate()
+    assert first == second
+    other, _ = _generate(seed=8)
+    assert other != first
+
+
+def test_write_dataset_is_stable(tmp_path: Path) -> None:
+    one = generate.write_dataset(tmp_path / "a", 3_000, seed=1)
+    two = generate.write_dataset(tmp_path / "b", 3_000, seed=1)
+    assert one.digest == two.digest
+    assert (tmp_path / "a" / "data.nt").read_bytes() == (tmp_path / "b" / "data.nt").read_bytes()
+    assert generate.load_params(tmp_path / "a")["triples"] == one.triples
+
+
+@pytest.mark.parametrize("triples", [2_000, 10_000, 40_000], ids=["2k", "10k", "40k"])
+def test_requested_size_within_a_few_percent(triples: int) -> None:
+    text, dataset = _generate(triples)
+    lines = text.count("\n")
+    assert lines == dataset.triples
+    assert abs(lines - triples) / triples < 0.03
+    # about three partnerships per city, as in the reference figures
+    assert 2.0 < dataset.partnerships / dataset.cities < 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("100k", 100_000), ("1M", 1_000_000), ("10M", 10_000_000), ("2500", 2_500)],
+    ids=["100k", "1M", "10M", "plain"],
+)
+def test_parse_size(text: str, expected: int) -> None:
+    assert generate.parse_size(text) == expected
+    assert generate.parse_size(generate.size_label(expected)) == expected
+
+
+def test_generated_graph_follows_the_model() -> None:
+    text, dataset = _generate()
+    store = _store(text)
+    prolog = f"PREFIX cg: <{CG}>\n"
+    bad_partners = _select(
+        store,
+        prolog
+        + """SELECT ?p (COUNT(DISTINCT ?x) AS ?n) WHERE { ?p a cg:Partnership .
+             OPTIONAL { ?p cg:partner ?x } } GROUP BY ?p HAVING (COUNT(DISTINCT ?x) != 2)""",
+    )
+    assert bad_partners == []
+    partnerships = _select(store, prolog + "SELECT ?p WHERE { ?p a cg:Partnership }")
+    assert len(partnerships) == dataset.partnerships
+    not_cities = _select(
+        store,
+        prolog + "SELECT ?x WHERE { ?p cg:partner ?x FILTER NOT EXISTS { ?x a cg:City } }",
+    )
+    assert not_cities == []
+    # Every city: labels in de, en and zh-Hans, one country, coordinates, a source.
+    incomplete = _select(
+        store,
+        prolog
+        + """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX schema: <https://schema.org/>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?c WHERE { ?c a cg:City .
+          FILTER NOT EXISTS {
+            ?c rdfs:label ?de, ?en, ?zh ; cg:country ?k ; schema:latitude ?lat ;
+               schema:longitude ?lon ; prov:wasDerivedFrom ?s .
+            FILTER (lang(?de) = "de" && lang(?en) = "en" && langMatches(lang(?zh), "zh-Hans"))
+          } }""",
+    )
+    assert incomplete == []
+    # Start dates come in all three precisions.
+    datatypes = Counter(
+        row["dt"].value
+        for row in _select(
+            store,
+            prolog + "SELECT (DATATYPE(?d) AS ?dt) WHERE { ?p a cg:Partnership ; cg:startDate ?d }",
+        )
+        if isinstance(row["dt"], ox.NamedNode)
+    )
+    assert set(datatypes) == {XSD + "date", XSD + "gYearMonth", XSD + "gYear"}
+    # The file has no cg:twinnedWith: the build derives it, both directions.
+    assert f"<{CG}twinnedWith>" not in text
+    twinned = _select(store, prolog + "SELECT * WHERE { ?a cg:twinnedWith ?b }")
+    assert len(twinned) == 2 * dataset.partnerships
+
+
+def test_partnership_iri_is_made_of_the_sorted_partner_keys() -> None:
+    text, _ = _generate(3_000)
+    store = _store(text)
+    city = "https://w3id.org/citygraph/id/city/"
+    rows = _select(
+        store,
+        f"PREFIX cg: <{CG}> SELECT * WHERE {{ ?p cg:partner ?a, ?b FILTER(STR(?a) < STR(?b)) }}",
+    )
+    assert rows
+    for row in rows:
+        keys = sorted(str(row[v].value).removeprefix(city) for v in ("a", "b"))
+        assert str(row["p"].value).endswith("/" + "--".join(keys))
+
+
+def test_query_files_parse_without_parameters() -> None:
+    files = sorted(QUERY_DIR.glob("*.rq"))
+    assert len(files) >= 8
+    store = ox.Store()
+    for path in files:
+        query = parse_query_file(path)
+        assert query.summary, f"{path.name} has no #+ summary"
+        store.query(query.text)  # raises SyntaxError if it does not parse
+
+
+def test_every_query_variant_parses_and_answers() -> None:
+    text, dataset = _generate(20_000)
+    store = _store(text)
+    queries = load_queries(dataset.params)
+    assert {q.name for q in queries} >= {
+        "describe_city",
+        "city_partners",
+        "partners_of_partners",
+        "label_search",
+        "themes",
+        "date_range",
+        "partnership_construct",
+        "export_10k",
+    }
+    for query in queries:
+        assert query.variants, f"{query.name}: its pool {query.pool} is empty"
+        answered = 0
+        for variant in query.variants:
+            result = store.query(variant, use_default_graph_as_union=True)
+            answered += len(list(result))  # type: ignore[arg-type]
+        assert answered > 0, f"{query.name} never returns anything on generated data"
+
+
+def test_bind_replaces_only_placeholders() -> None:
+    text = "SELECT ?_x ?y WHERE { ?_x ?p ?_xy }"
+    assert bind(text, {"x": "<a>", "xy": "<b>"}) == "SELECT <a> ?y WHERE { <a> ?p <b> }"
+    with pytest.raises(KeyError):
+        bind(text, {"x": "<a>"})
