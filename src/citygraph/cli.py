@@ -124,7 +124,9 @@ def validate(
             if paths:
                 raise click.UsageError("give either PATHs or --store, not both")
             target, _ = store.open_current(store_dir)
-            report = fastshacl.validate_store(target, shapes_dir=shapes, in_memory=False)
+            report = fastshacl.validate_store(
+                target, shapes_dir=shapes, in_memory=len(target) < IN_MEMORY_VALIDATION
+            )
         else:
             inputs = list(paths) if paths else default_inputs(root)
             report = validate_paths(inputs, shapes_dir=shapes, vocab=vocab if paths else ())
