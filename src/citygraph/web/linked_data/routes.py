@@ -7,7 +7,8 @@ blocks, so FastAPI runs them in its thread pool.
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from collections.abc import Callable
+from typing import Annotated, Any, cast
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
@@ -364,32 +365,33 @@ def home(request: Request, site: SiteDep) -> Response:
 @router.api_route("/partnerships", methods=READ, name="ld_partnerships")
 def partnerships(request: Request, site: SiteDep) -> Response:
     """All partnerships, filtered by query parameters (a plain GET form: no JavaScript)."""
-    reader = reader_for(request, site)
-    snap = site.snapshot()
-    context = partnerships_page(site, snap, reader, request.query_params)
-    if context is None:
-        return Response(
-            "400 Bad Request: year and page must be whole numbers\n",
-            400,
-            media_type="text/plain; charset=utf-8",
-        )
-    body = site.render("partnerships.html", reader, **context)
-    return _page(request, site, snap.version, reader, body)
+    return _listing(
+        request, site, "partnerships.html", partnerships_page, "year and page must be whole numbers"
+    )
 
 
 @router.api_route("/places", methods=READ, name="ld_places")
 def places(request: Request, site: SiteDep) -> Response:
     """All partner places, optionally of one country."""
+    return _listing(request, site, "places.html", places_page, "page must be a whole number")
+
+
+def _listing(
+    request: Request,
+    site: Site,
+    template: str,
+    build_page: Callable[..., dict[str, Any] | None],
+    bad_parameters: str,
+) -> Response:
+    """An index page built from the query parameters; 400 when they are not numbers."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    context = places_page(site, snap, reader, request.query_params)
+    context = build_page(site, snap, reader, request.query_params)
     if context is None:
         return Response(
-            "400 Bad Request: page must be a whole number\n",
-            400,
-            media_type="text/plain; charset=utf-8",
+            f"400 Bad Request: {bad_parameters}\n", 400, media_type="text/plain; charset=utf-8"
         )
-    body = site.render("places.html", reader, **context)
+    body = site.render(template, reader, **context)
     return _page(request, site, snap.version, reader, body)
 
 
