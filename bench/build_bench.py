@@ -51,9 +51,8 @@ inputs = [i for i in default_build_inputs(root) if i.graph != GRAPH_CURATED]
 inputs.append(BuildInput(Path(sys.argv[1]), GRAPH_CURATED))
 found = {}
 
-def check(target):
-    report = fastshacl.validate_store(target, shapes_dir=root / "shapes",
-                                      in_memory=len(target) < 2_000_000)
+def check(target):  # as build.shapes_check, but counting the results instead of stopping
+    report = fastshacl.validate_store(target, shapes_dir=root / "shapes", copy=False)
     found["results"] = len(report.results)
 
 started = time.monotonic()

@@ -14,9 +14,20 @@ import pyoxigraph as ox
 import pytest
 
 from citygraph import store
-from citygraph.build import BuildInput, build_store, replace_graph
-from citygraph.errors import BuildError, InputSyntaxError, StoreNotFoundError
-from citygraph.namespaces import GRAPH_CURATED, GRAPH_DERIVED, GRAPH_ONTOLOGY, GRAPH_WORLDWIDE
+from citygraph.build import BuildInput, build_store, fits_in_memory, replace_graph, shapes_check
+from citygraph.errors import (
+    BuildError,
+    DataNotConformingError,
+    InputSyntaxError,
+    StoreNotFoundError,
+)
+from citygraph.namespaces import (
+    GRAPH_CURATED,
+    GRAPH_DERIVED,
+    GRAPH_META,
+    GRAPH_ONTOLOGY,
+    GRAPH_WORLDWIDE,
+)
 
 CG = "https://w3id.org/citygraph/ontology#"
 CITY = "https://w3id.org/citygraph/id/city/"
@@ -98,6 +109,45 @@ def test_counts_per_graph_are_reported(tmp_path: Path, inputs: list[BuildInput])
     assert result.quads_per_graph[GRAPH_CURATED] == 3 + 2 * 3
     # 2 partnerships x 2 directions, plus Place and schema:Place for the 3 cities
     assert result.quads_per_graph[GRAPH_DERIVED] == 4 + 6
+
+
+def test_a_build_assembled_on_disk_equals_one_assembled_in_memory(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    # Too large for memory, a build runs the same steps on the on-disk store instead.
+    in_memory = build_store(tmp_path / "memory", inputs, in_memory=True)
+    on_disk = build_store(tmp_path / "disk", inputs, in_memory=False)
+
+    assert on_disk.quads_per_graph == in_memory.quads_per_graph
+    memory_store, _ = store.open_current(tmp_path / "memory")
+    disk_store, _ = store.open_current(tmp_path / "disk")
+    meta = ox.NamedNode(GRAPH_META)  # holds the version and time of each build
+    assert {q for q in disk_store if q.graph_name != meta} == {
+        q for q in memory_store if q.graph_name != meta
+    }
+
+
+def test_only_what_fits_in_half_the_available_memory_is_assembled_there() -> None:
+    assert fits_in_memory(1_000)
+    assert not fits_in_memory(10**12)  # 400 TB: a build of this size works on disk
+
+
+def test_shapes_check_stops_a_build_with_a_violation_and_carries_the_report(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    root = tmp_path / "store"
+    first = build_store(root, inputs).build
+    shapes = Path(__file__).resolve().parents[1] / "shapes"
+
+    with pytest.raises(DataNotConformingError) as caught:
+        build_store(root, inputs, validate=shapes_check(shapes))
+
+    # the partnerships have no label, status or type: Violations, on the derived store
+    focus = {r.focus_node for r in caught.value.report.results}
+    assert "https://w3id.org/citygraph/id/partnership/de-berlin--fr-paris" in focus
+    assert "Violations" in str(caught.value)
+    assert store.current_build(root).version == first.version
+    assert [p.name for p in (root / "builds").iterdir() if p.name.startswith(".tmp")] == []
 
 
 def test_a_syntax_error_names_file_and_line_and_keeps_the_previous_store(

@@ -1,15 +1,20 @@
-"""Building the store: parse, validate, derive, load, publish.
+"""Building the store: parse, load, derive, validate, write, publish.
 
-``build_store`` is what ``citygraph build`` runs. Each step either finishes or leaves the
-previously published store untouched (see :mod:`citygraph.store`).
+``build_store`` is what ``citygraph build`` runs; ``replace_graph`` is what importers run. Both
+assemble the new version in an in-memory Oxigraph store when it fits (loading, deriving and
+validating there is several times faster than on disk), then write it to a new on-disk build
+and publish that atomically. When the input is too large for memory, the same steps run on the
+new on-disk build directly (slower, with memory bounded by Oxigraph's own caches). Each step
+either finishes or leaves the previously published store untouched (see :mod:`citygraph.store`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +22,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from citygraph import __version__, store
-from citygraph.errors import BuildError, InputSyntaxError, StoreNotFoundError
+from citygraph.errors import (
+    BuildError,
+    DataNotConformingError,
+    InputSyntaxError,
+    StoreNotFoundError,
+)
 from citygraph.namespaces import (
     GRAPH_CURATED,
     GRAPH_DERIVED,
@@ -36,13 +46,25 @@ __all__ = [
     "build_store",
     "default_build_inputs",
     "derive",
+    "fits_in_memory",
     "load_inputs",
     "replace_graph",
+    "shapes_check",
 ]
 
-#: Reports ``(what, quads so far)`` while a build loads; called every ``PROGRESS_EVERY`` quads.
+#: Reports ``(what, quads so far)`` while a build loads: once per input file, with the quads it
+#: gave, and every ``PROGRESS_EVERY`` quads of a graph copied or imported.
 ProgressCallback = Callable[[str, int], None]
 PROGRESS_EVERY = 100_000
+#: What one quad costs in an in-memory Oxigraph store, its share of the strings included
+#: (measured: 4.3 GB for the 12.0M quads of the synthetic 10M graph, docs/performance.md).
+MEMORY_PER_QUAD = 400
+#: Input bytes per triple, to estimate a build's size before parsing: N-Triples of the
+#: synthetic graph take about 170 bytes a triple; Turtle is denser (prefixes, ``;`` and ``,``).
+BYTES_PER_TRIPLE = {".nt": 120, ".nq": 120}
+BYTES_PER_TRIPLE_DEFAULT = 40
+#: Derived links and superclass types add about a fifth to the loaded quads.
+DERIVED_SHARE = 1.25
 #: How long a build waits for another build or write on the same store to finish.
 LOCK_TIMEOUT = 600.0
 
@@ -113,28 +135,32 @@ def load_inputs(
     *,
     progress: ProgressCallback | None = None,
 ) -> None:
-    """Parse every input with Oxigraph's streaming parser and bulk-load it into its graph.
+    """Parse every input with Oxigraph's bulk loader into its graph (quads of a TriG or N-Quads
+    file that name their own graph stay in it).
 
     Raises:
         InputSyntaxError: naming the file, line and column of the first syntax error.
     """
     for item in inputs:
-        graph = ox.NamedNode(item.graph)
         rdf_format = RDF_FORMATS.get(item.path.suffix)
         if rdf_format is None:
             raise InputSyntaxError(
                 f"unknown RDF file type {item.path.suffix!r} (use .ttl, .nt, .nq or .trig)",
                 path=item.path,
             )
+        before = len(target) if progress is not None else 0
         try:
-            quads = ox.parse(path=str(item.path), format=rdf_format)
-            target.bulk_extend(_counted(_into_graph(quads, graph), str(item.path), progress))
+            target.bulk_load(
+                path=str(item.path), format=rdf_format, to_graph=ox.NamedNode(item.graph)
+            )
         except SyntaxError as error:
             raise _syntax_error(error, item.path) from None
         except OSError as error:
             raise InputSyntaxError(
                 f"cannot read: {error.strerror or error}", path=item.path
             ) from None
+        if progress is not None:
+            progress(str(item.path), len(target) - before)
 
 
 def derive(target: ox.Store) -> None:
@@ -142,6 +168,30 @@ def derive(target: ox.Store) -> None:
     target.update(f"DROP SILENT GRAPH <{GRAPH_DERIVED}>")
     for update in DERIVE_UPDATES:
         target.update(update)
+
+
+def fits_in_memory(quads: int) -> bool:
+    """Whether an in-memory store of ``quads`` quads takes at most half the available memory."""
+    return quads * MEMORY_PER_QUAD <= _available_memory() // 2
+
+
+def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
+    """A ``validate`` callback for :func:`build_store` and :func:`replace_graph`: validates the
+    union of all graphs with :mod:`citygraph.fastshacl` and stops at the first Violation.
+
+    Raises (from the callback):
+        DataNotConformingError: carrying the report, when any result is a Violation.
+    """
+
+    def check(target: ox.Store) -> None:
+        from citygraph import fastshacl
+        from citygraph.validate import Severity
+
+        report = fastshacl.validate_store(target, shapes_dir=shapes_dir, copy=False)
+        if not report.conforms(Severity.VIOLATION):
+            raise DataNotConformingError(report)
+
+    return check
 
 
 def build_store(
@@ -152,20 +202,25 @@ def build_store(
     progress: ProgressCallback | None = None,
     carry_over: Sequence[str] = (GRAPH_WORLDWIDE,),
     lock_timeout: float = LOCK_TIMEOUT,
+    in_memory: bool | None = None,
 ) -> BuildResult:
     """Build a new store version under ``root`` from ``inputs`` and publish it.
 
-    ``validate`` gets the loaded and derived store before it is published, and raises to stop the
-    build (so what is validated is exactly what would be served, derived links included). Graphs
-    named in
-    ``carry_over`` (the imported worldwide layer) are copied from the current build, if any, so a
-    rebuild of the curated data keeps them.
+    ``validate`` gets the loaded and derived store before it is written and published, and
+    raises to stop the build (so what is validated is exactly what would be served, derived
+    links included; :func:`shapes_check` makes one). Graphs named in ``carry_over`` (the
+    imported worldwide layer) are copied from the current build, if any, so a rebuild of the
+    curated data keeps them.
+
+    ``in_memory`` says where the build is assembled; by default in memory when the estimated
+    size :func:`fits_in_memory`, else on disk.
 
     Only one build or write runs at a time on one store directory (:func:`store.write_lock`).
 
     Raises:
         InputSyntaxError: an input could not be parsed; nothing is published.
         BuildError: the build failed; nothing is published.
+        DataNotConformingError: ``validate`` found a Violation; nothing is published.
         StoreBusyError: another build or write held the store for ``lock_timeout`` seconds.
     """
     started = time.monotonic()
@@ -174,45 +229,23 @@ def build_store(
         raise BuildError("input file not found: " + ", ".join(missing))
     root.mkdir(parents=True, exist_ok=True)
     with store.write_lock(root, timeout=lock_timeout):
-        return _build_locked(root, inputs, progress, carry_over, started, validate)
+        carried = _carried_quads(root, carry_over)
+        if in_memory is None:
+            in_memory = fits_in_memory(int((_estimated_quads(inputs) + carried) * DERIVED_SHARE))
 
+        def fill(target: ox.Store) -> None:
+            load_inputs(target, inputs, progress=progress)
+            _carry_over(root, target, carry_over, progress)
 
-def _build_locked(
-    root: Path,
-    inputs: Sequence[BuildInput],
-    progress: ProgressCallback | None,
-    carry_over: Sequence[str],
-    started: float,
-    validate: Callable[[ox.Store], None] | None,
-) -> BuildResult:
-    version = _new_version(inputs)
-    tmp_dir = store.new_build_dir(root, version)
-    try:
-        target = ox.Store(str(tmp_dir))
-        load_inputs(target, inputs, progress=progress)
-        _carry_over(root, target, carry_over, progress)
-        derive(target)
-        if validate is not None:
-            validate(target)
-        counts = _quads_per_graph(target)
-        _write_meta(target, version, counts)
-        counts = _quads_per_graph(target)
-        target.flush()
-        target.optimize()
-        del target  # close the store before its directory is renamed
-        metadata = {
-            "version": version,
-            "built": datetime.now(UTC).isoformat(timespec="seconds"),
-            "citygraph": __version__,
-            "inputs": [str(i.path) for i in inputs],
-            "quads_per_graph": counts,
-        }
-        build = store.publish_build(root, tmp_dir, version, metadata)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    store.prune_builds(root)
-    return BuildResult(build=build, quads_per_graph=counts, seconds=time.monotonic() - started)
+        return _assemble(
+            root,
+            _new_version(inputs),
+            fill,
+            validate=validate,
+            in_memory=in_memory,
+            metadata={"inputs": [str(i.path) for i in inputs]},
+            started=started,
+        )
 
 
 def replace_graph(
@@ -220,50 +253,84 @@ def replace_graph(
     graph_iri: str,
     quads: Iterable[ox.Quad],
     *,
+    validate: Callable[[ox.Store], None] | None = None,
     progress: ProgressCallback | None = None,
+    in_memory: bool | None = None,
 ) -> BuildResult:
     """Publish a new build that is the current one with ``graph_iri`` replaced by ``quads``.
 
     Used by importers (the worldwide layer): every other graph is copied unchanged, the
-    derivations are run again, and the new build is published atomically like any build.
+    derivations are run again, ``validate`` is called as in :func:`build_store`, and the new
+    build is published atomically like any build.
 
     Raises:
         StoreNotFoundError: if ``root`` has no current build to start from.
+        DataNotConformingError: ``validate`` found a Violation; nothing is published.
     """
     started = time.monotonic()
     with store.write_lock(root, timeout=LOCK_TIMEOUT):
-        return _replace_graph_locked(root, graph_iri, quads, progress, started)
+        previous, previous_build = store.open_current(root)
+        if in_memory is None:
+            size = sum(previous_build.metadata.get("quads_per_graph", {}).values())
+            size += len(quads) if isinstance(quads, Sized) else 0
+            in_memory = fits_in_memory(size)
+        skipped = (graph_iri, GRAPH_DERIVED, GRAPH_META)
+
+        def fill(target: ox.Store) -> None:
+            target.bulk_extend(
+                q
+                for q in previous.quads_for_pattern(None, None, None, None)
+                if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in skipped)
+            )
+            graph = ox.NamedNode(graph_iri)
+            target.bulk_extend(_counted(_into_graph(quads, graph), graph_iri, progress))
+
+        return _assemble(
+            root,
+            _new_version_from(previous_build.version, graph_iri),
+            fill,
+            validate=validate,
+            in_memory=in_memory,
+            metadata=dict(previous_build.metadata),
+            started=started,
+        )
 
 
-def _replace_graph_locked(
+def _assemble(
     root: Path,
-    graph_iri: str,
-    quads: Iterable[ox.Quad],
-    progress: ProgressCallback | None,
+    version: str,
+    fill: Callable[[ox.Store], None],
+    *,
+    validate: Callable[[ox.Store], None] | None,
+    in_memory: bool,
+    metadata: dict[str, object],
     started: float,
 ) -> BuildResult:
-    previous, previous_build = store.open_current(root)
-    version = _new_version_from(previous_build.version, graph_iri)
+    """Fill, derive, validate and write a new build, then publish it (or leave no trace)."""
     tmp_dir = store.new_build_dir(root, version)
+    # An in-memory build is written to disk through an N-Quads file beside the new build, so that
+    # its memory is freed before Oxigraph's bulk loader takes its own (the peak is the larger of
+    # the two, not their sum).
+    staging = tmp_dir.with_name(tmp_dir.name + ".nq")
     try:
-        target = ox.Store(str(tmp_dir))
-        target.bulk_extend(
-            q
-            for q in previous.quads_for_pattern(None, None, None, None)
-            if not (
-                isinstance(q.graph_name, ox.NamedNode)
-                and q.graph_name.value in (graph_iri, GRAPH_DERIVED, GRAPH_META)
-            )
-        )
-        graph = ox.NamedNode(graph_iri)
-        target.bulk_extend(_counted(_into_graph(quads, graph), graph_iri, progress))
+        target = ox.Store() if in_memory else ox.Store(str(tmp_dir))
+        fill(target)
         derive(target)
-        _write_meta(target, version, {})
+        if validate is not None:
+            validate(target)
+        _write_meta(target, version)
         counts = _quads_per_graph(target)
+        if in_memory:
+            target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
+            del target
+            target = ox.Store(str(tmp_dir))
+            # ox.parse keeps blank-node labels (bulk_load would rename them), so that the
+            # imported layer's labelled blank nodes survive and a re-import stays idempotent.
+            target.bulk_extend(ox.parse(path=str(staging), format=ox.RdfFormat.N_QUADS))
+            staging.unlink()
         target.flush()
         target.optimize()
-        del target
-        metadata = dict(previous_build.metadata)
+        del target  # close the store before its directory is renamed
         metadata.update(
             version=version,
             built=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -273,9 +340,37 @@ def _replace_graph_locked(
         build = store.publish_build(root, tmp_dir, version, metadata)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        staging.unlink(missing_ok=True)
         raise
     store.prune_builds(root)
     return BuildResult(build=build, quads_per_graph=counts, seconds=time.monotonic() - started)
+
+
+def _estimated_quads(inputs: Sequence[BuildInput]) -> int:
+    return sum(
+        i.path.stat().st_size // BYTES_PER_TRIPLE.get(i.path.suffix, BYTES_PER_TRIPLE_DEFAULT)
+        for i in inputs
+    )
+
+
+def _carried_quads(root: Path, graphs: Sequence[str]) -> int:
+    try:
+        counts = store.current_build(root).metadata.get("quads_per_graph", {})
+    except StoreNotFoundError:
+        return 0
+    return sum(int(counts.get(g, 0)) for g in graphs)
+
+
+def _available_memory() -> int:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), else physical RAM."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _carry_over(
@@ -293,7 +388,7 @@ def _carry_over(
         target.bulk_extend(_counted(quads, graph_iri, progress))
 
 
-def _write_meta(target: ox.Store, version: str, counts: dict[str, int]) -> None:
+def _write_meta(target: ox.Store, version: str) -> None:
     """Record the build in graph:meta (what consumers see of it)."""
     meta = ox.NamedNode(GRAPH_META)
     dataset = ox.NamedNode("https://w3id.org/citygraph/dataset")
@@ -317,7 +412,6 @@ def _write_meta(target: ox.Store, version: str, counts: dict[str, int]) -> None:
             meta,
         )
     )
-    del counts  # statistics per graph are computed when the dataset is described
 
 
 def _quads_per_graph(target: ox.Store) -> dict[str, int]:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import click
 
 from citygraph import __version__
-from citygraph.errors import CitygraphError
+from citygraph.errors import CitygraphError, DataNotConformingError
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 __all__ = ["main"]
 
 DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
-#: Up to this many quads a build validates an in-memory copy (faster); above, the store itself.
-IN_MEMORY_VALIDATION = 2_000_000
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
 
 store_option = click.option(
@@ -36,18 +37,32 @@ store_option = click.option(
 )
 
 
-class NonConforming(click.ClickException):
-    """The data does not conform: exit 1 with the report already printed."""
-
-    exit_code = EXIT_NONCONFORMING
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"citygraph: {self.message}", err=True)
-
-
 def _fail(error: CitygraphError) -> NoReturn:
     click.echo(f"citygraph: error: {error}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def exit_not_conforming(error: DataNotConformingError) -> NoReturn:
+    """Print the report of a build or import stopped by a Violation, and exit 1."""
+    from citygraph.report import render
+
+    click.echo(render(error.report, fmt="text", lang="en"), err=True, nl=False)
+    click.echo(f"citygraph: {error}", err=True)
+    sys.exit(EXIT_NONCONFORMING)
+
+
+def announced_shapes_check(shapes_dir: Path, *, quiet: bool) -> Callable[[ox.Store], None]:
+    """:func:`citygraph.build.shapes_check`, saying on stderr what it validates."""
+    from citygraph.build import shapes_check
+
+    check = shapes_check(shapes_dir)
+
+    def announced(target: ox.Store) -> None:
+        if not quiet:
+            click.echo(f"validating {len(target):,} quads against {shapes_dir.name}/ …", err=True)
+        check(target)
+
+    return announced
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,6 +125,7 @@ def validate(
       citygraph validate --store var/store --fail-on violation
     """
     from citygraph import fastshacl, store
+    from citygraph.build import fits_in_memory
     from citygraph.report import Format, render
     from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
 
@@ -125,7 +141,7 @@ def validate(
                 raise click.UsageError("give either PATHs or --store, not both")
             target, _ = store.open_current(store_dir)
             report = fastshacl.validate_store(
-                target, shapes_dir=shapes, in_memory=len(target) < IN_MEMORY_VALIDATION
+                target, shapes_dir=shapes, copy=fits_in_memory(len(target))
             )
         else:
             inputs = list(paths) if paths else default_inputs(root)
@@ -152,24 +168,10 @@ def build(store_dir: Path, quiet: bool) -> None:
     Example:
       citygraph build --store var/store
     """
-    import pyoxigraph as ox
-
-    from citygraph import fastshacl
     from citygraph.build import build_store, default_build_inputs
-    from citygraph.report import render
-    from citygraph.validate import Severity, repository_root
+    from citygraph.validate import repository_root
 
     root = repository_root()
-
-    def check(target: ox.Store) -> None:
-        if not quiet:
-            click.echo(f"validating {len(target):,} quads against shapes/ …", err=True)
-        report = fastshacl.validate_store(
-            target, shapes_dir=root / "shapes", in_memory=len(target) < IN_MEMORY_VALIDATION
-        )
-        if not report.conforms(Severity.VIOLATION):
-            click.echo(render(report, fmt="text", lang="en"), err=True, nl=False)
-            raise NonConforming("the data does not conform; the store was not changed")
 
     def progress(what: str, count: int) -> None:
         if not quiet:
@@ -177,8 +179,13 @@ def build(store_dir: Path, quiet: bool) -> None:
 
     try:
         result = build_store(
-            store_dir, default_build_inputs(root), validate=check, progress=progress
+            store_dir,
+            default_build_inputs(root),
+            validate=announced_shapes_check(root / "shapes", quiet=quiet),
+            progress=progress,
         )
+    except DataNotConformingError as error:
+        exit_not_conforming(error)
     except CitygraphError as error:
         _fail(error)
     total = sum(result.quads_per_graph.values())

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from citygraph.validate import ValidationReport
 
 __all__ = [
     "BuildError",
     "CitygraphError",
+    "DataNotConformingError",
     "InputSyntaxError",
     "QueryError",
     "StoreBusyError",
@@ -54,6 +59,17 @@ class StoreNotFoundError(CitygraphError):
 
 class BuildError(CitygraphError):
     """The build stopped; the previous store is left as it was."""
+
+
+class DataNotConformingError(CitygraphError):
+    """A build or import found a SHACL Violation; nothing was published. Carries the report."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        violations = sum(1 for r in report.results if r.severity.name == "VIOLATION")
+        super().__init__(
+            f"the data does not conform ({violations:,} Violations); the store was not changed"
+        )
 
 
 class QueryError(CitygraphError):

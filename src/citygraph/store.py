@@ -149,7 +149,10 @@ def new_build_dir(root: Path, version: str) -> Path:
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     for stale in builds.glob(TMP_PREFIX + "*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     path = builds / f"{TMP_PREFIX}{version}"
     path.mkdir()
     return path

