@@ -1,14 +1,17 @@
 """Build time and peak memory against input size, next to pyoxigraph's bare bulk load.
 
-``python -m bench.build_bench [--sizes 100k,1M,10M]`` generates the synthetic partnership graph
-of each size (cached under ``var/bench/``), then, each in a fresh process so that peak memory is
-that step's own:
+``python -m bench.build_bench [--sizes 100k,1M,10M] [--assemble auto|memory|disk]`` generates
+the synthetic partnership graph of each size (cached under ``var/bench/``), then, each in a fresh
+process so that peak memory is that step's own:
 
 * the floor: ``pyoxigraph.Store(dir).bulk_load(path=data.nt)``, nothing else;
 * ``citygraph.build.build_store`` on the repository's ontology and vocabularies plus the same
-  file: parse, load, derive, validate with all shapes (``citygraph.fastshacl``), publish.
+  file: load, derive, validate with all shapes (``citygraph.fastshacl``), write, publish;
+  assembled in memory or on disk as ``--assemble`` says (by default as ``citygraph build``
+  decides).
 
-It prints a Markdown table (seconds, ratio to the floor, peak RSS) for ``docs/performance.md``.
+It prints a Markdown table (seconds per step, ratio to the floor, peak RSS) for
+``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ print(time.monotonic() - started, len(store), resource.getrusage(resource.RUSAGE
 """
 
 BUILD = """
-import sys, time
+import json, resource, sys, time
 from pathlib import Path
 from citygraph import fastshacl
 from citygraph.build import BuildInput, build_store, default_build_inputs
@@ -49,6 +52,7 @@ from citygraph.namespaces import GRAPH_CURATED
 root = Path(sys.argv[3])
 inputs = [i for i in default_build_inputs(root) if i.graph != GRAPH_CURATED]
 inputs.append(BuildInput(Path(sys.argv[1]), GRAPH_CURATED))
+where = {"memory": True, "disk": False, "auto": None}[sys.argv[4]]
 found = {}
 
 def check(target):  # as build.shapes_check, but counting the results instead of stopping
@@ -56,10 +60,15 @@ def check(target):  # as build.shapes_check, but counting the results instead of
     found["results"] = len(report.results)
 
 started = time.monotonic()
-result = build_store(Path(sys.argv[2]), inputs, validate=check)
-import resource
-print(time.monotonic() - started, sum(result.quads_per_graph.values()), found["results"],
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+result = build_store(Path(sys.argv[2]), inputs, validate=check, in_memory=where)
+print(json.dumps({
+    "seconds": time.monotonic() - started,
+    "quads": sum(result.quads_per_graph.values()),
+    "results": found["results"],
+    "in_memory": result.in_memory,
+    "steps": result.steps,
+    "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+}, separators=(",", ":")))
 """
 
 
@@ -77,22 +86,26 @@ def measure(script: str, *args: str) -> list[str]:
     return done.stdout.split()
 
 
-def run(sizes: Sequence[int]) -> list[dict[str, float | int | str]]:
-    rows: list[dict[str, float | int | str]] = []
+def run(sizes: Sequence[int], where: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
     for size in sizes:
         data = ensure_data(size, SEED) / "data.nt"
         with tempfile.TemporaryDirectory(dir=ROOT / "var") as scratch:
             floor_out = measure(FLOOR, str(data), str(Path(scratch) / "floor"))
-            build_out = measure(BUILD, str(data), str(Path(scratch) / "store"), str(ROOT))
-        row: dict[str, float | int | str] = {
+            build_out = json.loads(
+                measure(BUILD, str(data), str(Path(scratch) / "store"), str(ROOT), where)[-1]
+            )
+        row: dict[str, object] = {
             "size": generate.size_label(size),
             "floor_s": round(float(floor_out[0]), 1),
             "floor_quads": int(floor_out[1]),
             "floor_rss_mb": round(int(floor_out[2]) / 1024),
-            "build_s": round(float(build_out[0]), 1),
-            "build_quads": int(build_out[1]),
-            "results": int(build_out[2]),
-            "build_rss_mb": round(int(build_out[3]) / 1024),
+            "build_s": round(build_out["seconds"], 1),
+            "build_quads": build_out["quads"],
+            "results": build_out["results"],
+            "assembled": "memory" if build_out["in_memory"] else "disk",
+            "steps": build_out["steps"],
+            "build_rss_mb": round(build_out["rss_kib"] / 1024),
         }
         row["ratio"] = round(float(row["build_s"]) / max(float(row["floor_s"]), 0.1), 1)
         print(json.dumps(row), flush=True)
@@ -100,16 +113,21 @@ def run(sizes: Sequence[int]) -> list[dict[str, float | int | str]]:
     return rows
 
 
-def table(rows: Sequence[dict[str, float | int | str]]) -> str:
+def table(rows: Sequence[dict[str, object]]) -> str:
     lines = [
         "| input | bare bulk load (s) | peak (MB) | citygraph build (s) | ratio to floor "
-        "| peak (MB) | quads published | validation results |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak (MB) | assembled | load / derive / validate / write (s) | quads published "
+        "| validation results |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for r in rows:
+        steps = r["steps"]
+        assert isinstance(steps, dict)
+        split = " / ".join(f"{steps[s]:.1f}" for s in ("load", "derive", "validate", "write"))
         lines.append(
             f"| {r['size']} | {r['floor_s']} | {r['floor_rss_mb']} | {r['build_s']} | "
-            f"{r['ratio']} | {r['build_rss_mb']} | {int(r['build_quads']):,} | {r['results']:,} |"
+            f"{r['ratio']} | {r['build_rss_mb']} | {r['assembled']} | {split} | "
+            f"{r['build_quads']:,} | {r['results']:,} |"
         )
     return "\n".join(lines)
 
@@ -117,10 +135,16 @@ def table(rows: Sequence[dict[str, float | int | str]]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.build_bench", description=__doc__)
     parser.add_argument("--sizes", default="100k,1M,10M", help="comma-separated sizes")
+    parser.add_argument(
+        "--assemble",
+        choices=["auto", "memory", "disk"],
+        default="auto",
+        help="where the build is assembled (auto: in memory when it fits, as citygraph build)",
+    )
     args = parser.parse_args(argv)
     (ROOT / "var").mkdir(exist_ok=True)
     started = time.monotonic()
-    rows = run([generate.parse_size(s) for s in args.sizes.split(",")])
+    rows = run([generate.parse_size(s) for s in args.sizes.split(",")], args.assemble)
     print(table(rows))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
 

@@ -127,6 +127,17 @@ def test_a_build_assembled_on_disk_equals_one_assembled_in_memory(
     }
 
 
+def test_a_build_reports_where_it_was_assembled_and_the_time_of_each_step(
+    tmp_path: Path, inputs: list[BuildInput]
+) -> None:
+    result = build_store(tmp_path / "store", inputs, in_memory=False)
+
+    assert result.in_memory is False
+    assert list(result.steps) == ["load", "derive", "validate", "write", "publish"]
+    assert all(seconds >= 0 for seconds in result.steps.values())
+    assert sum(result.steps.values()) <= result.seconds + 0.05
+
+
 def test_only_what_fits_in_half_the_available_memory_is_assembled_there() -> None:
     assert fits_in_memory(1_000)
     assert not fits_in_memory(10**12)  # 400 TB: a build of this size works on disk

@@ -117,6 +117,11 @@ class BuildResult:
     build: store.Build
     quads_per_graph: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Wall-clock seconds of each step, in order: load, derive, validate, write (to disk,
+    #: compaction included), publish.
+    steps: dict[str, float] = field(default_factory=dict)
+    #: Whether the build was assembled in memory (else on the new on-disk store directly).
+    in_memory: bool = True
 
 
 def default_build_inputs(root: Path) -> list[BuildInput]:
@@ -312,12 +317,17 @@ def _assemble(
     # its memory is freed before Oxigraph's bulk loader takes its own (the peak is the larger of
     # the two, not their sum).
     staging = tmp_dir.with_name(tmp_dir.name + ".nq")
+    steps: dict[str, float] = {}
+    clock = _StepClock(steps)
     try:
         target = ox.Store() if in_memory else ox.Store(str(tmp_dir))
         fill(target)
+        clock.done("load")
         derive(target)
+        clock.done("derive")
         if validate is not None:
             validate(target)
+        clock.done("validate")
         _write_meta(target, version)
         counts = _quads_per_graph(target)
         if in_memory:
@@ -331,6 +341,7 @@ def _assemble(
         target.flush()
         target.optimize()
         del target  # close the store before its directory is renamed
+        clock.done("write")
         metadata.update(
             version=version,
             built=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -343,7 +354,27 @@ def _assemble(
         staging.unlink(missing_ok=True)
         raise
     store.prune_builds(root)
-    return BuildResult(build=build, quads_per_graph=counts, seconds=time.monotonic() - started)
+    clock.done("publish")
+    return BuildResult(
+        build=build,
+        quads_per_graph=counts,
+        seconds=time.monotonic() - started,
+        steps=steps,
+        in_memory=in_memory,
+    )
+
+
+class _StepClock:
+    """Records the seconds since the previous step into ``steps`` under each step's name."""
+
+    def __init__(self, steps: dict[str, float]) -> None:
+        self.steps = steps
+        self.last = time.monotonic()
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps[step] = round(now - self.last, 2)
+        self.last = now
 
 
 def _estimated_quads(inputs: Sequence[BuildInput]) -> int:

@@ -190,6 +190,9 @@ def build(store_dir: Path, quiet: bool) -> None:
         _fail(error)
     total = sum(result.quads_per_graph.values())
     click.echo(f"built {result.build.version}: {total:,} quads in {result.seconds:.1f} s")
+    where = "in memory" if result.in_memory else "on disk"
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.steps.items())
+    click.echo(f"  assembled {where}: {steps}")
     for graph, count in result.quads_per_graph.items():
         click.echo(f"  {count:>10,}  {graph}")
     click.echo(f"store: {store_dir.resolve()}")
