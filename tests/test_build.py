@@ -239,15 +239,21 @@ print("finished", flush=True)
 """
 
 
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    """1.5M triples: a build of them takes several seconds in each step."""
+    path = tmp_path / "big.nt"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(1_500_000):
+            out.write(f"<{CITY}x{i}> <{CG}partner> <{CITY}y{i % 977}> .\n")
+    return path
+
+
 def test_a_build_killed_with_sigkill_leaves_the_previous_store_usable(
-    tmp_path: Path, inputs: list[BuildInput]
+    tmp_path: Path, inputs: list[BuildInput], big: Path
 ) -> None:
     root = tmp_path / "store"
     before = build_store(root, inputs).build
-    big = tmp_path / "big.nt"
-    with big.open("w", encoding="utf-8") as out:
-        for i in range(1_500_000):
-            out.write(f"<{CITY}x{i}> <{CG}partner> <{CITY}y{i % 977}> .\n")
 
     with subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(root), str(big)],
@@ -269,3 +275,61 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_store_usable(
     after = build_store(root, inputs).build
     assert after.version != before.version
     assert not [p for p in (root / "builds").iterdir() if p.name.startswith(".tmp")]
+
+
+KILLED_WHILE_WRITING = """
+import os, sys, time
+from pathlib import Path
+from citygraph.build import BuildInput, build_store
+from citygraph.namespaces import GRAPH_CURATED
+
+def validate(target):
+    # the disk writer starts before validation: report its process, then take our time
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                print("writer", entry, flush=True)
+    time.sleep(120)
+
+build_store(Path(sys.argv[1]), [BuildInput(Path(sys.argv[2]), GRAPH_CURATED)], validate=validate)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_the_disk_writer_of_a_killed_build_stops_instead_of_writing_on(
+    tmp_path: Path, big: Path
+) -> None:
+    root = tmp_path / "store"
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_WRITING, str(root), str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("writer "), line
+        writer = int(line.split()[1])
+        assert _running(writer)  # it has 1.8M quads to write: tens of seconds
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    deadline = time.monotonic() + 5
+    while _running(writer) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(writer)
+    # The next build removes what the writer had written and succeeds.
+    small = tmp_path / "small.nt"
+    small.write_text(f"<{CITY}a> <{CG}partner> <{CITY}b> .\n", encoding="utf-8")
+    build_store(root, [BuildInput(small, GRAPH_CURATED)])
+    assert sorted(p.name for p in (root / "builds").iterdir() if p.name.startswith(".tmp")) == []

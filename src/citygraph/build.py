@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
@@ -311,36 +313,38 @@ def _assemble(
     metadata: dict[str, object],
     started: float,
 ) -> BuildResult:
-    """Fill, derive, validate and write a new build, then publish it (or leave no trace)."""
+    """Fill, derive, validate and write a new build, then publish it (or leave no trace).
+
+    An in-memory build is written to disk by a separate process while it is validated (the two
+    take about as long, and a thread would share one interpreter lock), through an N-Quads file
+    beside the new build. A Violation stops the writer and removes what it wrote.
+    """
     tmp_dir = store.new_build_dir(root, version)
-    # An in-memory build is written to disk through an N-Quads file beside the new build, so that
-    # its memory is freed before Oxigraph's bulk loader takes its own (the peak is the larger of
-    # the two, not their sum).
     staging = tmp_dir.with_name(tmp_dir.name + ".nq")
     steps: dict[str, float] = {}
     clock = _StepClock(steps)
+    writer: subprocess.Popen[bytes] | None = None
     try:
         target = ox.Store() if in_memory else ox.Store(str(tmp_dir))
         fill(target)
         clock.done("load")
         derive(target)
         clock.done("derive")
-        if validate is not None:
-            validate(target)
-        clock.done("validate")
         _write_meta(target, version)
         counts = _quads_per_graph(target)
         if in_memory:
             target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
-            del target
-            target = ox.Store(str(tmp_dir))
-            # ox.parse keeps blank-node labels (bulk_load would rename them), so that the
-            # imported layer's labelled blank nodes survive and a re-import stays idempotent.
-            target.bulk_extend(ox.parse(path=str(staging), format=ox.RdfFormat.N_QUADS))
+            writer = _start_writer(tmp_dir, staging)
+        if validate is not None:
+            validate(target)
+        clock.done("validate")
+        if writer is None:
+            target.flush()
+            target.optimize()
+        del target  # free the memory; close an on-disk store before its directory is renamed
+        if writer is not None:
+            _wait_for_writer(writer)
             staging.unlink()
-        target.flush()
-        target.optimize()
-        del target  # close the store before its directory is renamed
         clock.done("write")
         metadata.update(
             version=version,
@@ -350,6 +354,8 @@ def _assemble(
         )
         build = store.publish_build(root, tmp_dir, version, metadata)
     except BaseException:
+        if writer is not None:
+            _stop_writer(writer)
         shutil.rmtree(tmp_dir, ignore_errors=True)
         staging.unlink(missing_ok=True)
         raise
@@ -362,6 +368,64 @@ def _assemble(
         steps=steps,
         in_memory=in_memory,
     )
+
+
+#: The writer process: loads the N-Quads file into a new on-disk store, and exits when its parent
+#: dies (its stdin, a pipe from the parent, reaches end of file), so that a killed build leaves
+#: no process writing into a directory the next build will remove.
+_WRITER = """
+import os, sys, threading
+import pyoxigraph as ox
+
+def orphaned():
+    sys.stdin.buffer.read()
+    os._exit(3)
+
+threading.Thread(target=orphaned, daemon=True).start()
+store = ox.Store(sys.argv[1])
+# ox.parse keeps blank-node labels (bulk_load would rename them), so that the imported
+# layer's labelled blank nodes survive and a re-import stays idempotent.
+store.bulk_extend(ox.parse(path=sys.argv[2], format=ox.RdfFormat.N_QUADS))
+store.flush()
+store.optimize()
+del store  # close the store, then exit without waiting for the thread blocked on stdin
+os._exit(0)
+"""
+
+
+def _start_writer(directory: Path, nquads: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(directory), str(nquads)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for_writer(writer: subprocess.Popen[bytes]) -> None:
+    """Wait for the writer to finish.
+
+    Raises:
+        BuildError: the writer failed (with the last line it wrote to stderr).
+    """
+    assert writer.stderr is not None
+    errors = writer.stderr.read()  # until the writer exits; its stdin stays open meanwhile
+    _stop_writer(writer)
+    if writer.returncode != 0:
+        lines = errors.decode("utf-8", "replace").strip().splitlines() or ["(no message)"]
+        raise BuildError(
+            f"writing the store to disk failed (exit {writer.returncode}): {lines[-1]}"
+        )
+
+
+def _stop_writer(writer: subprocess.Popen[bytes]) -> None:
+    """Kill the writer if it still runs, reap it and close its pipes."""
+    if writer.poll() is None:
+        writer.kill()
+    writer.wait()
+    for pipe in (writer.stdin, writer.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 class _StepClock:
