@@ -374,7 +374,7 @@ def _assemble(
 #: dies (its stdin, a pipe from the parent, reaches end of file), so that a killed build leaves
 #: no process writing into a directory the next build will remove.
 _WRITER = """
-import os, sys, threading
+import itertools, os, sys, threading
 import pyoxigraph as ox
 
 def orphaned():
@@ -384,8 +384,11 @@ def orphaned():
 threading.Thread(target=orphaned, daemon=True).start()
 store = ox.Store(sys.argv[1])
 # ox.parse keeps blank-node labels (bulk_load would rename them), so that the imported
-# layer's labelled blank nodes survive and a re-import stays idempotent.
-store.bulk_extend(ox.parse(path=sys.argv[2], format=ox.RdfFormat.N_QUADS))
+# layer's labelled blank nodes survive and a re-import stays idempotent. In batches: one
+# bulk_extend of everything holds it all in memory (4.3 GB at 12M quads; 250k: 0.3 GB).
+quads = iter(ox.parse(path=sys.argv[2], format=ox.RdfFormat.N_QUADS))
+for first in quads:
+    store.bulk_extend(itertools.chain((first,), itertools.islice(quads, 250_000 - 1)))
 store.flush()
 store.optimize()
 del store  # close the store, then exit without waiting for the thread blocked on stdin
