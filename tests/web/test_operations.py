@@ -22,6 +22,7 @@ FRAMEWORK_FREE = (
     "cache.py",
     "endpoint.py",
     "formats.py",
+    "graph_store.py",
     "jobs.py",
     "metrics.py",
     "negotiation.py",

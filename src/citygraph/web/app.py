@@ -17,6 +17,7 @@ from citygraph.web.cache import ResponseCache
 from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import install_error_handlers
 from citygraph.web.fast_path import FastPath
+from citygraph.web.graph_store import GraphStore
 from citygraph.web.metrics import Metrics
 from citygraph.web.pool import QueryPool
 
@@ -44,13 +45,15 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             check_interval=settings.version_check_interval,
         )
         await run_in_threadpool(pool.start)
-        app.state.endpoint = Endpoint(
+        endpoint = Endpoint(
             settings,
             pool,
             ResponseCache(max_bytes=settings.cache_bytes),
             metrics,
             query_page=frontend.render_query_ui,
         )
+        app.state.endpoint = endpoint
+        app.state.graph_store = GraphStore(endpoint)
         try:
             yield
         finally:

@@ -1,4 +1,4 @@
-"""What routes get from the app: the endpoint, the settings, the request body (bounded)."""
+"""What routes get from the app: endpoint, Graph Store, settings, request body (bounded)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ from fastapi.responses import Response
 from citygraph.config import Settings
 from citygraph.web.endpoint import Answer, Endpoint
 from citygraph.web.fast_path import remember
+from citygraph.web.graph_store import GraphStore
 from citygraph.web.problems import PayloadTooLargeError
 
-__all__ = ["BodyDep", "EndpointDep", "SettingsDep", "read_body", "to_response"]
+__all__ = ["BodyDep", "EndpointDep", "GraphStoreDep", "SettingsDep", "read_body", "to_response"]
 
 
 def get_endpoint(request: Request) -> Endpoint:
     """The endpoint built at start-up (see :func:`citygraph.web.app.create_app`)."""
     return cast(Endpoint, request.app.state.endpoint)
+
+
+def get_graph_store(request: Request) -> GraphStore:
+    """The Graph Store built at start-up beside the endpoint (see :func:`get_endpoint`)."""
+    return cast(GraphStore, request.app.state.graph_store)
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,6 +51,7 @@ async def read_body(request: Request) -> bytes:
 
 
 EndpointDep = Annotated[Endpoint, Depends(get_endpoint)]
+GraphStoreDep = Annotated[GraphStore, Depends(get_graph_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BodyDep = Annotated[bytes, Depends(read_body)]
 

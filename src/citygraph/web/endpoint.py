@@ -1,9 +1,15 @@
-"""The endpoint's operations, independent of the web framework.
+"""The SPARQL 1.1 Protocol operations (query, update, service description), free of the web
+framework, and what every operation of the endpoint shares.
 
-Routes read the HTTP request, call one method here and turn the :class:`Answer` into a
-response. Everything a request needs is decided here: format, ETag, cache, the query process
-that evaluates it, and which errors to raise (mapped to statuses in
-:mod:`citygraph.web.error_handlers`).
+https://www.w3.org/TR/sparql11-protocol/: ``routes_sparql.py`` reads the HTTP request, calls
+one method of :class:`Endpoint` and turns the :class:`Answer` into a response. Everything a
+request needs is decided here: format, ETag, cache, the query process that evaluates it, and
+which errors to raise (mapped to statuses in :mod:`citygraph.web.error_handlers`).
+
+The Graph Store HTTP Protocol is in :mod:`citygraph.web.graph_store`; it reads and writes
+through the same :class:`Endpoint` (:meth:`Endpoint.answer`, :meth:`Endpoint.authorize`,
+:meth:`Endpoint.write`), so both protocols share query processes, caches, ETags, the token and
+the write path.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from citygraph.config import Settings
 from citygraph.errors import CitygraphError, InputSyntaxError
 from citygraph.web import formats
 from citygraph.web.cache import ResponseCache
-from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS, SOLUTION_FORMATS, Format
-from citygraph.web.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
+from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
 from citygraph.web.pool import QueryPool, QueryTimeoutError
@@ -35,16 +41,15 @@ from citygraph.web.problems import (
     NotFoundError,
     PayloadTooLargeError,
     UnauthorizedError,
-    UnsupportedMediaTypeError,
 )
-from citygraph.web.protocol import SparqlRequest, parse_content_type
+from citygraph.web.protocol import SparqlRequest
 from citygraph.web.query_page import QueryPageRenderer, render_query_page
 from citygraph.web.service_description import PREFIXES as SD_PREFIXES
 from citygraph.web.service_description import describe_service
 from citygraph.web.sparql_text import Analysis, add_using, analyse
 from citygraph.web.writes import apply_write
 
-__all__ = ["Answer", "Endpoint", "EvaluationError", "GraphTarget"]
+__all__ = ["Answer", "Endpoint", "EvaluationError", "not_acceptable", "syntax_checked"]
 
 log = logging.getLogger(__name__)
 
@@ -76,25 +81,8 @@ class Answer:
     version: str = ""
 
 
-@dataclass(frozen=True)
-class GraphTarget:
-    """The graph a Graph Store request is about: a named graph, the default graph or all."""
-
-    iri: str | None = None
-    default: bool = False
-
-    @property
-    def whole_dataset(self) -> bool:
-        """Neither ``graph=`` nor ``default``: the request is about the whole dataset."""
-        return self.iri is None and not self.default
-
-    def term(self) -> ox.NamedNode | ox.DefaultGraph:
-        """The graph as a pyoxigraph term."""
-        return ox.DefaultGraph() if self.iri is None else ox.NamedNode(self.iri)
-
-
 class Endpoint:
-    """The SPARQL service and the Graph Store of one server worker."""
+    """The SPARQL service of one server worker, and the machinery its Graph Store shares."""
 
     def __init__(
         self,
@@ -142,13 +130,13 @@ class Endpoint:
         if analysis.form in _READ_FORMS:
             graph = None
             if solutions is None:
-                raise _not_acceptable("SELECT and ASK results", SOLUTION_FORMATS)
+                raise not_acceptable("SELECT and ASK results", SOLUTION_FORMATS)
         elif analysis.form in _GRAPH_FORMS:
             solutions = None
             if graph is None:
-                raise _not_acceptable("CONSTRUCT and DESCRIBE results", GRAPH_FORMATS)
+                raise not_acceptable("CONSTRUCT and DESCRIBE results", GRAPH_FORMATS)
         elif solutions is None and graph is None:
-            raise _not_acceptable("query results", (*SOLUTION_FORMATS, *GRAPH_FORMATS))
+            raise not_acceptable("query results", (*SOLUTION_FORMATS, *GRAPH_FORMATS))
         job = QueryJob(
             query=request.text,
             base_iri=self.settings.base_iri,
@@ -161,7 +149,7 @@ class Endpoint:
             max_rows=self.settings.max_result_rows,
             max_bytes=self.settings.max_response_bytes,
         )
-        return self._answer(job, if_none_match, what="query")
+        return self.answer(job, if_none_match, what="query")
 
     def _check_services(self, analysis: Analysis) -> None:
         allow = self.settings.service_allowlist
@@ -187,7 +175,20 @@ class Endpoint:
     ) -> Format | None:
         return formats.choose(offered, accept=accept, format_param=param)
 
-    def _answer(self, job: Job, if_none_match: str | None, *, what: str) -> Answer:
+    def answer(self, job: Job, if_none_match: str | None, *, what: str) -> Answer:
+        """Answer a read ``job``: 304 for a matching ``If-None-Match``, else from the cache or
+        a query process, with an ETag of the data version it was computed from.
+
+        ``what`` (``query``, ``graph read``) names the operation in error messages.
+
+        Raises:
+            InputSyntaxError: the query process found a syntax error.
+            PayloadTooLargeError: the result exceeds the row or byte limit.
+            NotAcceptableError: the result is of a kind no acceptable format can carry.
+            NotFoundError, BadRequestError: the job names a missing graph; a bad argument.
+            EvaluationError: the engine failed while evaluating.
+            QueryTimeoutError, OverloadedError: see :meth:`QueryPool.run`.
+        """
         version = self.pool.version
         etag = _etag(version, job)
         headers = {"Cache-Control": f"public, max-age={self.settings.cache_max_age}"}
@@ -242,7 +243,7 @@ class Endpoint:
             raise PayloadTooLargeError(reply.message)
         if reply.error == "not_acceptable":
             offered = SOLUTION_FORMATS if reply.family == "solutions" else GRAPH_FORMATS
-            raise _not_acceptable(f"{what} results of this kind", offered)
+            raise not_acceptable(f"{what} results of this kind", offered)
         if reply.error == "not_found":
             raise NotFoundError(reply.message)
         if reply.error == "argument":
@@ -266,7 +267,7 @@ class Endpoint:
             return Answer(body=page.encode(), content_type="text/html; charset=utf-8")
         fmt = self._choose(GRAPH_FORMATS, accept, format_param)
         if fmt is None:
-            raise _not_acceptable("the service description", GRAPH_FORMATS)
+            raise not_acceptable("the service description", GRAPH_FORMATS)
         triples = describe_service(
             endpoint=endpoint,
             site=site,
@@ -285,39 +286,6 @@ class Endpoint:
             reply, served = self.pool.run(GraphNamesJob(), timeout=self.settings.query_timeout)
             self._graph_names = (served, reply.graph_names)
         return self._graph_names[1]
-
-    # -- Graph Store reads --------------------------------------------------------------------
-
-    def graph_read(
-        self,
-        target: GraphTarget,
-        *,
-        accept: str | None,
-        format_param: str | None,
-        if_none_match: str | None,
-    ) -> Answer:
-        """GET of a graph (Graph Store HTTP Protocol §5.2), or of the whole dataset.
-
-        Raises:
-            NotFoundError: there is no such named graph.
-        """
-        self.pool.check_for_new_build()
-        limits = {
-            "max_rows": self.settings.max_result_rows,
-            "max_bytes": self.settings.max_response_bytes,
-        }
-        job: Job
-        if target.whole_dataset:
-            fmt = self._choose(DATASET_FORMATS, accept, format_param)
-            if fmt is None:
-                raise _not_acceptable("the whole dataset", DATASET_FORMATS)
-            job = DatasetJob(graph_format=fmt.name, **limits)
-        else:
-            fmt = self._choose(GRAPH_FORMATS, accept, format_param)
-            if fmt is None:
-                raise _not_acceptable("a graph", GRAPH_FORMATS)
-            job = GraphJob(graph=target.iri, graph_format=fmt.name, **limits)
-        return self._answer(job, if_none_match, what="graph read")
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -371,81 +339,21 @@ class Endpoint:
             text = add_using(text, request.default_graphs or (), request.named_graphs or ())
         base_iri = self.settings.base_iri
         # Parse (and run on an empty store) first, so a syntax error costs no new build.
-        _syntax_checked(lambda: ox.Store().update(text, base_iri=base_iri))
-        self._write(
-            lambda store: _syntax_checked(lambda: store.update(text, base_iri=base_iri)), "update"
+        syntax_checked(lambda: ox.Store().update(text, base_iri=base_iri))
+        self.write(
+            lambda store: syntax_checked(lambda: store.update(text, base_iri=base_iri)), "update"
         )
         return Answer(status=204)
 
-    def graph_write(
-        self,
-        method: str,
-        target: GraphTarget,
-        *,
-        content_type: str | None,
-        body: bytes,
-        authorization: str | None,
-    ) -> Answer:
-        """PUT, POST or DELETE a graph (Graph Store HTTP Protocol §5.3 to §5.5).
+    def write(self, change: Callable[[ox.Store], T], description: str) -> T:
+        """Apply ``change`` to a copy of the current build, publish it, and wait until this
+        worker's query processes serve it; return what ``change`` returned.
 
-        Returns 201 when the graph was created, 204 otherwise.
+        ``change`` may raise to abandon the write: nothing is published then.
 
         Raises:
-            BadRequestError: no graph named; the body does not parse.
-            UnsupportedMediaTypeError: the body is not in a triple format.
-            NotFoundError: DELETE of a graph that does not exist.
+            WriteBusyError, StoreNotFoundError: see :func:`~citygraph.web.writes.apply_write`.
         """
-        self.authorize(authorization)
-        if target.whole_dataset:
-            raise BadRequestError("name the graph to write: ?graph=<IRI> or ?default")
-        graph = target.term()
-        quads: list[ox.Quad] = []
-        if method in ("PUT", "POST"):
-            quads = self._parse_upload(content_type, body, graph)
-
-        def change(store: ox.Store) -> bool:
-            existed = isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
-            if method == "DELETE":
-                if not existed:
-                    raise NotFoundError(f"there is no graph <{target.iri}>")
-                if isinstance(graph, ox.DefaultGraph):
-                    store.clear_graph(graph)
-                else:
-                    store.remove_graph(graph)
-                return False
-            if method == "PUT" and existed:
-                store.clear_graph(graph)
-            if not isinstance(graph, ox.DefaultGraph):
-                store.add_graph(graph)
-            store.extend(quads)
-            return not existed
-
-        created = self._write(change, f"{method} {target.iri or 'default graph'}")
-        return Answer(status=201 if created else 204)
-
-    def _parse_upload(
-        self, content_type: str | None, body: bytes, graph: ox.NamedNode | ox.DefaultGraph
-    ) -> list[ox.Quad]:
-        media, charset = parse_content_type(content_type)
-        if charset not in (None, "utf-8", "utf8"):
-            raise UnsupportedMediaTypeError(f"charset {charset!r} is not supported; send UTF-8")
-        fmt = ox.RdfFormat.from_media_type(media) if media else None
-        if fmt is None or fmt.supports_datasets:
-            raise UnsupportedMediaTypeError(
-                f"cannot read a graph from Content-Type {media or '(none)'}; send one of "
-                + ", ".join(
-                    f.media_type for f in GRAPH_FORMATS if f.name not in ("TRIG", "N_QUADS")
-                )
-            )
-        base = graph.value if isinstance(graph, ox.NamedNode) else self.settings.base_iri
-        return _syntax_checked(
-            lambda: [
-                ox.Quad(q.subject, q.predicate, q.object, graph)
-                for q in ox.parse(body, format=fmt, base_iri=base)
-            ]
-        )
-
-    def _write(self, change: Callable[[ox.Store], T], description: str) -> T:
         result, build = apply_write(
             self.settings.store,
             change,
@@ -457,7 +365,13 @@ class Endpoint:
         return result
 
 
-def _syntax_checked(action: Callable[[], T]) -> T:
+def syntax_checked(action: Callable[[], T]) -> T:
+    """Run ``action``, reading a :class:`SyntaxError` from pyoxigraph's parsers (SPARQL or RDF)
+    into an :class:`InputSyntaxError` with line and column.
+
+    Raises:
+        InputSyntaxError: ``action`` raised a :class:`SyntaxError`.
+    """
     try:
         return action()
     except SyntaxError as error:
@@ -489,7 +403,8 @@ def _format_named(family: str, name: str) -> Format:
     raise KeyError(name)  # pragma: no cover - the query process only uses offered names
 
 
-def _not_acceptable(what: str, offered: tuple[Format, ...]) -> NotAcceptableError:
+def not_acceptable(what: str, offered: tuple[Format, ...]) -> NotAcceptableError:
+    """The 406 error for ``what`` (``a graph``…), listing the ``offered`` media types."""
     return NotAcceptableError(what, formats.offered_types(offered))
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from citygraph.web.dependencies import BodyDep, EndpointDep, to_response
-from citygraph.web.endpoint import GraphTarget
+from citygraph.web.dependencies import BodyDep, GraphStoreDep, to_response
+from citygraph.web.graph_store import GraphTarget
 from citygraph.web.problems import BadRequestError
 from citygraph.web.protocol import check_graph_iri, parse_params
 
@@ -40,10 +40,10 @@ def graph_target(query_string: bytes) -> tuple[GraphTarget, str | None]:
 
 
 @router.api_route("/store", methods=["GET", "HEAD"], name="store")
-def read_graph(request: Request, endpoint: EndpointDep) -> Response:
+def read_graph(request: Request, graph_store: GraphStoreDep) -> Response:
     """GET/HEAD a graph (§5.2), or the whole dataset."""
     target, fmt = graph_target(request.scope["query_string"])
-    answer = endpoint.graph_read(
+    answer = graph_store.read(
         target,
         accept=request.headers.get("accept"),
         format_param=fmt,
@@ -53,10 +53,10 @@ def read_graph(request: Request, endpoint: EndpointDep) -> Response:
 
 
 @router.api_route("/store", methods=["PUT", "POST", "DELETE"])
-def write_graph(request: Request, body: BodyDep, endpoint: EndpointDep) -> Response:
+def write_graph(request: Request, body: BodyDep, graph_store: GraphStoreDep) -> Response:
     """PUT (replace, §5.3), DELETE (§5.4) or POST (merge, §5.5) a graph; needs the token."""
     target, _ = graph_target(request.scope["query_string"])
-    answer = endpoint.graph_write(
+    answer = graph_store.write(
         request.method,
         target,
         content_type=request.headers.get("content-type"),

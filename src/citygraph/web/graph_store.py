@@ -1,0 +1,156 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol operations, independent of the web framework.
+
+https://www.w3.org/TR/sparql11-http-rdf-update/: reading (§5.2), replacing (§5.3), deleting
+(§5.4) and merging into (§5.5) one graph, named by indirect identification (``?graph=<IRI>`` or
+``?default``), or reading the whole dataset. ``routes_store.py`` reads the HTTP request, calls
+one method of :class:`GraphStore` and sends the :class:`~citygraph.web.endpoint.Answer`.
+
+A :class:`GraphStore` works through its server worker's :class:`~citygraph.web.endpoint.Endpoint`,
+so a graph read gets the same query processes, ETags and caches as a query, and a graph write
+the same token check and copy-on-write build as a SPARQL Update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from citygraph.web import formats
+from citygraph.web.endpoint import Answer, Endpoint, not_acceptable, syntax_checked
+from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
+from citygraph.web.jobs import DatasetJob, GraphJob, Job
+from citygraph.web.problems import BadRequestError, NotFoundError, UnsupportedMediaTypeError
+from citygraph.web.protocol import parse_content_type
+
+__all__ = ["GraphStore", "GraphTarget"]
+
+
+@dataclass(frozen=True)
+class GraphTarget:
+    """The graph a Graph Store request is about: a named graph, the default graph or all."""
+
+    iri: str | None = None
+    default: bool = False
+
+    @property
+    def whole_dataset(self) -> bool:
+        """Neither ``graph=`` nor ``default``: the request is about the whole dataset."""
+        return self.iri is None and not self.default
+
+    def term(self) -> ox.NamedNode | ox.DefaultGraph:
+        """The graph as a pyoxigraph term."""
+        return ox.DefaultGraph() if self.iri is None else ox.NamedNode(self.iri)
+
+
+class GraphStore:
+    """The Graph Store of one server worker, served through its ``endpoint``."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def read(
+        self,
+        target: GraphTarget,
+        *,
+        accept: str | None,
+        format_param: str | None,
+        if_none_match: str | None,
+    ) -> Answer:
+        """GET of a graph (Graph Store HTTP Protocol §5.2), or of the whole dataset.
+
+        Raises:
+            NotFoundError: there is no such named graph.
+            NotAcceptableError: no offered format is acceptable.
+            PayloadTooLargeError, QueryTimeoutError, OverloadedError: see
+                :meth:`Endpoint.answer <citygraph.web.endpoint.Endpoint.answer>`.
+        """
+        endpoint = self.endpoint
+        endpoint.pool.check_for_new_build()
+        limits = {
+            "max_rows": endpoint.settings.max_result_rows,
+            "max_bytes": endpoint.settings.max_response_bytes,
+        }
+        job: Job
+        if target.whole_dataset:
+            fmt = formats.choose(DATASET_FORMATS, accept=accept, format_param=format_param)
+            if fmt is None:
+                raise not_acceptable("the whole dataset", DATASET_FORMATS)
+            job = DatasetJob(graph_format=fmt.name, **limits)
+        else:
+            fmt = formats.choose(GRAPH_FORMATS, accept=accept, format_param=format_param)
+            if fmt is None:
+                raise not_acceptable("a graph", GRAPH_FORMATS)
+            job = GraphJob(graph=target.iri, graph_format=fmt.name, **limits)
+        return endpoint.answer(job, if_none_match, what="graph read")
+
+    def write(
+        self,
+        method: str,
+        target: GraphTarget,
+        *,
+        content_type: str | None,
+        body: bytes,
+        authorization: str | None,
+    ) -> Answer:
+        """PUT, POST or DELETE a graph (Graph Store HTTP Protocol §5.3 to §5.5).
+
+        Returns 201 when the graph was created, 204 otherwise.
+
+        Raises:
+            ForbiddenError, UnauthorizedError: see
+                :meth:`Endpoint.authorize <citygraph.web.endpoint.Endpoint.authorize>`.
+            BadRequestError: no graph named.
+            InputSyntaxError: the body does not parse.
+            UnsupportedMediaTypeError: the body is not in a triple format.
+            NotFoundError: DELETE of a graph that does not exist.
+        """
+        self.endpoint.authorize(authorization)
+        if target.whole_dataset:
+            raise BadRequestError("name the graph to write: ?graph=<IRI> or ?default")
+        graph = target.term()
+        quads: list[ox.Quad] = []
+        if method in ("PUT", "POST"):
+            quads = self._parse_upload(content_type, body, graph)
+
+        def change(store: ox.Store) -> bool:
+            existed = isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
+            if method == "DELETE":
+                if not existed:
+                    raise NotFoundError(f"there is no graph <{target.iri}>")
+                if isinstance(graph, ox.DefaultGraph):
+                    store.clear_graph(graph)
+                else:
+                    store.remove_graph(graph)
+                return False
+            if method == "PUT" and existed:
+                store.clear_graph(graph)
+            if not isinstance(graph, ox.DefaultGraph):
+                store.add_graph(graph)
+            store.extend(quads)
+            return not existed
+
+        created = self.endpoint.write(change, f"{method} {target.iri or 'default graph'}")
+        return Answer(status=201 if created else 204)
+
+    def _parse_upload(
+        self, content_type: str | None, body: bytes, graph: ox.NamedNode | ox.DefaultGraph
+    ) -> list[ox.Quad]:
+        media, charset = parse_content_type(content_type)
+        if charset not in (None, "utf-8", "utf8"):
+            raise UnsupportedMediaTypeError(f"charset {charset!r} is not supported; send UTF-8")
+        fmt = ox.RdfFormat.from_media_type(media) if media else None
+        if fmt is None or fmt.supports_datasets:
+            raise UnsupportedMediaTypeError(
+                f"cannot read a graph from Content-Type {media or '(none)'}; send one of "
+                + ", ".join(
+                    f.media_type for f in GRAPH_FORMATS if f.name not in ("TRIG", "N_QUADS")
+                )
+            )
+        base = graph.value if isinstance(graph, ox.NamedNode) else self.endpoint.settings.base_iri
+        return syntax_checked(
+            lambda: [
+                ox.Quad(q.subject, q.predicate, q.object, graph)
+                for q in ox.parse(body, format=fmt, base_iri=base)
+            ]
+        )
