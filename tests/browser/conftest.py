@@ -8,16 +8,14 @@ building the real data takes a minute, and every test here only reads.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
+from tests.serving import running_server
 
 from .support import ROOT, PageLog
 
@@ -47,12 +45,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -72,44 +64,8 @@ def server(
         check=False,
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    port = free_port()
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "citygraph",
-                "serve",
-                "--store",
-                str(store_dir),
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(url + "healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_server(store_dir, work / "server.log", cwd=ROOT, start_timeout=180) as url:
+        yield url + "/"
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +11,7 @@ import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, TURTLE, XML, SPARQLWrapper
+from tests.serving import running_server
 from tests.web.conftest import CITY, make_build, tiny_quads
 
 pytestmark = pytest.mark.e2e
@@ -22,60 +19,17 @@ pytestmark = pytest.mark.e2e
 PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(store_dir: Path, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
     env = {
-        **os.environ,
         "CITYGRAPH_QUERY_TIMEOUT": "2",
         "CITYGRAPH_VERSION_CHECK_INTERVAL": "0.2",
         "CITYGRAPH_QUERY_PROCESSES": "2",
     }
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "citygraph",
-            "serve",
-            "--store",
-            str(store_dir),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    with running_server(
+        store_dir, tmp_path / "server.log", args=["--workers", "2"], env=env
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_sparqlwrapper_select_ask_construct(server: str) -> None:
