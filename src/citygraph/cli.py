@@ -21,7 +21,7 @@ from citygraph.errors import CitygraphError, DataNotConformingError
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-__all__ = ["main"]
+__all__ = ["announced_shapes_check", "exit_not_conforming", "main"]
 
 DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
