@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from citygraph import store
-from citygraph.build import BuildInput, build_store, fits_in_memory, replace_graph, shapes_check
+from citygraph.build import BuildInput, build_store, replace_graph, shapes_check
 from citygraph.errors import (
     BuildError,
     DataNotConformingError,
@@ -28,6 +28,7 @@ from citygraph.namespaces import (
     GRAPH_ONTOLOGY,
     GRAPH_WORLDWIDE,
 )
+from citygraph.sizing import fits_in_memory
 
 CG = "https://w3id.org/citygraph/ontology#"
 CITY = "https://w3id.org/citygraph/id/city/"

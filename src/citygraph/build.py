@@ -11,10 +11,8 @@ either finishes or leaves the previously published store untouched (see :mod:`ci
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from citygraph import __version__, store
+from citygraph import __version__, disk_writer, sizing, store
 from citygraph.errors import (
     BuildError,
     DataNotConformingError,
@@ -48,7 +46,6 @@ __all__ = [
     "build_store",
     "default_build_inputs",
     "derive",
-    "fits_in_memory",
     "load_inputs",
     "replace_graph",
     "shapes_check",
@@ -58,15 +55,6 @@ __all__ = [
 #: gave, and every ``PROGRESS_EVERY`` quads of a graph copied or imported.
 ProgressCallback = Callable[[str, int], None]
 PROGRESS_EVERY = 100_000
-#: What one quad costs in an in-memory Oxigraph store, its share of the strings included
-#: (measured: 4.3 GB for the 12.0M quads of the synthetic 10M graph, docs/performance.md).
-MEMORY_PER_QUAD = 400
-#: Input bytes per triple, to estimate a build's size before parsing: N-Triples of the
-#: synthetic graph take about 170 bytes a triple; Turtle is denser (prefixes, ``;`` and ``,``).
-BYTES_PER_TRIPLE = {".nt": 120, ".nq": 120}
-BYTES_PER_TRIPLE_DEFAULT = 40
-#: Derived links and superclass types add about a fifth to the loaded quads.
-DERIVED_SHARE = 1.25
 #: How long a build waits for another build or write on the same store to finish.
 LOCK_TIMEOUT = 600.0
 
@@ -177,11 +165,6 @@ def derive(target: ox.Store) -> None:
         target.update(update)
 
 
-def fits_in_memory(quads: int) -> bool:
-    """Whether an in-memory store of ``quads`` quads takes at most half the available memory."""
-    return quads * MEMORY_PER_QUAD <= _available_memory() // 2
-
-
 def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
     """A ``validate`` callback for :func:`build_store` and :func:`replace_graph`: validates the
     union of all graphs with :mod:`citygraph.fastshacl` and stops at the first Violation.
@@ -220,7 +203,7 @@ def build_store(
     curated data keeps them.
 
     ``in_memory`` says where the build is assembled; by default in memory when the estimated
-    size :func:`fits_in_memory`, else on disk.
+    size :func:`citygraph.sizing.fits_in_memory`, else on disk.
 
     Only one build or write runs at a time on one store directory (:func:`store.write_lock`).
 
@@ -238,7 +221,8 @@ def build_store(
     with store.write_lock(root, timeout=lock_timeout):
         carried = _carried_quads(root, carry_over)
         if in_memory is None:
-            in_memory = fits_in_memory(int((_estimated_quads(inputs) + carried) * DERIVED_SHARE))
+            estimate = sizing.estimated_quads(i.path for i in inputs) + carried
+            in_memory = sizing.fits_in_memory(int(estimate * sizing.DERIVED_SHARE))
 
         def fill(target: ox.Store) -> None:
             load_inputs(target, inputs, progress=progress)
@@ -280,7 +264,7 @@ def replace_graph(
         if in_memory is None:
             size = sum(previous_build.metadata.get("quads_per_graph", {}).values())
             size += len(quads) if isinstance(quads, Sized) else 0
-            in_memory = fits_in_memory(size)
+            in_memory = sizing.fits_in_memory(size)
         skipped = (graph_iri, GRAPH_DERIVED, GRAPH_META)
 
         def fill(target: ox.Store) -> None:
@@ -334,7 +318,7 @@ def _assemble(
         counts = _quads_per_graph(target)
         if in_memory:
             target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
-            writer = _start_writer(tmp_dir, staging)
+            writer = disk_writer.start(tmp_dir, staging)
         if validate is not None:
             validate(target)
         clock.done("validate")
@@ -343,7 +327,7 @@ def _assemble(
             target.optimize()
         del target  # free the memory; close an on-disk store before its directory is renamed
         if writer is not None:
-            _wait_for_writer(writer)
+            disk_writer.wait(writer)
             staging.unlink()
         clock.done("write")
         metadata.update(
@@ -355,7 +339,7 @@ def _assemble(
         build = store.publish_build(root, tmp_dir, version, metadata)
     except BaseException:
         if writer is not None:
-            _stop_writer(writer)
+            disk_writer.stop(writer)
         shutil.rmtree(tmp_dir, ignore_errors=True)
         staging.unlink(missing_ok=True)
         raise
@@ -368,67 +352,6 @@ def _assemble(
         steps=steps,
         in_memory=in_memory,
     )
-
-
-#: The writer process: loads the N-Quads file into a new on-disk store, and exits when its parent
-#: dies (its stdin, a pipe from the parent, reaches end of file), so that a killed build leaves
-#: no process writing into a directory the next build will remove.
-_WRITER = """
-import itertools, os, sys, threading
-import pyoxigraph as ox
-
-def orphaned():
-    sys.stdin.buffer.read()
-    os._exit(3)
-
-threading.Thread(target=orphaned, daemon=True).start()
-store = ox.Store(sys.argv[1])
-# ox.parse keeps blank-node labels (bulk_load would rename them), so that the imported
-# layer's labelled blank nodes survive and a re-import stays idempotent. In batches: one
-# bulk_extend of everything holds it all in memory (4.3 GB at 12M quads; 250k: 0.3 GB).
-quads = iter(ox.parse(path=sys.argv[2], format=ox.RdfFormat.N_QUADS))
-for first in quads:
-    store.bulk_extend(itertools.chain((first,), itertools.islice(quads, 250_000 - 1)))
-store.flush()
-store.optimize()
-del store  # close the store, then exit without waiting for the thread blocked on stdin
-os._exit(0)
-"""
-
-
-def _start_writer(directory: Path, nquads: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(directory), str(nquads)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _wait_for_writer(writer: subprocess.Popen[bytes]) -> None:
-    """Wait for the writer to finish.
-
-    Raises:
-        BuildError: the writer failed (with the last line it wrote to stderr).
-    """
-    assert writer.stderr is not None
-    errors = writer.stderr.read()  # until the writer exits; its stdin stays open meanwhile
-    _stop_writer(writer)
-    if writer.returncode != 0:
-        lines = errors.decode("utf-8", "replace").strip().splitlines() or ["(no message)"]
-        raise BuildError(
-            f"writing the store to disk failed (exit {writer.returncode}): {lines[-1]}"
-        )
-
-
-def _stop_writer(writer: subprocess.Popen[bytes]) -> None:
-    """Kill the writer if it still runs, reap it and close its pipes."""
-    if writer.poll() is None:
-        writer.kill()
-    writer.wait()
-    for pipe in (writer.stdin, writer.stderr):
-        if pipe is not None:
-            pipe.close()
 
 
 class _StepClock:
@@ -444,31 +367,12 @@ class _StepClock:
         self.last = now
 
 
-def _estimated_quads(inputs: Sequence[BuildInput]) -> int:
-    return sum(
-        i.path.stat().st_size // BYTES_PER_TRIPLE.get(i.path.suffix, BYTES_PER_TRIPLE_DEFAULT)
-        for i in inputs
-    )
-
-
 def _carried_quads(root: Path, graphs: Sequence[str]) -> int:
     try:
         counts = store.current_build(root).metadata.get("quads_per_graph", {})
     except StoreNotFoundError:
         return 0
     return sum(int(counts.get(g, 0)) for g in graphs)
-
-
-def _available_memory() -> int:
-    """Bytes of memory available to a new allocation (Linux: MemAvailable), else physical RAM."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _carry_over(

@@ -125,8 +125,8 @@ def validate(
       citygraph validate --store var/store --fail-on violation
     """
     from citygraph import fastshacl, store
-    from citygraph.build import fits_in_memory
     from citygraph.report import Format, render
+    from citygraph.sizing import fits_in_memory
     from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
 
     root = repository_root()
