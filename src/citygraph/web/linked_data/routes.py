@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from citygraph import dataset, documents
 from citygraph.web.linked_data import i18n
+from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import partnerships_page, places_page, sources_page
 from citygraph.web.linked_data.representations import (
     HTML,
@@ -198,28 +199,15 @@ def _schemes(request: Request, site: Site) -> Response:
 @router.api_route("/ontology.{extension}", methods=READ, name="ld_ontology_as")
 def ontology(request: Request, site: SiteDep, extension: str | None = None) -> Response:
     """The ontology: HTML documentation with a ``#Term`` anchor per term, or RDF."""
-    reader = reader_for(request, site)
-    representation = _representation(request, extension)
-    if representation is None:
-        return (
-            _not_acceptable()
-            if extension is None
-            else _missing(request, site, reader, "/ontology." + extension, html=False)
-        )
-    snap = site.snapshot()
-    answer = site.document(
-        snap,
-        reader,
+    return _site_document(
+        request,
+        site,
+        extension,
+        path="ontology",
         iri=site.settings.base_iri + "ontology",
-        triples=lambda: site.ontology_triples(snap),
-        representation=representation,
-        doc_path="ontology",
-        template="ontology.html",
-        extra=lambda triples: site.ontology_context(snap, reader, triples),
+        triples=site.ontology_triples,
+        context=site.ontology_context,
     )
-    if answer is None:
-        return _missing(request, site, reader, "/ontology", html=representation is HTML)
-    return send(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/ontology/{version:path}", methods=READ, name="ld_ontology_version")
@@ -261,27 +249,49 @@ def shapes(request: Request, site: SiteDep, extension: str | None = None) -> Res
 @router.api_route("/.well-known/void", methods=READ, name="ld_void")
 def dataset_description(request: Request, site: SiteDep, extension: str | None = None) -> Response:
     """The DCAT + VoID description of the dataset (at its IRI and at ``/.well-known/void``)."""
+    return _site_document(
+        request,
+        site,
+        extension,
+        path="dataset",
+        iri=dataset.DATASET,
+        triples=site.dataset_triples,
+        context=site.dataset_context,
+    )
+
+
+def _site_document(
+    request: Request,
+    site: Site,
+    extension: str | None,
+    *,
+    path: str,
+    iri: str,
+    triples: Callable[[Snapshot], list[ox.Triple]],
+    context: Callable[[Snapshot, Reader, list[ox.Triple]], dict[str, Any]],
+) -> Response:
+    """A document the site itself describes (``/ontology``, ``/dataset``), page ``PATH.html``."""
     reader = reader_for(request, site)
     representation = _representation(request, extension)
     if representation is None:
         return (
             _not_acceptable()
             if extension is None
-            else _missing(request, site, reader, "/dataset." + extension, html=False)
+            else _missing(request, site, reader, f"/{path}.{extension}", html=False)
         )
     snap = site.snapshot()
     answer = site.document(
         snap,
         reader,
-        iri=dataset.DATASET,
-        triples=lambda: site.dataset_triples(snap),
+        iri=iri,
+        triples=lambda: triples(snap),
         representation=representation,
-        doc_path="dataset",
-        template="dataset.html",
-        extra=lambda triples: site.dataset_context(snap, reader, triples),
+        doc_path=path,
+        template=f"{path}.html",
+        extra=lambda found: context(snap, reader, found),
     )
     if answer is None:
-        return _missing(request, site, reader, "/dataset", html=representation is HTML)
+        return _missing(request, site, reader, "/" + path, html=representation is HTML)
     return send(request, answer, max_age=site.settings.cache_max_age)
 
 
