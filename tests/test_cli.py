@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,32 @@ def test_validate_store_and_paths_together_is_a_usage_error(built_store: Path) -
 
     assert result.returncode == 2
     assert "not both" in result.stderr
+
+
+def test_every_command_uses_one_default_store(tmp_path: Path) -> None:
+    """`citygraph build && citygraph serve` work together without --store (issue 15)."""
+
+    def here(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        environment = {k: v for k, v in os.environ.items() if k != "CITYGRAPH_STORE"}
+        return subprocess.run(
+            [sys.executable, "-m", "citygraph", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**environment, **(env or {})},
+            timeout=300,
+            check=False,
+        )
+
+    built = here("build", "--quiet")
+    served = here("serve", "--get", "/sparql?query=ASK%7B%3Fs%3Fp%3Fo%7D")
+    counted = here("stats", "--json")
+    elsewhere = here("stats", env={"CITYGRAPH_STORE": str(tmp_path / "elsewhere")})
+
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "var" / "store" / "current").is_symlink()
+    assert served.returncode == 0, served.stderr
+    assert "true" in served.stdout
+    assert counted.returncode == 0, counted.stderr
+    assert elsewhere.returncode == 2
+    assert "elsewhere" in elsewhere.stderr

@@ -16,23 +16,29 @@ from typing import TYPE_CHECKING, NoReturn, cast
 import click
 
 from citygraph import __version__
+from citygraph.config import DEFAULT_STORE, store_from_env
 from citygraph.errors import CitygraphError, DataNotConformingError
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-__all__ = ["announced_shapes_check", "exit_not_conforming", "main"]
+__all__ = ["announced_shapes_check", "exit_not_conforming", "main", "store_option"]
 
-DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
+
+
+def _store_or_default(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    return value if value is not None else store_from_env()
+
 
 store_option = click.option(
     "--store",
     "store_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_STORE,
-    show_default=True,
+    default=None,
+    callback=_store_or_default,
+    show_default=f"$CITYGRAPH_STORE, else {DEFAULT_STORE}",
     help="Directory of the on-disk store (made by `citygraph build`).",
 )
 

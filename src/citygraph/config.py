@@ -23,15 +23,19 @@ from citygraph.errors import CitygraphError
 from citygraph.namespaces import BASE
 
 __all__ = [
+    "DEFAULT_STORE",
     "ENV_PREFIX",
     "SettingError",
     "SettingInfo",
     "Settings",
     "describe_settings",
     "hand_on_to_child_processes",
+    "store_from_env",
 ]
 
 ENV_PREFIX = "CITYGRAPH_"
+#: Where every command looks for the built store unless ``--store`` or ``CITYGRAPH_STORE`` says.
+DEFAULT_STORE = Path("var/store")
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -50,8 +54,11 @@ class Settings:
     """Everything an operator can tune; see ``docs/endpoint.md`` for the reasoning."""
 
     store: Path = field(
-        default=Path("store"),
-        metadata=_doc("Directory of the built store (the one `citygraph build --store` writes)."),
+        default=DEFAULT_STORE,
+        metadata=_doc(
+            "Directory of the built store, for every command (`--store` wins), relative to the "
+            "working directory."
+        ),
     )
     base_iri: str = field(
         default=BASE,
@@ -200,6 +207,16 @@ def describe_settings() -> Iterator[SettingInfo]:
             help=f.metadata["help"],
             secret=f.metadata["secret"],
         )
+
+
+def store_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The store directory every command uses when ``--store`` is not given.
+
+    >>> store_from_env({}), store_from_env({"CITYGRAPH_STORE": "/srv/cg"})
+    (PosixPath('var/store'), PosixPath('/srv/cg'))
+    """
+    value = (os.environ if environ is None else environ).get(ENV_PREFIX + "STORE", "")
+    return Path(value) if value.strip() else DEFAULT_STORE
 
 
 def hand_on_to_child_processes(**values: Any) -> None:

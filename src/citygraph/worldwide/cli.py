@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from citygraph.cli import announced_shapes_check, exit_not_conforming
+from citygraph.cli import announced_shapes_check, exit_not_conforming, store_option
 from citygraph.errors import CitygraphError, DataNotConformingError
 from citygraph.worldwide.importer import import_twins
 
@@ -33,14 +33,7 @@ def import_group() -> None:
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/store"),
-    show_default=True,
-    help="Directory of the on-disk store (made by `citygraph build`).",
-)
+@store_option
 @click.option(
     "--report",
     "report_file",
