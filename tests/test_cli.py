@@ -122,6 +122,32 @@ def test_a_failing_fixture_exits_1_naming_the_node_and_the_rule(shape: str, seve
     assert {r["severity"] for r in matching} == {severity}
 
 
+CLI_DATA = ROOT / "tests" / "data" / "cli"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fail_on", "expected"),
+    [
+        pytest.param("warning-only.ttl", None, 0, id="warning-default"),
+        pytest.param("warning-only.ttl", "violation", 0, id="warning-fail-on-violation"),
+        pytest.param("warning-only.ttl", "warning", 1, id="warning-fail-on-warning"),
+        pytest.param("warning-only.ttl", "info", 1, id="warning-fail-on-info"),
+        pytest.param("info-only.ttl", "warning", 0, id="info-fail-on-warning"),
+        pytest.param("info-only.ttl", "info", 1, id="info-fail-on-info"),
+    ],
+)
+def test_fail_on_sets_the_lowest_severity_that_fails(
+    fixture: str, fail_on: str | None, expected: int
+) -> None:
+    """Each fixture holds exactly one result of one severity (and no Violation)."""
+    options = [] if fail_on is None else ["--fail-on", fail_on]
+
+    code, out, _ = invoke("validate", str(CLI_DATA / fixture), *options, "--format", "json")
+
+    assert code == expected, out
+    assert len(json.loads(out)) == 1
+
+
 def test_the_repository_data_conforms_but_has_warnings() -> None:
     code, out, _ = invoke("validate")
     strict, _, _ = invoke("validate", "--fail-on", "warning")
