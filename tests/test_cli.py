@@ -26,6 +26,7 @@ def all_commands() -> dict[str, click.Command]:
     def walk(prefix: str, group: click.Group) -> None:
         for name, command in group.commands.items():
             if isinstance(command, click.Group):
+                commands[f"{prefix}{name}"] = command
                 walk(f"{prefix}{name} ", command)
             else:
                 commands[f"{prefix}{name}"] = command

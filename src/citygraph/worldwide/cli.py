@@ -23,7 +23,12 @@ EXIT_ERROR = 2
 
 @click.group("import")
 def import_group() -> None:
-    """Import external data sets into their own named graphs of the store."""
+    """Import external data sets into their own named graphs of the store.
+
+    \b
+    Example:
+      citygraph import twins ../shared/datasets/wikipedia-twin-cities/twin_cities_geocoded.csv
+    """
 
 
 @import_group.command("twins")
