@@ -95,10 +95,11 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "turtle", "json"]),
+    type=click.Choice(["text", "turtle", "json", "github", "junit", "sarif"]),
     default="text",
     show_default=True,
-    help="Report format: readable text grouped by node, a SHACL report in Turtle, or JSON.",
+    help="Report format: readable text grouped by node, a SHACL report in Turtle, JSON, or for"
+    " CI: GitHub annotations, JUnit XML, SARIF 2.1.0.",
 )
 @click.option(
     "--fail-on",
@@ -148,8 +149,9 @@ def validate(
             report = validate_paths(inputs, shapes_dir=shapes, vocab=vocab if paths else ())
     except CitygraphError as error:
         _fail(error)
-    click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang]), nl=False)
-    if not report.conforms(Severity[fail_on.upper()]):
+    gate = Severity[fail_on.upper()]
+    click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang], fail_on=gate), nl=False)
+    if not report.conforms(gate):
         sys.exit(EXIT_NONCONFORMING)
 
 
