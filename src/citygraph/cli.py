@@ -27,6 +27,15 @@ DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
 
+project_option = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Use the inputs (ontology/, data/, shapes/, queries/) of this directory instead of"
+    " the working tree's (or, outside a checkout, the copies installed with citygraph).",
+)
+
 store_option = click.option(
     "--store",
     "store_dir",
@@ -108,13 +117,22 @@ def cli() -> None:
     show_default=True,
     help="The lowest severity that makes the data not conform (exit 1).",
 )
+@project_option
 def validate(
-    paths: tuple[Path, ...], store_dir: Path | None, lang: str, fmt: str, fail_on: str
+    paths: tuple[Path, ...],
+    store_dir: Path | None,
+    lang: str,
+    fmt: str,
+    fail_on: str,
+    project_dir: Path | None,
 ) -> None:
     """Validate the ontology, vocabularies and data against the shapes.
 
-    PATHS are Turtle files or directories; without them, the repository's ontology/, its
-    vocabularies and data/ are validated (with pySHACL, the reference). With --store, the whole
+    PATHS are Turtle files or directories; without them, the project's ontology/, its
+    vocabularies and data/ are validated (with pySHACL, the reference). The project is
+    --project DIR, else the checkout around the working directory, else the copies installed
+    with citygraph; stderr says which. Every result names the file, line and column where its
+    node (or the offending triple) is written. With --store, the whole
     built store is validated with citygraph's SHACL-to-SPARQL engine, which gives pySHACL's
     results at the scale of the worldwide layer. Exit 0 conforms, 1 does not, 2 could not
     validate.
@@ -126,17 +144,15 @@ def validate(
       citygraph validate --store var/store --fail-on violation
     """
     from citygraph import fastshacl, store
+    from citygraph.project import Project
     from citygraph.report import Format, render
     from citygraph.sizing import fits_in_memory
-    from citygraph.validate import Severity, default_inputs, repository_root, validate_paths
+    from citygraph.validate import Severity, default_inputs, validate_paths
 
-    root = repository_root()
-    shapes = root / "shapes"
-    vocab = [
-        root / "ontology" / "citygraph.ttl",
-        *sorted((root / "ontology" / "vocab").glob("*.ttl")),
-    ]
     try:
+        project = Project.find(project_dir)
+        click.echo(f"citygraph: {project.describe()}", err=True)
+        root, shapes, vocab = project.root, project.shapes, project.vocabulary_files()
         if store_dir is not None:
             if paths:
                 raise click.UsageError("give either PATHs or --store, not both")
@@ -158,7 +174,8 @@ def validate(
 @cli.command()
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def build(store_dir: Path, quiet: bool) -> None:
+@project_option
+def build(store_dir: Path, quiet: bool, project_dir: Path | None) -> None:
     """Parse, load, derive and validate the data into the on-disk store.
 
     Everything that would be served (curated data, derived links, an imported worldwide layer)
@@ -171,9 +188,15 @@ def build(store_dir: Path, quiet: bool) -> None:
       citygraph build --store var/store
     """
     from citygraph.build import build_store, default_build_inputs
-    from citygraph.validate import repository_root
+    from citygraph.project import Project
 
-    root = repository_root()
+    try:
+        project = Project.find(project_dir)
+    except CitygraphError as error:
+        _fail(error)
+    root = project.root
+    if not quiet:
+        click.echo(f"citygraph: {project.describe()}", err=True)
 
     def progress(what: str, count: int) -> None:
         if not quiet:

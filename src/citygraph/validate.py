@@ -34,6 +34,7 @@ from rdflib.term import Node
 
 from citygraph.errors import CitygraphError, InputSyntaxError
 from citygraph.namespaces import SH
+from citygraph.project import Project
 from citygraph.sourcemap import Locator, Position, SourceMap
 
 __all__ = [
@@ -145,8 +146,8 @@ class ValidationReport:
 
 
 def repository_root() -> Path:
-    """The checkout root this module lives in (``src/citygraph/validate.py`` → the root)."""
-    return Path(__file__).resolve().parents[2]
+    """The root of the inputs a command uses: ``Project.find().root`` (see citygraph.project)."""
+    return Project.find().root
 
 
 def default_inputs(root: Path) -> list[Path]:

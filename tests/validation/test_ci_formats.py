@@ -43,8 +43,8 @@ def _in_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_github_annotations() -> None:
     result = _validate("--format", "github")
-    assert result.exit_code == 1, result.output
-    assert result.output.splitlines() == [
+    assert result.exit_code == 1, result.stdout
+    assert result.stdout.splitlines() == [
         f"::error file={FAILING},line=45,col=18,title=Violation%3A Common-startDate::"
         f'http://example.org/ab (cg:startDate) = "May 1990": {START}',
         f"::warning file={FAILING},line=34,col=1,title=Warning%3A Place-wikidata::"
@@ -56,7 +56,7 @@ def test_github_annotations() -> None:
 
 def test_github_annotations_in_german() -> None:
     result = _validate("--format", "github", "--lang", "de")
-    assert result.output.splitlines()[1] == (
+    assert result.stdout.splitlines()[1] == (
         f"::warning file={FAILING},line=34,col=1,title=Warnung%3A Place-wikidata::"
         "city:de-b (owl:sameAs): Kein Wikidata-Link: owl:sameAs mit der bestätigten "
         "Wikidata-Entität ergänzen."
@@ -65,9 +65,9 @@ def test_github_annotations_in_german() -> None:
 
 def test_junit_report_is_valid_and_fails_the_violating_case() -> None:
     result = _validate("--format", "junit")
-    assert result.exit_code == 1, result.output
-    xmlschema.XMLSchema(SCHEMAS / "JUnit.xsd").validate(result.output)
-    suite = ET.fromstring(result.output)
+    assert result.exit_code == 1, result.stdout
+    xmlschema.XMLSchema(SCHEMAS / "JUnit.xsd").validate(result.stdout)
+    suite = ET.fromstring(result.stdout)
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
     cases = [
         (case.get("classname"), case.get("name"), case.find("failure") is not None)
@@ -92,15 +92,15 @@ def test_junit_report_is_valid_and_fails_the_violating_case() -> None:
 
 def test_junit_fails_the_warning_case_with_fail_on_warning() -> None:
     result = _validate("--format", "junit", "--fail-on", "warning")
-    suite = ET.fromstring(result.output)
+    suite = ET.fromstring(result.stdout)
     failed = [c.get("classname") for c in suite.iter("testcase") if c.find("failure") is not None]
     assert failed == ["Common-startDate", "Place-wikidata"]
 
 
 def test_sarif_log_is_valid_and_points_at_each_line() -> None:
     result = _validate("--format", "sarif")
-    assert result.exit_code == 1, result.output
-    log = json.loads(result.output)
+    assert result.exit_code == 1, result.stdout
+    log = json.loads(result.stdout)
     schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(log)
     [run] = log["runs"]
@@ -127,18 +127,18 @@ def test_sarif_log_is_valid_and_points_at_each_line() -> None:
 
 def test_the_schemas_reject_a_broken_report() -> None:
     """The schema checks above can fail: a SARIF level and a JUnit count of the wrong kind."""
-    log = json.loads(_validate("--format", "sarif").output)
+    log = json.loads(_validate("--format", "sarif").stdout)
     log["runs"][0]["results"][0]["level"] = "violation"
     schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft4Validator(schema).validate(log)
-    xml = _validate("--format", "junit").output.replace('tests="3"', 'tests="three"')
+    xml = _validate("--format", "junit").stdout.replace('tests="3"', 'tests="three"')
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         xmlschema.XMLSchema(SCHEMAS / "JUnit.xsd").validate(xml)
 
 
 def test_text_report_names_file_and_line() -> None:
-    lines = _validate().output.splitlines()
+    lines = _validate().stdout.splitlines()
     assert lines[:2] == [
         "http://example.org/ab",
         f'  Violation  Common-startDate  cg:startDate  "May 1990"  {START}  ({FAILING}:45:18)',
@@ -150,7 +150,7 @@ def test_text_report_names_file_and_line() -> None:
 
 
 def test_json_report_names_file_line_and_column() -> None:
-    items = json.loads(_validate("--format", "json").output)
+    items = json.loads(_validate("--format", "json").stdout)
     assert [(i["file"], i["line"], i["column"]) for i in items] == [
         (FAILING, 45, 18),
         (FAILING, 34, 1),
@@ -159,7 +159,7 @@ def test_json_report_names_file_line_and_column() -> None:
 
 
 def test_turtle_report_carries_a_line_char_pointer() -> None:
-    graph = Graph().parse(data=_validate("--format", "turtle").output, format="turtle")
+    graph = Graph().parse(data=_validate("--format", "turtle").stdout, format="turtle")
     sh = Namespace("http://www.w3.org/ns/shacl#")
     ptr = Namespace("http://www.w3.org/2009/pointers#")
     dcterms = Namespace("http://purl.org/dc/terms/")
