@@ -172,6 +172,89 @@ def validate(
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--base",
+    default="HEAD",
+    show_default=True,
+    help="The git revision to compare the working tree's files with.",
+)
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Compare two built stores instead: --store A --store B.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Text for people, JSON for tools, Markdown for a pull-request comment.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(sorted(LANGUAGES)),
+    default="en",
+    show_default=True,
+    help="Language of the report (names of classes and properties from the ontology).",
+)
+@project_option
+def diff(
+    paths: tuple[Path, ...],
+    base: str,
+    stores: tuple[Path, ...],
+    fmt: str,
+    lang: str,
+    project_dir: Path | None,
+) -> None:
+    """Show what a change changes in the graph: things added, removed or changed.
+
+    Compares the graph of PATHS (Turtle files or directories; default: the project's data/)
+    at git revision --base with the working tree, or two built stores with --store A --store B.
+    Per thing (an IRI): added, removed, or which values changed, were added or dropped (a
+    corrected date, a new source, a status change); blank nodes are compared by content.
+    Exit 0 whatever differs; 2 when the comparison cannot be made.
+
+    \b
+    Example:
+      citygraph diff --base origin/main --format markdown
+      citygraph diff data/berlin.ttl --base HEAD~1 --lang de
+      citygraph diff --store var/old-store --store var/store --format json
+    """
+    from citygraph.diff import compare, graph_at_revision, graph_of_files, graph_of_store
+    from citygraph.diff_report import DiffFormat, Labels, render_diff
+    from citygraph.project import Project
+
+    try:
+        project = Project.find(project_dir)
+        click.echo(f"citygraph: {project.describe()}", err=True)
+        if stores:
+            if len(stores) != 2 or paths:
+                raise click.UsageError("give --store twice (A and B), without PATHs")
+            old, new = graph_of_store(stores[0]), graph_of_store(stores[1])
+            sides = (str(stores[0]), str(stores[1]))
+        else:
+            inputs = list(paths) or [project.data]
+            old, new = graph_at_revision(inputs, base), graph_of_files(inputs)
+            sides = (base, "working tree")
+        labels = Labels(graph_of_files(project.vocabulary_files()))
+    except CitygraphError as error:
+        _fail(error)
+    text = render_diff(
+        compare(old, new),
+        fmt=cast(DiffFormat, fmt),
+        lang=LANGUAGES[lang],
+        labels=labels,
+        base=sides[0],
+        target=sides[1],
+    )
+    click.echo(text, nl=False)
+
+
+@cli.command()
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @project_option

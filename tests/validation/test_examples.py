@@ -7,8 +7,10 @@ import importlib
 
 import pytest
 
+MODULES = ["sourcemap", "report", "ci_formats", "project", "diff", "diff_report"]
 
-@pytest.mark.parametrize("module", ["sourcemap", "report", "ci_formats"])
+
+@pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples_run(module: str) -> None:
     failures, attempted = doctest.testmod(importlib.import_module(f"citygraph.{module}"))
     assert attempted > 0
