@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +34,8 @@ from rdflib.term import Node
 
 from citygraph.errors import CitygraphError, InputSyntaxError
 from citygraph.namespaces import SH
+from citygraph.project import Project
+from citygraph.sourcemap import Locator, Position, SourceMap
 
 __all__ = [
     "Severity",
@@ -43,6 +45,7 @@ __all__ = [
     "check_shapes",
     "default_inputs",
     "load_graph",
+    "locate",
     "path_text",
     "path_to_shacl",
     "repository_root",
@@ -96,7 +99,8 @@ class ValidationResult:
     (``"1994"^^<http://www.w3.org/2001/XMLSchema#gYear>``); ``path`` is an IRI or, for a complex
     SHACL path, SPARQL property-path syntax. ``messages`` maps a language tag (``en``, ``de``,
     ``zh-Hans``) to the message. ``source_constraint`` names the SHACL-SPARQL constraint that
-    produced the result, if any.
+    produced the result, if any. ``location`` is where the offending triple (the value, else the
+    first use of the path) or else the focus node's subject is written, when it is known.
     """
 
     focus_node: str
@@ -107,6 +111,7 @@ class ValidationResult:
     value: str | None
     messages: Mapping[str, str]
     source_constraint: str | None = None
+    location: Position | None = field(default=None, compare=False)
     # The rdflib terms behind the strings, for writing the W3C report back as RDF.
     terms: _Terms | None = field(default=None, compare=False, repr=False)
 
@@ -141,8 +146,8 @@ class ValidationReport:
 
 
 def repository_root() -> Path:
-    """The checkout root this module lives in (``src/citygraph/validate.py`` → the root)."""
-    return Path(__file__).resolve().parents[2]
+    """The root of the inputs a command uses: ``Project.find().root`` (see citygraph.project)."""
+    return Project.find().root
 
 
 def default_inputs(root: Path) -> list[Path]:
@@ -241,7 +246,26 @@ def validate_paths(
         InputSyntaxError: an input does not parse or cannot be read.
         ShapesError: pySHACL rejects the shapes graph.
     """
-    return validate_graph(load_graph([*vocab, *paths]), shapes_dir=shapes_dir)
+    files = list(_expand([*vocab, *paths]))
+    graph = load_graph(files)
+    report = validate_graph(graph, shapes_dir=shapes_dir)
+    return locate(report, SourceMap.read(files).locator(graph))
+
+
+def locate(report: ValidationReport, locator: Locator) -> ValidationReport:
+    """``report`` with each result's :attr:`~ValidationResult.location` filled in."""
+    return ValidationReport(
+        results=tuple(replace(r, location=_where(r, locator)) for r in report.results)
+    )
+
+
+def _where(result: ValidationResult, locator: Locator) -> Position | None:
+    terms = result.terms
+    if terms is None:
+        return None
+    if isinstance(terms.path, URIRef):
+        return locator.triple(terms.focus_node, terms.path, terms.value)
+    return locator.node(terms.focus_node)
 
 
 # --- Loading ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from citygraph.config import Settings
 from citygraph.namespaces import BASE
+from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
 from citygraph.web.problems import NotFoundError
@@ -45,8 +46,6 @@ __all__ = ["STATIC_DIR", "create_router", "example_queries", "render_query_ui"]
 _WEB = Path(__file__).resolve().parent
 STATIC_DIR = _WEB / "static"
 _TEMPLATES = _WEB / "templates"
-#: The checkout's ``queries/`` (src/citygraph/web/frontend.py → the root).
-_QUERIES = _WEB.parents[2] / "queries"
 
 #: A place key as in ``city:de-berlin``; checked before it goes into a page (and a query).
 _KEY = re.compile(r"^[a-z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -181,7 +180,7 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
     Each is ``{"file", "name", "description", "query"}``; the name is the file's ``#+ summary:``.
     A missing directory (an installed package without the checkout) gives no examples.
     """
-    folder = _QUERIES if directory is None else directory
+    folder = Project.find().queries if directory is None else directory
     if not folder.is_dir():
         return []
     examples = []
