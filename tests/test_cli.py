@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -279,3 +280,32 @@ def test_every_command_uses_one_default_store(tmp_path: Path) -> None:
     assert counted.returncode == 0, counted.stderr
     assert elsewhere.returncode == 2
     assert "elsewhere" in elsewhere.stderr
+
+
+def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Path) -> None:
+    """The README's headline promise, through the command a maintainer runs (issue 15 §1)."""
+    project = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, project / folder)
+    store_dir = tmp_path / "store"
+    first = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
+    assert first.returncode == 0, first.stderr
+    published = (store_dir / "current").resolve()
+    # A partnership with one partner: a Violation of cgsh:Partnership-partner.
+    (project / "data" / "broken.ttl").write_text(
+        (CLI_DATA / "warning-only.ttl").read_text(encoding="utf-8")
+        + "\nex:pair a cg:Partnership ;\n"
+        '    rdfs:label "A pair of one"@en ;\n'
+        "    cg:partner ex:town ;\n"
+        "    prov:wasDerivedFrom ex:source .\n",
+        encoding="utf-8",
+    )
+
+    second = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
+
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "http://example.org/pair" in second.stdout + second.stderr
+    assert (store_dir / "current").resolve() == published
+    assert sorted(p.name for p in (store_dir / "builds").iterdir() if p.is_dir()) == [
+        published.name
+    ]
