@@ -50,6 +50,7 @@ coverage: install
 	$(BIN)/python scripts/coverage_summary.py var/coverage.json
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m bench
 
 clean:
