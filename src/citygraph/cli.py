@@ -21,6 +21,8 @@ from citygraph.errors import CitygraphError, DataNotConformingError
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
+    from citygraph.project import Project
+
 __all__ = ["announced_shapes_check", "exit_not_conforming", "main"]
 
 DEFAULT_STORE = Path("var/store")
@@ -117,6 +119,18 @@ def cli() -> None:
     show_default=True,
     help="The lowest severity that makes the data not conform (exit 1).",
 )
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="Validate only the nodes written in files changed since --base, and the nodes that"
+    " refer to them (everything, if shapes/ or ontology/ changed).",
+)
+@click.option(
+    "--base",
+    default="HEAD",
+    show_default=True,
+    help="The git revision --changed-only compares with.",
+)
 @project_option
 def validate(
     paths: tuple[Path, ...],
@@ -124,6 +138,8 @@ def validate(
     lang: str,
     fmt: str,
     fail_on: str,
+    changed_only: bool,
+    base: str,
     project_dir: Path | None,
 ) -> None:
     """Validate the ontology, vocabularies and data against the shapes.
@@ -142,6 +158,7 @@ def validate(
       citygraph validate --lang de
       citygraph validate tests/data/shapes/Partnership-partner/fail.ttl --format json
       citygraph validate --store var/store --fail-on violation
+      citygraph validate --changed-only --base origin/main --format github
     """
     from citygraph import fastshacl, store
     from citygraph.project import Project
@@ -153,22 +170,45 @@ def validate(
         project = Project.find(project_dir)
         click.echo(f"citygraph: {project.describe()}", err=True)
         root, shapes, vocab = project.root, project.shapes, project.vocabulary_files()
+        if store_dir is not None and paths:
+            raise click.UsageError("give either PATHs or --store, not both")
+        focus = _changed_focus(project, list(paths), base) if changed_only else None
         if store_dir is not None:
-            if paths:
-                raise click.UsageError("give either PATHs or --store, not both")
             target, _ = store.open_current(store_dir)
             report = fastshacl.validate_store(
-                target, shapes_dir=shapes, copy=fits_in_memory(len(target))
+                target, shapes_dir=shapes, copy=fits_in_memory(len(target)), focus=focus
             )
         else:
             inputs = list(paths) if paths else default_inputs(root)
-            report = validate_paths(inputs, shapes_dir=shapes, vocab=vocab if paths else ())
+            report = validate_paths(
+                inputs, shapes_dir=shapes, vocab=vocab if paths else (), focus=focus
+            )
     except CitygraphError as error:
         _fail(error)
     gate = Severity[fail_on.upper()]
     click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang], fail_on=gate), nl=False)
     if not report.conforms(gate):
         sys.exit(EXIT_NONCONFORMING)
+
+
+def _changed_focus(project: Project, paths: list[Path], base: str) -> set[str] | None:
+    """The IRIs ``--changed-only`` validates, or None (everything) when shapes or the
+    ontology changed; says on stderr what it found."""
+    from citygraph.diff import changed_nodes
+
+    model = [project.shapes, project.root / "ontology"]
+    files, nodes = changed_nodes([*(paths or [project.data]), *model], base)
+    if any(folder in f.parents for f in files for folder in model):
+        click.echo(
+            "citygraph: --changed-only: shapes or ontology changed, validating all", err=True
+        )
+        return None
+    click.echo(
+        f"citygraph: --changed-only: {len(nodes):,} nodes in {len(files):,} files changed since"
+        f" {base}, and the nodes that refer to them",
+        err=True,
+    )
+    return nodes
 
 
 @cli.command()
