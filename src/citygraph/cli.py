@@ -148,7 +148,8 @@ def validate(
     vocabularies and data/ are validated (with pySHACL, the reference). The project is
     --project DIR, else the checkout around the working directory, else the copies installed
     with citygraph; stderr says which. Every result names the file, line and column where its
-    node (or the offending triple) is written. With --store, the whole
+    node (or the offending triple) is written (for --store: in the inputs the build recorded,
+    if unchanged since). With --store, the whole
     built store is validated with citygraph's SHACL-to-SPARQL engine, which gives pySHACL's
     results at the scale of the worldwide layer. Exit 0 conforms, 1 does not, 2 could not
     validate.
@@ -164,6 +165,7 @@ def validate(
     from citygraph.project import Project
     from citygraph.report import Format, render
     from citygraph.sizing import fits_in_memory
+    from citygraph.store_sources import locate_in_build_inputs
     from citygraph.validate import Severity, default_inputs, validate_paths
 
     try:
@@ -174,10 +176,11 @@ def validate(
             raise click.UsageError("give either PATHs or --store, not both")
         focus = _changed_focus(project, list(paths), base) if changed_only else None
         if store_dir is not None:
-            target, _ = store.open_current(store_dir)
+            target, built = store.open_current(store_dir)
             report = fastshacl.validate_store(
                 target, shapes_dir=shapes, copy=fits_in_memory(len(target)), focus=focus
             )
+            report = locate_in_build_inputs(report, built)
         else:
             inputs = list(paths) if paths else default_inputs(root)
             report = validate_paths(
