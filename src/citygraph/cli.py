@@ -22,6 +22,8 @@ from citygraph.errors import CitygraphError, DataNotConformingError
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
+    from citygraph.project import Project
+
 __all__ = ["announced_shapes_check", "exit_not_conforming", "main", "store_option"]
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
@@ -123,6 +125,18 @@ def cli() -> None:
     show_default=True,
     help="The lowest severity that makes the data not conform (exit 1).",
 )
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="Validate only the nodes written in files changed since --base, and the nodes that"
+    " refer to them (everything, if shapes/ or ontology/ changed).",
+)
+@click.option(
+    "--base",
+    default="HEAD",
+    show_default=True,
+    help="The git revision --changed-only compares with.",
+)
 @project_option
 def validate(
     paths: tuple[Path, ...],
@@ -130,6 +144,8 @@ def validate(
     lang: str,
     fmt: str,
     fail_on: str,
+    changed_only: bool,
+    base: str,
     project_dir: Path | None,
 ) -> None:
     """Validate the ontology, vocabularies and data against the shapes.
@@ -138,7 +154,8 @@ def validate(
     vocabularies and data/ are validated (with pySHACL, the reference). The project is
     --project DIR, else the checkout around the working directory, else the copies installed
     with citygraph; stderr says which. Every result names the file, line and column where its
-    node (or the offending triple) is written. With --store, the whole
+    node (or the offending triple) is written (for --store: in the inputs the build recorded,
+    if unchanged since). With --store, the whole
     built store is validated with citygraph's SHACL-to-SPARQL engine, which gives pySHACL's
     results at the scale of the worldwide layer. Exit 0 conforms, 1 does not, 2 could not
     validate.
@@ -148,33 +165,59 @@ def validate(
       citygraph validate --lang de
       citygraph validate tests/data/shapes/Partnership-partner/fail.ttl --format json
       citygraph validate --store var/store --fail-on violation
+      citygraph validate --changed-only --base origin/main --format github
     """
     from citygraph import fastshacl, store
     from citygraph.project import Project
     from citygraph.report import Format, render
     from citygraph.sizing import fits_in_memory
+    from citygraph.store_sources import locate_in_build_inputs
     from citygraph.validate import Severity, default_inputs, validate_paths
 
     try:
         project = Project.find(project_dir)
         click.echo(f"citygraph: {project.describe()}", err=True)
         root, shapes, vocab = project.root, project.shapes, project.vocabulary_files()
+        if store_dir is not None and paths:
+            raise click.UsageError("give either PATHs or --store, not both")
+        focus = _changed_focus(project, list(paths), base) if changed_only else None
         if store_dir is not None:
-            if paths:
-                raise click.UsageError("give either PATHs or --store, not both")
-            target, _ = store.open_current(store_dir)
+            target, built = store.open_current(store_dir)
             report = fastshacl.validate_store(
-                target, shapes_dir=shapes, copy=fits_in_memory(len(target))
+                target, shapes_dir=shapes, copy=fits_in_memory(len(target)), focus=focus
             )
+            report = locate_in_build_inputs(report, built)
         else:
             inputs = list(paths) if paths else default_inputs(root)
-            report = validate_paths(inputs, shapes_dir=shapes, vocab=vocab if paths else ())
+            report = validate_paths(
+                inputs, shapes_dir=shapes, vocab=vocab if paths else (), focus=focus
+            )
     except CitygraphError as error:
         _fail(error)
     gate = Severity[fail_on.upper()]
     click.echo(render(report, fmt=cast(Format, fmt), lang=LANGUAGES[lang], fail_on=gate), nl=False)
     if not report.conforms(gate):
         sys.exit(EXIT_NONCONFORMING)
+
+
+def _changed_focus(project: Project, paths: list[Path], base: str) -> set[str] | None:
+    """The IRIs ``--changed-only`` validates, or None (everything) when shapes or the
+    ontology changed; says on stderr what it found."""
+    from citygraph.diff import changed_nodes
+
+    model = [project.shapes, project.root / "ontology"]
+    files, nodes = changed_nodes([*(paths or [project.data]), *model], base)
+    if any(folder in f.parents for f in files for folder in model):
+        click.echo(
+            "citygraph: --changed-only: shapes or ontology changed, validating all", err=True
+        )
+        return None
+    click.echo(
+        f"citygraph: --changed-only: {len(nodes):,} nodes in {len(files):,} files changed since"
+        f" {base}, and the nodes that refer to them",
+        err=True,
+    )
+    return nodes
 
 
 @cli.command()

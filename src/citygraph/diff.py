@@ -35,6 +35,7 @@ from citygraph.validate import load_graph, term_text
 __all__ = [
     "DiffError",
     "ThingChange",
+    "changed_nodes",
     "compare",
     "graph_at_revision",
     "graph_of_files",
@@ -191,6 +192,28 @@ def graph_at_revision(paths: Sequence[Path], revision: str) -> Graph:
             text = _git(top, "show", f"{revision}:{name}")
             _parse(graph, text, name, revision, top)
     return graph
+
+
+def changed_nodes(paths: Sequence[Path], revision: str) -> tuple[list[Path], set[str]]:
+    """The RDF files under ``paths`` that differ from git ``revision`` (changed, added, deleted
+    or untracked), and the IRIs that are subjects in them then or now.
+
+    Raises:
+        DiffError: not in a git repository, or ``revision`` is not a commit.
+        InputSyntaxError: a changed file does not parse, now or at ``revision``.
+    """
+    if not paths:
+        return [], set()
+    where = paths[0].resolve()
+    top = Path(_git(where if where.is_dir() else where.parent, "rev-parse", "--show-toplevel"))
+    _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    relative = [p.resolve().relative_to(top).as_posix() for p in paths]
+    names = _git(top, "diff", "--name-only", revision, "--", *relative).splitlines()
+    names += _git(top, "ls-files", "--others", "--exclude-standard", "--", *relative).splitlines()
+    files = sorted({top / n for n in names if n.endswith((".ttl", ".nt"))})
+    graphs = (graph_at_revision(files, revision), graph_of_files(files))
+    subjects = {str(s) for graph in graphs for s in graph.subjects() if isinstance(s, URIRef)}
+    return files, subjects
 
 
 def _parse(graph: Graph, text: str, name: str, revision: str, top: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -52,6 +52,7 @@ __all__ = [
     "term_text",
     "validate_graph",
     "validate_paths",
+    "with_referrers",
 ]
 
 _SH: Final = SH
@@ -191,17 +192,31 @@ def load_graph(paths: Sequence[Path]) -> Graph:
     return graph
 
 
-def validate_graph(data: Graph, *, shapes_dir: Path) -> ValidationReport:
+def validate_graph(
+    data: Graph, *, shapes_dir: Path, focus: Set[str] | None = None
+) -> ValidationReport:
     """Validate ``data`` against the shapes in ``shapes_dir`` (``*.ttl``).
 
     Runs pySHACL without inference (the shapes target every concrete class themselves), with
-    SHACL-SPARQL enabled.
+    SHACL-SPARQL enabled. With ``focus`` (IRIs), only the results of those focus nodes are
+    kept. pySHACL still validates everything: its own ``focus_nodes`` option drops results of
+    property shapes shared by several node shapes (``cgsh:Common-startDate`` on a partnership;
+    tests/validation/test_changed_only.py), and a report must be a full run's.
 
     Raises:
         InputSyntaxError: a shapes file does not parse.
         ShapesError: pySHACL rejects the shapes graph.
     """
-    return _run(data, load_graph([shapes_dir]))
+    return _run(data, load_graph([shapes_dir]), focus=focus)
+
+
+def with_referrers(graph: Graph, nodes: Set[str]) -> set[str]:
+    """``nodes`` and the IRIs that refer to one of them in ``graph`` (what depends on them)."""
+    wanted = {URIRef(n) for n in nodes}
+    referrers = {
+        str(s) for s, _, o in graph if o in wanted and isinstance(s, URIRef) and s not in wanted
+    }
+    return set(nodes) | referrers
 
 
 def check_shapes(shapes_dir: Path) -> ValidationReport:
@@ -217,7 +232,9 @@ def check_shapes(shapes_dir: Path) -> ValidationReport:
     return _run(load_graph([shapes_dir]), shacl_shacl)
 
 
-def _run(data: Graph, shapes: Graph) -> ValidationReport:
+def _run(data: Graph, shapes: Graph, *, focus: Set[str] | None = None) -> ValidationReport:
+    if focus is not None and not focus:
+        return ValidationReport(results=())
     try:
         _conforms, report_graph, _text = pyshacl.validate(
             data,
@@ -230,17 +247,25 @@ def _run(data: Graph, shapes: Graph) -> ValidationReport:
     except ReportableRuntimeError as error:
         raise ShapesError(str(error)) from error
     results = [_read_result(report_graph, shapes, node) for node in _result_nodes(report_graph)]
+    if focus is not None:
+        results = [result for result in results if result.focus_node in focus]
     results.sort(key=_sort_key)
     return ValidationReport(results=tuple(results))
 
 
 def validate_paths(
-    paths: Sequence[Path], *, shapes_dir: Path, vocab: Sequence[Path] = ()
+    paths: Sequence[Path],
+    *,
+    shapes_dir: Path,
+    vocab: Sequence[Path] = (),
+    focus: Set[str] | None = None,
 ) -> ValidationReport:
     """Load ``vocab`` and ``paths`` into one data graph and validate it.
 
     ``vocab`` (the ontology and concept-scheme files) is added to the data so that
-    ``sh:class skos:Concept`` and ``skos:inScheme`` checks can see the concepts.
+    ``sh:class skos:Concept`` and ``skos:inScheme`` checks can see the concepts. With
+    ``focus`` (IRIs), only those nodes and the nodes that refer to them are validated
+    (:func:`with_referrers`), with the results a full run gives for them.
 
     Raises:
         InputSyntaxError: an input does not parse or cannot be read.
@@ -248,7 +273,8 @@ def validate_paths(
     """
     files = list(_expand([*vocab, *paths]))
     graph = load_graph(files)
-    report = validate_graph(graph, shapes_dir=shapes_dir)
+    nodes = None if focus is None else with_referrers(graph, focus)
+    report = validate_graph(graph, shapes_dir=shapes_dir, focus=nodes)
     return locate(report, SourceMap.read(files).locator(graph))
 
 

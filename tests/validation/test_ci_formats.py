@@ -168,3 +168,24 @@ def test_turtle_report_carries_a_line_char_pointer() -> None:
     assert graph.value(pointer, ptr.reference) == URIRef((ROOT / FAILING).as_uri())
     assert graph.value(pointer, ptr.lineNumber) == Literal(45)
     assert graph.value(pointer, ptr.charNumber) == Literal(18)
+
+
+def test_github_escapes_what_would_end_a_property_or_a_line(tmp_path: Path) -> None:
+    from citygraph.ci_formats import render_github
+    from citygraph.sourcemap import Position
+    from citygraph.validate import Severity, ValidationReport, ValidationResult
+
+    result = ValidationResult(
+        focus_node="http://example.org/x",
+        shape="https://w3id.org/citygraph/shapes#Common-comment",
+        component="http://www.w3.org/ns/shacl#DatatypeConstraintComponent",
+        severity=Severity.VIOLATION,
+        path=None,
+        value=None,
+        messages={"en": "100% wrong\nsecond line"},
+        location=Position(Path("odd,name:1.ttl"), 3, 5),
+    )
+    assert render_github(ValidationReport(results=(result,)), lang="en") == (
+        "::error file=odd%2Cname%3A1.ttl,line=3,col=5,title=Violation%3A Common-comment::"
+        "http://example.org/x: 100%25 wrong%0Asecond line\n"
+    )
