@@ -19,7 +19,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -129,8 +129,8 @@ class Endpoint:
                 "the update parameter or with Content-Type application/sparql-update"
             )
         self._check_services(analysis)
-        solutions = self._choose(SOLUTION_FORMATS, accept, request.format)
-        graph = self._choose(GRAPH_FORMATS, accept, request.format)
+        solutions = self._choose(SOLUTION_FORMATS, accept, request.formats)
+        graph = self._choose(GRAPH_FORMATS, accept, request.formats)
         if analysis.form in _READ_FORMS:
             graph = None
             if solutions is None:
@@ -175,7 +175,7 @@ class Endpoint:
                 )
 
     def _choose(
-        self, offered: tuple[Format, ...], accept: str | None, param: str | None
+        self, offered: tuple[Format, ...], accept: str | None, param: str | Sequence[str] | None
     ) -> Format | None:
         return formats.choose(offered, accept=accept, format_param=param)
 
@@ -257,12 +257,17 @@ class Endpoint:
     # -- service description ------------------------------------------------------------------
 
     def description(
-        self, *, accept: str | None, format_param: str | None, endpoint: str, site: str
+        self,
+        *,
+        accept: str | None,
+        format_param: str | Sequence[str] | None,
+        endpoint: str,
+        site: str,
     ) -> Answer:
         """The service description (or, for a browser, the HTML query page)."""
         self.pool.check_for_new_build()
         html = (
-            format_param is None
+            not format_param
             and negotiate(accept, [*formats.offered_types(GRAPH_FORMATS), "text/html"])
             == "text/html"
         )

@@ -12,6 +12,7 @@ the same token check and copy-on-write build as a SPARQL Update.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -58,7 +59,7 @@ class GraphStore:
         target: GraphTarget,
         *,
         accept: str | None,
-        format_param: str | None,
+        format_param: str | Sequence[str] | None,
         if_none_match: str | None,
     ) -> Answer:
         """GET of a graph (Graph Store HTTP Protocol §5.2), or of the whole dataset.
