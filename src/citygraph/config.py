@@ -120,8 +120,8 @@ class Settings:
     cache_bytes: int = field(
         default=64_000_000,
         metadata=_doc(
-            "Size of each server worker's response cache, keyed by data version, query, dataset "
-            "and format; 0 disables it."
+            "Bytes each response cache of a server worker may hold, keys (the query text) "
+            "included; 0 disables them."
         ),
     )
     cache_max_age: int = field(

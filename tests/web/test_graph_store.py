@@ -145,3 +145,83 @@ def test_upload_size_limit(writer: TestClient) -> None:
         "/store", params={"graph": NEW}, content=body, headers={**TURTLE, **auth()}
     )
     assert response.status_code == 413
+
+
+def test_write_with_a_wrong_token(writer: TestClient) -> None:
+    response = writer.put(
+        "/store",
+        params={"graph": NEW},
+        content="<a:b> <a:c> <a:d> .",
+        headers={**TURTLE, **auth("not-the-token")},
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert writer.get("/store", params={"graph": NEW}).status_code == 404
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "Bearer"])
+def test_write_with_an_empty_or_other_credential(writer: TestClient, scheme: str) -> None:
+    response = writer.delete(
+        "/store", params={"graph": VOCAB}, headers={"Authorization": f"{scheme} "}
+    )
+    assert response.status_code == 401
+    assert writer.get("/store", params={"graph": VOCAB}).status_code == 200
+
+
+JSONLD = {"Content-Type": "application/ld+json"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            b'[{"@id": "http://example.org/a", "http://example.org/p": [{"@value": "1"}]}]',
+            id="expanded",
+        ),
+        pytest.param(
+            b'{"@context": {"ex": "http://example.org/", "p": {"@id": "ex:p"}},'
+            b' "@id": "ex:a", "p": "1"}',
+            id="compacted",
+        ),
+        pytest.param(
+            b'{"@context": {"@vocab": "http://example.org/"},'
+            b' "@graph": [{"@id": "http://example.org/a", "p": "1"}]}',
+            id="default-graph",
+        ),
+    ],
+)
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_json_ld_upload(writer: TestClient, method: str, body: bytes) -> None:
+    """Issue 9 §4: JSON-LD was refused with 415 though the docs and the 415 itself offered it."""
+    response = writer.request(
+        method, "/store", params={"graph": NEW}, content=body, headers={**JSONLD, **auth()}
+    )
+    assert response.status_code == 201, response.text
+    graph = writer.get("/store", params={"graph": NEW}, headers={"Accept": "application/n-triples"})
+    assert graph.text == '<http://example.org/a> <http://example.org/p> "1" .\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        pytest.param(
+            b'{"@id": "http://example.org/g", "@graph": [{"@id": "http://example.org/a",'
+            b' "http://example.org/p": "1"}]}',
+            "names the graph <http://example.org/g>",
+            id="named-graph",
+        ),
+        pytest.param(
+            b'{"@context": "http://schema.org/", "@id": "http://example.org/a", "name": "A"}',
+            "remote contexts",
+            id="remote-context",
+        ),
+        pytest.param(b'{"@id": ', "syntax error", id="truncated"),
+    ],
+)
+def test_bad_json_ld_uploads(writer: TestClient, body: bytes, says: str) -> None:
+    response = writer.put(
+        "/store", params={"graph": NEW}, content=body, headers={**JSONLD, **auth()}
+    )
+    assert response.status_code == 400, response.text
+    assert says in response.text
+    assert writer.get("/store", params={"graph": NEW}).status_code == 404

@@ -6,6 +6,7 @@ import pytest
 
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, choose, offered_types
 from citygraph.web.negotiation import MediaRange, negotiate, parse_accept
+from citygraph.web.problems import BadRequestError
 
 RESULTS = offered_types(SOLUTION_FORMATS)
 JSON = "application/sparql-results+json"
@@ -88,10 +89,35 @@ def test_parse_accept_keeps_q() -> None:
         ),
         pytest.param(GRAPH_FORMATS, "application/n-quads", None, "N_QUADS", id="quads"),
         pytest.param(SOLUTION_FORMATS, None, "turtle", None, id="param-not-offered"),
+        pytest.param(
+            SOLUTION_FORMATS,
+            "text/tab-separated-values",
+            ["tsv", "text/tab-separated-values"],
+            "TSV",
+            id="sparqlwrapper-tsv",
+        ),
+        pytest.param(
+            GRAPH_FORMATS,
+            "application/ld+json,application/x-json+ld",
+            ["json-ld", "application/ld+json,application/x-json+ld"],
+            "JSON_LD",
+            id="sparqlwrapper-json-ld",
+        ),
+        pytest.param(
+            GRAPH_FORMATS, None, ["rdf+xml", "application/rdf+xml"], "RDF_XML", id="rdf+xml"
+        ),
+        pytest.param(GRAPH_FORMATS, None, ["n3"], "TURTLE", id="n3-gets-turtle"),
+        pytest.param(SOLUTION_FORMATS, None, ["csv", "turtle"], "CSV", id="other-family-left-out"),
+        pytest.param(SOLUTION_FORMATS, "text/csv", [], "CSV", id="no-values-negotiates"),
     ],
 )
 def test_choose(
-    formats: tuple, accept: str | None, param: str | None, expected: str | None
+    formats: tuple, accept: str | None, param: str | list[str] | None, expected: str | None
 ) -> None:  # type: ignore[type-arg]
     chosen = choose(formats, accept=accept, format_param=param)
     assert (chosen.name if chosen else None) == expected
+
+
+def test_format_parameters_naming_two_formats_conflict() -> None:
+    with pytest.raises(BadRequestError, match="text/csv, text/tab-separated-values"):
+        choose(SOLUTION_FORMATS, accept=None, format_param=["csv", "text/tab-separated-values"])

@@ -134,3 +134,108 @@ def test_concurrent_writes_are_serialised_and_both_land(writer: TestClient) -> N
         thread.join(timeout=120)
     assert responses == [204, 204]
     assert ask(writer, f"ASK {{ <{CITY}x-one> ?p ?o . <{CITY}x-two> ?q ?r }}")
+
+
+def graph_size(client: TestClient, graph: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def graph_exists(client: TestClient, graph: str) -> bool:
+    return client.get("/store", params={"graph": graph}).status_code == 200
+
+
+MOVED = "http://example.org/moved"
+
+
+@pytest.mark.parametrize(
+    ("update", "curated", "moved"),
+    [
+        pytest.param(f"DROP GRAPH <{CURATED}>", None, None, id="drop"),
+        pytest.param(f"CLEAR GRAPH <{CURATED}>", 0, None, id="clear"),
+        pytest.param(f"MOVE <{CURATED}> TO <{MOVED}>", None, 6, id="move"),
+        pytest.param(f"COPY <{CURATED}> TO <{MOVED}>", 6, 6, id="copy"),
+    ],
+)
+def test_graph_management_of_an_existing_graph(
+    writer: TestClient, update: str, curated: int | None, moved: int | None
+) -> None:
+    """Issue 9 §4: these answered 500, the update being tried first on an empty store."""
+    response = writer.post("/sparql", data={"update": update}, headers=auth())
+    assert response.status_code == 204, response.text
+    for graph, size in ((CURATED, curated), (MOVED, moved)):
+        if size is None:
+            assert not graph_exists(writer, graph), graph
+        else:
+            assert graph_size(writer, graph) == size, graph
+
+
+MISSING = "http://example.org/no-such-graph"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"DROP GRAPH <{MISSING}>",
+        f"CLEAR GRAPH <{MISSING}>",
+        f"MOVE <{MISSING}> TO <{MOVED}>",
+        f'INSERT DATA {{ GRAPH <{CURATED}> {{ <{CITY}x> {LABEL} "x" }} }}; DROP GRAPH <{MISSING}>',
+    ],
+    ids=["drop", "clear", "move", "after-an-insert"],
+)
+def test_a_missing_graph_is_404_and_nothing_changes(
+    writer: TestClient, store_dir: Path, update: str
+) -> None:
+    before = store.current_build(store_dir).version
+    response = writer.post("/sparql", data={"update": update}, headers=auth())
+    assert response.status_code == 404, response.text
+    assert response.text == (
+        f"The graph <{MISSING}> does not exist: the update fails (SPARQL 1.1 Update §3); "
+        "add SILENT to ignore missing graphs\n"
+    )
+    assert store.current_build(store_dir).version == before
+    assert graph_size(writer, CURATED) == 6
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"DROP SILENT GRAPH <{MISSING}>",
+        f"CLEAR SILENT GRAPH <{MISSING}>",
+        f"MOVE SILENT <{MISSING}> TO <{MOVED}>",
+        f"CREATE SILENT GRAPH <{CURATED}>",
+    ],
+    ids=["drop", "clear", "move", "create"],
+)
+def test_silent_succeeds(writer: TestClient, update: str) -> None:
+    response = writer.post("/sparql", data={"update": update}, headers=auth())
+    assert response.status_code == 204, response.text
+    assert graph_size(writer, CURATED) == 6
+
+
+def test_create_of_an_existing_graph_is_409(writer: TestClient, store_dir: Path) -> None:
+    before = store.current_build(store_dir).version
+    response = writer.post("/sparql", data={"update": f"CREATE GRAPH <{CURATED}>"}, headers=auth())
+    assert response.status_code == 409, response.text
+    assert f"<{CURATED}> already exists" in response.text
+    assert store.current_build(store_dir).version == before
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "INSERT { GRAPH <http://example.org/g> { ?s ?p ?o } } "
+        "WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "DELETE { ?s ?p ?o } WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    ],
+    ids=["insert-where", "silent"],
+)
+def test_service_in_an_update_is_refused(writer: TestClient, store_dir: Path, update: str) -> None:
+    """docs/endpoint.md: SERVICE to an endpoint not on the allowlist is 403, updates included."""
+    before = store.current_build(store_dir).version
+    response = writer.post("/sparql", data={"update": update}, headers=auth())
+    assert response.status_code == 403, response.text
+    assert "SERVICE" in response.text
+    assert store.current_build(store_dir).version == before

@@ -16,12 +16,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citygraph.web.metrics import Metrics
 
-__all__ = ["KNOWN_PATHS", "AccessLog"]
+__all__ = ["KNOWN_PATHS", "AccessLog", "route_label"]
 
 log = logging.getLogger("citygraph.access")
 
-#: Paths counted under their own name in the metrics (anything else is ``other``).
+#: Paths counted under their own name when no route answered (the fast path's cache hits).
 KNOWN_PATHS = frozenset({"/sparql", "/store", "/healthz", "/metrics"})
+
+
+def route_label(scope: Scope) -> str:
+    """The metrics label of a request's path: the template of the route that answered it
+    (the router leaves it in ``scope["route"]``), else the path if it is known, else ``other``."""
+    template = getattr(scope.get("route"), "path", None)
+    if isinstance(template, str):
+        return template
+    return scope["path"] if scope["path"] in KNOWN_PATHS else "other"
 
 
 class AccessLog:
@@ -54,7 +63,7 @@ class AccessLog:
         finally:
             path = scope["path"]
             method = scope["method"]
-            self.metrics.observe_request(method, path if path in KNOWN_PATHS else "other", status)
+            self.metrics.observe_request(method, route_label(scope), status)
             if log.isEnabledFor(logging.INFO):
                 record = {
                     "time": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -1,9 +1,13 @@
 """Errors to responses, in one place.
 
 A :class:`~citygraph.web.problems.ProblemError` carries its own status; domain errors get theirs
-from :data:`DOMAIN_STATUS`. Anything else is a bug: Starlette answers 500 and logs the
-traceback (it is never relabelled as a client error). Bodies are plain text that says what is
-wrong, which every SPARQL client shows as is.
+from :data:`DOMAIN_STATUS`; the router's own 404 (no such path) and 405 (no such method) come
+as Starlette's ``HTTPException``. Anything else is a bug: Starlette answers 500 and logs the
+traceback (it is never relabelled as a client error).
+
+Every error body is one line of plain text that says what is wrong, which every SPARQL client
+shows as is; a client that prefers ``text/html`` (a browser) gets the site's error page
+(``templates/error.html``) with the same message instead.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException
 
 from citygraph.errors import (
     CitygraphError,
@@ -20,11 +25,13 @@ from citygraph.errors import (
     StoreNotFoundError,
 )
 from citygraph.web.endpoint import EvaluationError
+from citygraph.web.linked_data import Site, reader_for
+from citygraph.web.negotiation import negotiate
 from citygraph.web.pool import OverloadedError, QueryProcessError, QueryTimeoutError
 from citygraph.web.problems import ProblemError
 from citygraph.web.writes import WriteBusyError
 
-__all__ = ["DOMAIN_STATUS", "install_error_handlers", "problem_for"]
+__all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +75,46 @@ def _respond(request: Request, error: Exception) -> Response:
     status, message, headers = problem_for(error)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, message)
-    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+    return error_response(request, status, message, headers)
+
+
+def _http_error(request: Request, error: Exception) -> Response:
+    """The router's 404 and 405 (and any other ``HTTPException``), said in words."""
+    assert isinstance(error, HTTPException)
+    path = request.url.path
+    headers = dict(error.headers or {})
+    if error.status_code == 404:
+        message = f"there is nothing at {path} on this server"
+    elif error.status_code == 405:
+        allow = headers.get("Allow") or headers.get("allow") or ""
+        message = f"{request.method} is not supported on {path}; use {allow}"
+    else:
+        message = f"{error.detail} ({request.method} {path})"
+    return error_response(request, error.status_code, message, headers)
+
+
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str]
+) -> Response:
+    """The response for an error: one line of plain text, or the HTML error page for a client
+    that prefers ``text/html`` (ties go to plain text: ``*/*`` is an API client)."""
+    line = " ".join(message.splitlines())
+    site: Site | None = getattr(request.app.state, "linked_data", None)
+    wants_html = negotiate(request.headers.get("accept"), ["text/plain", "text/html"])
+    if site is not None and wants_html == "text/html":
+        page = site.render(
+            "error.html",
+            reader_for(request, site),
+            status=status,
+            what=request.url.path,
+            message=line,
+        )
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return PlainTextResponse(line + "\n", status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the one renderer for every citygraph error."""
+    """Register the one renderer for every citygraph error and for the router's errors."""
     app.add_exception_handler(ProblemError, _respond)
     app.add_exception_handler(CitygraphError, _respond)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from citygraph.web.negotiation import negotiate
+from citygraph.web.problems import BadRequestError
 
 __all__ = [
     "DATASET_FORMATS",
@@ -86,8 +87,9 @@ GRAPH_FORMATS: tuple[Format, ...] = (
         "TURTLE",
         "text/turtle",
         Family.GRAPH,
-        ("turtle", "ttl"),
-        ("application/x-turtle",),
+        # Turtle is a subset of N3, so a Turtle answer is a valid one for clients asking n3.
+        ("turtle", "ttl", "n3"),
+        ("application/x-turtle", "text/n3"),
         _W3 + "Turtle",
     ),
     Format(
@@ -110,7 +112,7 @@ GRAPH_FORMATS: tuple[Format, ...] = (
         "RDF_XML",
         "application/rdf+xml",
         Family.GRAPH,
-        ("rdfxml", "rdf", "xml"),
+        ("rdfxml", "rdf", "rdf+xml", "xml"),
         ("application/xml", "text/xml"),
         _W3 + "RDF_XML",
     ),
@@ -133,23 +135,39 @@ def offered_types(formats: Sequence[Format]) -> list[str]:
 
 
 def choose(
-    formats: Sequence[Format], *, accept: str | None, format_param: str | None
+    formats: Sequence[Format], *, accept: str | None, format_param: str | Sequence[str] | None
 ) -> Format | None:
     """Pick the format for a response: the ``format`` parameter wins over ``Accept``.
 
+    ``format_param`` is the value of the ``format`` parameter, or all its values when it was
+    repeated; each may be a comma-separated list (SPARQLWrapper sends ``format=tsv&format=
+    text/tab-separated-values``, and for JSON-LD a list of media types). Values that name the
+    same format agree; values that name no format of ``formats`` are left out, as long as
+    another names one.
+
     Returns ``None`` when nothing offered is acceptable (the caller answers 406).
+
+    Raises:
+        BadRequestError: the values name two different formats of ``formats``.
 
     >>> choose(SOLUTION_FORMATS, accept="text/csv", format_param=None).name
     'CSV'
     >>> choose(GRAPH_FORMATS, accept=None, format_param="json").name
     'JSON_LD'
+    >>> tsv = ["tsv", "text/tab-separated-values"]
+    >>> choose(SOLUTION_FORMATS, accept=None, format_param=tsv).name
+    'TSV'
     """
-    if format_param is not None:
-        wanted = format_param.strip().lower()
-        for f in formats:
-            if wanted in f.short_names or wanted == f.media_type or wanted in f.aliases:
-                return f
-        return None
+    values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    if values:
+        named = _named(formats, values)
+        if len(named) > 1:
+            raise BadRequestError(
+                "the format parameters name different formats: "
+                + ", ".join(f.media_type for f in named)
+                + "; send one (or several that name the same format)"
+            )
+        return named[0] if named else None
     media_type = negotiate(accept, offered_types(formats))
     if media_type is None:
         return None
@@ -157,3 +175,17 @@ def choose(
         if media_type == f.media_type or media_type in f.aliases:
             return f
     return None  # pragma: no cover - offered_types only yields types of ``formats``
+
+
+def _named(formats: Sequence[Format], values: Sequence[str]) -> list[Format]:
+    """The formats of ``formats`` that the ``format`` parameter ``values`` name, in order."""
+    named: list[Format] = []
+    for value in values:
+        for token in value.split(","):
+            wanted = token.split(";")[0].strip().lower()
+            for f in formats:
+                if wanted in (*f.short_names, f.media_type, *f.aliases):
+                    if f not in named:
+                        named.append(f)
+                    break
+    return named

@@ -12,6 +12,7 @@ the same token check and copy-on-write build as a SPARQL Update.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -24,6 +25,10 @@ from citygraph.web.problems import BadRequestError, NotFoundError, UnsupportedMe
 from citygraph.web.protocol import parse_content_type
 
 __all__ = ["GraphStore", "GraphTarget"]
+
+#: The offered formats a graph write reads: the triple formats, and JSON-LD, which pyoxigraph
+#: counts as a dataset format as it can name graphs (bodies that do are refused).
+_UPLOAD_FORMATS = tuple(f for f in GRAPH_FORMATS if f.name not in ("TRIG", "N_QUADS"))
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class GraphStore:
         target: GraphTarget,
         *,
         accept: str | None,
-        format_param: str | None,
+        format_param: str | Sequence[str] | None,
         if_none_match: str | None,
     ) -> Answer:
         """GET of a graph (Graph Store HTTP Protocol §5.2), or of the whole dataset.
@@ -102,7 +107,8 @@ class GraphStore:
                 :meth:`Endpoint.authorize <citygraph.web.endpoint.Endpoint.authorize>`.
             BadRequestError: no graph named.
             InputSyntaxError: the body does not parse.
-            UnsupportedMediaTypeError: the body is not in a triple format.
+            UnsupportedMediaTypeError: the body is not in a graph format.
+            BadRequestError: a JSON-LD body that names graphs.
             NotFoundError: DELETE of a graph that does not exist.
         """
         self.endpoint.authorize(authorization)
@@ -140,17 +146,21 @@ class GraphStore:
         if charset not in (None, "utf-8", "utf8"):
             raise UnsupportedMediaTypeError(f"charset {charset!r} is not supported; send UTF-8")
         fmt = ox.RdfFormat.from_media_type(media) if media else None
-        if fmt is None or fmt.supports_datasets:
+        if fmt == ox.RdfFormat.JSON_LD and media != fmt.media_type:
+            fmt = None  # plain application/json is not read as RDF: it rarely is
+        if fmt is None or (fmt.supports_datasets and fmt != ox.RdfFormat.JSON_LD):
             raise UnsupportedMediaTypeError(
                 f"cannot read a graph from Content-Type {media or '(none)'}; send one of "
-                + ", ".join(
-                    f.media_type for f in GRAPH_FORMATS if f.name not in ("TRIG", "N_QUADS")
-                )
+                + ", ".join(f.media_type for f in _UPLOAD_FORMATS)
             )
         base = graph.value if isinstance(graph, ox.NamedNode) else self.endpoint.settings.base_iri
-        return syntax_checked(
-            lambda: [
-                ox.Quad(q.subject, q.predicate, q.object, graph)
-                for q in ox.parse(body, format=fmt, base_iri=base)
-            ]
-        )
+        parsed = syntax_checked(lambda: list(ox.parse(body, format=fmt, base_iri=base)))
+        for quad in parsed:
+            # JSON-LD can name graphs (a top-level @id with @graph); the body of a graph
+            # write is one graph (Graph Store Protocol §5.3), so it must not.
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                raise BadRequestError(
+                    f"the body names the graph {quad.graph_name}; a Graph Store write carries "
+                    "one graph, named by ?graph=<IRI> or ?default (drop the @id next to @graph)"
+                )
+        return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]

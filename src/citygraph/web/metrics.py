@@ -2,6 +2,11 @@
 
 Each worker process counts its own requests; with ``--workers N`` a scrape sees the worker that
 answered it (the ``pid`` in ``citygraph_worker_info`` tells them apart).
+
+Every label comes from a closed set, so no request can add a series (issue 9 §2: one per
+invented method grew ``/metrics`` without limit): methods outside :data:`METHODS` count as
+``other``, paths are route templates (``/id/{kind}/{key}``, never the raw path) or ``other``,
+statuses are three-digit codes.
 """
 
 from __future__ import annotations
@@ -11,7 +16,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-__all__ = ["BUCKETS", "Metrics"]
+__all__ = ["BUCKETS", "METHODS", "Metrics"]
+
+#: HTTP methods counted under their own name (RFC 9110 §9.3 and PATCH); any other is ``other``.
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
 
 #: Query duration buckets, in seconds.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -28,10 +38,13 @@ class Metrics:
         self.query_sum = 0.0
         self.query_outcomes: Counter[str] = Counter()
 
-    def observe_request(self, method: str, path: str, status: int) -> None:
-        """Count one answered HTTP request."""
+    def observe_request(self, method: str, route: str, status: int) -> None:
+        """Count one answered HTTP request; ``route`` is the route template or ``other``
+        (never a raw path: see the module's docstring)."""
+        label = method if method in METHODS else "other"
+        code = status if 100 <= status <= 599 else 500
         with self._lock:
-            self.requests[(method, path, status)] += 1
+            self.requests[(label, route, code)] += 1
 
     def observe_query(self, seconds: float, outcome: str) -> None:
         """Record one query evaluation (``ok``, ``timeout``, ``error``, ``cached``…)."""

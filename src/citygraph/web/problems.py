@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "BadRequestError",
+    "ConflictError",
     "ForbiddenError",
     "MethodNotAllowedError",
     "NotAcceptableError",
@@ -66,6 +67,12 @@ class MethodNotAllowedError(ProblemError):
             f"{method} is not supported here; use {', '.join(allow)}",
             headers={"Allow": ", ".join(allow)},
         )
+
+
+class ConflictError(ProblemError):
+    """409: the request conflicts with the data as it is (``CREATE`` of an existing graph)."""
+
+    status = 409
 
 
 class NotAcceptableError(ProblemError):

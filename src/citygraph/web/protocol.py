@@ -50,13 +50,15 @@ class SparqlRequest:
 
     ``default_graphs``/``named_graphs`` are ``None`` when the request does not set them
     (``default-graph-uri``/``named-graph-uri`` for queries, ``using-…`` for updates).
+    ``formats`` holds every value of the ``format`` parameter (clients such as SPARQLWrapper
+    repeat it); :func:`citygraph.web.formats.choose` reads them.
     """
 
     operation: Operation
     text: str = ""
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
-    format: str | None = None
+    formats: tuple[str, ...] = ()
 
     @property
     def has_protocol_dataset(self) -> bool:
@@ -114,7 +116,8 @@ def read_sparql_request(
     """Read a request to the SPARQL service (§2.1 query operation, §2.2 update operation).
 
     Raises:
-        BadRequestError: parameters missing, repeated or in conflict; text not UTF-8.
+        BadRequestError: parameters missing, repeated or in conflict; text not UTF-8. (Repeated
+            ``format`` parameters are read by :func:`citygraph.web.formats.choose`.)
         UnsupportedMediaTypeError: a POST body that is not one of the three protocol media types,
             or not in UTF-8.
         PayloadTooLargeError: the query or update is longer than ``max_length`` characters.
@@ -151,7 +154,7 @@ def read_sparql_request(
             )
     queries = _values(params, "query")
     updates = _values(params, "update")
-    fmt = _single(params, "format")
+    fmt = tuple(_values(params, "format"))
     if len(queries) > 1:
         raise BadRequestError(f"the request has {len(queries)} query parameters; send exactly one")
     if len(updates) > 1:
@@ -177,18 +180,11 @@ def read_sparql_request(
         raise BadRequestError("the POST has neither a query nor an update parameter")
     if any(name in _QUERY_DATASET for name, _ in params):
         raise BadRequestError("default-graph-uri / named-graph-uri need a query parameter")
-    return SparqlRequest(Operation.DESCRIPTION, format=fmt)
+    return SparqlRequest(Operation.DESCRIPTION, formats=fmt)
 
 
 def _values(params: Sequence[tuple[str, str]], name: str) -> list[str]:
     return [value for key, value in params if key == name]
-
-
-def _single(params: Sequence[tuple[str, str]], name: str) -> str | None:
-    values = _values(params, name)
-    if len(values) > 1:
-        raise BadRequestError(f"the request has {len(values)} {name} parameters; send at most one")
-    return values[0] if values else None
 
 
 def _dataset(

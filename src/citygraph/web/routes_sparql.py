@@ -40,7 +40,7 @@ def sparql(
         site = settings.public_url or str(request.base_url)
         site = site if site.endswith("/") else site + "/"
         answer = endpoint.description(
-            accept=accept, format_param=parsed.format, endpoint=site + "sparql", site=site
+            accept=accept, format_param=parsed.formats, endpoint=site + "sparql", site=site
         )
     return to_response(request, answer)
 

@@ -19,8 +19,8 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def graph_target(query_string: bytes) -> tuple[GraphTarget, str | None]:
-    """Read ``graph``/``default`` (and ``format``) from the URL.
+def graph_target(query_string: bytes) -> tuple[GraphTarget, tuple[str, ...]]:
+    """Read ``graph``/``default`` (and every ``format`` value) from the URL.
 
     Raises:
         BadRequestError: both given, repeated, or ``graph`` not an absolute IRI.
@@ -28,15 +28,14 @@ def graph_target(query_string: bytes) -> tuple[GraphTarget, str | None]:
     params = parse_params(query_string, where="URL")
     graphs = [value for name, value in params if name == "graph"]
     default = any(name == "default" for name, _ in params)
-    formats = [value for name, value in params if name == "format"]
-    if len(graphs) > 1 or len(formats) > 1:
-        raise BadRequestError("give the graph parameter (and format) at most once")
+    formats = tuple(value for name, value in params if name == "format")
+    if len(graphs) > 1:
+        raise BadRequestError("give the graph parameter at most once")
     if graphs and default:
         raise BadRequestError("give either ?graph=<IRI> or ?default, not both")
-    fmt = formats[0] if formats else None
     if graphs:
-        return GraphTarget(iri=check_graph_iri(graphs[0], parameter="graph")), fmt
-    return GraphTarget(default=default), fmt
+        return GraphTarget(iri=check_graph_iri(graphs[0], parameter="graph")), formats
+    return GraphTarget(default=default), formats
 
 
 @router.api_route("/store", methods=["GET", "HEAD"], name="store")

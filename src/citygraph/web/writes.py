@@ -24,8 +24,13 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from citygraph.build import derive
+from citygraph import __version__
+
+# The build's own writers of graph:meta and of its counts, so that a write records itself as a
+# build does (issue 10 wants these in one public place; until then they are shared from here).
+from citygraph.build import _quads_per_graph, _write_meta, derive
 from citygraph.errors import StoreBusyError as WriteBusyError
+from citygraph.namespaces import GRAPH_META
 from citygraph.store import (
     LOCK_FILE,
     Build,
@@ -70,11 +75,19 @@ def apply_write(
             target = ox.Store(str(tmp_dir))
             result = change(target)
             derive(target)  # the derived links follow the written data, as after a build
+            # graph:meta and the build's metadata as a build writes them: the new version and
+            # date (/dataset's dcterms:modified), the quads per graph (issue 15)
+            target.clear_graph(ox.NamedNode(GRAPH_META))
+            _write_meta(target, version)
+            counts = _quads_per_graph(target)
             target.flush()
             del target  # close the store before its directory is renamed
             metadata: dict[str, Any] = {
+                **base.metadata,
                 "version": version,
                 "built": datetime.now(UTC).isoformat(timespec="seconds"),
+                "citygraph": __version__,
+                "quads_per_graph": counts,
                 "derived_from": base.version,
                 "write": description,
             }
