@@ -150,6 +150,14 @@ class Settings:
         default=120.0,
         metadata=_doc("Seconds a write waits for the store's write lock before 503."),
     )
+    query_memory: int = field(
+        default=0,
+        metadata=_doc(
+            "Bytes of memory each query process may use for a query, beyond its copy of the "
+            "build; a query that needs more gets 503 and its process is replaced. 0: a quarter "
+            "of the machine's memory shared by the worker's query processes."
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("query_timeout", "write_timeout"):
@@ -158,9 +166,24 @@ class Settings:
         for name in ("query_processes", "max_concurrent_queries", "max_query_length"):
             if getattr(self, name) < 1:
                 raise SettingError(f"{name} must be at least 1")
-        for name in ("max_result_rows", "max_response_bytes", "max_upload_bytes", "cache_bytes"):
+        for name in (
+            "max_result_rows",
+            "max_response_bytes",
+            "max_upload_bytes",
+            "cache_bytes",
+            "query_memory",
+        ):
             if getattr(self, name) < 0:
                 raise SettingError(f"{name} must not be negative")
+
+    @property
+    def query_memory_bytes(self) -> int:
+        """:attr:`query_memory`, or when 0 its default: a quarter of the physical memory divided
+        among the worker's :attr:`query_processes`."""
+        if self.query_memory:
+            return self.query_memory
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return physical // 4 // self.query_processes
 
     @property
     def writes_enabled(self) -> bool:
