@@ -14,6 +14,7 @@ MODULES = [
     "citygraph.web.linked_data.i18n",
     "citygraph.web.linked_data.iris",
     "citygraph.web.linked_data.representations",
+    "citygraph.web.linked_data.search",
 ]
 
 

@@ -193,6 +193,27 @@ _UI: dict[str, dict[str, str]] = {
     "link_set": {"en": "Link set", "de": "Linkset", "zh": "链接集"},
     "links": {"en": "Links", "de": "Links", "zh": "链接"},
     "publisher": {"en": "Publisher", "de": "Herausgeber", "zh": "发布者"},
+    "search": {"en": "Search", "de": "Suchen", "zh": "搜索"},
+    "search_placeholder": {
+        "en": "Place, partnership, source…",
+        "de": "Ort, Partnerschaft, Quelle…",
+        "zh": "地点、伙伴关系、来源…",
+    },
+    "search_instead": {
+        "en": "Search the graph",
+        "de": "Im Graphen suchen",
+        "zh": "在图谱中搜索",
+    },
+    "found_n": {"en": "{n} found", "de": "{n} gefunden", "zh": "找到 {n} 项"},
+    "also_named": {"en": "also", "de": "auch", "zh": "又名"},
+    "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},
+    "error_404": {"en": "Not found", "de": "Nicht gefunden", "zh": "未找到"},
+    "error_406": {"en": "Not acceptable", "de": "Nicht annehmbar", "zh": "无法接受"},
+    "error_text": {
+        "en": "The address is not one this page can answer. What was wrong:",
+        "de": "Diese Adresse kann die Seite nicht beantworten. Was nicht stimmte:",
+        "zh": "此页面无法响应该地址。问题如下：",  # noqa: RUF001
+    },
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,17 @@ class Site:
         switch = []
         for code in i18n.LANGUAGES:
             switch.append((code, _with_query(reader.local_base + reader.path.lstrip("/"), code)))
+        search = self.search_box(reader)
+        context.setdefault("search_box", search)
+        context.setdefault("schema_org", None)
         page = self.env.get_template(template).render(
+            page_config={
+                "site": reader.local_base,
+                "endpoint": reader.local_base + "sparql",
+                "lang": language,
+                "baseIri": self.settings.base_iri,
+                "text": {},
+            },
             lang=language,
             html_lang=i18n.html_lang(language),
             t=lambda key: i18n.ui(key, language),
@@ -167,6 +178,17 @@ class Site:
             **context,
         )
         return page.encode("utf-8")
+
+    def search_box(self, reader: Reader, *, value: str = "") -> dict[str, str]:
+        """The context of ``search_form.html`` for ``reader`` (every page's search box)."""
+        return {
+            "action": reader.local_base + "search",
+            "label": i18n.ui("search", reader.language),
+            "placeholder": i18n.ui("search_placeholder", reader.language),
+            "id": "q",
+            "lang": reader.language if reader.explicit_language else "",
+            "value": value,
+        }
 
     def document(
         self,
@@ -263,12 +285,31 @@ class Site:
         return {"dataset": dataset_view(label, self.statistics(snap))}
 
     def not_found(self, reader: Reader, *, html: bool, what: str) -> Answer:
-        """404, as a small HTML page or plain text."""
+        """404, as the site's HTML error page (with search) or plain text."""
+        return self.error(
+            reader, 404, f"citygraph knows nothing under {what}", html=html, what=what
+        )
+
+    def error(
+        self, reader: Reader, status: int, message: str, *, html: bool, what: str = ""
+    ) -> Answer:
+        """An error answer: the site's HTML error page (with search) or one line of text.
+
+        ``message`` says what was wrong (the text answer is ``"{status} {reason}: {message}"``);
+        ``what`` is the address asked for, shown on the HTML page.
+        """
+        reason = HTTPStatus(status).phrase
         if html:
-            body = self.render("error.html", reader, status=404, what=what)
-            return Answer(body, HTML.content_type, status=404, headers={"Vary": "Accept"})
-        text = f"404 Not Found: citygraph knows nothing under {what}\n"
-        return Answer(text.encode(), "text/plain; charset=utf-8", 404, {"Vary": "Accept"})
+            body = self.render(
+                "error.html", reader, status=status, reason=reason, message=message, what=what
+            )
+            return Answer(body, HTML.content_type, status=status, headers={"Vary": "Accept"})
+        text = f"{status} {reason}: {message}\n"
+        return Answer(text.encode(), "text/plain; charset=utf-8", status, {"Vary": "Accept"})
+
+    def favicon(self) -> bytes:
+        """The site's icon (an ICO holding one 32x32 PNG)."""
+        return (STATIC / "favicon.ico").read_bytes()
 
     def css(self) -> bytes:
         """The one style sheet."""
