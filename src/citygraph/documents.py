@@ -13,7 +13,9 @@ A document about a thing (``/doc/city/de-berlin`` about ``city:de-berlin``) is d
    the labels of what those facts point to;
 5. the full description of its sources (``prov:wasDerivedFrom``);
 6. for a partnership, the agreements of its predecessors (East Berlin's 1988 agreement on the
-   Berlin-Beijing page) with their key facts, so its history reads back to its origins.
+   Berlin-Beijing page) with their key facts, so its history reads back to its origins;
+7. the statements of the blank nodes it links to (a geometry and its ``geo:asWKT``): they have no
+   document of their own, so without them their content would be lost (issue 13 §6).
 
 Every part is one branch of a UNION of simple patterns (a flat-OPTIONAL form of the same
 CONSTRUCT was 50-80x slower on Oxigraph; /work/shared/BENCHMARKING.md), and the thing's IRI is
@@ -130,6 +132,7 @@ _BRANCHES: tuple[str, ...] = (
     "?this prov:wasDerivedFrom ?src . ?src ?sp ?sv",  # 5
     f"{_PRE} ?n ?kp ?kv . {_KEYS}",  # 6
     f"{_PRE} ?n ?kp ?kv . ?kv ?lp ?kl . {_KEYS} {_LABELS}",  # 6, labels
+    "?this ?bp ?b . FILTER(isBlank(?b)) ?b ?bq ?bv",  # 7
 )
 
 DOCUMENT_QUERY = (
@@ -142,6 +145,7 @@ DOCUMENT_QUERY = (
   ?kv ?lp ?kl .
   ?src ?sp ?sv .
   ?pre cg:agreement ?n .
+  ?b ?bq ?bv .
 }
 WHERE {
   """

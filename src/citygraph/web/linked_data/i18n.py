@@ -204,6 +204,14 @@ _UI: dict[str, dict[str, str]] = {
         "de": "Im Graphen suchen",
         "zh": "在图谱中搜索",
     },
+    "coordinates": {"en": "Coordinates", "de": "Koordinaten", "zh": "坐标"},
+    "identifiers": {"en": "Identifiers", "de": "Kennungen", "zh": "标识符"},
+    "identifiers_intro": {
+        "en": "The same thing in other registries:",
+        "de": "Dasselbe in anderen Verzeichnissen:",
+        "zh": "其他登记库中的同一事物：",  # noqa: RUF001
+    },
+    "other_registry": {"en": "Elsewhere", "de": "Anderswo", "zh": "其他"},
     "found_n": {"en": "{n} found", "de": "{n} gefunden", "zh": "找到 {n} 项"},
     "also_named": {"en": "also", "de": "auch", "zh": "又名"},
     "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},

@@ -36,6 +36,7 @@ from citygraph.web.linked_data.representations import (
     negotiate_representation,
     split_extension,
 )
+from citygraph.web.linked_data.schema_org import site_description
 from citygraph.web.linked_data.site import Answer, Reader, Site
 from citygraph.web.negotiation import negotiate
 
@@ -376,7 +377,10 @@ def home(request: Request, site: SiteDep) -> Response:
             ("sources", ("Source",)),
         )
     ]
-    body = site.render("home.html", reader, counts=counts)
+    description = site_description(
+        site=reader.local_base, name="citygraph", description=i18n.ui("tagline", reader.language)
+    )
+    body = site.render("home.html", reader, counts=counts, schema_org=description)
     return _page(request, site, snap.version, reader, body)
 
 

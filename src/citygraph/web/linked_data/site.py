@@ -31,6 +31,7 @@ from citygraph.web.linked_data.representations import (
     etag,
     serialize,
 )
+from citygraph.web.linked_data.schema_org import thing_description
 from citygraph.web.linked_data.term_pages import (
     dataset_view,
     graph_of,
@@ -237,13 +238,16 @@ class Site:
         if html:
             context = dict(extra(found) if extra is not None else {})
             if template == "thing.html":
-                context["view"] = build_view(
-                    ThingGraph.from_triples(found),
+                graph = ThingGraph.from_triples(found)
+                view = build_view(
+                    graph,
                     iri,
                     language=reader.language,
                     links=reader.links(self.settings),
                     index=self.labels(snap),
                 )
+                context["view"] = view
+                context["schema_org"] = thing_description(view, graph, page=local)
             body = self.render(
                 template,
                 reader,
