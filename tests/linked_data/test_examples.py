@@ -18,6 +18,7 @@ MODULES = [
     "citygraph.web.linked_data.identifiers",
     "citygraph.web.linked_data.schema_org",
     "citygraph.web.linked_data.vocabulary_labels",
+    "citygraph.web.linked_data.document_rdf",
 ]
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import rdflib
 from rdflib.namespace import RDFS, SKOS
 
 from citygraph.web.linked_data.search import SearchIndex
 
-from .support import BASE, REPO, TestClient, links_of
+from .support import BASE, REPO, TestClient, links_of, text_of
 
 BEIJING = BASE + "id/city/cn-beijing"
 
@@ -110,3 +112,54 @@ def test_the_index_is_made_once_per_data_version(client: TestClient) -> None:
     assert isinstance(index, SearchIndex)
     client.get("/search", params={"q": "peking"})
     assert site.snapshot().cached("search", lambda: None) is index
+
+
+def _data() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in sorted((REPO / "data").glob("*.ttl")):
+        graph.parse(path)
+    return graph
+
+
+CG = rdflib.Namespace(BASE + "ontology#")
+PLACE_CLASSES = (CG.City, CG.Region, CG.District)
+
+
+def test_the_home_page_says_what_the_curated_graph_covers(client: TestClient) -> None:
+    data = _data()
+    partnerships = set(data.subjects(rdflib.RDF.type, CG.Partnership))
+    places = {s for c in PLACE_CLASSES for s in data.subjects(rdflib.RDF.type, c)}
+    partners = {o for p in partnerships for o in data.objects(p, CG.partner)}
+    countries = {c for p in partners for c in data.objects(p, CG.country)}
+    sources = set(data.objects(None, rdflib.PROV.wasDerivedFrom))
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    layer = re.search(r'<section class="layer"[^>]*>(.*?)</section>', page, re.S)
+    assert layer is not None
+    text = text_of(layer.group(1))
+    assert text.startswith("Curated graph")
+    for number, what in (
+        (len(partnerships), "Partnerships"),
+        (len(places), "Places"),
+        (len(countries), "countries"),
+        (len(sources), "Sources"),
+    ):
+        assert f"{number} {what}" in text
+
+
+def test_places_without_partnerships_are_shown_as_what_they_are(client: TestClient) -> None:
+    data = _data()
+    partners = set(data.objects(None, CG.partner))
+    places = {s for c in PLACE_CLASSES for s in data.subjects(rdflib.RDF.type, c)}
+    not_partners = {str(p).rsplit("/", 1)[-1] for p in places - partners}
+    assert {"de-duesseldorf", "de-duisburg", "de-krefeld", "de-trier"} <= not_partners
+    page = client.get("/places", headers={"Accept": "text/html"}).text
+    partner_table, other_table = re.findall(r"<tbody>(.*?)</tbody>", page, re.S)
+    for key in not_partners:
+        assert f'/doc/city/{key}"' in other_table, key
+        assert f'/doc/city/{key}"' not in partner_table, key
+    assert "venue of an event" in text_of(page)
+    # every place the graph names without a partnership has a reason: an event, an organisation
+    # or an agreement signed there
+    for row in re.findall(r"<tr>(.*?)</tr>", other_table, re.S):
+        counts = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row)]
+        assert sum(counts) > 0, text_of(row)

@@ -213,11 +213,15 @@ def places_page(
             "kind": namer.link(r.kind),
             "country": namer.link(r.country),
             "partnerships": r.partnerships,
+            "events": r.events,
+            "organisations": r.organisations,
+            "agreements": r.agreements,
         }
         for r in rows[start : start + size]
     ]
     return {
-        "rows": shown,
+        "rows": [r for r in shown if r["partnerships"]],
+        "others": [r for r in shown if not r["partnerships"]],
         "total": len(rows),
         "country_options": _options(
             {r.country for r in everything}, base + "id/country/", country, namer

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents
-from citygraph.web.linked_data import i18n
+from citygraph.web.linked_data import document_rdf, i18n
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
     BadParameterError,
@@ -367,20 +367,15 @@ def home(request: Request, site: SiteDep) -> Response:
     """The home page: what citygraph is, counts, and where to go."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    per_class = site.class_counts(snap)
-    cg = site.settings.base_iri + "ontology#"
-    counts = [
-        (key, sum(per_class.get(cg + c, 0) for c in classes))
-        for key, classes in (
-            ("partnerships", ("Partnership",)),
-            ("places", ("City", "Region", "District")),
-            ("sources", ("Source",)),
-        )
+    per_graph = snap.cached("coverage", lambda: documents.coverage(snap.store))
+    layers = [
+        (i18n.ui("layer_" + graph.rsplit("/", 1)[-1], reader.language), counts)
+        for graph, counts in per_graph.items()
     ]
     description = site_description(
         site=reader.local_base, name="citygraph", description=i18n.ui("tagline", reader.language)
     )
-    body = site.render("home.html", reader, counts=counts, schema_org=description)
+    body = site.render("home.html", reader, layers=layers, schema_org=description)
     return _page(request, site, snap.version, reader, body)
 
 
@@ -460,6 +455,14 @@ def search(request: Request, site: SiteDep) -> Response:
     search_box = site.search_box(reader, value=query)
     body = site.render("search.html", reader, query=query, results=results, search_box=search_box)
     return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/context.jsonld", methods=READ, name="ld_context")
+def jsonld_context(request: Request, site: SiteDep) -> Response:
+    """The JSON-LD ``@context`` the documents' JSON-LD is compacted with (their prefixes)."""
+    body = json.dumps(document_rdf.context(), indent=1).encode("utf-8")
+    answer = Answer(body, "application/ld+json", etag=etag("context", body.decode("utf-8")))
+    return send(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/favicon.ico", methods=READ, name="ld_favicon")

@@ -6,6 +6,7 @@ headers); :mod:`citygraph.web.linked_data.routes` only parses requests and sends
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -22,6 +23,13 @@ from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web.cache import ResponseCache
 from citygraph.web.linked_data import i18n
 from citygraph.web.linked_data.access import Snapshot, StoreHandle
+from citygraph.web.linked_data.document_rdf import (
+    CONTEXT_PATH,
+    about,
+    compact_jsonld,
+    used_prefixes,
+    without_foreign_axioms,
+)
 from citygraph.web.linked_data.iris import Links
 from citygraph.web.linked_data.pages import Labeller, build_view
 from citygraph.web.linked_data.representations import (
@@ -108,10 +116,6 @@ class Site:
         return snap.cached(
             "stats", lambda: dataset.dataset_statistics(snap.store, version=snap.version)
         )
-
-    def class_counts(self, snap: Snapshot) -> Mapping[str, int]:
-        """Things per class (cached per version; cheaper than all the statistics)."""
-        return snap.cached("classes", lambda: dataset.class_counts(snap.store))
 
     def dataset_triples(self, snap: Snapshot) -> list[ox.Triple]:
         """The DCAT/VoID description plus the labels of the classes it counts."""
@@ -255,10 +259,31 @@ class Site:
                 iri=iri,
                 **context,
             )
+        elif template == "thing.html":
+            body = self._rdf_document(snap, iri, doc_path, found, representation)
         else:
             body = serialize(found, representation)
         self.cache.put(tag, body, representation.content_type)
         return Answer(body, representation.content_type, headers=headers, etag=tag)
+
+    def _rdf_document(
+        self,
+        snap: Snapshot,
+        iri: str,
+        doc_path: str,
+        found: list[ox.Triple],
+        representation: Representation,
+    ) -> bytes:
+        """A thing's RDF document: its triples without other vocabularies' axioms, plus what the
+        document is; only the prefixes it uses; JSON-LD compacted (issue 13 §6)."""
+        base = self.settings.base_iri
+        triples = without_foreign_axioms(found) + about(
+            base + doc_path, iri, dataset=dataset.DATASET, version=snap.version
+        )
+        if representation.rdf_format is ox.RdfFormat.JSON_LD:
+            compacted = compact_jsonld(triples, context_url=base + CONTEXT_PATH)
+            return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
+        return serialize(triples, representation, prefixes=used_prefixes(triples))
 
     def labeller(self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]) -> Labeller:
         """A labeller over ``triples`` for ``reader``."""
