@@ -235,7 +235,9 @@ def test_the_settings_table_gives_the_defaults(info: object) -> None:
     if default in ("", (), None):
         assert documented.startswith("("), f"{info.env}: documented as {documented!r}"
         return
-    value = documented.strip("`")
+    shown = re.match(r"`([^`]*)`", documented)
+    assert shown, f"{info.env}: the default is not written as `value`: {documented!r}"
+    value = shown.group(1)
     if isinstance(default, bool):
         assert value == str(default).lower(), info.env
     elif isinstance(default, int | float):
