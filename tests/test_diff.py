@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.checkouts import ROOT, checkout, citygraph, committed, git
 
-ROOT = Path(__file__).resolve().parents[1]
 DIFF = ROOT / "tests" / "data" / "validation" / "diff"
-CITYGRAPH = Path(sys.executable).parent / "citygraph"
 
 EXPECTED_TEXT = """\
 + agreement:xx-a--xx-c-2001  (Agreement)  added
@@ -44,39 +42,19 @@ EXPECTED_TEXT = """\
 """
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def fork(tmp_path: Path) -> Path:
     """A checkout whose data/ has the change of after.ttl on top of the commit of before.ttl."""
-    repo = tmp_path / "fork"
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(ROOT / folder, repo / folder)
+    repo = checkout(tmp_path / "fork", "ontology", "shapes")
     (repo / "data").mkdir()
     shutil.copy(DIFF / "before.ttl", repo / "data" / "partners.ttl")
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "before")
+    committed(repo)
     shutil.copy(DIFF / "after.ttl", repo / "data" / "partners.ttl")
     return repo
 
 
 def _diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CITYGRAPH), "diff", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return citygraph(repo, "diff", *args)
 
 
 def test_text_diff_of_a_realistic_change(fork: Path) -> None:
@@ -134,7 +112,7 @@ def test_a_removed_thing_and_a_removed_file(fork: Path) -> None:
 
 
 def test_no_change_is_no_difference(fork: Path) -> None:
-    _git(fork, "commit", "-q", "-am", "after")
+    git(fork, "commit", "-q", "-am", "after")
     assert _diff(fork).stdout == "no differences\n"
 
 

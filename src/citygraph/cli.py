@@ -29,6 +29,18 @@ DEFAULT_STORE = Path("var/store")
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
 
+
+def lang_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--lang en|de|zh|zh-Hans`` (default en), with ``help_text``."""
+    return click.option(
+        "--lang",
+        type=click.Choice(sorted(LANGUAGES)),
+        default="en",
+        show_default=True,
+        help=help_text,
+    )
+
+
 project_option = click.option(
     "--project",
     "project_dir",
@@ -96,13 +108,7 @@ def cli() -> None:
     default=None,
     help="Validate everything in this built store (curated and worldwide) instead of files.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(sorted(LANGUAGES)),
-    default="en",
-    show_default=True,
-    help="Language of the messages in the report.",
-)
+@lang_option("Language of the messages in the report.")
 @click.option(
     "--format",
     "fmt",
@@ -237,13 +243,7 @@ def _changed_focus(project: Project, paths: list[Path], base: str) -> set[str] |
     show_default=True,
     help="Text for people, JSON for tools, Markdown for a pull-request comment.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(sorted(LANGUAGES)),
-    default="en",
-    show_default=True,
-    help="Language of the report (names of classes and properties from the ontology).",
-)
+@lang_option("Language of the report (names of classes and properties from the ontology).")
 @project_option
 def diff(
     paths: tuple[Path, ...],

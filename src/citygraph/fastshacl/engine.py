@@ -271,10 +271,21 @@ class _Runner:
             if high is not None and n > high:
                 yield self.raw(shape, constraint, row["this"], None, component="QualifiedMaxCount")
 
+    def restricted(self, query: str) -> str:
+        """``query`` with ``?this`` bound to the --changed-only nodes at the start of its outer
+        group (the rows a filter on ``?this`` would keep, without evaluating the others)."""
+        select = _SELECT.search(query)
+        if self.only is None or select is None:
+            return query
+        opening = query.find("{", select.end())
+        if opening < 0:
+            return query
+        return f"{query[: opening + 1]} {self.only} {query[opening + 1 :]}"
+
     def sparql(
         self, shape: Shape, constraint: SparqlConstraint, focus_nodes: set[Term | None]
     ) -> Iterator[_Raw]:
-        query = constraint.select
+        query = self.restricted(constraint.select)
         if shape.path is not None:
             query = query.replace("$PATH", sparql_path(shape.path))
         solutions = self.select(query)
