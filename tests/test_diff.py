@@ -128,3 +128,32 @@ def test_a_comparison_that_cannot_be_made_exits_2(fork: Path, args: list[str], s
     assert done.returncode == 2
     assert says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _store_of(root: Path, turtle: Path, version: str) -> Path:
+    import pyoxigraph as ox
+    from tests.web.conftest import make_build
+
+    graph = ox.NamedNode("https://w3id.org/citygraph/graph/curated")
+    quads = [
+        ox.Quad(q.subject, q.predicate, q.object, graph)
+        for q in ox.parse(path=str(turtle), format=ox.RdfFormat.TURTLE)
+    ]
+    make_build(root, quads, version)
+    return root
+
+
+def test_two_stores_compare_like_the_files_they_were_built_from(tmp_path: Path) -> None:
+    old = _store_of(tmp_path / "old", DIFF / "before.ttl", "20260101T000000000000Z-aaaaaaaaaa")
+    new = _store_of(tmp_path / "new", DIFF / "after.ttl", "20260102T000000000000Z-bbbbbbbbbb")
+    done = citygraph(ROOT, "diff", "--store", str(old), "--store", str(new))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_TEXT
+
+
+def test_a_missing_store_exits_2(tmp_path: Path) -> None:
+    done = citygraph(ROOT, "diff", "--store", str(tmp_path / "a"), "--store", str(tmp_path / "b"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith(
+        f"citygraph: error: no built store at {tmp_path}"
+    )
