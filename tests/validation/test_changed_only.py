@@ -127,9 +127,13 @@ def test_the_store_engine_validates_the_referring_nodes_too() -> None:
     store = ox.Store()
     store.load(
         "<http://example.org/c> a <https://w3id.org/citygraph/ontology#City> .\n"
-        "<http://example.org/p> a <https://w3id.org/citygraph/ontology#Partnership> ;"
-        " <https://w3id.org/citygraph/ontology#partner> <http://example.org/c> .\n"
-        "<http://example.org/q> a <https://w3id.org/citygraph/ontology#Partnership> .\n"
+        # two partnership nodes for one pair (a SPARQL target): one pair in focus, one not
+        + "".join(
+            f"<http://example.org/{n}> a <https://w3id.org/citygraph/ontology#Partnership> ;"
+            f" <https://w3id.org/citygraph/ontology#partner> <http://example.org/{a}>,"
+            f" <http://example.org/{b}> .\n"
+            for n, a, b in (("p", "c", "d"), ("p2", "c", "d"), ("q", "x", "y"), ("q2", "x", "y"))
+        )
         # end before start, a SHACL-SPARQL constraint: one in focus, one not
         + "".join(
             f"<http://example.org/{n}> a <https://w3id.org/citygraph/ontology#Participation> ;"
@@ -145,8 +149,10 @@ def test_the_store_engine_validates_the_referring_nodes_too() -> None:
     full = validate_store(store, shapes_dir=shapes, copy=False)
     focus = {"http://example.org/c", "http://example.org/f"}
     mine = validate_store(store, shapes_dir=shapes, copy=False, focus=focus)
-    validated = {"http://example.org/c", "http://example.org/p", "http://example.org/f"}
+    validated = {f"http://example.org/{n}" for n in ("c", "p", "p2", "f")}
     assert {r.focus_node for r in mine.results} == validated
-    assert any(r.source_constraint for r in mine.results)  # the SPARQL rule ran on f
+    shapes_found = {r.shape.rsplit("#", 1)[-1] for r in mine.results}
+    assert {"PartnerPairShape", "EndDateShape"} <= shapes_found
+    assert any(r.focus_node.endswith("/q") for r in full.results)
     assert mine.results == tuple(r for r in full.results if r.focus_node in validated)
     assert validate_store(store, shapes_dir=shapes, copy=False, focus=set()).results == ()

@@ -118,7 +118,7 @@ class _Runner:
         compiler = Compiler(files=self.files, subclasses=self.subclasses)
         extra: list[Term] = []
         for target_query in shape.target.sparql:
-            solutions = self.select(target_query)
+            solutions = self.select(self.restricted(target_query))
             if "this" not in {v.value for v in solutions.variables}:
                 raise ShapesError(f"{shape.name}: a SPARQL target must select ?this")
             extra += [row["this"] for row in solutions if row["this"] is not None]
