@@ -207,7 +207,12 @@ def changed_nodes(paths: Sequence[Path], revision: str) -> tuple[list[Path], set
     where = paths[0].resolve()
     top = Path(_git(where if where.is_dir() else where.parent, "rev-parse", "--show-toplevel"))
     _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    relative = [p.resolve().relative_to(top).as_posix() for p in paths]
+    # paths outside this repository (the installed shapes, say) cannot have changed in it
+    relative = [
+        p.resolve().relative_to(top).as_posix() for p in paths if p.resolve().is_relative_to(top)
+    ]
+    if not relative:
+        return [], set()
     names = _git(top, "diff", "--name-only", revision, "--", *relative).splitlines()
     names += _git(top, "ls-files", "--others", "--exclude-standard", "--", *relative).splitlines()
     files = sorted({top / n for n in names if n.endswith((".ttl", ".nt"))})

@@ -156,3 +156,22 @@ def test_the_store_engine_validates_the_referring_nodes_too() -> None:
     assert any(r.focus_node.endswith("/q") for r in full.results)
     assert mine.results == tuple(r for r in full.results if r.focus_node in validated)
     assert validate_store(store, shapes_dir=shapes, copy=False, focus=set()).results == ()
+
+
+def test_changed_only_in_a_repository_of_ones_own_turtle_files(tmp_path: Path) -> None:
+    """Outside a citygraph checkout: the installed shapes, the repository's changed files."""
+    repo = tmp_path / "their-data"
+    repo.mkdir()
+    good = (ROOT / "tests" / "data" / "validation" / "failing.ttl").read_text(encoding="utf-8")
+    fixed = good.replace('"May 1990" ;', '"1990"^^xsd:gYear ;')
+    (repo / "a.ttl").write_text(fixed, encoding="utf-8")
+    # b.ttl: the same file about other nodes (its own ex: namespace and cities), unchanged
+    other = good.replace("<http://example.org/>", "<http://example.org/b/>")
+    (repo / "b.ttl").write_text(other.replace("city:de-", "city:xx-"), encoding="utf-8")
+    committed(repo)
+    (repo / "a.ttl").write_text(good, encoding="utf-8")  # the bad date comes back
+    done = citygraph(repo, "validate", "a.ttl", "b.ttl", "--changed-only", "--format", "github")
+    assert done.returncode == 1, done.stderr
+    assert "in 1 files changed since HEAD" in done.stderr
+    files = {line.split(",")[0] for line in done.stdout.splitlines()}
+    assert files == {"::error file=a.ttl", "::warning file=a.ttl", "::notice file=a.ttl"}
