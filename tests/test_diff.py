@@ -121,6 +121,11 @@ def test_no_change_is_no_difference(fork: Path) -> None:
     [
         pytest.param(["--base", "no-such-ref"], "unknown revision 'no-such-ref'", id="bad-ref"),
         pytest.param(["--store", "a"], "give --store twice", id="one-store"),
+        pytest.param(
+            ["data/typo.ttl"],
+            "data/typo.ttl: no such file or directory, here or at HEAD",
+            id="missing-path",
+        ),
     ],
 )
 def test_a_comparison_that_cannot_be_made_exits_2(fork: Path, args: list[str], says: str) -> None:

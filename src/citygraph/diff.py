@@ -174,7 +174,8 @@ def graph_at_revision(paths: Sequence[Path], revision: str) -> Graph:
     """The files under ``paths`` as they were at git ``revision`` (absent then: nothing).
 
     Raises:
-        DiffError: not in a git repository, or ``revision`` is not a commit.
+        DiffError: not in a git repository, ``revision`` is not a commit, or a path exists
+            neither now nor at ``revision``.
         InputSyntaxError: a file at ``revision`` does not parse (named as ``REV:path``).
     """
     if not paths:
@@ -186,6 +187,8 @@ def graph_at_revision(paths: Sequence[Path], revision: str) -> Graph:
     for path in paths:
         relative = path.resolve().relative_to(top).as_posix()
         listed = _git(top, "ls-tree", "-r", "--name-only", revision, "--", relative)
+        if not listed and not path.exists():
+            raise DiffError(f"{path}: no such file or directory, here or at {revision}")
         for name in listed.splitlines():
             if not name.endswith((".ttl", ".nt")):
                 continue
