@@ -176,9 +176,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="The twin-town list.")
     parser.add_argument("--runs", type=int, default=3, help="Runs of each kind (median).")
+    parser.add_argument(
+        "--prepared", type=Path, help="A repository an earlier run prepared (skip the build)."
+    )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="changed-only-") as folder:
-        rows = _measure(_prepare(Path(folder), args.csv), args.runs)
+    if args.prepared:
+        rows = _measure(args.prepared, args.runs)
+    else:
+        with tempfile.TemporaryDirectory(prefix="changed-only-") as folder:
+            rows = _measure(_prepare(Path(folder), args.csv), args.runs)
     print(
         "| change | validated | full run | --changed-only | results (full / changed-only) | agree |"
     )
