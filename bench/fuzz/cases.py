@@ -159,6 +159,10 @@ class Generator:
         self.token = token
         self.sparql = Sparql(rng, canary)
         self.bodies = bodies
+        #: Query parameter names the site's own links use (page, lang, country…).
+        self.link_params = sorted(
+            {p.partition("=")[0] for link in links for p in link.partition("?")[2].split("&") if p}
+        )
 
     # -- headers ----------------------------------------------------------------------------
 
@@ -240,7 +244,7 @@ class Generator:
 
     def update(self, text: str | None = None, kind: str = "update") -> Case:
         rng = self.rng
-        right = text is None and rng.random() < 0.2
+        right = text is None and rng.random() < 0.05
         if text is None:
             text = self.sparql.confined_update() if right else self.sparql.any_update()
         headers = self.authorization(right=right)
@@ -295,7 +299,7 @@ class Generator:
         confined = pairs == [(b"graph", FUZZ_GRAPHS[0].encode())] or pairs == [
             (b"graph", FUZZ_GRAPHS[1].encode())
         ]
-        right = confined and rng.random() < 0.4
+        right = confined and rng.random() < 0.15
         headers += self.authorization(right=right)
         media, body = rng.choice(sorted(self.bodies.items()))
         if rng.random() < 0.3:
@@ -321,21 +325,16 @@ class Generator:
             values = {name: self.path_value(name) for name in route.params}
             target = fill(route.template, values)
             allowed = route.methods
-        pairs = []
+        path, _, query = target.partition("?")
+        # The parameters a link carries (page=2, lang=de…) get odd values half of the time.
+        pairs = [
+            f"{name}={self.param_value(name) if rng.random() < 0.5 else value}"
+            for name, _, value in (p.partition("=") for p in query.split("&") if p)
+        ]
         for _ in range(rng.choice((0, 0, 1, 2, 3))):
-            name = rng.choice(PARAM_NAMES)
-            if name in ("page", "from", "to", "year"):
-                value = odd_number(rng)
-            elif name == "lang":
-                value = rng.choice(LANGS)
-            elif name == "format":
-                value = rng.choice(FORMATS)
-            else:
-                value = rng.choice(("", "de", "%", "a" * 5000, "\u00b2"))
-            # Escapes written as they are: %C2%B2 must reach the server as those six characters.
-            pairs.append(f"{name}={quote(value, safe='%')}")
-        if pairs:
-            target += ("&" if "?" in target else "?") + "&".join(pairs)
+            name = rng.choice((*PARAM_NAMES, *self.link_params))
+            pairs.append(f"{name}={self.param_value(name)}")
+        target = path + ("?" + "&".join(pairs) if pairs else "")
         headers: list[tuple[str, str]] = []
         self.accept(headers)
         if rng.random() < 0.2:
@@ -348,6 +347,20 @@ class Generator:
             body = mutate_bytes(rng, b"query=ASK%7B%7D")
             headers.append(("Content-Type", rng.choice(QUERY_TYPES)))
         return Case("route", method, target, headers, body)
+
+    def param_value(self, name: str) -> str:
+        """An odd value for the query parameter ``name``, percent-encoded except for ``%``."""
+        rng = self.rng
+        if name in ("page", "from", "to", "year"):
+            value = odd_number(rng)
+        elif name == "lang":
+            value = rng.choice(LANGS)
+        elif name == "format":
+            value = rng.choice(FORMATS)
+        else:
+            value = rng.choice(("", "de", "%", "a" * 5000, "\u00b2", "%C2%B2", "x%0Ay"))
+        # Escapes written as they are: %C2%B2 must reach the server as those six characters.
+        return quote(value, safe="%")
 
     def path_value(self, name: str) -> str:
         rng = self.rng

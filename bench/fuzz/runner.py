@@ -9,6 +9,7 @@ network), a closed set of metric labels, and the data unchanged at the end.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import random
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import servers
@@ -183,6 +184,12 @@ class _Run:
             self.find(
                 Finding("traceback-in-body", body[:300].decode("utf-8", "replace"), case, status)
             )
+        if status == 503 and case.method == "HEAD" and not body:
+            # HEAD has no body to say why: the same request as GET tells.
+            conn = self.connect()
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                status, headers, body = send(conn, replace(case, method="GET"))
+            conn.close()
         if status == 503 and expected_503(case.target, headers, body):
             with self.lock:
                 self.report.expected_503 += 1
@@ -198,10 +205,18 @@ class _Run:
 
     def worker(self, cases: list[Case], deadline: float) -> None:
         conn: http.client.HTTPConnection | None = None
+        try:
+            conn = self._work(cases, deadline)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _work(self, cases: list[Case], deadline: float) -> http.client.HTTPConnection | None:
+        conn: http.client.HTTPConnection | None = None
         while True:
             with self.lock:
                 if not cases or time.monotonic() > deadline or self.dead.is_set():
-                    return
+                    return conn
                 case = cases.pop()
                 self.report.sent += 1
                 self.report.kinds[case.kind] += 1
@@ -230,7 +245,7 @@ class _Run:
                 self.find(Finding(what, f"{type(error).__name__}: {error}", case))
                 if not alive:
                     self.dead.set()
-                    return
+                    return None
                 continue
             self.check(case, status, headers, body)
             if conn is not None and conn.sock is None:
