@@ -43,12 +43,13 @@ ACCEPTS = (
 )
 QUERY_TYPES = ("application/x-www-form-urlencoded", "application/sparql-query")
 UPDATE_TYPES = ("application/x-www-form-urlencoded", "application/sparql-update")
-CHARSETS = ("", "; charset=utf-8", "; charset=UTF-8", "; charset=latin-1", "; charset=utf-16")
-CHARSETS += ("; charset=", '; charset="utf-8"', "; boundary=x", ";;")
-PARAM_NAMES = ("page", "lang", "format", "from", "to", "country", "year", "graph", "default")
-PARAM_NAMES += ("query", "output", "q", "kind", "x")
-FORMATS = ("json", "xml", "csv", "tsv", "turtle", "nt", "jsonld", "rdfxml", "trig", "nquads")
-FORMATS += ("text/tab-separated-values", "html", "", "zz", "application/sparql-results+json")
+CHARSETS: tuple[str, ...] = ("", "; charset=utf-8", "; charset=UTF-8", "; charset=latin-1")
+CHARSETS += ("; charset=utf-16", "; charset=", '; charset="utf-8"', "; boundary=x", ";;")
+PARAM_NAMES: tuple[str, ...] = ("page", "lang", "format", "from", "to", "country", "year")
+PARAM_NAMES += ("graph", "default", "query", "output", "q", "kind", "x")
+FORMATS: tuple[str, ...] = ("json", "xml", "csv", "tsv", "turtle", "nt", "jsonld", "rdfxml")
+FORMATS += ("trig", "nquads", "text/tab-separated-values", "html", "", "zz")
+FORMATS += ("application/sparql-results+json",)
 LANGS = ("de", "en", "zh", "zh-Hans", "fr", "", "x" * 300, "de%0A")
 
 
@@ -62,7 +63,7 @@ def rdf_bodies() -> dict[str, bytes]:
         ox.Triple(subject, ox.NamedNode(FUZZ_NS + "q"), ox.Literal("北京", language="zh")),
         ox.Triple(subject, ox.NamedNode(FUZZ_NS + "q"), ox.BlankNode()),
     ]
-    bodies = {}
+    bodies: dict[str, bytes] = {}
     for fmt in (
         ox.RdfFormat.TURTLE,
         ox.RdfFormat.N_TRIPLES,
@@ -70,12 +71,12 @@ def rdf_bodies() -> dict[str, bytes]:
         ox.RdfFormat.JSON_LD,
         ox.RdfFormat.N3,
     ):
-        bodies[fmt.media_type] = ox.serialize(triples, format=fmt)
+        bodies[fmt.media_type] = ox.serialize(triples, format=fmt) or b""
     quads = [
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(FUZZ_GRAPHS[0])) for t in triples
     ]
     for fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):
-        bodies[fmt.media_type] = ox.serialize(quads, format=fmt)
+        bodies[fmt.media_type] = ox.serialize(quads, format=fmt) or b""
     return bodies
 
 

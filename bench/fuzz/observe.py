@@ -155,7 +155,8 @@ def canonical_dump(store_root: Path, *, exclude: Iterable[str]) -> tuple[list[st
 
     excluded = {f"<{graph}>" for graph in exclude}
     store = ox.Store.read_only(str(current_build(store_root).path))
-    kept, left = [], []
+    kept: list[str] = []
+    left: list[str] = []
     for quad in store:
         line = f"{quad.subject} {quad.predicate} {quad.object} {quad.graph_name} ."
         (left if str(quad.graph_name) in excluded else kept).append(line)

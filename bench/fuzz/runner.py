@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class Report:
     seconds: float = 0.0
     statuses: Counter[int] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
-    kind_seconds: Counter[str] = field(default_factory=Counter)
+    kind_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     expected_503: int = 0
     findings: list[Finding] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
@@ -422,7 +422,11 @@ def fuzz(options: Options, *, work: Path | None = None) -> Report:
     options.failures.parent.mkdir(parents=True, exist_ok=True)
     with options.failures.open("w", encoding="utf-8") as out:
         for finding in report.findings:
-            record = {"what": finding.what, "status": finding.status, "detail": finding.detail}
+            record: dict[str, object] = {
+                "what": finding.what,
+                "status": finding.status,
+                "detail": finding.detail,
+            }
             if finding.case is not None:
                 record["case"] = finding.case.to_json()
             out.write(json.dumps(record) + "\n")
