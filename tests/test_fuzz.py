@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from bench.fuzz.cases import Generator, rdf_bodies
-from bench.fuzz.grammar import FUZZ_GRAPHS, Sparql, deep_nesting
+from bench.fuzz.cases import STANDARD_METHODS, Generator, rdf_bodies
+from bench.fuzz.grammar import FUZZ_GRAPHS, Sparql, deep_nesting, deep_update
 from bench.fuzz.observe import expected_503
 from bench.fuzz.routes import Route, fill, harvest_links
 from bench.fuzz.runner import Options, fuzz
@@ -78,6 +78,9 @@ def test_deep_nesting_is_as_deep_as_asked(depth: int) -> None:
     for _ in range(20):
         text = deep_nesting(rng, depth)
         assert max(text.count(c) for c in "{(!") >= depth or text.count("OPTIONAL") == depth
+        update = deep_update(rng, depth, FUZZ_GRAPHS[0])
+        assert update.startswith(f"INSERT {{ GRAPH <{FUZZ_GRAPHS[0]}> ")
+        assert max(update.count(c) for c in "{(!") >= depth
 
 
 @pytest.mark.parametrize(
@@ -128,3 +131,22 @@ def test_every_write_with_the_right_token_targets_a_fuzz_graph() -> None:
             )
     unauthorised = [c for c in (generator.next() for _ in range(3000)) if not c.authorised]
     assert all(("Authorization", "Bearer t0ken") not in c.headers for c in unauthorised)
+
+
+def test_the_sweep_sends_every_route_every_method_and_odd_numbers() -> None:
+    routes = [
+        Route("/partnerships", (), frozenset({"GET", "HEAD"})),
+        Route("/timeline/{key}", ("key",), frozenset({"GET", "HEAD"})),
+        Route("/store", (), frozenset({"PUT", "POST", "DELETE"})),
+    ]
+    generator = Generator(
+        random.Random(1), routes=routes, links=[], token="t", canary="c", bodies={}
+    )
+    cases = generator.sweep()
+    for route in routes:
+        prefix = route.template.split("{")[0]
+        methods = {c.method for c in cases if c.target.split("?")[0].startswith(prefix)}
+        assert methods == {*STANDARD_METHODS, "FOO1"}, route
+    odd = [c.target for c in cases if "page=%C2%B2" in c.target]
+    assert len(odd) == 2  # the two GET routes
+    assert any("page=" + "9" * 5000 in c.target for c in cases)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_from_bytes
 
-from bench.fuzz.grammar import FUZZ_GRAPHS, FUZZ_NS, Sparql, deep_nesting
+from bench.fuzz.grammar import FUZZ_GRAPHS, FUZZ_NS, Sparql, deep_nesting, deep_update
 from bench.fuzz.mutate import mutate_bytes, odd_number, odd_path_segment
 from bench.fuzz.routes import Route, fill
 
@@ -204,6 +204,23 @@ class Generator:
 
     # -- the kinds of request ---------------------------------------------------------------
 
+    def sweep(self) -> list[Case]:
+        """Every route with every standard method and an invented one, then each GET route with
+        odd values in every numeric parameter (``%C2%B2``, 5,000 digits) and in ``lang`` and
+        ``format``: the requests a random draw could miss, sent first."""
+        cases = []
+        for route in self.routes:
+            values = {name: self.path_value(name, valid_only=True) for name in route.params}
+            path = fill(route.template, values)
+            for method in (*STANDARD_METHODS, "FOO1"):
+                cases.append(Case("sweep", method, path))
+            if "GET" in route.methods:
+                for odd in ("%C2%B2", "9" * 5000):
+                    query = "&".join(f"{n}={odd}" for n in ("page", "from", "to", "year"))
+                    cases.append(Case("sweep", "GET", f"{path}?{query}"))
+                cases.append(Case("sweep", "GET", f"{path}?lang=x%0Ay&format=zz%00"))
+        return cases
+
     def next(self) -> Case:
         rng = self.rng
         roll = rng.random()
@@ -267,8 +284,7 @@ class Generator:
             return self.query(text, kind="nesting-query")
         if where == 1:
             # Sent with the right token: a nested update must be refused before it runs.
-            update = f"INSERT {{ GRAPH <{FUZZ_GRAPHS[0]}> {{ ?s ?p ?o }} }} WHERE {{ {text[9:]} }}"
-            case = self.update(update, kind="nesting-update")
+            case = self.update(deep_update(rng, depth, FUZZ_GRAPHS[0]), kind="nesting-update")
             kept = [(k, v) for k, v in case.headers if k != "Authorization"]
             case.headers = [*self.authorization(right=True), *kept]
             case.authorised = True
@@ -363,7 +379,7 @@ class Generator:
         # Escapes written as they are: %C2%B2 must reach the server as those six characters.
         return quote(value, safe="%")
 
-    def path_value(self, name: str) -> str:
+    def path_value(self, name: str, *, valid_only: bool = False) -> str:
         rng = self.rng
         valid = rng.choice(
             {
@@ -374,7 +390,7 @@ class Generator:
                 "path": ("city/de-berlin", "partnership/cn-beijing--de-berlin", "js/common.js"),
             }.get(name, ("x",))
         )
-        return valid if rng.random() < 0.6 else odd_path_segment(rng, valid)
+        return valid if valid_only or rng.random() < 0.6 else odd_path_segment(rng, valid)
 
     def mutated(self) -> Case:
         """A valid request of another kind with its body or query string mutated."""

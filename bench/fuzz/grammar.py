@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-__all__ = ["CITY", "FUZZ_GRAPHS", "FUZZ_NS", "Sparql", "deep_nesting"]
+__all__ = ["CITY", "FUZZ_GRAPHS", "FUZZ_NS", "Sparql", "deep_nesting", "deep_update"]
 
 CITY = "https://w3id.org/citygraph/id/city/"
 FUZZ_NS = "urn:x-citygraph-fuzz:"
@@ -72,6 +72,20 @@ def deep_nesting(rng: random.Random, depth: int) -> str:
         return f"{PREFIXES}ASK {{ ?s {path} ?o }}"
     body = "OPTIONAL { ?s ?p ?o " * depth + ("}" * depth if closed else "")
     return f"SELECT * {{ {body} }}"
+
+
+def deep_update(rng: random.Random, depth: int, graph: str) -> str:
+    """An update into ``graph`` whose WHERE clause is nested ``depth`` levels deep."""
+    closed = rng.random() < 0.5
+    where = rng.choice(
+        (
+            "{" * depth + " ?s ?p ?o " + ("}" * depth if closed else ""),
+            "FILTER " + "(" * depth + "1" + (")" * depth if closed else ""),
+            "FILTER(" + "!" * depth + "true)",
+            "?s " + "(" * depth + "<urn:p>" + (")" * depth if closed else "") + " ?o",
+        )
+    )
+    return f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {where} }}"
 
 
 class Sparql:

@@ -272,13 +272,14 @@ class _Run:
         deadline = started + options.seconds
         number = 0
         batch = 200
+        sweep = generator.sweep()
         while self.report.sent < options.requests and time.monotonic() < deadline:
             cases = []
             numbered = {}
             for _ in range(min(batch, options.requests - self.report.sent)):
                 number += 1
                 generator.sparql.canary = self.canary.iri(number)
-                cases.append(generator.next())
+                cases.append(sweep.pop(0) if sweep else generator.next())
                 numbered[number] = cases[-1]
             cases.reverse()
             threads = [
