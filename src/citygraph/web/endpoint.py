@@ -33,6 +33,7 @@ from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
 from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
+from citygraph.web.nesting import check_sparql
 from citygraph.web.pool import QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
@@ -111,13 +112,15 @@ class Endpoint:
         """Answer a SPARQL query (SPARQL 1.1 Protocol §2.1).
 
         Raises:
-            BadRequestError: an update sent as a query; a syntax error (with line and column).
+            BadRequestError: an update sent as a query; a syntax error (with line and column);
+                nesting deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             ForbiddenError: a SERVICE to an endpoint not on the allowlist.
             NotAcceptableError: no offered format is acceptable.
             PayloadTooLargeError: the result exceeds the row or byte limit.
             QueryTimeoutError, OverloadedError: see :meth:`QueryPool.run`.
         """
         self.pool.check_for_new_build()
+        check_sparql(request.text, what="query")  # before any parser sees it (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.is_update:
             raise BadRequestError(
@@ -328,10 +331,12 @@ class Endpoint:
 
         Raises:
             ForbiddenError, UnauthorizedError: see :meth:`authorize`; LOAD; SERVICE.
-            BadRequestError: a protocol dataset together with USING/WITH in the text.
+            BadRequestError: a protocol dataset together with USING/WITH in the text; nesting
+                deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             InputSyntaxError: the update does not parse.
         """
         self.authorize(authorization)
+        check_sparql(request.text, what="update")  # it is parsed in this worker (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.has_load:
             raise ForbiddenError("LOAD is disabled: this endpoint never fetches URLs")

@@ -20,6 +20,7 @@ from citygraph.web import formats
 from citygraph.web.endpoint import Answer, Endpoint, not_acceptable, syntax_checked
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.jobs import DatasetJob, GraphJob, Job
+from citygraph.web.nesting import check_rdf
 from citygraph.web.problems import BadRequestError, NotFoundError, UnsupportedMediaTypeError
 from citygraph.web.protocol import parse_content_type
 
@@ -100,7 +101,7 @@ class GraphStore:
         Raises:
             ForbiddenError, UnauthorizedError: see
                 :meth:`Endpoint.authorize <citygraph.web.endpoint.Endpoint.authorize>`.
-            BadRequestError: no graph named.
+            BadRequestError: no graph named; the body nests too deeply.
             InputSyntaxError: the body does not parse.
             UnsupportedMediaTypeError: the body is not in a triple format.
             NotFoundError: DELETE of a graph that does not exist.
@@ -147,6 +148,7 @@ class GraphStore:
                     f.media_type for f in GRAPH_FORMATS if f.name not in ("TRIG", "N_QUADS")
                 )
             )
+        check_rdf(body, media or "")  # before the parser sees it (issue 9 §3)
         base = graph.value if isinstance(graph, ox.NamedNode) else self.endpoint.settings.base_iri
         return syntax_checked(
             lambda: [
