@@ -7,6 +7,7 @@ import pytest
 from citygraph.web.sparql_text import add_using, analyse
 
 BASE = "https://w3id.org/citygraph/"
+E = "http://e/"
 
 
 @pytest.mark.parametrize(
@@ -111,3 +112,33 @@ def test_dataset_clause_and_load(text: str, dataset: bool, load: bool) -> None:
 )
 def test_add_using(update: str, expected: str) -> None:
     assert add_using(update, ["http://g"], ["http://n"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "services", "dataset", "load"),
+    [
+        # issue 9 §1: SPARQL ends a comment at CR as well as LF
+        pytest.param("SELECT * { #x\rSERVICE <http://e/> {} }", (E,), False, False, id="cr"),
+        pytest.param("SELECT * { #x\r\nSERVICE <http://e/> {} }", (E,), False, False, id="crlf"),
+        pytest.param("SELECT * #x\rFROM <g> {}", (), True, False, id="cr-from"),
+        pytest.param("INSERT DATA {} ; #x\rLOAD <http://e/x>", (), False, True, id="cr-load"),
+        # pyoxigraph does not decode escapes, the grammar does: either reading's SERVICE counts
+        pytest.param(
+            'SELECT * { #\\u000A"""\nSERVICE <http://e/> {} ?s ?p """x""" }',
+            (E,),
+            False,
+            False,
+            id="escape-opens-a-string-in-one-reading",
+        ),
+        pytest.param("SELECT * #\\u000AFROM <g>\n{}", (), False, False, id="escaped-lf-from"),
+    ],
+)
+def test_comments_end_where_the_engine_ends_them(
+    text: str, services: tuple[str, ...], dataset: bool, load: bool
+) -> None:
+    analysis = analyse(text, base_iri=BASE)
+    assert (analysis.services, analysis.has_dataset_clause, analysis.has_load) == (
+        services,
+        dataset,
+        load,
+    )

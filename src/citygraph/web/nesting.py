@@ -53,9 +53,18 @@ _XML_TAG = re.compile(rb"<([/?!]?)(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
 def sparql_nesting(text: str, *, stop_above: int | None = None) -> int:
     """The nesting of a SPARQL query or update (see the module docstring).
 
-    With ``stop_above``, stops as soon as the nesting exceeds it and returns that value.
+    With ``stop_above``, stops as soon as the nesting exceeds it and returns that value. A text
+    with codepoint escapes is measured as written (as pyoxigraph reads it) and decoded (as the
+    SPARQL grammar does), and the deeper reading counts.
     """
+    deepest = _nesting(text, stop_above)
     decoded = decode_escapes(text)
+    if decoded != text and (stop_above is None or deepest <= stop_above):
+        deepest = max(deepest, _nesting(decoded, stop_above))
+    return deepest
+
+
+def _nesting(decoded: str, stop_above: int | None) -> int:
     if stop_above is not None and 1 + len(_RAW_WEIGHT.findall(decoded)) <= stop_above:
         return 0  # even counting every candidate (and the top level), it is within the limit
     chains: list[int] = [0]

@@ -7,8 +7,13 @@ anything. This module finds those with a tokenizer (strings, IRIs, comments and 
 are recognised, so a keyword inside them does not count). It fails closed: a ``SERVICE`` whose
 endpoint it cannot resolve is reported as ``None``, which the endpoint refuses.
 
-Codepoint escapes (``\\u0053ERVICE``) are decoded first, as the SPARQL grammar
-(§19.2) and pyoxigraph do.
+Codepoint escapes (``\\u0053ERVICE``): the SPARQL grammar (§19.2) decodes them before parsing;
+pyoxigraph 0.5 does not (``\\u0046ROM`` is a syntax error to it, and ``\\u000A`` does not end a
+comment). A reading that decodes and one that does not can each hide text from the other (a
+decoded quote opens a string), so a text with escapes is read both ways: the ``SERVICE``
+endpoints and ``LOAD`` of either reading count (fail closed), the form and dataset clause are
+those of the engine's reading. ``tests/web/test_gate_differential.py`` compares this module
+with the engine on generated queries.
 
 >>> a = analyse('PREFIX e: <http://ex.org/> SELECT * { SERVICE e:sparql { ?s ?p ?o } }', base_iri="http://b/")
 >>> a.form, a.services
@@ -95,7 +100,21 @@ def analyse(text: str, *, base_iri: str) -> Analysis:
 
     Relative IRIs resolve against the text's ``BASE`` or else ``base_iri``.
     """
+    raw = _analyse(text, base_iri)
     decoded = decode_escapes(text)
+    if decoded == text:
+        return raw
+    spec = _analyse(decoded, base_iri)
+    return Analysis(
+        form=raw.form or spec.form,
+        is_update=raw.is_update or spec.is_update,
+        has_dataset_clause=raw.has_dataset_clause,
+        services=tuple(dict.fromkeys(raw.services + spec.services)),
+        has_load=raw.has_load or spec.has_load,
+    )
+
+
+def _analyse(decoded: str, base_iri: str) -> Analysis:
     # Most queries name none of these: then only the tokens up to the form keyword are needed.
     complete = _INTERESTING.search(decoded) is not None
     tokens: list[Token] = []
