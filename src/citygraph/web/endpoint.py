@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError, InputSyntaxError
+from citygraph.sandbox import OfflineThreads
 from citygraph.web import formats
 from citygraph.web.cache import ResponseCache
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -103,6 +104,8 @@ class Endpoint:
         #: Whole GET responses by (version, path, raw query string, Accept): see fast_path.py.
         self.get_cache = ResponseCache(max_bytes=settings.cache_bytes)
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
+        #: Where updates run when the endpoint must not fetch (no SERVICE allowlist).
+        self._offline = None if settings.service_allowlist else OfflineThreads()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -352,11 +355,28 @@ class Endpoint:
             text = add_using(text, request.default_graphs or (), request.named_graphs or ())
         base_iri = self.settings.base_iri
         # Parse (and run on an empty store) first, so a syntax error costs no new build.
-        syntax_checked(lambda: ox.Store().update(text, base_iri=base_iri))
-        self.write(
-            lambda store: syntax_checked(lambda: store.update(text, base_iri=base_iri)), "update"
-        )
+        self._apply_update(ox.Store(), text, base_iri)
+        self.write(lambda store: self._apply_update(store, text, base_iri), "update")
         return Answer(status=204)
+
+    def _apply_update(self, store: ox.Store, text: str, base_iri: str) -> None:
+        """Run the engine on ``text``: on a thread the kernel keeps off the network unless
+        SERVICE may call allowed endpoints (issue 9 §1), so a LOAD or SERVICE the text checks
+        missed cannot fetch anything."""
+
+        def apply() -> None:
+            syntax_checked(lambda: store.update(text, base_iri=base_iri))
+
+        if self._offline is None:
+            apply()
+            return
+        try:
+            self._offline.run(apply)
+        except PermissionError:
+            raise ForbiddenError(
+                "this update tried to fetch from another server (LOAD or SERVICE); this "
+                "endpoint never fetches URLs for updates"
+            ) from None
 
     def write(self, change: Callable[[ox.Store], T], description: str) -> T:
         """Apply ``change`` to a copy of the current build, publish it, and wait until this
