@@ -13,10 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import auth
+from tests.serving import running_server
+from tests.web.conftest import TOKEN, auth
 from tests.web.recorder import recording_server
 
 from citygraph.config import Settings
@@ -178,3 +180,29 @@ def test_an_update_whose_load_the_gate_missed_gets_403_and_fetches_nothing(
         assert recorder.seen() == (0, [])
     assert response.status_code == 403, response.text
     assert "never fetches URLs" in response.text
+
+
+def test_a_real_server_fetches_nothing_for_hidden_service_and_load(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """issue 9 §1, as reported: `citygraph serve` with a token, CR-ended comments."""
+    with (
+        recording_server() as recorder,
+        running_server(
+            store_dir, tmp_path / "serve.log", env={"CITYGRAPH_UPDATE_TOKEN": TOKEN}
+        ) as url,
+    ):
+        query = f"SELECT * {{ #x\rSERVICE <{recorder.url('/sparql')}> {{ ?x ?p ?o }} }}"
+        read = httpx.post(url + "/sparql", data={"query": query}, timeout=30)
+        update = f"INSERT DATA {{ <http://a/> <http://b/> 1 }} ;\n#x\rLOAD <{recorder.url('/x')}>"
+        write = httpx.post(
+            url + "/sparql",
+            content=update,
+            headers={"Content-Type": "application/sparql-update", **auth()},
+            timeout=30,
+        )
+        alive = httpx.get(url + "/healthz", timeout=10)
+        assert recorder.seen() == (0, [])
+    assert (read.status_code, write.status_code, alive.status_code) == (403, 403, 200)
+    assert "SERVICE" in read.text
+    assert "LOAD" in write.text
