@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from citygraph.web.sparql_text import add_using, analyse
+from citygraph.web.sparql_text import Token, add_using, analyse, tokenize, tokenize_sparse
 
 BASE = "https://w3id.org/citygraph/"
 E = "http://e/"
+OPS = frozenset("{}()[]|&+-*/!^=<>")
 
 
 @pytest.mark.parametrize(
@@ -142,3 +145,24 @@ def test_comments_end_where_the_engine_ends_them(
         dataset,
         load,
     )
+
+
+PIECES = [
+    "SELECT", "UNION", "DATA", "{", "}", "(", ")", "[", "]", "|", "&", "+", "-", "*", "/", "!",
+    "^", "=", "<", ">", "<http://x/a-b>", "?v", "$w", "ex:a-b", "ex:\\'x", ":", "@en-GB", "'s'",
+    '"t"', '"""l\n{"""', "'''m(\r'''", "#c{\n", "#c(\r", "\\", '"', "'", "1.5e-3", ";", ",",
+    ".", " ", "\n", "\r", "\t", "_:b", "a",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sparse_tokens_keep_every_word_bracket_and_operator(seed: int) -> None:
+    """tokenize_sparse (the nesting gate's fast walk) must yield exactly the words and the
+    bracket/operator characters that tokenize yields, at the same offsets."""
+    rng = random.Random(seed)
+    text = "".join(rng.choice(PIECES) for _ in range(400))
+
+    def significant(tokens: list[Token]) -> list[Token]:
+        return [t for t in tokens if t.kind == "word" or (t.kind == "other" and t.text in OPS)]
+
+    assert significant(list(tokenize_sparse(text))) == significant(list(tokenize(text)))
