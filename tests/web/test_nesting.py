@@ -6,6 +6,8 @@ The engine runs in a child process here, so a crash fails the test instead of en
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -175,3 +177,12 @@ def test_deep_graph_store_body_gets_400(writer: TestClient) -> None:
     )
     assert response.status_code == 400, response.text[:300]
     assert response.text.startswith("the text/turtle body nests too deeply")
+
+
+@pytest.mark.parametrize(
+    "name", ["citygraph.sandbox", "citygraph.web.nesting", "citygraph.web.sparql_text"]
+)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0
+    assert result.failed == 0
