@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import doctest
 import importlib
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bench.nesting_depth import CONSTRUCTS, run_engine
 from fastapi.testclient import TestClient
 from tests.web.conftest import auth
 
@@ -21,44 +20,6 @@ from citygraph.web.nesting import MAX_NESTING, check_sparql, rdf_nesting, sparql
 from citygraph.web.problems import BadRequestError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-
-#: Constructs that overflow pyoxigraph's stack when repeated a few thousand times (measured in a
-#: child process on an 8 MiB stack: see docs/endpoint.md), as n -> text.
-SPARQL_CONSTRUCTS: dict[str, Callable[[int], str]] = {
-    "braces": lambda n: "SELECT * " + "{" * n + "}" * n,
-    "braces-unclosed": lambda n: "SELECT * " + "{" * n,
-    "parentheses": lambda n: "SELECT * { FILTER(" + "(" * n + "1" + ")" * n + ") }",
-    "not": lambda n: "SELECT * { FILTER(" + "!" * n + "true) }",
-    "path-parentheses": lambda n: "SELECT * { ?s " + "(" * n + "<p>" + ")" * n + " ?o }",
-    "optional-chain": lambda n: "SELECT * { " + " OPTIONAL {?s ?p ?o}" * n + " }",
-    "union-chain": lambda n: "SELECT * { " + " UNION ".join(["{}"] * n) + " }",
-    "minus-chain": lambda n: "SELECT * { " + " MINUS {?s ?p ?o}" * n + " }",
-    "bind-chain": lambda n: "SELECT * { " + "".join(f"BIND(1 AS ?v{i}) " for i in range(n)) + "}",
-    "filter-chain": lambda n: "SELECT * { " + "FILTER(true) " * n + "}",
-    "or-chain": lambda n: "SELECT * { FILTER(" + "||".join(["true"] * n) + ") }",
-    "plus-chain": lambda n: "SELECT * { FILTER(" + "+".join(["1"] * n) + ") }",
-    "subselects": lambda n: "SELECT * " + "{ SELECT * " * n + "{}" + "}" * n,
-    "update-where": lambda n: "DELETE { ?s ?p ?o } WHERE " + "{" * n + "}" * n,
-    "escaped-braces": lambda n: "SELECT * " + "\\u007B" * n,
-}
-
-#: The child: evaluate (or apply) the text on a small store; a crash ends it with a signal.
-ENGINE = """
-import sys
-import pyoxigraph as ox
-text = sys.stdin.read()
-store = ox.Store()
-store.add(ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://p"), ox.NamedNode("http://o")))
-try:
-    if text.lstrip().startswith(("SELECT", "ASK")):
-        result = store.query(text)
-        if not isinstance(result, ox.QueryBoolean):
-            list(result)
-    else:
-        store.update(text)
-except (SyntaxError, ValueError, OSError, RuntimeError) as error:
-    print(type(error).__name__)
-"""
 
 
 def deepest_accepted(make: Callable[[int], str]) -> int:
@@ -74,20 +35,9 @@ def deepest_accepted(make: Callable[[int], str]) -> int:
     return low
 
 
-def run_engine(text: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", ENGINE],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-@pytest.mark.parametrize("construct", SPARQL_CONSTRUCTS)
+@pytest.mark.parametrize("construct", CONSTRUCTS)
 def test_what_the_gate_accepts_does_not_crash_the_engine(construct: str) -> None:
-    make = SPARQL_CONSTRUCTS[construct]
+    make = CONSTRUCTS[construct]
     n = deepest_accepted(make)
     # the gate leaves room for real queries: at least 100 levels of each construct
     assert n >= 100
@@ -145,7 +95,7 @@ DEEP = 5000  # crashes the engine for braces, parentheses, chains (measured)
 def test_deep_query_gets_400_and_no_process_dies(client: TestClient) -> None:
     pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
     before = pool.pids()
-    for text in (SPARQL_CONSTRUCTS["braces"](DEEP), SPARQL_CONSTRUCTS["optional-chain"](2000)):
+    for text in (CONSTRUCTS["braces"](DEEP), CONSTRUCTS["optional-chain"](2000)):
         response = client.post(
             "/sparql", content=text, headers={"Content-Type": "application/sparql-query"}
         )
@@ -156,7 +106,7 @@ def test_deep_query_gets_400_and_no_process_dies(client: TestClient) -> None:
 
 
 def test_deep_update_gets_400(writer: TestClient) -> None:
-    text = SPARQL_CONSTRUCTS["update-where"](DEEP)
+    text = CONSTRUCTS["update-where"](DEEP)
     response = writer.post(
         "/sparql",
         content=text,
