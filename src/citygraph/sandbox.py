@@ -24,10 +24,15 @@ import os
 import platform
 import resource
 import struct
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.thread import BrokenThreadPool
+from typing import TypeVar
 
 from citygraph.errors import CitygraphError
 
 __all__ = [
+    "OfflineThreads",
     "SandboxError",
     "data_segment_bytes",
     "install_network_filter",
@@ -52,6 +57,9 @@ _OFFSET_ARG0_LOW = 16  # both supported architectures are little-endian
 _AF_UNIX = 1
 #: x86_64 marks x32-ABI system calls with this bit; they are refused as a whole.
 _X32_BIT = 0x40000000
+
+
+T = TypeVar("T")
 
 
 class _Arch:
@@ -111,8 +119,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
 
 
-def install_network_filter() -> None:
-    """Make the kernel refuse network sockets to this process, its threads and children.
+def install_network_filter(*, all_threads: bool = True) -> None:
+    """Make the kernel refuse network sockets to this process, its threads and children
+    (``all_threads=False``: to the calling thread and the threads and processes it starts).
 
     After this call ``socket()`` with any domain but ``AF_UNIX``, and ``io_uring_setup``, fail
     with ``EPERM`` (Python raises :class:`PermissionError`); nothing can undo it. Call it at
@@ -130,11 +139,49 @@ def install_network_filter() -> None:
     # from shedding it); TSYNC applies the filter to every thread already running.
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {_strerror()}")
-    result = libc.syscall(
-        arch.seccomp, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog)
-    )
+    flags = _SECCOMP_FILTER_FLAG_TSYNC if all_threads else 0
+    result = libc.syscall(arch.seccomp, _SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(fprog))
     if result != 0:
         raise SandboxError(f"the kernel refused the seccomp filter: {_strerror()}")
+
+
+class OfflineThreads:
+    """Threads the kernel keeps off the network, to run engine calls of a process that itself
+    needs the network (a server worker applying a SPARQL Update: ``LOAD``, ``SERVICE``).
+
+    Each thread installs :func:`install_network_filter` for itself only when it starts, so a
+    callable run here cannot open a network socket whatever it does, while the rest of the
+    process keeps its sockets.
+
+    >>> import socket
+    >>> threads = OfflineThreads()
+    >>> threads.run(lambda: socket.socket(socket.AF_INET))
+    Traceback (most recent call last):
+    PermissionError: [Errno 1] Operation not permitted
+    >>> socket.socket(socket.AF_INET).close()  # this thread is not affected
+    """
+
+    def __init__(self, *, workers: int = 2) -> None:
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers,
+            thread_name_prefix="citygraph-offline",
+            initializer=_install_thread_filter,
+        )
+
+    def run(self, action: Callable[[], T]) -> T:
+        """Run ``action`` on an offline thread and return its result (or raise its error).
+
+        Raises:
+            SandboxError: the filter could not be installed (nothing was run).
+        """
+        try:
+            return self._pool.submit(action).result()
+        except BrokenThreadPool as error:
+            raise SandboxError(f"cannot start a thread without network access: {error}") from None
+
+
+def _install_thread_filter() -> None:
+    install_network_filter(all_threads=False)
 
 
 def _strerror() -> str:

@@ -27,12 +27,14 @@ import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError, InputSyntaxError
+from citygraph.sandbox import OfflineThreads
 from citygraph.web import formats
 from citygraph.web.cache import ResponseCache
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
 from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
+from citygraph.web.nesting import check_sparql
 from citygraph.web.pool import QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
@@ -106,6 +108,8 @@ class Endpoint:
         #: Whole GET responses by (version, path, raw query string, Accept): see fast_path.py.
         self.get_cache = ResponseCache(max_bytes=settings.cache_bytes)
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
+        #: Where updates run when the endpoint must not fetch (no SERVICE allowlist).
+        self._offline = None if settings.service_allowlist else OfflineThreads()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -115,13 +119,15 @@ class Endpoint:
         """Answer a SPARQL query (SPARQL 1.1 Protocol §2.1).
 
         Raises:
-            BadRequestError: an update sent as a query; a syntax error (with line and column).
+            BadRequestError: an update sent as a query; a syntax error (with line and column);
+                nesting deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             ForbiddenError: a SERVICE to an endpoint not on the allowlist.
             NotAcceptableError: no offered format is acceptable.
             PayloadTooLargeError: the result exceeds the row or byte limit.
             QueryTimeoutError, OverloadedError: see :meth:`QueryPool.run`.
         """
         self.pool.check_for_new_build()
+        check_sparql(request.text, what="query")  # before any parser sees it (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.is_update:
             raise BadRequestError(
@@ -337,13 +343,15 @@ class Endpoint:
 
         Raises:
             ForbiddenError, UnauthorizedError: see :meth:`authorize`; LOAD; SERVICE.
-            BadRequestError: a protocol dataset together with USING/WITH in the text.
+            BadRequestError: a protocol dataset together with USING/WITH in the text; nesting
+                deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             InputSyntaxError: the update does not parse.
             NotFoundError, ConflictError: a graph the update needs is missing, or one it
                 creates exists (without SILENT).
             EvaluationError: the engine failed otherwise.
         """
         self.authorize(authorization)
+        check_sparql(request.text, what="update")  # it is parsed in this worker (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.has_load:
             raise ForbiddenError("LOAD is disabled: this endpoint never fetches URLs")
@@ -361,8 +369,27 @@ class Endpoint:
         # Run on the copy of the current build only: a trial on another store (an empty one)
         # fails where the real one would not (DROP GRAPH of a graph that exists), and a failure
         # on the copy publishes nothing (issue 9 §4).
-        self.write(lambda store: _run_update(store, text, base_iri=base_iri), "update")
+        self.write(lambda store: self._apply_update(store, text, base_iri), "update")
         return Answer(status=204)
+
+    def _apply_update(self, store: ox.Store, text: str, base_iri: str) -> None:
+        """Run the engine on ``text``: on a thread the kernel keeps off the network unless
+        SERVICE may call allowed endpoints (issue 9 §1), so a LOAD or SERVICE the text checks
+        missed cannot fetch anything."""
+
+        def apply() -> None:
+            _run_update(store, text, base_iri=base_iri)
+
+        if self._offline is None:
+            apply()
+            return
+        try:
+            self._offline.run(apply)
+        except PermissionError:
+            raise ForbiddenError(
+                "this update tried to fetch from another server (LOAD or SERVICE); this "
+                "endpoint never fetches URLs for updates"
+            ) from None
 
     def write(self, change: Callable[[ox.Store], T], description: str) -> T:
         """Apply ``change`` to a copy of the current build, publish it, and wait until this

@@ -21,6 +21,7 @@ from citygraph.web import formats
 from citygraph.web.endpoint import Answer, Endpoint, not_acceptable, syntax_checked
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.jobs import DatasetJob, GraphJob, Job
+from citygraph.web.nesting import check_rdf
 from citygraph.web.problems import BadRequestError, NotFoundError, UnsupportedMediaTypeError
 from citygraph.web.protocol import parse_content_type
 
@@ -105,7 +106,7 @@ class GraphStore:
         Raises:
             ForbiddenError, UnauthorizedError: see
                 :meth:`Endpoint.authorize <citygraph.web.endpoint.Endpoint.authorize>`.
-            BadRequestError: no graph named.
+            BadRequestError: no graph named; the body nests too deeply.
             InputSyntaxError: the body does not parse.
             UnsupportedMediaTypeError: the body is not in a graph format.
             BadRequestError: a JSON-LD body that names graphs.
@@ -153,6 +154,7 @@ class GraphStore:
                 f"cannot read a graph from Content-Type {media or '(none)'}; send one of "
                 + ", ".join(f.media_type for f in _UPLOAD_FORMATS)
             )
+        check_rdf(body, media or "")  # before the parser sees it (issue 9 §3)
         base = graph.value if isinstance(graph, ox.NamedNode) else self.endpoint.settings.base_iri
         parsed = syntax_checked(lambda: list(ox.parse(body, format=fmt, base_iri=base)))
         for quad in parsed:
