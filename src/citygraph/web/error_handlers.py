@@ -29,7 +29,7 @@ from citygraph.web.linked_data import Site, reader_for
 from citygraph.web.negotiation import negotiate
 from citygraph.web.pool import OverloadedError, QueryProcessError, QueryTimeoutError
 from citygraph.web.problems import ProblemError
-from citygraph.web.writes import WriteBusyError
+from citygraph.web.writes import WriteBusyError, WriteCrashedError
 
 __all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
 
@@ -45,6 +45,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (StoreNotFoundError, 503),
     (QueryProcessError, 500),
     (EvaluationError, 500),
+    (WriteCrashedError, 500),
 )
 
 
