@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -94,6 +95,16 @@ def _http_error(request: Request, error: Exception) -> Response:
     return error_response(request, error.status_code, message, headers)
 
 
+def _invalid(request: Request, error: Exception) -> Response:
+    """FastAPI's parameter validation (routes with typed parameters), as a 400 in words."""
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+        for item in error.errors()
+    )
+    return error_response(request, 400, f"the request is not valid: {problems}", {})
+
+
 def error_response(
     request: Request, status: int, message: str, headers: dict[str, str]
 ) -> Response:
@@ -119,3 +130,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _respond)
     app.add_exception_handler(CitygraphError, _respond)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
