@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean frontend
+.PHONY: serve test install build bench clean frontend mutate coverage
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,26 @@ serve: build frontend
 test: install
 	bash scripts/test.sh
 
+# Mutation testing of the modules that carry the promises (outside `make test`; about an hour).
+# Subprocesses the tests start (citygraph serve, build) import the mutated copy too.
+mutate: install
+	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
+	rm -rf mutants
+	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python scripts/mutation_summary.py
+
+# Line and branch coverage of src/ over the whole suite (outside `make test`).
+coverage: install
+	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
+	bash scripts/frontend.sh
+	bash scripts/browser.sh
+	$(BIN)/pytest --cov=citygraph --cov-branch \
+		--cov-report=term-missing:skip-covered --cov-report=json:var/coverage.json
+	$(BIN)/python scripts/coverage_summary.py var/coverage.json
+
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/citygraph/web/static/vendor
+	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/citygraph/web/static/vendor

@@ -4,7 +4,6 @@ Run from the repository root::
 
     python -m bench.validate_bench                      # 26,000 partnerships, 300 in the sample
     python -m bench.validate_bench --sample 1000 --pyshacl-timeout 1800
-    python -m bench.validate_bench --as-is              # shapes/ without the SPARQL rewrites
 
 What it does (docs/validation-at-scale.md has the figures):
 
@@ -330,69 +329,6 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-#: Two rewrites of SHACL-SPARQL in shapes/ that keep pySHACL's results (checked on every fixture)
-#: and make the queries correct and fast on Oxigraph; see docs/validation-at-scale.md.
-PORTABLE_REWRITES = (
-    (
-        "partnerships.ttl",
-        """            ?this a cg:Partnership ;
-                cg:partner ?a, ?b .
-            FILTER (STR(?a) < STR(?b))
-            { ?other a cg:Partnership ; cg:partner ?a, ?b . FILTER (!sameTerm(?other, ?this)) }
-            UNION { ?a owl:sameAs ?same . ?b owl:sameAs ?same . }
-            UNION { ?a skos:exactMatch ?same . ?b skos:exactMatch ?same . }""",
-        """            {
-                ?this a cg:Partnership ; cg:partner ?a, ?b .
-                FILTER (STR(?a) < STR(?b))
-                ?other a cg:Partnership ; cg:partner ?a, ?b .
-                FILTER (!sameTerm(?other, ?this))
-            } UNION {
-                ?this a cg:Partnership ; cg:partner ?a, ?b .
-                FILTER (STR(?a) < STR(?b))
-                ?a owl:sameAs ?same . ?b owl:sameAs ?same .
-            } UNION {
-                ?this a cg:Partnership ; cg:partner ?a, ?b .
-                FILTER (STR(?a) < STR(?b))
-                ?a skos:exactMatch ?same . ?b skos:exactMatch ?same .
-            }""",
-    ),
-    (
-        "places.ttl",
-        """        SELECT $this ?value
-        WHERE {
-            $this cg:twinnedWith ?value .
-            FILTER (
-                sameTerm($this, ?value)
-                || NOT EXISTS { ?partnership a cg:Partnership ; cg:partner $this, ?value . }
-            )
-        }""",
-        """        SELECT DISTINCT $this ?value
-        WHERE {
-            $this cg:twinnedWith ?value .
-            OPTIONAL { ?partnership cg:partner $this, ?value ; a cg:Partnership . }
-            FILTER (sameTerm($this, ?value) || !BOUND(?partnership))
-        }""",
-    ),
-)
-
-
-def portable_shapes(target: Path) -> list[str]:
-    """Copy shapes/ to ``target`` with :data:`PORTABLE_REWRITES` applied; say what was done."""
-    target.mkdir(parents=True, exist_ok=True)
-    notes = []
-    for source in sorted((ROOT / "shapes").glob("*.ttl")):
-        text = source.read_text(encoding="utf-8")
-        for name, old, new in PORTABLE_REWRITES:
-            if source.name == name:
-                if old in text:
-                    text = text.replace(old, new)
-                    notes.append(f"rewrote a query in shapes/{name}")
-                else:
-                    notes.append(f"shapes/{name}: query already changed, used as is")
-        (target / source.name).write_text(text, encoding="utf-8")
-    return notes
-
-
 def _worker(step: str, data: Path, out: Path, shapes: Path) -> None:
     started = time.perf_counter()
     if step == "pyshacl":
@@ -514,11 +450,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="for fastshacl steps")
     parser.add_argument("--keep", type=Path, help="write the generated N-Triples here")
     parser.add_argument("--shapes", type=Path, help="shapes directory (default: shapes/)")
-    parser.add_argument(
-        "--as-is",
-        action="store_true",
-        help="use shapes/ as it is, without the two portable SPARQL rewrites",
-    )
     parser.add_argument("--generate", nargs=2, metavar=("SPEC", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--worker", nargs=3, metavar=("STEP", "DATA", "OUT"), help=argparse.SUPPRESS
@@ -552,9 +483,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.keep:
             args.keep.write_bytes(full.read_bytes())
         shapes = args.shapes or ROOT / "shapes"
-        if not args.shapes and not args.as_is:
-            shapes = Path(directory) / "shapes"
-            print("shapes: " + "; ".join(portable_shapes(shapes)))
         print(
             f"generated in {time.perf_counter() - started:.1f} s: {args.places:,} places, "
             f"{args.partnerships:,} partnerships; injected errors: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,22 @@ def test_no_module_reads_the_environment_but_config() -> None:
         or "getenv" in path.read_text(encoding="utf-8")
     }
     assert readers <= {"config.py"}
+
+
+WEB_FRAMEWORK = {"fastapi", "starlette", "uvicorn", "jinja2"}
+
+
+def test_only_the_documented_web_modules_import_the_web_framework() -> None:
+    text = (PACKAGE.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("Within `web/`, only these") :].split("\n\n")[0]
+    documented = set(re.findall(r"`(web/[\w/]+\.py)`", paragraph))
+    importers = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in (PACKAGE / "web").rglob("*.py")
+        if imported_top_level_packages(path) & WEB_FRAMEWORK
+    }
+    assert importers == documented, (
+        "docs/architecture.md lists the web modules that may import the web framework: "
+        f"undocumented {sorted(importers - documented)}, listed but not importing "
+        f"{sorted(documented - importers)}"
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,7 @@ def all_commands() -> dict[str, click.Command]:
     def walk(prefix: str, group: click.Group) -> None:
         for name, command in group.commands.items():
             if isinstance(command, click.Group):
+                commands[f"{prefix}{name}"] = command
                 walk(f"{prefix}{name} ", command)
             else:
                 commands[f"{prefix}{name}"] = command
@@ -119,6 +122,32 @@ def test_a_failing_fixture_exits_1_naming_the_node_and_the_rule(shape: str, seve
     assert matching, results
     assert all(r["focus_node"] for r in matching)
     assert {r["severity"] for r in matching} == {severity}
+
+
+CLI_DATA = ROOT / "tests" / "data" / "cli"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fail_on", "expected"),
+    [
+        pytest.param("warning-only.ttl", None, 0, id="warning-default"),
+        pytest.param("warning-only.ttl", "violation", 0, id="warning-fail-on-violation"),
+        pytest.param("warning-only.ttl", "warning", 1, id="warning-fail-on-warning"),
+        pytest.param("warning-only.ttl", "info", 1, id="warning-fail-on-info"),
+        pytest.param("info-only.ttl", "warning", 0, id="info-fail-on-warning"),
+        pytest.param("info-only.ttl", "info", 1, id="info-fail-on-info"),
+    ],
+)
+def test_fail_on_sets_the_lowest_severity_that_fails(
+    fixture: str, fail_on: str | None, expected: int
+) -> None:
+    """Each fixture holds exactly one result of one severity (and no Violation)."""
+    options = [] if fail_on is None else ["--fail-on", fail_on]
+
+    code, out, _ = invoke("validate", str(CLI_DATA / fixture), *options, "--format", "json")
+
+    assert code == expected, out
+    assert len(json.loads(out)) == 1
 
 
 def test_the_repository_data_conforms_but_has_warnings() -> None:
@@ -222,3 +251,61 @@ def test_validate_store_and_paths_together_is_a_usage_error(built_store: Path) -
 
     assert result.returncode == 2
     assert "not both" in result.stderr
+
+
+def test_every_command_uses_one_default_store(tmp_path: Path) -> None:
+    """`citygraph build && citygraph serve` work together without --store (issue 15)."""
+
+    def here(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        environment = {k: v for k, v in os.environ.items() if k != "CITYGRAPH_STORE"}
+        return subprocess.run(
+            [sys.executable, "-m", "citygraph", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**environment, **(env or {})},
+            timeout=300,
+            check=False,
+        )
+
+    built = here("build", "--quiet")
+    served = here("serve", "--get", "/sparql?query=ASK%7B%3Fs%3Fp%3Fo%7D")
+    counted = here("stats", "--json")
+    elsewhere = here("stats", env={"CITYGRAPH_STORE": str(tmp_path / "elsewhere")})
+
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "var" / "store" / "current").is_symlink()
+    assert served.returncode == 0, served.stderr
+    assert "true" in served.stdout
+    assert counted.returncode == 0, counted.stderr
+    assert elsewhere.returncode == 2
+    assert "elsewhere" in elsewhere.stderr
+
+
+def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Path) -> None:
+    """The README's headline promise, through the command a maintainer runs (issue 15 §1)."""
+    project = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, project / folder)
+    store_dir = tmp_path / "store"
+    first = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
+    assert first.returncode == 0, first.stderr
+    published = (store_dir / "current").resolve()
+    # A partnership with one partner: a Violation of cgsh:Partnership-partner.
+    (project / "data" / "broken.ttl").write_text(
+        (CLI_DATA / "warning-only.ttl").read_text(encoding="utf-8")
+        + "\nex:pair a cg:Partnership ;\n"
+        '    rdfs:label "A pair of one"@en ;\n'
+        "    cg:partner ex:town ;\n"
+        "    prov:wasDerivedFrom ex:source .\n",
+        encoding="utf-8",
+    )
+
+    second = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
+
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "http://example.org/pair" in second.stdout + second.stderr
+    assert (store_dir / "current").resolve() == published
+    assert sorted(p.name for p in (store_dir / "builds").iterdir() if p.is_dir()) == [
+        published.name
+    ]

@@ -294,6 +294,9 @@ def test_json_report(mixed_report: ValidationReport, lang: str) -> None:
         "value",
         "message",
         "messages",
+        "file",
+        "line",
+        "column",
     }
     assert all(set(item) == keys for item in items)
     assert {item["severity"] for item in items} == {"violation", "warning", "info"}

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from citygraph.cli import store_option
 from citygraph.config import Settings, describe_settings, hand_on_to_child_processes
 from citygraph.errors import CitygraphError
 from citygraph.store import current_build
@@ -36,13 +37,7 @@ def _settings_help() -> str:
 @click.command(
     epilog=_settings_help() + "\n\nSee docs/endpoint.md for the protocol, limits and writes."
 )
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The built store directory [default: $CITYGRAPH_STORE or ./store].",
-)
+@store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -66,21 +61,20 @@ def _settings_help() -> str:
     help="Answer one GET request for PATH without opening a socket, print it and exit "
     "(exit code 0 for 2xx, 1 otherwise).",
 )
-def serve(store_dir: Path | None, host: str, port: int, workers: int, get_path: str | None) -> None:
+def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | None) -> None:
     """Serve the built store: SPARQL 1.1 at /sparql, the Graph Store at /store.
 
     \b
     Example:
-      citygraph build --store store
-      citygraph serve --store store --port 8000 --workers 2
+      citygraph build
+      citygraph serve --port 8000 --workers 2
       curl -H 'Accept: text/csv' \\
         --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' \\
         http://127.0.0.1:8000/sparql
-      citygraph serve --store store --get '/sparql?query=ASK{?s?p?o}'
+      citygraph serve --get '/sparql?query=ASK{?s?p?o}'
     """
     try:
-        overrides: dict[str, Any] = {} if store_dir is None else {"store": store_dir.resolve()}
-        settings = Settings.from_env(**overrides)
+        settings = Settings.from_env(store=store_dir.resolve())
         build = current_build(settings.store)
     except CitygraphError as error:
         raise click.ClickException(str(error)) from None

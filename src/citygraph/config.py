@@ -23,15 +23,19 @@ from citygraph.errors import CitygraphError
 from citygraph.namespaces import BASE
 
 __all__ = [
+    "DEFAULT_STORE",
     "ENV_PREFIX",
     "SettingError",
     "SettingInfo",
     "Settings",
     "describe_settings",
     "hand_on_to_child_processes",
+    "store_from_env",
 ]
 
 ENV_PREFIX = "CITYGRAPH_"
+#: Where every command looks for the built store unless ``--store`` or ``CITYGRAPH_STORE`` says.
+DEFAULT_STORE = Path("var/store")
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -50,8 +54,11 @@ class Settings:
     """Everything an operator can tune; see ``docs/endpoint.md`` for the reasoning."""
 
     store: Path = field(
-        default=Path("store"),
-        metadata=_doc("Directory of the built store (the one `citygraph build --store` writes)."),
+        default=DEFAULT_STORE,
+        metadata=_doc(
+            "Directory of the built store, for every command (`--store` wins), relative to the "
+            "working directory."
+        ),
     )
     base_iri: str = field(
         default=BASE,
@@ -143,6 +150,14 @@ class Settings:
         default=120.0,
         metadata=_doc("Seconds a write waits for the store's write lock before 503."),
     )
+    query_memory: int = field(
+        default=0,
+        metadata=_doc(
+            "Bytes of memory each query process may use for a query, beyond its copy of the "
+            "build; a query that needs more gets 503 and its process is replaced. 0: a quarter "
+            "of the machine's memory shared by the worker's query processes."
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("query_timeout", "write_timeout"):
@@ -151,9 +166,24 @@ class Settings:
         for name in ("query_processes", "max_concurrent_queries", "max_query_length"):
             if getattr(self, name) < 1:
                 raise SettingError(f"{name} must be at least 1")
-        for name in ("max_result_rows", "max_response_bytes", "max_upload_bytes", "cache_bytes"):
+        for name in (
+            "max_result_rows",
+            "max_response_bytes",
+            "max_upload_bytes",
+            "cache_bytes",
+            "query_memory",
+        ):
             if getattr(self, name) < 0:
                 raise SettingError(f"{name} must not be negative")
+
+    @property
+    def query_memory_bytes(self) -> int:
+        """:attr:`query_memory`, or when 0 its default: a quarter of the physical memory divided
+        among the worker's :attr:`query_processes`."""
+        if self.query_memory:
+            return self.query_memory
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return physical // 4 // self.query_processes
 
     @property
     def writes_enabled(self) -> bool:
@@ -200,6 +230,16 @@ def describe_settings() -> Iterator[SettingInfo]:
             help=f.metadata["help"],
             secret=f.metadata["secret"],
         )
+
+
+def store_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The store directory every command uses when ``--store`` is not given.
+
+    >>> store_from_env({}), store_from_env({"CITYGRAPH_STORE": "/srv/cg"})
+    (PosixPath('var/store'), PosixPath('/srv/cg'))
+    """
+    value = (os.environ if environ is None else environ).get(ENV_PREFIX + "STORE", "")
+    return Path(value) if value.strip() else DEFAULT_STORE
 
 
 def hand_on_to_child_processes(**values: Any) -> None:

@@ -13,7 +13,9 @@ A document about a thing (``/doc/city/de-berlin`` about ``city:de-berlin``) is d
    the labels of what those facts point to;
 5. the full description of its sources (``prov:wasDerivedFrom``);
 6. for a partnership, the agreements of its predecessors (East Berlin's 1988 agreement on the
-   Berlin-Beijing page) with their key facts, so its history reads back to its origins.
+   Berlin-Beijing page) with their key facts, so its history reads back to its origins;
+7. the statements of the blank nodes it links to (a geometry and its ``geo:asWKT``): they have no
+   document of their own, so without them their content would be lost (issue 13 §6).
 
 Every part is one branch of a UNION of simple patterns (a flat-OPTIONAL form of the same
 CONSTRUCT was 50-80x slower on Oxigraph; /work/shared/BENCHMARKING.md), and the thing's IRI is
@@ -47,6 +49,7 @@ __all__ = [
     "SourceRow",
     "Term",
     "ThingGraph",
+    "coverage",
     "describe",
     "exists",
     "filter_partnerships",
@@ -130,6 +133,7 @@ _BRANCHES: tuple[str, ...] = (
     "?this prov:wasDerivedFrom ?src . ?src ?sp ?sv",  # 5
     f"{_PRE} ?n ?kp ?kv . {_KEYS}",  # 6
     f"{_PRE} ?n ?kp ?kv . ?kv ?lp ?kl . {_KEYS} {_LABELS}",  # 6, labels
+    "?this ?bp ?b . FILTER(isBlank(?b)) ?b ?bq ?bv",  # 7
 )
 
 DOCUMENT_QUERY = (
@@ -142,6 +146,7 @@ DOCUMENT_QUERY = (
   ?kv ?lp ?kl .
   ?src ?sp ?sv .
   ?pre cg:agreement ?n .
+  ?b ?bq ?bv .
 }
 WHERE {
   """
@@ -394,26 +399,37 @@ def filter_partnerships(
 
 @dataclass(frozen=True)
 class PlaceRow:
-    """One partner place in the index."""
+    """One place in the index: how many partnerships it has, and why else the graph names it
+    (events held there, organisations based there, agreements signed there): a place without
+    partnerships is not a
+    partner place with none, but an event venue (issue 13 §1)."""
 
     iri: str
     kind: str
     country: str
     partnerships: int
+    events: int = 0
+    organisations: int = 0
+    agreements: int = 0
 
 
 PLACES_QUERY = (
-    sparql_prolog(["cg"])
-    + """SELECT ?place ?kind ?country (COUNT(DISTINCT ?p) AS ?n) WHERE {
+    sparql_prolog(["cg", "dcterms"])
+    + """SELECT ?place ?kind ?country (COUNT(DISTINCT ?p) AS ?n) (COUNT(DISTINCT ?e) AS ?events)
+       (COUNT(DISTINCT ?o) AS ?orgs) (COUNT(DISTINCT ?a) AS ?agreements) WHERE {
   { ?place a ?kind . VALUES ?kind { cg:City cg:Region cg:District } }
   OPTIONAL { ?place cg:country ?country }
   OPTIONAL { ?p cg:partner ?place }
+  OPTIONAL { ?e cg:location ?place }
+  OPTIONAL { ?o dcterms:spatial ?place }
+  OPTIONAL { ?a cg:signedAt ?place }
 } GROUP BY ?place ?kind ?country"""
 )
 
 
 def list_places(target: ox.Store, *, country: str | None = None) -> list[PlaceRow]:
-    """Partner places (cities, regions, districts), optionally of one country (an IRI)."""
+    """Places (cities, regions, districts), optionally of one country (an IRI): partner places
+    first (by country, IRI), then the places the graph names for other reasons."""
     result = _run(target, PLACES_QUERY, {})
     assert isinstance(result, ox.QuerySolutions)
     rows: dict[str, PlaceRow] = {}
@@ -423,10 +439,13 @@ def list_places(target: ox.Store, *, country: str | None = None) -> list[PlaceRo
             kind=_text(row["kind"]),
             country=_text(row["country"]),
             partnerships=int(_text(row["n"]) or 0),
+            events=int(_text(row["events"]) or 0),
+            organisations=int(_text(row["orgs"]) or 0),
+            agreements=int(_text(row["agreements"]) or 0),
         )
         if country is None or item.country == country:
             rows.setdefault(item.iri, item)
-    return sorted(rows.values(), key=lambda r: (r.country, r.iri))
+    return sorted(rows.values(), key=lambda r: (r.partnerships == 0, r.country, r.iri))
 
 
 @dataclass(frozen=True)
@@ -467,6 +486,42 @@ def list_sources(target: ox.Store) -> list[SourceRow]:
         )
         rows.setdefault(item.iri, item)
     return sorted(rows.values(), key=lambda r: r.iri)
+
+
+#: What the home page counts per data graph: name -> SELECT of ``?g`` and ``?n``.
+COVERAGE_QUERIES: dict[str, str] = {
+    name: sparql_prolog(["cg", "prov"])
+    + f"SELECT ?g (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH ?g {{ {pattern} }} }} GROUP BY ?g"
+    for name, pattern in (
+        ("partnerships", "?x a cg:Partnership"),
+        ("places", "?x a ?k . VALUES ?k { cg:City cg:Region cg:District }"),
+        ("countries", "?p cg:partner ?place . ?place cg:country ?x"),
+        ("sources", "?s prov:wasDerivedFrom ?x"),
+    )
+}
+
+
+def coverage(target: ox.Store) -> dict[str, dict[str, int]]:
+    """What each named graph covers: graph IRI -> {"partnerships", "places", "countries" (of
+    partner places), "sources"} (graphs without partnerships are left out).
+
+    >>> import pyoxigraph as ox
+    >>> coverage(ox.Store())
+    {}
+    """
+    found: dict[str, dict[str, int]] = {}
+    for name, query in COVERAGE_QUERIES.items():
+        result = target.query(query)
+        assert isinstance(result, ox.QuerySolutions)
+        for row in result:
+            graph = row["g"]
+            if isinstance(graph, ox.NamedNode):
+                found.setdefault(graph.value, {})[name] = int(_text(row["n"]) or 0)
+    return {
+        g: {name: counts.get(name, 0) for name in COVERAGE_QUERIES}
+        for g, counts in sorted(found.items())
+        if counts.get("partnerships")
+    }
 
 
 def list_things(target: ox.Store, *, namespaces: Sequence[str]) -> Iterator[str]:

@@ -1,7 +1,9 @@
 """Rendering a :class:`~citygraph.validate.ValidationReport` as text, Turtle or JSON.
 
 Text is for people (grouped by focus node, prefixed names, the message in their language);
-Turtle is a W3C ``sh:ValidationReport``; JSON is a list of objects with stable keys.
+Turtle is a W3C ``sh:ValidationReport``; JSON is a list of objects with stable keys. Each result
+says where it is written (``file:line:column``) when that is known; in Turtle as a W3C
+``ptr:LineCharPointer`` (https://www.w3.org/TR/Pointers-in-RDF10/) linked by ``dcterms:source``.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 from typing import Literal as TypingLiteral
 
-from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
+from rdflib import DCTERMS, RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from rdflib.util import from_n3
 
 from citygraph.namespaces import PREFIXES, SH
+from citygraph.sourcemap import Position
 from citygraph.validate import (
     Severity,
     ValidationReport,
@@ -24,9 +28,11 @@ from citygraph.validate import (
     path_to_shacl,
 )
 
-__all__ = ["Format", "compact", "render"]
+__all__ = ["FORMATS", "Format", "compact", "display_path", "render", "severity_label"]
 
-Format = TypingLiteral["text", "turtle", "json"]
+Format = TypingLiteral["text", "turtle", "json", "github", "junit", "sarif"]
+#: Every report format, in the order ``--format`` lists them.
+FORMATS: Final = ("text", "turtle", "json", "github", "junit", "sarif")
 
 #: Languages the shapes' messages are written in; ``zh`` is short for ``zh-Hans``.
 _LANGUAGE_ALIASES: Final[Mapping[str, str]] = {"zh": "zh-Hans"}
@@ -44,15 +50,44 @@ _SUMMARY: Final[Mapping[str, str]] = {
 }
 
 _IRI_IN_TEXT: Final = re.compile(r"<([^<>\s]*)>")
+_PTR: Final = "http://www.w3.org/2009/pointers#"
 
 
-def render(report: ValidationReport, *, fmt: Format, lang: str) -> str:
+def display_path(path: Path) -> str:
+    """``path`` as a user and a CI know it: relative to the working directory when under it.
+
+    >>> display_path(Path.cwd() / "data" / "berlin.ttl")
+    'data/berlin.ttl'
+    """
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
+def _location(position: Position | None) -> str | None:
+    if position is None:
+        return None
+    return f"{display_path(position.path)}:{position.line}:{position.column}"
+
+
+def render(
+    report: ValidationReport,
+    *,
+    fmt: Format,
+    lang: str,
+    fail_on: Severity = Severity.VIOLATION,
+) -> str:
     """Render ``report`` in ``fmt``; messages in ``lang`` (``en``, ``de``, ``zh``/``zh-Hans``).
 
     A message missing in ``lang`` falls back to English. Turtle carries every language.
+    ``github``, ``junit`` and ``sarif`` are the CI formats of :mod:`citygraph.ci_formats`;
+    ``fail_on`` decides which JUnit test cases fail.
 
     Raises:
-        ValueError: ``fmt`` is not one of ``text``, ``turtle``, ``json``.
+        ValueError: ``fmt`` is not one of :data:`FORMATS`.
 
     >>> from citygraph.validate import ValidationReport
     >>> render(ValidationReport(results=()), fmt="text", lang="en")
@@ -65,6 +100,14 @@ def render(report: ValidationReport, *, fmt: Format, lang: str) -> str:
         return _render_json(report, language)
     if fmt == "turtle":
         return _render_turtle(report)
+    if fmt in ("github", "junit", "sarif"):
+        from citygraph import ci_formats  # it renders with this module's helpers
+
+        if fmt == "github":
+            return ci_formats.render_github(report, lang=language)
+        if fmt == "junit":
+            return ci_formats.render_junit(report, lang=language, fail_on=fail_on)
+        return ci_formats.render_sarif(report, lang=language)
     raise ValueError(f"unknown report format: {fmt!r}")
 
 
@@ -105,6 +148,16 @@ def message(result: ValidationResult, lang: str) -> str:
     return messages.get("en") or next(iter(messages.values()), "")
 
 
+def severity_label(severity: Severity, lang: str) -> str:
+    """The severity's name in ``lang`` (English if the language is unknown).
+
+    >>> severity_label(Severity.WARNING, "de")
+    'Warnung'
+    """
+    language = _LANGUAGE_ALIASES.get(lang, lang)
+    return _SEVERITY_LABELS.get(language, _SEVERITY_LABELS["en"])[severity]
+
+
 # --- text ---------------------------------------------------------------------------------
 
 
@@ -126,6 +179,8 @@ def _render_text(report: ValidationReport, lang: str) -> str:
             compact(result.value) if result.value else "-",
             message(result, lang),
         ]
+        if result.location is not None:
+            fields.append(f"({_location(result.location)})")
         lines.append("  " + "  ".join(fields))
     counts = report.counts()
     summary = _SUMMARY.get(lang, _SUMMARY["en"]).format(
@@ -160,6 +215,9 @@ def _render_json(report: ValidationReport, lang: str) -> str:
             "value": result.value,
             "message": message(result, lang),
             "messages": dict(sorted(result.messages.items())),
+            "file": None if result.location is None else display_path(result.location.path),
+            "line": None if result.location is None else result.location.line,
+            "column": None if result.location is None else result.location.column,
         }
         for result in report.results
     ]
@@ -199,7 +257,18 @@ def _render_turtle(report: ValidationReport) -> str:
             graph.add((node, URIRef(sh + "value"), value))
         for language, text in sorted(result.messages.items()):
             graph.add((node, URIRef(sh + "resultMessage"), Literal(text, lang=language)))
+        if result.location is not None:
+            _add_pointer(graph, node, result.location)
     return graph.serialize(format="turtle")
+
+
+def _add_pointer(graph: Graph, node: Node, where: Position) -> None:
+    pointer = BNode()
+    graph.add((node, DCTERMS.source, pointer))
+    graph.add((pointer, RDF.type, URIRef(_PTR + "LineCharPointer")))
+    graph.add((pointer, URIRef(_PTR + "reference"), URIRef(where.path.resolve().as_uri())))
+    graph.add((pointer, URIRef(_PTR + "lineNumber"), Literal(where.line)))
+    graph.add((pointer, URIRef(_PTR + "charNumber"), Literal(where.column)))
 
 
 def _term(text: str) -> Node:

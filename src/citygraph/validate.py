@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +34,8 @@ from rdflib.term import Node
 
 from citygraph.errors import CitygraphError, InputSyntaxError
 from citygraph.namespaces import SH
+from citygraph.project import Project
+from citygraph.sourcemap import Locator, Position, SourceMap
 
 __all__ = [
     "Severity",
@@ -43,12 +45,14 @@ __all__ = [
     "check_shapes",
     "default_inputs",
     "load_graph",
+    "locate",
     "path_text",
     "path_to_shacl",
     "repository_root",
     "term_text",
     "validate_graph",
     "validate_paths",
+    "with_referrers",
 ]
 
 _SH: Final = SH
@@ -96,7 +100,8 @@ class ValidationResult:
     (``"1994"^^<http://www.w3.org/2001/XMLSchema#gYear>``); ``path`` is an IRI or, for a complex
     SHACL path, SPARQL property-path syntax. ``messages`` maps a language tag (``en``, ``de``,
     ``zh-Hans``) to the message. ``source_constraint`` names the SHACL-SPARQL constraint that
-    produced the result, if any.
+    produced the result, if any. ``location`` is where the offending triple (the value, else the
+    first use of the path) or else the focus node's subject is written, when it is known.
     """
 
     focus_node: str
@@ -107,6 +112,7 @@ class ValidationResult:
     value: str | None
     messages: Mapping[str, str]
     source_constraint: str | None = None
+    location: Position | None = field(default=None, compare=False)
     # The rdflib terms behind the strings, for writing the W3C report back as RDF.
     terms: _Terms | None = field(default=None, compare=False, repr=False)
 
@@ -141,8 +147,8 @@ class ValidationReport:
 
 
 def repository_root() -> Path:
-    """The checkout root this module lives in (``src/citygraph/validate.py`` → the root)."""
-    return Path(__file__).resolve().parents[2]
+    """The root of the inputs a command uses: ``Project.find().root`` (see citygraph.project)."""
+    return Project.find().root
 
 
 def default_inputs(root: Path) -> list[Path]:
@@ -186,17 +192,31 @@ def load_graph(paths: Sequence[Path]) -> Graph:
     return graph
 
 
-def validate_graph(data: Graph, *, shapes_dir: Path) -> ValidationReport:
+def validate_graph(
+    data: Graph, *, shapes_dir: Path, focus: Set[str] | None = None
+) -> ValidationReport:
     """Validate ``data`` against the shapes in ``shapes_dir`` (``*.ttl``).
 
     Runs pySHACL without inference (the shapes target every concrete class themselves), with
-    SHACL-SPARQL enabled.
+    SHACL-SPARQL enabled. With ``focus`` (IRIs), only the results of those focus nodes are
+    kept. pySHACL still validates everything: its own ``focus_nodes`` option drops results of
+    property shapes shared by several node shapes (``cgsh:Common-startDate`` on a partnership;
+    tests/validation/test_changed_only.py), and a report must be a full run's.
 
     Raises:
         InputSyntaxError: a shapes file does not parse.
         ShapesError: pySHACL rejects the shapes graph.
     """
-    return _run(data, load_graph([shapes_dir]))
+    return _run(data, load_graph([shapes_dir]), focus=focus)
+
+
+def with_referrers(graph: Graph, nodes: Set[str]) -> set[str]:
+    """``nodes`` and the IRIs that refer to one of them in ``graph`` (what depends on them)."""
+    wanted = {URIRef(n) for n in nodes}
+    referrers = {
+        str(s) for s, _, o in graph if o in wanted and isinstance(s, URIRef) and s not in wanted
+    }
+    return set(nodes) | referrers
 
 
 def check_shapes(shapes_dir: Path) -> ValidationReport:
@@ -212,7 +232,9 @@ def check_shapes(shapes_dir: Path) -> ValidationReport:
     return _run(load_graph([shapes_dir]), shacl_shacl)
 
 
-def _run(data: Graph, shapes: Graph) -> ValidationReport:
+def _run(data: Graph, shapes: Graph, *, focus: Set[str] | None = None) -> ValidationReport:
+    if focus is not None and not focus:
+        return ValidationReport(results=())
     try:
         _conforms, report_graph, _text = pyshacl.validate(
             data,
@@ -225,23 +247,51 @@ def _run(data: Graph, shapes: Graph) -> ValidationReport:
     except ReportableRuntimeError as error:
         raise ShapesError(str(error)) from error
     results = [_read_result(report_graph, shapes, node) for node in _result_nodes(report_graph)]
+    if focus is not None:
+        results = [result for result in results if result.focus_node in focus]
     results.sort(key=_sort_key)
     return ValidationReport(results=tuple(results))
 
 
 def validate_paths(
-    paths: Sequence[Path], *, shapes_dir: Path, vocab: Sequence[Path] = ()
+    paths: Sequence[Path],
+    *,
+    shapes_dir: Path,
+    vocab: Sequence[Path] = (),
+    focus: Set[str] | None = None,
 ) -> ValidationReport:
     """Load ``vocab`` and ``paths`` into one data graph and validate it.
 
     ``vocab`` (the ontology and concept-scheme files) is added to the data so that
-    ``sh:class skos:Concept`` and ``skos:inScheme`` checks can see the concepts.
+    ``sh:class skos:Concept`` and ``skos:inScheme`` checks can see the concepts. With
+    ``focus`` (IRIs), only those nodes and the nodes that refer to them are validated
+    (:func:`with_referrers`), with the results a full run gives for them.
 
     Raises:
         InputSyntaxError: an input does not parse or cannot be read.
         ShapesError: pySHACL rejects the shapes graph.
     """
-    return validate_graph(load_graph([*vocab, *paths]), shapes_dir=shapes_dir)
+    files = list(_expand([*vocab, *paths]))
+    graph = load_graph(files)
+    nodes = None if focus is None else with_referrers(graph, focus)
+    report = validate_graph(graph, shapes_dir=shapes_dir, focus=nodes)
+    return locate(report, SourceMap.read(files).locator(graph))
+
+
+def locate(report: ValidationReport, locator: Locator) -> ValidationReport:
+    """``report`` with each result's :attr:`~ValidationResult.location` filled in."""
+    return ValidationReport(
+        results=tuple(replace(r, location=_where(r, locator)) for r in report.results)
+    )
+
+
+def _where(result: ValidationResult, locator: Locator) -> Position | None:
+    terms = result.terms
+    if terms is None:
+        return None
+    if isinstance(terms.path, URIRef):
+        return locator.triple(terms.focus_node, terms.path, terms.value)
+    return locator.node(terms.focus_node)
 
 
 # --- Loading ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from citygraph.build import build_store, default_build_inputs
 from citygraph.config import Settings
 from citygraph.query import read_query_file
 from citygraph.web import frontend
@@ -34,6 +35,19 @@ def app(tmp_path: Path) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the repository's data: a timeline is only served for a place it has."""
+    root = tmp_path_factory.mktemp("store")
+    build_store(root, default_build_inputs(ROOT))
+    return root
+
+
+@pytest.fixture
+def data_client(built_store: Path) -> TestClient:
+    return TestClient(create_app(Settings(store=built_store)))
 
 
 def page_config(html: str) -> dict[str, object]:
@@ -109,8 +123,8 @@ def test_map_filters_reach_the_script(client: TestClient) -> None:
     }
 
 
-def test_timeline_names_the_three_kinds_of_place(client: TestClient) -> None:
-    config = page_config(client.get("/timeline/de-berlin").text)
+def test_timeline_names_the_three_kinds_of_place(data_client: TestClient) -> None:
+    config = page_config(data_client.get("/timeline/de-berlin").text)
     assert config["places"] == [
         f"https://w3id.org/citygraph/id/{kind}/de-berlin" for kind in ("city", "region", "district")
     ]
@@ -138,7 +152,7 @@ def test_assets(client: TestClient, path: str, status: int) -> None:
 
 
 @pytest.mark.parametrize("path", ["/sparql-ui", "/map", "/timeline/de-berlin"])
-def test_pages_answer_head(client: TestClient, path: str) -> None:
-    response = client.head(path)
+def test_pages_answer_head(data_client: TestClient, path: str) -> None:
+    response = data_client.head(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

@@ -20,35 +20,12 @@ FIXTURES = ROOT / "tests" / "data" / "shapes"
 VOCAB = [ROOT / "ontology" / "citygraph.ttl", *sorted((ROOT / "ontology" / "vocab").glob("*.ttl"))]
 
 
-def _rdflib_only_target() -> bool:
-    """Whether shapes/ still has the PartnerPairShape target that only rdflib evaluates so.
-
-    Its ``FILTER (!sameTerm(?other, ?this))`` sits inside a UNION branch where ``?this`` is not
-    bound: under SPARQL 1.1's bottom-up semantics (Oxigraph) the filter is an error and the
-    branch is empty; rdflib evaluates the branch with ``?this`` already bound. The portable
-    rewrite is in docs/validation-at-scale.md and bench/validate_bench.py.
-    """
-    text = (SHAPES / "partnerships.ttl").read_text(encoding="utf-8")
-    return "FILTER (!sameTerm(?other, ?this)) }" in text
-
-
 def _fixtures() -> list[object]:
-    affected = {"PartnerPairShape/fail", "Partnership-onePerPair/fail"}
-    cases: list[object] = []
-    for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        for kind in ("pass", "fail"):
-            name = f"{folder.name}/{kind}"
-            marks = []
-            if name in affected and _rdflib_only_target():
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True,
-                        reason="shapes/partnerships.ttl: SPARQL target relies on rdflib's "
-                        "filter scoping (docs/validation-at-scale.md)",
-                    )
-                )
-            cases.append(pytest.param(folder / f"{kind}.ttl", id=name, marks=marks))
-    return cases
+    return [
+        pytest.param(folder / f"{kind}.ttl", id=f"{folder.name}/{kind}")
+        for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+        for kind in ("pass", "fail")
+    ]
 
 
 @pytest.mark.parametrize("fixture", _fixtures())

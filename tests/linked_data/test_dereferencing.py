@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
 
 from citygraph.config import Settings
+from citygraph.web.linked_data import document_rdf
 
 from .support import BASE, TestClient
 
@@ -28,6 +31,13 @@ EXTENSIONS = {
 
 
 def _parse(body: bytes, media_type: str) -> list[ox.Triple]:
+    if media_type == "application/ld+json":
+        # pyoxigraph loads no remote @context: give it the published one, as a JSON-LD
+        # processor with a document loader would (citygraph serves it at /context.jsonld)
+        document = json.loads(body)
+        if document.get("@context") == BASE + "context.jsonld":
+            document["@context"] = document_rdf.context()["@context"]
+            body = json.dumps(document).encode()
     return [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in ox.parse(body, format=RDF_TYPES[media_type])

@@ -14,6 +14,11 @@ MODULES = [
     "citygraph.web.linked_data.i18n",
     "citygraph.web.linked_data.iris",
     "citygraph.web.linked_data.representations",
+    "citygraph.web.linked_data.search",
+    "citygraph.web.linked_data.identifiers",
+    "citygraph.web.linked_data.schema_org",
+    "citygraph.web.linked_data.vocabulary_labels",
+    "citygraph.web.linked_data.document_rdf",
 ]
 
 

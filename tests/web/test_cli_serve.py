@@ -16,7 +16,7 @@ from citygraph.web.server import disable_nagle
 def test_help_has_an_example_and_every_setting() -> None:
     result = CliRunner().invoke(serve, ["--help"])
     assert result.exit_code == 0, result.output
-    assert "citygraph serve --store store --port 8000" in result.output
+    assert "citygraph serve --port 8000" in result.output
     for info in describe_settings():
         assert info.env in result.output
 

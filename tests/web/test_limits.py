@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -141,30 +142,39 @@ def test_waiting_for_a_free_process_counts_against_the_timeout(wide_store: Path)
 
 
 @pytest.mark.parametrize(
-    ("settings", "query", "says"),
+    ("settings", "query", "says", "limit"),
     [
         pytest.param(
-            {"max_result_rows": 3}, "SELECT * { ?s ?p ?o }", "more than 3 rows", id="rows"
+            {"max_result_rows": 3}, "SELECT * { ?s ?p ?o }", "more than 3 rows", 3, id="rows"
         ),
         pytest.param(
-            {"max_result_rows": 3}, "CONSTRUCT WHERE { ?s ?p ?o }", "more than 3 rows", id="triples"
+            {"max_result_rows": 3},
+            "CONSTRUCT WHERE { ?s ?p ?o }",
+            "more than 3 rows",
+            3,
+            id="triples",
         ),
         pytest.param(
             {"max_response_bytes": 500},
             "SELECT * { ?s ?p ?o }",
             "larger than 500 bytes",
+            1,
             id="bytes",
         ),
     ],
 )
-def test_result_limits(store_dir: Path, settings: dict[str, object], query: str, says: str) -> None:
+def test_result_limits(
+    store_dir: Path, settings: dict[str, object], query: str, says: str, limit: int
+) -> None:
+    """Over the limit: 413 that says which limit and suggests LIMIT; following the advice
+    (a LIMIT that fits) gives 200."""
     with app_client(store=store_dir, **settings) as client:
         response = client.get("/sparql", params={"query": query})
         assert response.status_code == 413
         assert says in response.text
         assert "LIMIT" in response.text
-        limited = client.get("/sparql", params={"query": query + " LIMIT 3"})
-        assert limited.status_code == 200 or "bytes" in says
+        limited = client.get("/sparql", params={"query": f"{query} LIMIT {limit}"})
+        assert limited.status_code == 200, limited.text
 
 
 def test_exactly_the_row_limit_is_fine(store_dir: Path) -> None:
@@ -234,3 +244,67 @@ def test_json_row_count_is_not_fooled_by_values(tmp_path: Path) -> None:
         response = client.get("/sparql", params={"query": "SELECT ?o { ?s ?p ?o }"})
     assert response.status_code == 200, response.text
     assert len(response.json()["results"]["bindings"]) == 3
+
+
+#: 200^3 sorted solutions: gigabytes in the engine (issue 9 §2).
+MEMORY_HUNGRY = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY DESC(STR(?c)) ?f LIMIT 1"
+
+
+def process_ends(client: TestClient) -> dict[str, str]:
+    text = client.get("/metrics").text
+    prefix = "citygraph_query_process_ends_total{reason="
+    return {
+        line[len(prefix) + 1 : line.index('"}')]: line.rsplit(" ", 1)[1]
+        for line in text.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: Path) -> None:
+    budget = 64_000_000
+    with app_client(
+        store=wide_store, query_memory=budget, query_processes=1, query_timeout=60.0
+    ) as client:
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        before = pool.pids()
+        response = client.get("/sparql", params={"query": MEMORY_HUNGRY})
+        assert response.status_code == 503, response.text
+        assert response.text.startswith("the query needed more than 64,000,000 bytes of memory")
+        assert "CITYGRAPH_QUERY_MEMORY" in response.text
+        assert "Traceback" not in response.text
+        with pytest.raises(ProcessLookupError):
+            os.kill(before[0], 0)
+        # a fresh process answers the next query
+        cheap = client.get("/sparql", params={"query": CHEAP})
+        assert cheap.status_code == 200, cheap.text
+        assert pool.pids() != before
+        assert process_ends(client) == {"timeout": "0.0", "memory": "1.0", "crash": "0.0"}
+
+
+def test_a_query_within_the_budget_is_answered(wide_store: Path) -> None:
+    """The same shape on 200^2 solutions fits the budget that 200^3 exceeds."""
+    smaller = "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY DESC(STR(?c)) ?f LIMIT 1"
+    with app_client(store=wide_store, query_memory=64_000_000) as client:
+        response = client.get("/sparql", params={"query": smaller})
+        assert response.status_code == 200, response.text
+        assert response.json()["results"]["bindings"][0]["c"]["value"] == "99"
+        assert process_ends(client) == {"timeout": "0.0", "memory": "0.0", "crash": "0.0"}
+
+
+def test_a_crashed_query_process_is_a_500_without_traceback_and_counted(
+    store_dir: Path,
+) -> None:
+    with app_client(store=store_dir, query_processes=1) as client:
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        # SIGSEGV while it runs a query: as a stack overflow in the engine would end it
+        victim = pool.pids()[0]
+        heavy, outcome = in_thread(client, CROSS_PRODUCT)
+        wait_until_running(pool)
+        os.kill(victim, signal.SIGSEGV)
+        heavy.join(timeout=30)
+        response = outcome["response"]
+        assert isinstance(response, httpx.Response)
+        assert response.status_code == 500
+        assert "ended unexpectedly" in response.text
+        assert "Traceback" not in response.text
+        assert process_ends(client)["crash"] == "1.0"

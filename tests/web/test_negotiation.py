@@ -47,6 +47,12 @@ XML = "application/sparql-results+xml"
         pytest.param("garbage, text/csv", "text/csv", id="bad-range-skipped"),
         pytest.param("*/csv", JSON, id="invalid-wildcard-ignored"),
         pytest.param("text/csv;q=2", JSON, id="q-out-of-range-ignored"),
+        # Malformed elements are skipped; a header of nothing else accepts anything (found by
+        # mutation testing: each of these once passed with the check broken).
+        pytest.param("text/", JSON, id="range-without-subtype-ignored"),
+        pytest.param("/csv", JSON, id="range-without-type-ignored"),
+        pytest.param("*/html;q=0", JSON, id="invalid-wildcard-cannot-exclude"),
+        pytest.param(f"{JSON};q=0.5, text/csv;q=1", "text/csv", id="explicit-q-1"),
     ],
 )
 def test_negotiate_results(accept: str | None, expected: str | None) -> None:

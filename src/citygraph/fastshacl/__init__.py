@@ -26,8 +26,9 @@ constraints, ``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -58,7 +59,9 @@ def load_shapes(shapes_dir: Path) -> ShapesGraph:
     return read_shapes(graph)
 
 
-def validate_store(store: ox.Store, *, shapes_dir: Path, copy: bool = True) -> ValidationReport:
+def validate_store(
+    store: ox.Store, *, shapes_dir: Path, copy: bool = True, focus: Set[str] | None = None
+) -> ValidationReport:
     """Validate everything in ``store`` (the union of all its graphs) against ``shapes_dir``.
 
     This is what ``citygraph validate --store DIR`` runs on the current build::
@@ -76,6 +79,9 @@ def validate_store(store: ox.Store, *, shapes_dir: Path, copy: bool = True) -> V
     ``"4"^^xsd:integer``), so ``sh:datatype xsd:positiveInteger`` here accepts an
     ``xsd:integer`` in range; the files were checked exactly before the build.
 
+    With ``focus`` (IRIs), only those nodes and the IRIs that refer to them are validated
+    (``citygraph validate --store --changed-only``), with the results a full run gives them.
+
     Raises:
         InputSyntaxError: a shapes file does not parse.
         UnsupportedShapeError: a shape uses a SHACL feature this engine does not implement.
@@ -87,9 +93,19 @@ def validate_store(store: ox.Store, *, shapes_dir: Path, copy: bool = True) -> V
     ()
     """
     shapes = load_shapes(shapes_dir)
-    if not copy:
-        return run(store, shapes, files=False, union=True)
-    return run(flatten(store), shapes, files=False, union=False)
+    target, union = (store, True) if not copy else (flatten(store), False)
+    nodes = None if focus is None else _with_referrers(target, focus, union=union)
+    return run(target, shapes, files=False, union=union, focus=nodes)
+
+
+def _with_referrers(store: ox.Store, nodes: Set[str], *, union: bool) -> set[str]:
+    """``nodes`` and the IRIs that refer to one of them (as :func:`validate.with_referrers`)."""
+    if not nodes:
+        return set()
+    values = " ".join(str(ox.NamedNode(n)) for n in sorted(nodes))
+    query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o FILTER isIRI(?s) }}"
+    solutions = cast(ox.QuerySolutions, store.query(query, use_default_graph_as_union=union))
+    return set(nodes) | {row["s"].value for row in solutions if row["s"] is not None}
 
 
 def flatten(store: ox.Store) -> ox.Store:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -79,10 +79,13 @@ class _Raw:
 
 
 class _Runner:
-    def __init__(self, store: ox.Store, *, files: bool, union: bool) -> None:
+    def __init__(
+        self, store: ox.Store, *, files: bool, union: bool, only: str | None = None
+    ) -> None:
         self.store = store
         self.files = files
         self.union = union
+        self.only = only  # a VALUES clause restricting ?this (--changed-only), or None
         self._subclasses: dict[ox.NamedNode, list[str]] = {}
 
     def subclasses(self, cls: ox.NamedNode) -> list[str]:
@@ -120,6 +123,8 @@ class _Runner:
                 raise ShapesError(f"{shape.name}: a SPARQL target must select ?this")
             extra += [row["this"] for row in solutions if row["this"] is not None]
         focus = compiler.focus(shape.target, dict.fromkeys(extra))
+        if self.only is not None:
+            focus = f"{self.only} {focus}"
         if shape.path is None:
             yield from self.node_constraints(shape, focus, compiler)
             for prop in shape.properties:
@@ -427,8 +432,15 @@ def _sort_key(result: ValidationResult) -> tuple[str, int, str, str, str]:
     )
 
 
-def run(store: ox.Store, shapes: ShapesGraph, *, files: bool, union: bool) -> ValidationReport:
-    """Validate the data in ``store`` against ``shapes``.
+def run(
+    store: ox.Store,
+    shapes: ShapesGraph,
+    *,
+    files: bool,
+    union: bool,
+    focus: Set[str] | None = None,
+) -> ValidationReport:
+    """Validate the data in ``store`` against ``shapes`` (only the IRIs ``focus``, if given).
 
     The data is the default graph of ``store`` or, with ``union``, the union of all its graphs
     (a built store keeps every layer in its own named graph). ``files`` says the store was filled by
@@ -439,10 +451,15 @@ def run(store: ox.Store, shapes: ShapesGraph, *, files: bool, union: bool) -> Va
     Raises:
         ShapesError: a shape compiles to a query Oxigraph rejects.
     """
+    if focus is not None and not focus:
+        return ValidationReport(results=())
+    only = None
+    if focus is not None:
+        only = "VALUES ?this { " + " ".join(str(ox.NamedNode(n)) for n in sorted(focus)) + " }"
     raws = [
         raw
         for shape in shapes.targeted
-        for raw in _Runner(store, files=files, union=union).shape(shape)
+        for raw in _Runner(store, files=files, union=union, only=only).shape(shape)
     ]
     converter = _Converter()
     results = [converter.result(raw) for raw in raws]

@@ -43,6 +43,9 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             in_memory=settings.in_memory,
             max_concurrent=settings.max_concurrent_queries,
             check_interval=settings.version_check_interval,
+            # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
+            offline=not settings.service_allowlist,
+            memory=settings.query_memory_bytes,
         )
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(

@@ -238,6 +238,14 @@ class Endpoint:
             raise NotFoundError(reply.message)
         if reply.error == "argument":
             raise BadRequestError(reply.message)
+        if reply.error == "network":
+            # The OS refused the query process a socket (citygraph.sandbox): the query reached
+            # for another server in a way the text checks did not see.
+            raise ForbiddenError(
+                "this query tried to call another endpoint (SERVICE); this endpoint never "
+                "fetches other endpoints unless an operator allows them "
+                "(CITYGRAPH_SERVICE_ALLOWLIST)"
+            )
         raise EvaluationError(f"the {what} failed during evaluation: {reply.message}")
 
     # -- service description ------------------------------------------------------------------

@@ -28,7 +28,12 @@ from citygraph.errors import (
 from citygraph.web.endpoint import EvaluationError
 from citygraph.web.linked_data import Site, reader_for
 from citygraph.web.negotiation import negotiate
-from citygraph.web.pool import OverloadedError, QueryProcessError, QueryTimeoutError
+from citygraph.web.pool import (
+    OverloadedError,
+    QueryMemoryError,
+    QueryProcessError,
+    QueryTimeoutError,
+)
 from citygraph.web.problems import ProblemError
 from citygraph.web.writes import WriteBusyError, WriteCrashedError
 
@@ -41,6 +46,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (InputSyntaxError, 400),
     (QueryError, 400),
     (QueryTimeoutError, 503),
+    (QueryMemoryError, 503),
     (OverloadedError, 503),
     (WriteBusyError, 503),
     (StoreNotFoundError, 503),

@@ -31,25 +31,26 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from citygraph import documents
 from citygraph.config import Settings
 from citygraph.namespaces import BASE
+from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
-from citygraph.web.problems import NotFoundError
+from citygraph.web.linked_data.routes import error_response, get_site
 
 __all__ = ["STATIC_DIR", "create_router", "example_queries", "render_query_ui"]
 
 _WEB = Path(__file__).resolve().parent
 STATIC_DIR = _WEB / "static"
 _TEMPLATES = _WEB / "templates"
-#: The checkout's ``queries/`` (src/citygraph/web/frontend.py → the root).
-_QUERIES = _WEB.parents[2] / "queries"
 
-#: A place key as in ``city:de-berlin``; checked before it goes into a page (and a query).
-_KEY = re.compile(r"^[a-z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: A place key as in ``city:de-berlin``; checked (whole, with ``fullmatch``: ``$`` would also
+#: match before a final newline) before it goes into a page (and a query).
+_KEY = re.compile(r"[a-z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: Kinds of place a partner can be (docs/model.md, classes); the timeline tries each.
 _PLACE_KINDS = ("city", "region", "district")
@@ -181,7 +182,7 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
     Each is ``{"file", "name", "description", "query"}``; the name is the file's ``#+ summary:``.
     A missing directory (an installed package without the checkout) gives no examples.
     """
-    folder = _QUERIES if directory is None else directory
+    folder = Project.find().queries if directory is None else directory
     if not folder.is_dir():
         return []
     examples = []
@@ -250,6 +251,14 @@ def _render(template: str, *, language: str, site: str, **context: Any) -> str:
         t=_texts(language),
         config_json=_script_json(config),
         noscript_links=_noscript_links(site, language),
+        search_box={
+            "action": site + "search",
+            "label": ui("search", language),
+            "placeholder": ui("search_placeholder", language),
+            "id": "q",
+            "lang": language,
+            "value": "",
+        },
         **context,
     )
 
@@ -339,14 +348,16 @@ def create_router() -> APIRouter:
     @router.api_route("/timeline/{key}", methods=READ, name="timeline", response_class=HTMLResponse)
     def timeline(
         request: Request, key: str, settings: SettingsDep, lang: str | None = None
-    ) -> HTMLResponse:
-        """A place's partnerships on a time axis; 404 for a key no place can have."""
-        if not _KEY.match(key):
-            raise NotFoundError(f"no place can have the key {key!r}")
+    ) -> Response:
+        """A place's partnerships on a time axis; 404 (the site's error page) for a key no
+        place has."""
+        # The key matches _KEY, so these IRIs are safe to write into the script's query.
+        candidates = [f"{settings.base_iri}id/{kind}/{key}" for kind in _PLACE_KINDS]
+        if not _KEY.fullmatch(key) or not _any_exists(request, candidates):
+            message = f"no place has the key {key[:60]!r}"
+            return error_response(request, 404, message, what=request.url.path)
         language = choose_language(lang, request.headers.get("accept-language"))
         site = _site(request, settings.public_url)
-        # The key matched _KEY, so these IRIs are safe to write into the script's query.
-        candidates = [f"{settings.base_iri}id/{kind}/{key}" for kind in _PLACE_KINDS]
         page = _render(
             "frontend/timeline.html",
             language=language,
@@ -362,6 +373,12 @@ def create_router() -> APIRouter:
     # check_dir=False: the app starts even before scripts/frontend.sh has copied vendor/.
     router.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=False), name="assets")
     return router
+
+
+def _any_exists(request: Request, iris: list[str]) -> bool:
+    """Whether the store knows any of ``iris`` (through the linked-data site's snapshot)."""
+    snap = get_site(request).snapshot()
+    return any(documents.exists(snap.store, iri) for iri in iris)
 
 
 def _html(page: str) -> HTMLResponse:

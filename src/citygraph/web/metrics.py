@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 __all__ = ["BUCKETS", "METHODS", "Metrics"]
 
@@ -58,8 +58,16 @@ class Metrics:
                 if seconds <= bound:
                     self.query_buckets[i] += 1
 
-    def render(self, gauges: dict[str, tuple[str, float]], info: Callable[[], str]) -> str:
-        """The exposition text; ``gauges`` maps a metric name to ``(help, value)``."""
+    def render(
+        self,
+        gauges: dict[str, tuple[str, float]],
+        info: Callable[[], str],
+        *,
+        counters: Mapping[str, tuple[str, str, Mapping[str, float]]] | None = None,
+    ) -> str:
+        """The exposition text; ``gauges`` maps a metric name to ``(help, value)``, ``counters``
+        a labelled counter's name to ``(help, label, {label value: count})`` (the label values
+        must come from a closed set)."""
         lines = [
             "# HELP citygraph_worker_info The server worker answering this scrape.",
             "# TYPE citygraph_worker_info gauge",
@@ -89,6 +97,9 @@ class Metrics:
             lines.append(f'citygraph_query_duration_seconds_bucket{{le="+Inf"}} {self.query_count}')
             lines.append(f"citygraph_query_duration_seconds_sum {self.query_sum}")
             lines.append(f"citygraph_query_duration_seconds_count {self.query_count}")
+        for name, (help_text, label, values) in sorted((counters or {}).items()):
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
+            lines += [f'{name}{{{label}="{key}"}} {count}' for key, count in values.items()]
         for name, (help_text, value) in sorted(gauges.items()):
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
         return "\n".join(lines) + "\n"

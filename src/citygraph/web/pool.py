@@ -5,6 +5,12 @@ process (:mod:`citygraph.web.query_process`); when the deadline passes, the chil
 (``SIGKILL``: the CPU work stops with it), the client gets 503 and a fresh child replaces it in
 the background. Other clients keep being served by the other children.
 
+Why the operating system: a child may be refused the network and given a memory budget
+(:mod:`citygraph.sandbox`, applied by the child at start). A query over the budget makes the
+engine abort the child; the worker reads why from the child's stderr (kept in a temporary
+file) and answers 503 (:class:`QueryMemoryError`), any other death 500
+(:class:`QueryProcessError`), and counts each end in :attr:`PoolStats.ends`.
+
 Why generations: all children serve the same build. At most once per ``check_interval`` a
 request reads the store's ``current`` link (one ``readlink``); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
@@ -20,19 +26,25 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.store import CURRENT, Build, current_build
 from citygraph.web.jobs import Job, Reply
+from citygraph.web.query_process import memory_message
 
 __all__ = [
+    "END_REASONS",
     "OverloadedError",
     "PoolStats",
+    "QueryMemoryError",
     "QueryPool",
     "QueryProcessError",
     "QueryTimeoutError",
@@ -42,6 +54,13 @@ log = logging.getLogger(__name__)
 
 #: How long a new query process may take to open its build (an in-memory copy takes a while).
 STARTUP_TIMEOUT = 900.0
+
+#: Why a query process ended while running a job (the closed label set of ``/metrics``):
+#: killed at the timeout, aborted over its memory budget, or died otherwise (a crash).
+END_REASONS = ("timeout", "memory", "crash")
+
+#: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``).
+_ALLOCATION_FAILED = b"memory allocation of "
 
 
 class QueryTimeoutError(CitygraphError):
@@ -60,12 +79,18 @@ class QueryProcessError(CitygraphError):
     """A query process died or could not start (a server fault, not the client's)."""
 
 
+class QueryMemoryError(CitygraphError):
+    """The query needed more memory than a query process may use; its process was replaced."""
+
+
 @dataclass
 class _Child:
     process: subprocess.Popen[bytes]
     jobs: Connection
     replies: Connection
     build: Build
+    #: The child's stderr (an unlinked temporary file): read when it dies, to say why.
+    stderr: IO[bytes] | None = None
 
     @property
     def pid(self) -> int:
@@ -81,6 +106,17 @@ class _Child:
             self.process.kill()
             self.process.wait()
         self.replies.close()
+        if self.stderr is not None:
+            self.stderr.close()
+
+    def last_words(self) -> bytes:
+        """The end of what the child wrote to stderr (after it ended)."""
+        if self.stderr is None:
+            return b""
+        self.stderr.seek(0, os.SEEK_END)
+        size = self.stderr.tell()
+        self.stderr.seek(max(0, size - 4096))
+        return self.stderr.read()
 
 
 @dataclass
@@ -91,6 +127,8 @@ class PoolStats:
     killed: int = 0
     died: int = 0
     switches: int = 0
+    #: Ends of query processes during a job, by reason (one of :data:`END_REASONS`).
+    ends: Counter[str] = field(default_factory=Counter)
 
 
 class QueryPool:
@@ -107,8 +145,15 @@ class QueryPool:
         in_memory: bool,
         max_concurrent: int,
         check_interval: float,
+        offline: bool = True,
+        memory: int = 0,
     ) -> None:
+        """``offline``: the children cannot open network sockets (the default; ``False`` only
+        when SERVICE may call allowed endpoints). ``memory``: bytes each child may use beyond
+        its copy of the build (0: unlimited)."""
         self.root = root
+        self.offline = offline
+        self.memory = memory
         self.size = max(1, size)
         self.in_memory = in_memory
         self.max_concurrent = max_concurrent
@@ -291,16 +336,42 @@ class QueryPool:
             child.jobs.send(job)
             if not child.replies.poll(max(0.0, deadline - time.monotonic())):
                 self.stats.killed += 1
+                self.stats.ends["timeout"] += 1
                 raise QueryTimeoutError(
                     f"the query ran out of time: it did not finish within {timeout:g} s, this "
                     "endpoint's limit, and was stopped; simplify it or add LIMIT"
                 )
             reply = child.replies.recv()
         except (EOFError, OSError) as error:
-            self.stats.died += 1
-            raise QueryProcessError(f"the query process {child.pid} ended unexpectedly") from error
+            raise self._death(child) from error
         assert isinstance(reply, Reply)
+        if reply.error == "memory":
+            self.stats.ends["memory"] += 1
         return reply
+
+    def _death(self, child: _Child) -> CitygraphError:
+        """Count why ``child`` died during a job and return the error to raise."""
+        try:
+            status = child.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        words = child.last_words()
+        self.stats.died += 1
+        if self.memory > 0 and _ALLOCATION_FAILED in words:
+            self.stats.ends["memory"] += 1
+            log.warning("query process %s ran out of its memory budget", child.pid)
+            return QueryMemoryError(memory_message(self.memory))
+        self.stats.ends["crash"] += 1
+        log.error(
+            "query process %s died (exit status %s): %s",
+            child.pid,
+            status,
+            words.decode("utf-8", "replace").strip()[-1000:] or "(no message)",
+        )
+        return QueryProcessError(
+            f"the query process {child.pid} ended unexpectedly; the query was not answered "
+            "(a server fault, logged)"
+        )
 
     def _release(self, child: _Child) -> None:
         with self._cond:
@@ -343,6 +414,7 @@ class QueryPool:
     def _spawn(self, build: Build) -> _Child:
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
         try:
             process = subprocess.Popen(
                 [
@@ -354,11 +426,17 @@ class QueryPool:
                     str(build.path),
                     build.version,
                     "1" if self.in_memory else "0",
+                    "1" if self.offline else "0",
+                    str(self.memory),
                 ],
                 pass_fds=(job_read, reply_write),
                 stdin=subprocess.DEVNULL,
+                stderr=stderr,
                 close_fds=True,
             )
+        except BaseException:
+            stderr.close()
+            raise
         finally:
             os.close(job_read)
             os.close(reply_write)
@@ -367,6 +445,7 @@ class QueryPool:
             jobs=Connection(job_write, readable=False),
             replies=Connection(reply_read, writable=False),
             build=build,
+            stderr=stderr,
         )
         with self._cond:
             self.stats.started += 1
@@ -379,10 +458,16 @@ class QueryPool:
                 raise QueryProcessError(f"query process {child.pid} did not start in time")
             message = child.replies.recv()
         except (EOFError, OSError) as error:
-            raise QueryProcessError(f"query process {child.pid} failed to start") from error
+            words = child.last_words().decode("utf-8", "replace").strip()[-1000:]
+            raise QueryProcessError(
+                f"query process {child.pid} failed to start: {words or '(no message)'}"
+            ) from error
         if message[0] == "failed":
             self._stop(child, kill=True)
             raise StoreNotFoundError(message[1])
+        if message[0] == "unsafe":
+            self._stop(child, kill=True)
+            raise QueryProcessError(message[1])
 
     def _stop(self, child: _Child, *, kill: bool = False) -> None:
         with self._cond:

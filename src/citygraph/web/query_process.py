@@ -3,8 +3,15 @@
 pyoxigraph cannot cancel a running query, so every query runs here, in a child of a server
 worker; on timeout the worker kills this process (the CPU work stops with it) and starts
 another. Run as ``python -m citygraph.web.query_process JOB_FD REPLY_FD BUILD_DIR VERSION
-IN_MEMORY``; it answers ``("ready", version)`` or ``("failed", message)`` first, then one
+IN_MEMORY OFFLINE MEMORY``; it answers ``("ready", version)``, ``("failed", message)`` (no such
+build) or ``("unsafe", message)`` (a limit below could not be applied) first, then one
 :class:`~citygraph.web.jobs.Reply` per job until its job pipe closes.
+
+The operating system bounds what a query can do here (:mod:`citygraph.sandbox`): with
+``OFFLINE`` = 1 the process cannot open a network socket at all (set before any job is read),
+and with ``MEMORY`` > 0 its data segment may grow by at most that many bytes beyond what it
+holds once the build is open. A query that needs more ends the process (Rust aborts on a failed
+allocation); the worker tells that from other deaths by this process's stderr.
 
 No web framework is imported here: the process starts fast and stays small.
 """
@@ -26,13 +33,14 @@ import pyoxigraph as ox
 
 from citygraph.errors import CitygraphError
 from citygraph.namespaces import PREFIXES
+from citygraph.sandbox import SandboxError, install_network_filter, limit_memory
 from citygraph.store import Build, open_build
 from citygraph.web.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["LimitExceededError", "execute", "main"]
+__all__ = ["LimitExceededError", "execute", "main", "memory_message", "serve"]
 
 _TSV = ox.QueryResultsFormat.TSV
 _NT = ox.RdfFormat.N_TRIPLES
@@ -285,20 +293,58 @@ def _check_size(body: bytes, max_bytes: int, *, exceeded: bool = False) -> None:
         )
 
 
-def serve(jobs: Connection, replies: Connection, build: Build, *, in_memory: bool) -> None:
-    """Open ``build``, report ready, then answer jobs until the job pipe closes."""
+def serve(
+    jobs: Connection,
+    replies: Connection,
+    build: Build,
+    *,
+    in_memory: bool,
+    memory: int = 0,
+    offline: bool = False,
+) -> None:
+    """Open ``build``, limit memory to ``memory`` more bytes (0: no limit), report ready, then
+    answer jobs until the job pipe closes. ``offline``: the network filter is installed, so a
+    refused connection is reported as such (``error="network"``), not as an engine failure."""
     try:
         store = open_build(build, in_memory=in_memory)
     except CitygraphError as error:
         replies.send(("failed", str(error)))
         return
+    if memory > 0:
+        try:
+            limit_memory(memory)
+        except SandboxError as error:
+            replies.send(("unsafe", str(error)))
+            return
     replies.send(("ready", build.version))
     while True:
         try:
             job = jobs.recv()
         except (EOFError, OSError):
             return
-        replies.send(execute(store, job))
+        try:
+            reply = execute(store, job)
+        except MemoryError:
+            # Python's own allocations fail gracefully (pyoxigraph's abort the process).
+            reply = Reply(error="memory", message=memory_message(memory))
+        if offline and reply.error == "evaluation" and _refused_network(reply.message):
+            reply = Reply(error="network", message=reply.message)
+        replies.send(reply)
+
+
+def _refused_network(message: str) -> bool:
+    """Whether an evaluation error is the network filter's refusal (``EPERM`` from ``socket``,
+    or a name lookup that could not open its socket)."""
+    return "(os error 1)" in message or "failed to lookup address information" in message
+
+
+def memory_message(memory: int) -> str:
+    """What the client reads when a query needed more than ``memory`` bytes."""
+    return (
+        f"the query needed more than {memory:,} bytes of memory, this endpoint's limit per "
+        "query (CITYGRAPH_QUERY_MEMORY), and was stopped; narrow it (fewer joined patterns, "
+        "ORDER BY on fewer rows) or add LIMIT"
+    )
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -319,14 +365,28 @@ def main(argv: list[str]) -> int:
     # The server worker decides when this process ends: Ctrl-C in a terminal reaches the whole
     # process group, and the worker then closes the job pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    job_fd, reply_fd, build_dir, version, in_memory, offline, memory = argv
+    jobs = Connection(int(job_fd), writable=False)
+    replies = Connection(int(reply_fd), readable=False)
+    if offline == "1":
+        # First, before any job is read: no query can talk this process out of it.
+        try:
+            install_network_filter()
+        except SandboxError as error:
+            replies.send(("unsafe", str(error)))
+            return 1
     threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="watchdog", daemon=True
     ).start()
-    job_fd, reply_fd, build_dir, version, in_memory = argv
-    jobs = Connection(int(job_fd), writable=False)
-    replies = Connection(int(reply_fd), readable=False)
     build = Build(path=Path(build_dir), version=version, metadata={})
-    serve(jobs, replies, build, in_memory=in_memory == "1")
+    serve(
+        jobs,
+        replies,
+        build,
+        in_memory=in_memory == "1",
+        memory=int(memory),
+        offline=offline == "1",
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from citygraph.web.dependencies import EndpointDep
+from citygraph.web.pool import END_REASONS
 
 __all__ = ["router"]
 
@@ -49,5 +50,13 @@ def metrics(endpoint: EndpointDep) -> Response:
             float(endpoint.get_cache.size),
         ),
     }
-    text = endpoint.metrics.render(gauges, lambda: pool.version)
+    ends = {
+        "citygraph_query_process_ends_total": (
+            "Query processes ended during a query: killed at the timeout, over their memory "
+            "budget, or crashed.",
+            "reason",
+            {reason: float(pool.stats.ends[reason]) for reason in END_REASONS},
+        )
+    }
+    text = endpoint.metrics.render(gauges, lambda: pool.version, counters=ends)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

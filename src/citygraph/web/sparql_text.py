@@ -36,7 +36,7 @@ _INTERESTING = re.compile(r"(?<![\w:?$])(?:SERVICE|LOAD|FROM|USING|WITH)(?![\w:]
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _TOKEN = re.compile(
     r"""
-      (?P<ws>\s+|\#[^\n]*)
+      (?P<ws>\s+|\#[^\n\r]*)
     | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
                 |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from citygraph.cli import announced_shapes_check, exit_not_conforming
+from citygraph.cli import announced_shapes_check, exit_not_conforming, store_option
 from citygraph.errors import CitygraphError, DataNotConformingError
 from citygraph.worldwide.importer import import_twins
 
@@ -23,7 +23,12 @@ EXIT_ERROR = 2
 
 @click.group("import")
 def import_group() -> None:
-    """Import external data sets into their own named graphs of the store."""
+    """Import external data sets into their own named graphs of the store.
+
+    \b
+    Example:
+      citygraph import twins ../shared/datasets/wikipedia-twin-cities/twin_cities_geocoded.csv
+    """
 
 
 @import_group.command("twins")
@@ -33,14 +38,7 @@ def import_group() -> None:
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var/store"),
-    show_default=True,
-    help="Directory of the on-disk store (made by `citygraph build`).",
-)
+@store_option
 @click.option(
     "--report",
     "report_file",

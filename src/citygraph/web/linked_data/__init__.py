@@ -18,6 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from citygraph.config import Settings
+from citygraph.project import Project
 from citygraph.web.linked_data.routes import reader_for, router
 from citygraph.web.linked_data.site import Site
 
@@ -25,8 +26,8 @@ __all__ = ["Site", "default_shapes_dir", "install", "reader_for", "router"]
 
 
 def default_shapes_dir() -> Path | None:
-    """The ``shapes/`` directory of the checkout this package runs from, if there is one."""
-    candidate = Path(__file__).resolve().parents[4] / "shapes"
+    """The ``shapes/`` of the project's inputs (:class:`citygraph.project.Project`), if any."""
+    candidate = Project.find().shapes
     return candidate if candidate.is_dir() else None
 
 

@@ -193,6 +193,100 @@ _UI: dict[str, dict[str, str]] = {
     "link_set": {"en": "Link set", "de": "Linkset", "zh": "链接集"},
     "links": {"en": "Links", "de": "Links", "zh": "链接"},
     "publisher": {"en": "Publisher", "de": "Herausgeber", "zh": "发布者"},
+    "search": {"en": "Search", "de": "Suchen", "zh": "搜索"},
+    "search_placeholder": {
+        "en": "Place, partnership, source…",
+        "de": "Ort, Partnerschaft, Quelle…",
+        "zh": "地点、伙伴关系、来源…",
+    },
+    "search_instead": {
+        "en": "Search the graph",
+        "de": "Im Graphen suchen",
+        "zh": "在图谱中搜索",
+    },
+    "coordinates": {"en": "Coordinates", "de": "Koordinaten", "zh": "坐标"},
+    "identifiers": {"en": "Identifiers", "de": "Kennungen", "zh": "标识符"},
+    "identifiers_intro": {
+        "en": "The same thing in other registries:",
+        "de": "Dasselbe in anderen Verzeichnissen:",
+        "zh": "其他登记库中的同一事物：",  # noqa: RUF001
+    },
+    "other_registry": {"en": "Elsewhere", "de": "Anderswo", "zh": "其他"},
+    "home_lead": {
+        "en": "Which cities, regions and districts are twinned, since when, on which agreements, "
+        "and who says so: every fact with its source, as pages and as linked open data.",
+        "de": "Welche Städte, Regionen und Bezirke verpartnert sind, seit wann, auf Grund welcher "
+        "Vereinbarungen, und wer das sagt: jede Angabe mit Quelle, als Seiten und als Linked "
+        "Open Data.",
+        "zh": "哪些城市、地区和城区结为伙伴，始于何时，依据哪些协议，出自何处：每条事实都附有来源，"  # noqa: RUF001
+        "以网页和关联开放数据提供。",
+    },
+    "layer_curated": {
+        "en": "Curated graph (researched, with sources)",
+        "de": "Kuratierter Graph (recherchiert, mit Quellen)",
+        "zh": "人工整理的图谱（经研究，附来源）",  # noqa: RUF001
+    },
+    "layer_worldwide": {
+        "en": "Worldwide layer (imported twin-town lists)",
+        "de": "Weltweite Ebene (importierte Partnerstadtlisten)",
+        "zh": "全球数据层（导入的友好城市列表）",  # noqa: RUF001
+    },
+    "countries": {"en": "countries", "de": "Länder", "zh": "个国家"},
+    "where_to_go": {"en": "Where to go", "de": "Wohin", "zh": "从这里开始"},
+    "go_partnerships": {
+        "en": "every partnership, filtered by place, country, type, status and years",
+        "de": "alle Partnerschaften, gefiltert nach Ort, Land, Art, Status und Jahren",
+        "zh": "所有伙伴关系，可按地点、国家、类型、状态和年份筛选",  # noqa: RUF001
+    },
+    "go_map": {
+        "en": "the partnerships on a world map",
+        "de": "die Partnerschaften auf einer Weltkarte",
+        "zh": "世界地图上的伙伴关系",
+    },
+    "go_query": {
+        "en": "ask your own questions, starting from examples",
+        "de": "eigene Fragen stellen, ausgehend von Beispielen",
+        "zh": "从示例出发提出自己的问题",
+    },
+    "go_examples": {"en": "For example", "de": "Zum Beispiel", "zh": "例如"},
+    "partner_places": {
+        "en": "Partner places",
+        "de": "Partnerorte",
+        "zh": "伙伴地点",
+    },
+    "other_places": {
+        "en": "Other places: venues and seats",
+        "de": "Weitere Orte: Veranstaltungsorte und Sitze",
+        "zh": "其他地点：活动地点和所在地",  # noqa: RUF001
+    },
+    "other_places_text": {
+        "en": "These places have no partnership in the graph; it names them as the venue of an "
+        "event, the seat of an organisation or where an agreement was signed.",
+        "de": "Diese Orte haben im Graphen keine Partnerschaft; er nennt sie als Ort einer "
+        "Veranstaltung, Sitz einer Organisation oder Ort einer Unterzeichnung.",
+        "zh": "这些地点在图谱中没有伙伴关系；它们是活动举办地、组织所在地或协议签署地。",  # noqa: RUF001
+    },
+    "agreements_here": {
+        "en": "Agreements signed here",
+        "de": "Hier unterzeichnete Vereinbarungen",
+        "zh": "在此签署的协议",
+    },
+    "events_here": {"en": "Events here", "de": "Veranstaltungen hier", "zh": "在此的活动"},
+    "organisations_here": {
+        "en": "Organisations here",
+        "de": "Organisationen hier",
+        "zh": "在此的组织",
+    },
+    "found_n": {"en": "{n} found", "de": "{n} gefunden", "zh": "找到 {n} 项"},
+    "also_named": {"en": "also", "de": "auch", "zh": "又名"},
+    "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},
+    "error_404": {"en": "Not found", "de": "Nicht gefunden", "zh": "未找到"},
+    "error_406": {"en": "Not acceptable", "de": "Nicht annehmbar", "zh": "无法接受"},
+    "error_text": {
+        "en": "The address is not one this page can answer. What was wrong:",
+        "de": "Diese Adresse kann die Seite nicht beantworten. Was nicht stimmte:",
+        "zh": "此页面无法响应该地址。问题如下：",  # noqa: RUF001
+    },
 }
 
 

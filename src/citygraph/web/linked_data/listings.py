@@ -6,6 +6,7 @@ so they work without JavaScript and every filtered view has its own address.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,18 @@ from citygraph import documents
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.i18n import differs, pick_tagged
 from citygraph.web.linked_data.pages import Link
+from citygraph.web.linked_data.search import SearchIndex
 from citygraph.web.linked_data.site import Reader, Site
 
-__all__ = ["PAGE_SIZE", "partnerships_page", "places_page", "sources_page"]
+__all__ = [
+    "PAGE_SIZE",
+    "BadParameterError",
+    "int_parameter",
+    "partnerships_page",
+    "places_page",
+    "search_results",
+    "sources_page",
+]
 
 PAGE_SIZE = 100
 #: Above this many places the place filter is a text field instead of a list.
@@ -54,13 +64,36 @@ class _Namer:
         return Link(text, self.links.href(iri), iri, lang)
 
 
-def _int(value: str | None) -> tuple[bool, int | None]:
+#: A year or page number: ASCII digits only (``str.isdigit`` also accepts "²", which ``int``
+#: refuses), and few of them (``int`` refuses more than 4,300 digits; no page or year needs 10).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
+class BadParameterError(ValueError):
+    """A query parameter of an index page that is not what the page takes (answered with 400)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        super().__init__(f"{name} must be a whole number of at most 9 digits, not {shown!r}")
+        self.name = name
+
+
+def int_parameter(params: Mapping[str, str], name: str) -> int | None:
+    """The whole number in parameter ``name`` (``None`` when absent or empty).
+
+    >>> int_parameter({"page": " 2 "}, "page"), int_parameter({}, "page")
+    (2, None)
+
+    Raises:
+        BadParameterError: the value is not ASCII digits (with an optional minus), or too long.
+    """
+    value = params.get(name)
     if value is None or value.strip() == "":
-        return True, None
+        return None
     text = value.strip()
-    if not text.lstrip("-").isdigit():
-        return False, None
-    return True, int(text)
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise BadParameterError(name, value)
+    return int(text)
 
 
 def _options(values: set[str], prefix: str, chosen: str, namer: _Namer) -> list[Option]:
@@ -92,15 +125,16 @@ def _pager(
 
 def partnerships_page(
     site: Site, snap: Snapshot, reader: Reader, params: Mapping[str, str]
-) -> dict[str, Any] | None:
-    """The context of ``/partnerships`` (``None``: a year or page is not a number)."""
+) -> dict[str, Any]:
+    """The context of ``/partnerships``.
+
+    Raises:
+        BadParameterError: a year (``from``, ``to``) or the page is not a whole number.
+    """
     base = site.settings.base_iri
-    ok_from, since = _int(params.get("from"))
-    ok_to, until = _int(params.get("to"))
-    ok_page, page = _int(params.get("page"))
-    if not (ok_from and ok_to and ok_page):
-        return None
-    page = max(1, page or 1)
+    since = int_parameter(params, "from")
+    until = int_parameter(params, "to")
+    page = max(1, int_parameter(params, "page") or 1)
     chosen = {k: (params.get(k) or "").strip() for k in ("place", "country", "type", "status")}
 
     def iri(key: str, prefix: str) -> str | None:
@@ -159,13 +193,14 @@ def partnerships_page(
 
 def places_page(
     site: Site, snap: Snapshot, reader: Reader, params: Mapping[str, str]
-) -> dict[str, Any] | None:
-    """The context of ``/places`` (``None``: the page is not a number)."""
+) -> dict[str, Any]:
+    """The context of ``/places``.
+
+    Raises:
+        BadParameterError: the page is not a whole number.
+    """
     base = site.settings.base_iri
-    ok_page, page = _int(params.get("page"))
-    if not ok_page:
-        return None
-    page = max(1, page or 1)
+    page = max(1, int_parameter(params, "page") or 1)
     country = (params.get("country") or "").strip()
     everything = snap.cached("places", lambda: documents.list_places(snap.store))
     rows = [r for r in everything if not country or r.country == base + "id/country/" + country]
@@ -178,11 +213,15 @@ def places_page(
             "kind": namer.link(r.kind),
             "country": namer.link(r.country),
             "partnerships": r.partnerships,
+            "events": r.events,
+            "organisations": r.organisations,
+            "agreements": r.agreements,
         }
         for r in rows[start : start + size]
     ]
     return {
-        "rows": shown,
+        "rows": [r for r in shown if r["partnerships"]],
+        "others": [r for r in shown if not r["partnerships"]],
         "total": len(rows),
         "country_options": _options(
             {r.country for r in everything}, base + "id/country/", country, namer
@@ -208,3 +247,35 @@ def sources_page(site: Site, snap: Snapshot, reader: Reader) -> dict[str, Any]:
         ],
         "total": len(rows),
     }
+
+
+def search_results(
+    site: Site, snap: Snapshot, reader: Reader, query: str, *, limit: int = 20
+) -> list[dict[str, str]]:
+    """What ``/search?q=`` finds, named in the reader's language (for HTML and JSON alike).
+
+    Each result is ``{"iri", "href", "label", "lang", "kind", "kind_label", "matched",
+    "matched_lang"}`` (``lang``: the label's language when it is not the reader's);
+    ``matched`` is the name that matched when it is not the label shown (``Peking`` for
+    Beijing in English).
+    """
+    index = snap.cached(
+        "search", lambda: SearchIndex.build(snap.store, base=site.settings.base_iri)
+    )
+    namer = _Namer(site, snap, reader)
+    results = []
+    for hit in index.search(query, limit=limit):
+        link = namer.link(hit.iri)
+        results.append(
+            {
+                "iri": hit.iri,
+                "href": link.href or hit.iri,
+                "label": link.text,
+                "lang": link.lang,
+                "kind": hit.kind,
+                "kind_label": namer.name(hit.kind) if hit.kind else "",
+                "matched": "" if hit.matched == link.text else hit.matched,
+                "matched_lang": differs(hit.matched_language, reader.language),
+            }
+        )
+    return results

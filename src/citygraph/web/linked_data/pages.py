@@ -6,6 +6,7 @@ templates render; no web framework here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,8 +15,10 @@ import pyoxigraph as ox
 from citygraph.documents import RDF, RDFS, Term, ThingGraph
 from citygraph.namespaces import CG, PREFIXES
 from citygraph.query import term_text
-from citygraph.web.linked_data.i18n import differs, pick, pick_tagged
+from citygraph.web.linked_data.i18n import differs, pick, pick_tagged, ui
+from citygraph.web.linked_data.identifiers import IDENTIFIER_PROPERTIES, Identifier, identify
 from citygraph.web.linked_data.iris import Links
+from citygraph.web.linked_data.vocabulary_labels import LABELS as VOCABULARY
 
 __all__ = ["Claim", "Fact", "Labeller", "Link", "Row", "ThingView", "TimelineItem", "build_view"]
 
@@ -24,6 +27,10 @@ SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
 ORG = PREFIXES["org"]
 SCHEMA = PREFIXES["schema"]
+GEO = PREFIXES["geo"]
+
+#: A WKT point (GeoSPARQL, CRS84: longitude first), as the data writes it.
+_POINT = re.compile(r"\s*POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)\s*", re.IGNORECASE)
 
 #: Incoming links shown per predicate at most (pages stay small on the worldwide layer).
 MAX_INCOMING = 200
@@ -80,10 +87,12 @@ class Link:
 
 @dataclass(frozen=True)
 class Fact:
-    """One property of the thing and its values."""
+    """One property of the thing and its values, each with its own sources (statement-level
+    provenance: ``rdf:Statement`` nodes; empty where there are none)."""
 
     prop: Link
     values: tuple[Link, ...]
+    sources: tuple[tuple[Link, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,7 @@ class ThingView:
     timeline: list[TimelineItem] = field(default_factory=list)
     sources: list[Link] = field(default_factory=list)
     point: tuple[str, str] | None = None
+    identifiers: list[Identifier] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,7 @@ class Labeller:
 
     def tagged_name(self, iri: str) -> tuple[str, str]:
         """The best label of ``iri`` and its ``lang`` when it is not the page's language."""
-        labels = self.graph.labels(iri) or self.index.get(iri, {})
+        labels = self.graph.labels(iri) or self.index.get(iri, {}) or VOCABULARY.get(iri, {})
         fallback = term_text(ox.NamedNode(iri), compact=True)
         text, tag = pick_tagged(labels, self.language, fallback=fallback)
         return text, differs(tag, self.language)
@@ -169,7 +179,25 @@ class Labeller:
             return Link(text, self.links.href(term.value), term.value, lang)
         if isinstance(term, ox.Literal):
             return Link(term.value, None, "", differs((term.language or "").lower(), self.language))
+        if isinstance(term, ox.BlankNode):
+            return Link(self.blank_text(term))
         return Link(term_text(term))
+
+    def blank_text(self, node: ox.BlankNode) -> str:
+        """A blank node in words (it has no page): a geometry as its coordinates, else its
+        statements ("name: value; …"); never its ``_:`` identifier."""
+        key = "_:" + node.value
+        wkt = self.graph.first(key, GEO + "asWKT")
+        if isinstance(wkt, ox.Literal):
+            point = _POINT.fullmatch(wkt.value)
+            if point:
+                return coordinates(point.group(2), point.group(1))
+        parts = [
+            f"{self.name(predicate)}: " + ", ".join(self.link(v).text for v in values)
+            for predicate, values in sorted(self.graph.forward.get(key, {}).items())
+            if predicate != RDF + "type" and not any(isinstance(v, ox.BlankNode) for v in values)
+        ]
+        return "; ".join(parts) or "\N{EN DASH}"
 
     def text(self, subject: str, predicate: str) -> str:
         """A literal property of ``subject`` in the reader's language (e.g. its comment)."""
@@ -186,18 +214,52 @@ class Labeller:
         return text, differs(tag, self.language)
 
 
+def coordinates(latitude: str, longitude: str) -> str:
+    """A point in words, as an atlas writes it (WGS 84 degrees).
+
+    >>> coordinates("52.52437", "-13.41053")
+    '52.52437° N, 13.41053° W'
+    """
+    lat, lon = latitude.strip(), longitude.strip()
+    north = "S" if lat.startswith("-") else "N"
+    east = "W" if lon.startswith("-") else "E"
+    return f"{lat.lstrip('-')}° {north}, {lon.lstrip('-')}° {east}"
+
+
 def kind_of(types: set[str]) -> str:
     """The page kind for a thing with ``types`` (``thing`` when none fits)."""
     return next((kind for cls, kind in KINDS if cls in types), "thing")
 
 
-def _facts(label: Labeller, iri: str) -> list[Fact]:
+def _statement_sources(label: Labeller, iri: str) -> dict[tuple[str, str], tuple[Link, ...]]:
+    """The sources of each statement about ``iri`` that an ``rdf:Statement`` node reifies:
+    (predicate, value as N-Triples) -> sources (the lead's decision on statement provenance)."""
+    graph = label.graph
+    found: dict[tuple[str, str], tuple[Link, ...]] = {}
+    for node in graph.subjects(RDF + "subject", iri):
+        predicate = graph.first(node, RDF + "predicate")
+        value = graph.first(node, RDF + "object")
+        sources = _sources(label, node)
+        if isinstance(predicate, ox.NamedNode) and value is not None and sources:
+            key = (predicate.value, str(value))
+            found[key] = tuple(dict.fromkeys((*found.get(key, ()), *sources)))
+    return found
+
+
+def _facts(label: Labeller, iri: str, hidden: set[str]) -> list[Fact]:
     facts = []
+    per_statement = _statement_sources(label, iri)
     for predicate, values in sorted(label.graph.forward.get(iri, {}).items()):
-        if predicate in _HIDDEN or predicate == RDF + "type":
+        if predicate in _HIDDEN or predicate in hidden or predicate == RDF + "type":
             continue
         shown = _one_language(values, label.language)
-        facts.append(Fact(label.link(predicate), tuple(label.link(v) for v in shown)))
+        facts.append(
+            Fact(
+                label.link(predicate),
+                tuple(label.link(v) for v in shown),
+                tuple(per_statement.get((predicate, str(v)), ()) for v in shown),
+            )
+        )
     return facts
 
 
@@ -303,13 +365,28 @@ def _incoming(
 
 
 def _claims(label: Labeller, iri: str) -> list[Claim]:
-    """What each source claims about ``iri`` where sources disagree (``rdf:Statement`` nodes)."""
+    """What each source claims about ``iri`` where sources disagree (``rdf:Statement`` nodes):
+    for a property with more than one claimed value, or a claimed value the thing does not
+    carry. Claims that agree are shown as the sources beside the statement instead."""
     graph = label.graph
+    claimed: dict[str, set[str]] = {}
+    for claim in graph.subjects(RDF + "subject", iri):
+        predicate = graph.first(claim, RDF + "predicate")
+        value = graph.first(claim, RDF + "object")
+        if isinstance(predicate, ox.NamedNode) and value is not None:
+            claimed.setdefault(predicate.value, set()).add(str(value))
+    disputed = {
+        p
+        for p, values in claimed.items()
+        if len(values) > 1 or values - {str(v) for v in graph.values(iri, p)}
+    }
     claims = []
     for claim in graph.subjects(RDF + "subject", iri):
         predicate = graph.first(claim, RDF + "predicate")
         value = graph.first(claim, RDF + "object")
-        if predicate is None or value is None:
+        if not isinstance(predicate, ox.NamedNode) or value is None:
+            continue
+        if predicate.value not in disputed:
             continue
         claims.append(
             Claim(
@@ -339,6 +416,14 @@ def build_view(
     comment, comment_lang = label.tagged_text(iri, RDFS + "comment")
     if not comment:
         comment, comment_lang = label.tagged_text(iri, SKOS + "definition")
+    lat = graph.first(iri, SCHEMA + "latitude")
+    lon = graph.first(iri, SCHEMA + "longitude")
+    point = None
+    hidden = {*IDENTIFIER_PROPERTIES, PROV + "wasDerivedFrom"}  # sources: their own section
+    if isinstance(lat, ox.Literal) and isinstance(lon, ox.Literal):
+        # shown once, as coordinates with a small map, not as three rows of numbers and a node
+        point = (lat.value, lon.value)
+        hidden |= {SCHEMA + "latitude", SCHEMA + "longitude", GEO + "hasGeometry"}
     view = ThingView(
         iri=iri,
         kind=kind,
@@ -347,17 +432,18 @@ def build_view(
         type_links=[label.link(t) for t in sorted(own or types)],
         comment=comment,
         comment_lang=comment_lang,
-        facts=_facts(label, iri),
+        facts=_facts(label, iri, hidden),
         sources=list(_sources(label, iri)),
+        point=point,
+        identifiers=sorted(
+            {identify(v) for p in IDENTIFIER_PROPERTIES for v in graph.iris(iri, p)},
+            key=lambda i: (i.registry == "", i.registry, i.code),
+        ),
     )
     skip: set[str] = set()
     if kind == "place":
         view.partners = _partners(label, iri)
         skip |= {CG + "partner", CG + "twinnedWith"}
-        lat = graph.first(iri, SCHEMA + "latitude")
-        lon = graph.first(iri, SCHEMA + "longitude")
-        if isinstance(lat, ox.Literal) and isinstance(lon, ox.Literal):
-            view.point = (lat.value, lon.value)
     if kind == "partnership":
         view.timeline = _timeline(label, iri)
         skip |= {CG + "inPartnership", DCTERMS + "relation"}
@@ -367,4 +453,6 @@ def build_view(
     view.incoming = _incoming(label, iri, skip, by_class={PROV + "wasDerivedFrom"})
     by_predicate = {fact.prop.iri: fact for fact in view.facts}
     view.summary = [by_predicate[p] for p in SUMMARY.get(kind, ()) if p in by_predicate]
+    if point is not None:
+        view.summary.append(Fact(Link(ui("coordinates", language)), (Link(coordinates(*point)),)))
     return view

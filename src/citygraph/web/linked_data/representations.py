@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -102,11 +102,19 @@ def split_extension(path: str) -> tuple[str, str | None]:
     return path, None
 
 
-def serialize(triples: Iterable[ox.Triple], representation: Representation) -> bytes:
-    """``triples`` in ``representation``'s RDF syntax, with citygraph's prefixes."""
+def serialize(
+    triples: Iterable[ox.Triple],
+    representation: Representation,
+    *,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes:
+    """``triples`` in ``representation``'s RDF syntax, with ``prefixes`` (default: all of
+    citygraph's; N-Triples has none)."""
     assert representation.rdf_format is not None, "HTML is rendered by templates"
-    prefixes = dict(PREFIXES) if representation.rdf_format is not ox.RdfFormat.N_TRIPLES else None
-    data = ox.serialize(list(triples), format=representation.rdf_format, prefixes=prefixes)
+    chosen = dict(PREFIXES if prefixes is None else prefixes)
+    if representation.rdf_format is ox.RdfFormat.N_TRIPLES:
+        chosen = {}
+    data = ox.serialize(list(triples), format=representation.rdf_format, prefixes=chosen or None)
     return data or b""
 
 

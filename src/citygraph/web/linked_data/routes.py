@@ -7,6 +7,7 @@ blocks, so FastAPI runs them in its thread pool.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, cast
 
@@ -15,9 +16,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents
-from citygraph.web.linked_data import i18n
+from citygraph.web.linked_data import document_rdf, i18n
 from citygraph.web.linked_data.access import Snapshot
-from citygraph.web.linked_data.listings import partnerships_page, places_page, sources_page
+from citygraph.web.linked_data.listings import (
+    BadParameterError,
+    int_parameter,
+    partnerships_page,
+    places_page,
+    search_results,
+    sources_page,
+)
 from citygraph.web.linked_data.representations import (
     HTML,
     REPRESENTATIONS,
@@ -28,10 +36,11 @@ from citygraph.web.linked_data.representations import (
     negotiate_representation,
     split_extension,
 )
+from citygraph.web.linked_data.schema_org import site_description
 from citygraph.web.linked_data.site import Answer, Reader, Site
 from citygraph.web.negotiation import negotiate
 
-__all__ = ["get_site", "reader_for", "router", "send"]
+__all__ = ["error_response", "get_site", "reader_for", "router", "send"]
 
 router = APIRouter()
 READ = ["GET", "HEAD"]
@@ -358,49 +367,44 @@ def home(request: Request, site: SiteDep) -> Response:
     """The home page: what citygraph is, counts, and where to go."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    per_class = site.class_counts(snap)
-    cg = site.settings.base_iri + "ontology#"
-    counts = [
-        (key, sum(per_class.get(cg + c, 0) for c in classes))
-        for key, classes in (
-            ("partnerships", ("Partnership",)),
-            ("places", ("City", "Region", "District")),
-            ("sources", ("Source",)),
-        )
+    per_graph = snap.cached("coverage", lambda: documents.coverage(snap.store))
+    layers = [
+        (i18n.ui("layer_" + graph.rsplit("/", 1)[-1], reader.language), counts)
+        for graph, counts in per_graph.items()
     ]
-    body = site.render("home.html", reader, counts=counts)
+    description = site_description(
+        site=reader.local_base, name="citygraph", description=i18n.ui("tagline", reader.language)
+    )
+    body = site.render("home.html", reader, layers=layers, schema_org=description)
     return _page(request, site, snap.version, reader, body)
 
 
 @router.api_route("/partnerships", methods=READ, name="ld_partnerships")
 def partnerships(request: Request, site: SiteDep) -> Response:
     """All partnerships, filtered by query parameters (a plain GET form: no JavaScript)."""
-    return _listing(
-        request, site, "partnerships.html", partnerships_page, "year and page must be whole numbers"
-    )
+    return _listing(request, site, "partnerships.html", partnerships_page)
 
 
 @router.api_route("/places", methods=READ, name="ld_places")
 def places(request: Request, site: SiteDep) -> Response:
     """All partner places, optionally of one country."""
-    return _listing(request, site, "places.html", places_page, "page must be a whole number")
+    return _listing(request, site, "places.html", places_page)
 
 
 def _listing(
     request: Request,
     site: Site,
     template: str,
-    build_page: Callable[..., dict[str, Any] | None],
-    bad_parameters: str,
+    build_page: Callable[..., dict[str, Any]],
 ) -> Response:
-    """An index page built from the query parameters; 400 when they are not numbers."""
+    """An index page built from the query parameters; 400 when one is not what it takes."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    context = build_page(site, snap, reader, request.query_params)
-    if context is None:
-        return Response(
-            f"400 Bad Request: {bad_parameters}\n", 400, media_type="text/plain; charset=utf-8"
-        )
+    try:
+        context = build_page(site, snap, reader, request.query_params)
+    except BadParameterError as error:
+        answer = site.error(reader, 400, str(error), html=_wants_html(request))
+        return send(request, answer, max_age=0)
     body = site.render(template, reader, **context)
     return _page(request, site, snap.version, reader, body)
 
@@ -412,6 +416,73 @@ def sources(request: Request, site: SiteDep) -> Response:
     snap = site.snapshot()
     body = site.render("sources.html", reader, **sources_page(site, snap, reader))
     return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/search", methods=READ, name="ld_search")
+def search(request: Request, site: SiteDep) -> Response:
+    """Things by name in any language: HTML, or JSON (``Accept: application/json`` or
+    ``?format=json``: ``{"query", "results": [{"iri", "href", "label", "kind", …}]}``).
+
+    ``?limit=`` (1-50, default 20) bounds the results; the search box's suggestions use 8.
+    """
+    reader = reader_for(request, site)
+    params = request.query_params
+    query = params.get("q", "")
+    fmt = params.get("format", "")
+    as_json = fmt == "json" or (
+        not fmt
+        and negotiate(request.headers.get("accept"), ["text/html", "application/json"])
+        == "application/json"
+    )
+    try:
+        limit = min(50, max(1, int_parameter(params, "limit") or 20))
+    except BadParameterError as error:
+        return send(request, site.error(reader, 400, str(error), html=not as_json), max_age=0)
+    if fmt not in ("", "json", "html"):
+        message = f"format must be json or html, not {fmt[:40]!r}"
+        return send(request, site.error(reader, 400, message, html=False), max_age=0)
+    snap = site.snapshot()
+    results = search_results(site, snap, reader, query, limit=limit) if query.strip() else []
+    if as_json:
+        body = json.dumps({"query": query, "results": results}, ensure_ascii=False).encode()
+        answer = Answer(
+            body,
+            "application/json",
+            headers={"Vary": "Accept, Accept-Language"},
+            etag=etag(snap.version, reader.path, reader.language, reader.local_base, "json"),
+        )
+        return send(request, answer, max_age=site.settings.cache_max_age)
+    search_box = site.search_box(reader, value=query)
+    body = site.render("search.html", reader, query=query, results=results, search_box=search_box)
+    return _page(request, site, snap.version, reader, body)
+
+
+@router.api_route("/context.jsonld", methods=READ, name="ld_context")
+def jsonld_context(request: Request, site: SiteDep) -> Response:
+    """The JSON-LD ``@context`` the documents' JSON-LD is compacted with (their prefixes)."""
+    body = json.dumps(document_rdf.context(), indent=1).encode("utf-8")
+    answer = Answer(body, "application/ld+json", etag=etag("context", body.decode("utf-8")))
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+@router.api_route("/favicon.ico", methods=READ, name="ld_favicon")
+def favicon(request: Request, site: SiteDep) -> Response:
+    """The site's icon (browsers ask for ``/favicon.ico`` whatever the page says)."""
+    body = site.favicon()
+    answer = Answer(body, "image/vnd.microsoft.icon", etag=etag("favicon", body.hex()))
+    return send(request, answer, max_age=site.settings.cache_max_age)
+
+
+def error_response(request: Request, status: int, message: str, *, what: str = "") -> Response:
+    """The site's error answer for pages outside this router (the timeline, the map).
+
+    HTML (the site's error page, with search) for browsers, one line of text otherwise.
+    """
+    site = get_site(request)
+    answer = site.error(
+        reader_for(request, site), status, message, html=_wants_html(request), what=what
+    )
+    return send(request, answer, max_age=0)
 
 
 @router.api_route("/static/css/citygraph.css", methods=READ, name="ld_css")

@@ -6,8 +6,10 @@ headers); :mod:`citygraph.web.linked_data.routes` only parses requests and sends
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,13 @@ from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web.cache import ResponseCache
 from citygraph.web.linked_data import i18n
 from citygraph.web.linked_data.access import Snapshot, StoreHandle
+from citygraph.web.linked_data.document_rdf import (
+    CONTEXT_PATH,
+    about,
+    compact_jsonld,
+    used_prefixes,
+    without_foreign_axioms,
+)
 from citygraph.web.linked_data.iris import Links
 from citygraph.web.linked_data.pages import Labeller, build_view
 from citygraph.web.linked_data.representations import (
@@ -30,6 +39,7 @@ from citygraph.web.linked_data.representations import (
     etag,
     serialize,
 )
+from citygraph.web.linked_data.schema_org import thing_description
 from citygraph.web.linked_data.term_pages import (
     dataset_view,
     graph_of,
@@ -107,10 +117,6 @@ class Site:
             "stats", lambda: dataset.dataset_statistics(snap.store, version=snap.version)
         )
 
-    def class_counts(self, snap: Snapshot) -> Mapping[str, int]:
-        """Things per class (cached per version; cheaper than all the statistics)."""
-        return snap.cached("classes", lambda: dataset.class_counts(snap.store))
-
     def dataset_triples(self, snap: Snapshot) -> list[ox.Triple]:
         """The DCAT/VoID description plus the labels of the classes it counts."""
 
@@ -157,7 +163,17 @@ class Site:
         switch = []
         for code in i18n.LANGUAGES:
             switch.append((code, _with_query(reader.local_base + reader.path.lstrip("/"), code)))
+        search = self.search_box(reader)
+        context.setdefault("search_box", search)
+        context.setdefault("schema_org", None)
         page = self.env.get_template(template).render(
+            page_config={
+                "site": reader.local_base,
+                "endpoint": reader.local_base + "sparql",
+                "lang": language,
+                "baseIri": self.settings.base_iri,
+                "text": {},
+            },
             lang=language,
             html_lang=i18n.html_lang(language),
             t=lambda key: i18n.ui(key, language),
@@ -167,6 +183,17 @@ class Site:
             **context,
         )
         return page.encode("utf-8")
+
+    def search_box(self, reader: Reader, *, value: str = "") -> dict[str, str]:
+        """The context of ``search_form.html`` for ``reader`` (every page's search box)."""
+        return {
+            "action": reader.local_base + "search",
+            "label": i18n.ui("search", reader.language),
+            "placeholder": i18n.ui("search_placeholder", reader.language),
+            "id": "q",
+            "lang": reader.language if reader.explicit_language else "",
+            "value": value,
+        }
 
     def document(
         self,
@@ -215,13 +242,16 @@ class Site:
         if html:
             context = dict(extra(found) if extra is not None else {})
             if template == "thing.html":
-                context["view"] = build_view(
-                    ThingGraph.from_triples(found),
+                graph = ThingGraph.from_triples(found)
+                view = build_view(
+                    graph,
                     iri,
                     language=reader.language,
                     links=reader.links(self.settings),
                     index=self.labels(snap),
                 )
+                context["view"] = view
+                context["schema_org"] = thing_description(view, graph, page=local)
             body = self.render(
                 template,
                 reader,
@@ -229,10 +259,31 @@ class Site:
                 iri=iri,
                 **context,
             )
+        elif template == "thing.html":
+            body = self._rdf_document(snap, iri, doc_path, found, representation)
         else:
             body = serialize(found, representation)
         self.cache.put(tag, body, representation.content_type)
         return Answer(body, representation.content_type, headers=headers, etag=tag)
+
+    def _rdf_document(
+        self,
+        snap: Snapshot,
+        iri: str,
+        doc_path: str,
+        found: list[ox.Triple],
+        representation: Representation,
+    ) -> bytes:
+        """A thing's RDF document: its triples without other vocabularies' axioms, plus what the
+        document is; only the prefixes it uses; JSON-LD compacted (issue 13 §6)."""
+        base = self.settings.base_iri
+        triples = without_foreign_axioms(found) + about(
+            base + doc_path, iri, dataset=dataset.DATASET, version=snap.version
+        )
+        if representation.rdf_format is ox.RdfFormat.JSON_LD:
+            compacted = compact_jsonld(triples, context_url=base + CONTEXT_PATH)
+            return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
+        return serialize(triples, representation, prefixes=used_prefixes(triples))
 
     def labeller(self, snap: Snapshot, reader: Reader, triples: list[ox.Triple]) -> Labeller:
         """A labeller over ``triples`` for ``reader``."""
@@ -263,12 +314,31 @@ class Site:
         return {"dataset": dataset_view(label, self.statistics(snap))}
 
     def not_found(self, reader: Reader, *, html: bool, what: str) -> Answer:
-        """404, as a small HTML page or plain text."""
+        """404, as the site's HTML error page (with search) or plain text."""
+        return self.error(
+            reader, 404, f"citygraph knows nothing under {what}", html=html, what=what
+        )
+
+    def error(
+        self, reader: Reader, status: int, message: str, *, html: bool, what: str = ""
+    ) -> Answer:
+        """An error answer: the site's HTML error page (with search) or one line of text.
+
+        ``message`` says what was wrong (the text answer is ``"{status} {reason}: {message}"``);
+        ``what`` is the address asked for, shown on the HTML page.
+        """
+        reason = HTTPStatus(status).phrase
         if html:
-            body = self.render("error.html", reader, status=404, what=what)
-            return Answer(body, HTML.content_type, status=404, headers={"Vary": "Accept"})
-        text = f"404 Not Found: citygraph knows nothing under {what}\n"
-        return Answer(text.encode(), "text/plain; charset=utf-8", 404, {"Vary": "Accept"})
+            body = self.render(
+                "error.html", reader, status=status, reason=reason, message=message, what=what
+            )
+            return Answer(body, HTML.content_type, status=status, headers={"Vary": "Accept"})
+        text = f"{status} {reason}: {message}\n"
+        return Answer(text.encode(), "text/plain; charset=utf-8", status, {"Vary": "Accept"})
+
+    def favicon(self) -> bytes:
+        """The site's icon (an ICO holding one 32x32 PNG)."""
+        return (STATIC / "favicon.ico").read_bytes()
 
     def css(self) -> bytes:
         """The one style sheet."""

@@ -75,13 +75,63 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
   ?s skos:inScheme <${base}vocab/status> ; skos:prefLabel ?label . }`,
   };
 
+  // The city filter: the reader sees and types names, the query and the address use keys.
+  const cityName = document.getElementById("city-name");
+  const cityList = document.getElementById("cities");
+  const cityKeys = new Map(); // name as offered -> key
+  const PLACE_CLASSES = ["City", "Region", "District"].map((c) => `${base}ontology#${c}`);
+
+  function offerCity(name, cityKey) {
+    const shown = cityKeys.has(name) && cityKeys.get(name) !== cityKey ? `${name} (${cityKey})` : name;
+    if (cityKeys.has(shown)) return;
+    cityKeys.set(shown, cityKey);
+    cityList.append(new Option(shown, shown));
+  }
+
+  // Places whose names start like `q`, in any language and in the worldwide layer (/search).
+  async function searchPlaces(q, limit) {
+    const url = new URL(`${config.site}search`);
+    url.search = new URLSearchParams({ q, format: "json", limit: String(limit), lang: config.lang });
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) return [];
+    return (await response.json()).results.filter((r) => PLACE_CLASSES.includes(r.kind));
+  }
+
+  let typing = 0;
+  cityName.addEventListener("input", () => {
+    clearTimeout(typing);
+    const q = cityName.value.trim();
+    if (!q || cityKeys.has(cityName.value)) return;
+    typing = setTimeout(async () => {
+      for (const r of await searchPlaces(q, 8)) offerCity(r.label, key(r.iri));
+    }, 150);
+  });
+
+  // The key for what is in the name box: an offered name, a key typed as such, or the first
+  // place that /search finds for the text ("" when the box is empty or nothing is found).
+  async function resolveCity() {
+    const typed = cityName.value.trim();
+    if (!typed) return "";
+    if (cityKeys.has(typed)) return cityKeys.get(typed);
+    if (KEY.test(typed) && /^[a-z]{2}-/.test(typed)) return typed;
+    const [first] = await searchPlaces(typed, 1);
+    return first ? key(first.iri) : "";
+  }
+
   async function fillOptions() {
     await Promise.all(Object.entries(OPTIONS).map(async ([name, query]) => {
       const names = labels(await select(query));
-      const element = name === "city" ? document.getElementById("cities") : form.elements[name];
       const sorted = [...names].sort((x, y) => x[1].localeCompare(y[1], config.lang));
+      if (name === "city") {
+        for (const [iri, label] of sorted) offerCity(label, key(iri));
+        const chosen = form.elements.city.value;
+        const offered = [...cityKeys].find(([, k]) => k === chosen);
+        if (offered) cityName.value = offered[0];
+        return;
+      }
+      const element = form.elements[name];
       for (const [iri, label] of sorted) element.append(new Option(label, key(iri)));
-      if (name !== "city") element.value = element.dataset.value || "";
+      element.value = element.dataset.value || "";
     }));
   }
 
@@ -182,9 +232,13 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
 
   async function main() {
     const [map] = await Promise.all([citygraphMap.create(svg), fillOptions()]);
-    const refresh = () => { remember(); update(map).catch(fail); };
-    form.addEventListener("change", refresh);
-    form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+    const refresh = async () => {
+      form.elements.city.value = await resolveCity();
+      remember();
+      await update(map);
+    };
+    form.addEventListener("change", () => refresh().catch(fail));
+    form.addEventListener("submit", (event) => { event.preventDefault(); refresh().catch(fail); });
     await update(map);
   }
 

@@ -1,12 +1,13 @@
 // The small map on a place's page (linked_data templates/thing.html): the place and its partners,
 // joined by arcs, read from our SPARQL endpoint. It needs only the page's
-// <div id="map" data-city="IRI" data-endpoint="…/sparql"> and worldmap.js; without JavaScript the
+// <div id="map" data-city="IRI" data-lat data-lon data-title data-endpoint="…/sparql"> and
+// worldmap.js; without JavaScript the
 // page's table says the same.
 "use strict";
 
 (() => {
   const holder = document.getElementById("map");
-  if (!holder || !holder.dataset.city || !holder.dataset.endpoint) return;
+  if (!holder || !holder.dataset.city || !holder.dataset.endpoint || !holder.dataset.lat) return;
   const place = holder.dataset.city;
   const endpoint = holder.dataset.endpoint;
   const site = endpoint.replace(/sparql$/, "");
@@ -39,12 +40,12 @@ SELECT ?p ?partner ?lat ?long ?pLat ?pLong (SAMPLE(?name) AS ?label) WHERE {
     });
     if (!response.ok) throw new Error(String(response.status));
     const rows = (await response.json()).results.bindings;
-    if (!rows.length) return;
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("role", "group"); // its arcs and dots are links
     holder.append(svg);
     const map = await citygraphMap.create(svg);
-    const home = [Number(rows[0].pLong.value), Number(rows[0].pLat.value)];
+    // The place's own point comes from the page (a place without partners is drawn alone).
+    const home = [Number(holder.dataset.lon), Number(holder.dataset.lat)];
     const name = (row) => (row.label ? row.label.value : row.partner.value.split("/").pop());
     map.drawArcs(rows.map((row) => ({
       from: home,
@@ -53,7 +54,7 @@ SELECT ?p ?partner ?lat ?long ?pLat ?pLong (SAMPLE(?name) AS ?label) WHERE {
       title: name(row),
     })));
     map.drawPlaces([
-      { at: home, href: href(place), title: "", chosen: true },
+      { at: home, href: href(place), title: holder.dataset.title || "", chosen: true },
       ...rows.map((row) => ({
         at: [Number(row.long.value), Number(row.lat.value)],
         href: href(row.partner.value),

@@ -1,0 +1,89 @@
+"""The server-rendered pages in a real browser: no script errors, search as one types (issue 13)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import rdflib
+from playwright.sync_api import Page, expect
+
+from .support import ROOT, PageLog
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["doc/city/de-berlin", "doc/city/de-duesseldorf", "doc/partnership/cn-beijing--de-berlin", ""],
+    ids=["place", "place-without-partners", "partnership", "home"],
+)
+def test_pages_run_their_scripts_without_errors(
+    page: Page, page_log: PageLog, server: str, path: str
+) -> None:
+    page.goto(server + path)
+    page.wait_for_load_state("networkidle")
+    assert not page_log.errors, page_log.errors
+    assert not page_log.failures, page_log.failures  # the favicon included
+
+
+def test_a_place_page_draws_its_small_map(page: Page, server: str) -> None:
+    page.goto(server + "doc/city/de-berlin")
+    expect(page.locator("#map")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#map svg")).to_be_visible()
+
+
+def test_the_search_box_suggests_as_one_types_and_opens_the_choice(page: Page, server: str) -> None:
+    page.goto(server + "places")
+    box = page.locator("header.site input[name=q]")
+    box.fill("Peki")
+    option = page.locator("header.site datalist option").first
+    expect(option).to_have_attribute("value", re.compile(r"^Beijing"))
+    box.fill(option.get_attribute("value") or "")
+    page.wait_for_url(re.compile(r"/doc/city/cn-beijing"))
+
+
+def test_the_search_box_works_without_javascript(no_script_page: Page, server: str) -> None:
+    no_script_page.goto(server + "sources")
+    no_script_page.locator("header.site input[name=q]").fill("北京")
+    no_script_page.locator("header.site input[name=q]").press("Enter")
+    no_script_page.wait_for_url(re.compile(r"/search\?q="))
+    expect(no_script_page.locator("ol.results a").first).to_have_text("Beijing")
+
+
+def test_an_unknown_address_is_an_html_page_with_search(page: Page, server: str) -> None:
+    response = page.goto(server + "timeline/zz")
+    assert response is not None
+    assert response.status == 404
+    expect(page.locator("main input[name=q]")).to_be_visible()
+    assert httpx.get(server + "favicon.ico").status_code == 200
+
+
+def partners_in_data(key: str) -> int:
+    """Partnerships of the city ``key`` in data/ (rdflib: not the server under test)."""
+    graph = rdflib.Graph()
+    for path in sorted((ROOT / "data").glob("*.ttl")):
+        graph.parse(path)
+    cg = rdflib.Namespace("https://w3id.org/citygraph/ontology#")
+    place = rdflib.URIRef(f"https://w3id.org/citygraph/id/city/{key}")
+    return len(set(graph.subjects(cg.partner, place)))
+
+
+def test_the_map_filters_by_a_city_name_in_any_language(page: Page, server: str) -> None:
+    page.goto(server + "map?lang=de")
+    expect(page.locator("#worldmap")).to_have_attribute("data-state", "ready")
+    name = page.locator("#city-name")
+    name.fill("Pekin")
+    expect(page.locator("#cities option[value=Peking]")).to_have_count(1)
+    name.fill("Peking")
+    name.press("Enter")
+    page.wait_for_url(re.compile(r"city=cn-beijing"))
+    expect(page.locator("#worldmap")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#partnerships tbody tr")).to_have_count(partners_in_data("cn-beijing"))
+
+
+def test_the_map_shows_the_name_of_the_city_in_its_address(page: Page, server: str) -> None:
+    page.goto(server + "map?city=de-berlin&lang=en")
+    expect(page.locator("#worldmap")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#city-name")).to_have_value("Berlin")

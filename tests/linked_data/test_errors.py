@@ -1,0 +1,123 @@
+"""Bad addresses get the site's error page (issue 13 §2) and never a 500 (issue 9 §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from citygraph.config import Settings
+from citygraph.web import frontend, linked_data
+from citygraph.web.error_handlers import install_error_handlers
+
+from .support import REPO, TestClient, text_of
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def site_client(settings: Settings) -> Iterator[TestClient]:
+    """The pages and the frontend (map, timelines) in one app, as `citygraph serve` has them."""
+    application = FastAPI()
+    application.state.settings = settings
+    application.include_router(frontend.create_router())
+    linked_data.install(application, settings, shapes_dir=REPO / "shapes")
+    install_error_handlers(application)
+    with TestClient(application, follow_redirects=False) as test_client:
+        yield test_client
+
+
+def assert_site_error_page(response_text: str) -> None:
+    """The site's own page: its header and navigation, and a search form to go on from."""
+    assert response_text.startswith("<!doctype html>")
+    assert '<header class="site">' in response_text
+    assert 'role="search"' in response_text
+    assert 'name="q"' in response_text
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/partnerships?page=%C2%B2", "page"),  # "²": str.isdigit() says yes, int() says no
+        ("/partnerships?page=%D9%A3", "page"),  # Arabic-Indic three: int() accepts it
+        ("/partnerships?from=1" + "0" * 4301, "from"),  # int() refuses over 4,300 digits
+        ("/partnerships?to=%C2%B9%C2%B2", "to"),
+        ("/places?page=%C2%B2", "page"),
+        ("/places?page=" + "9" * 5000, "page"),
+        ("/search?q=x&limit=%C2%B2", "limit"),
+    ],
+    ids=[
+        "superscript",
+        "arabic-indic",
+        "huge-from",
+        "superscript-to",
+        "places",
+        "places-huge",
+        "search-limit",
+    ],
+)
+def test_a_number_parameter_that_is_not_ascii_digits_is_a_400_page(
+    site_client: TestClient, path: str, parameter: str
+) -> None:
+    response = site_client.get(path, headers=HTML)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert_site_error_page(response.text)
+    assert f"{parameter} must be a whole number" in text_of(response.text)
+
+
+def test_a_400_for_a_client_that_wants_text_is_one_line_saying_what(
+    site_client: TestClient,
+) -> None:
+    response = site_client.get("/partnerships?page=%C2%B2", headers={"Accept": "text/plain"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("400 Bad Request: page must be a whole number")
+
+
+def test_ordinary_page_numbers_still_work(site_client: TestClient) -> None:
+    assert site_client.get("/partnerships?page=2&from=1990&to=-1").status_code == 200
+    assert site_client.get("/places?page=%202%20").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/timeline/zz",
+        "/timeline/de-berlin%0A",  # "$" in a regex also matches before a final newline
+        "/timeline/de-berlin%0D%0A",
+        "/timeline/de-nowhere",  # a well-formed key that no place has
+        "/timeline/Berlin%3E",
+    ],
+    ids=["too-short", "newline", "crlf", "unknown", "bracket"],
+)
+def test_a_timeline_of_no_place_is_the_sites_404_page(site_client: TestClient, path: str) -> None:
+    response = site_client.get(path, headers=HTML)
+    assert response.status_code == 404
+    assert_site_error_page(response.text)
+
+
+def test_the_timeline_of_a_place_is_there(site_client: TestClient) -> None:
+    response = site_client.get("/timeline/de-berlin")
+    assert response.status_code == 200
+    assert 'id="timeline"' in response.text
+
+
+def test_an_unknown_document_is_the_sites_404_page_in_the_readers_language(
+    site_client: TestClient,
+) -> None:
+    response = site_client.get("/doc/city/xx-nowhere?lang=de", headers=HTML)
+    assert response.status_code == 404
+    assert_site_error_page(response.text)
+    assert "Nicht gefunden" in response.text
+    assert 'name="lang" value="de"' in response.text  # the search stays in German
+
+
+def test_the_favicon_is_an_icon(site_client: TestClient) -> None:
+    response = site_client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # ICO header: reserved 0, type 1 (icon)
+    page = site_client.get("/doc/city/de-berlin").text
+    assert 'rel="icon" href="http://testserver/favicon.ico"' in page

@@ -1,0 +1,152 @@
+"""`citygraph diff`: what a maintainer's change does to the graph, per thing, in their language.
+
+A realistic change (tests/data/validation/diff/before.ttl → after.ttl): a new partnership with
+its agreement and source, a corrected start date, a status change, a source added, and a city
+rewritten without changing what it says (its blank-node geometry included). The expected lines
+are written from those two files and the ontology's labels.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DIFF = ROOT / "tests" / "data" / "validation" / "diff"
+CITYGRAPH = Path(sys.executable).parent / "citygraph"
+
+EXPECTED_TEXT = """\
++ agreement:xx-a--xx-c-2001  (Agreement)  added
+    + type: Agreement
+    + source: source:xx-b-partners
+    + signed on: "2001-06-01"^^xsd:date
++ partnership:xx-a--xx-c  (Partnership)  added
+    + type: Partnership
+    + source: source:xx-b-partners
+    + agreement: agreement:xx-a--xx-c-2001
+    + partner: city:xx-a
+    + partner: city:xx-c
+    + start date: "2001-06-01"^^xsd:date
++ source:xx-b-partners  (Source)  added
+    + type: Source
+    + label: "B's partner cities"@en
+~ partnership:xx-a--xx-b  (Partnership)  changed
+    ~ start date: "1990"^^xsd:gYear → "1991-05-12"^^xsd:date
+    ~ status: Active → Ended
+    + source: source:xx-b-partners
+
+4 things differ: 3 added, 1 changed, 0 removed
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def fork(tmp_path: Path) -> Path:
+    """A checkout whose data/ has the change of after.ttl on top of the commit of before.ttl."""
+    repo = tmp_path / "fork"
+    for folder in ("ontology", "shapes"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    (repo / "data").mkdir()
+    shutil.copy(DIFF / "before.ttl", repo / "data" / "partners.ttl")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "before")
+    shutil.copy(DIFF / "after.ttl", repo / "data" / "partners.ttl")
+    return repo
+
+
+def _diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CITYGRAPH), "diff", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_text_diff_of_a_realistic_change(fork: Path) -> None:
+    done = _diff(fork)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_TEXT
+
+
+def test_text_diff_in_german(fork: Path) -> None:
+    lines = _diff(fork, "--lang", "de").stdout.splitlines()
+    assert '    ~ Beginn: "1990"^^xsd:gYear → "1991-05-12"^^xsd:date' in lines
+    assert "    ~ Status: Aktiv → Beendet" in lines
+    assert "+ agreement:xx-a--xx-c-2001  (Vereinbarung)  hinzugefügt" in lines
+    assert lines[-1] == "4 Dinge unterscheiden sich: 3 hinzugefügt, 1 geändert, 0 entfernt"
+
+
+def test_json_diff(fork: Path) -> None:
+    document = json.loads(_diff(fork, "--format", "json").stdout)
+    assert document["summary"] == {"added": 3, "changed": 1, "removed": 0}
+    [changed] = [t for t in document["things"] if t["change"] == "changed"]
+    assert changed["node"] == "https://w3id.org/citygraph/id/partnership/xx-a--xx-b"
+    assert changed["changed"] == [
+        {
+            "predicate": "https://w3id.org/citygraph/ontology#startDate",
+            "from": '"1990"^^<http://www.w3.org/2001/XMLSchema#gYear>',
+            "to": '"1991-05-12"^^<http://www.w3.org/2001/XMLSchema#date>',
+        },
+        {
+            "predicate": "https://w3id.org/citygraph/ontology#status",
+            "from": "<https://w3id.org/citygraph/vocab/status/active>",
+            "to": "<https://w3id.org/citygraph/vocab/status/ended>",
+        },
+    ]
+
+
+def test_markdown_diff_for_a_pull_request_comment(fork: Path) -> None:
+    lines = _diff(fork, "--format", "markdown").stdout.splitlines()
+    assert lines[:3] == [
+        "### What this change changes (HEAD → working tree)",
+        "",
+        "4 things differ: 3 added, 1 changed, 0 removed",
+    ]
+    assert "**~ `partnership:xx-a--xx-b`** (Partnership): changed" in lines
+    assert '- ~ start date: `"1990"^^xsd:gYear → "1991-05-12"^^xsd:date`' in lines
+
+
+def test_a_removed_thing_and_a_removed_file(fork: Path) -> None:
+    (fork / "data" / "partners.ttl").unlink()
+    done = _diff(fork)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "- partnership:xx-a--xx-b  (Partnership)  removed" in lines
+    assert '    - start date: "1990"^^xsd:gYear' in lines
+    assert lines[-1] == "5 things differ: 0 added, 0 changed, 5 removed"
+
+
+def test_no_change_is_no_difference(fork: Path) -> None:
+    _git(fork, "commit", "-q", "-am", "after")
+    assert _diff(fork).stdout == "no differences\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        pytest.param(["--base", "no-such-ref"], "unknown revision 'no-such-ref'", id="bad-ref"),
+        pytest.param(["--store", "a"], "give --store twice", id="one-store"),
+    ],
+)
+def test_a_comparison_that_cannot_be_made_exits_2(fork: Path, args: list[str], says: str) -> None:
+    done = _diff(fork, *args)
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
