@@ -363,6 +363,7 @@ class Endpoint:
             change,
             description=description,
             lock_timeout=self.settings.write_timeout,
+            offline=not self.settings.service_allowlist,
         )
         log.info("published build %s after %s", build.version, description)
         self.pool.check_for_new_build(wait=True)

@@ -16,7 +16,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from citygraph.errors import (
@@ -120,14 +120,13 @@ def error_response(
     site: Site | None = getattr(request.app.state, "linked_data", None)
     wants_html = negotiate(request.headers.get("accept"), ["text/plain", "text/html"])
     if site is not None and wants_html == "text/html":
-        page = site.render(
-            "error.html",
-            reader_for(request, site),
-            status=status,
-            what=request.url.path,
-            message=line,
+        page = site.error(reader_for(request, site), status, line, html=True, what=request.url.path)
+        return Response(
+            page.body,
+            status_code=status,
+            media_type=page.media_type,
+            headers={**page.headers, **headers},
         )
-        return HTMLResponse(page, status_code=status, headers=headers)
     return PlainTextResponse(line + "\n", status_code=status, headers=headers)
 
 

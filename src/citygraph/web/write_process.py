@@ -17,25 +17,40 @@ import sys
 from multiprocessing.connection import Connection
 
 from citygraph.errors import CitygraphError
-from citygraph.web import query_process
+from citygraph.sandbox import install_network_filter
 from citygraph.web.problems import ProblemError
 from citygraph.web.writes import WriteJob, WriteOutcome, outcome_of, transaction
 
 __all__ = ["confine", "main"]
 
 
-def confine() -> None:
-    """Take this process off the network before it runs client input.
+def confine(*, offline: bool) -> None:
+    """Take this process off the network before it reads client input, as the query
+    processes are (issue 9 §1): with ``offline`` (the default empty SERVICE allowlist) the
+    kernel refuses it every network socket (:func:`citygraph.sandbox.install_network_filter`),
+    so no update can reach another host whatever the text checks of
+    :meth:`citygraph.web.endpoint.Endpoint.update` miss. With an allowlist, an update's
+    ``SERVICE`` must reach the allowed endpoints, and the gate alone decides (as for queries).
 
-    The hook for the operating-system filter of the query processes (issue 9 §1, branch
-    h9-sandbox: ``query_process.install_network_filter``): when that function exists, the write
-    process installs it too, so no update can reach the network whatever it says. Until then,
-    ``LOAD`` and ``SERVICE`` are refused before the write by
-    :meth:`citygraph.web.endpoint.Endpoint.update`.
+    Raises:
+        SandboxError: the filter is not available here; the write is refused rather than run
+            unprotected.
     """
-    install = getattr(query_process, "install_network_filter", None)
-    if install is not None:
-        install()
+    if offline:
+        install_network_filter()
+
+
+def _io_outcome(error: OSError, *, offline: bool) -> WriteOutcome:
+    # The network filter's refusal: EPERM from socket(), or a name lookup that had no socket.
+    refused = isinstance(error, PermissionError) or "failed to lookup address" in str(error)
+    if offline and refused:
+        return WriteOutcome(
+            "problem",
+            status=403,
+            message="this update tried to reach another server (LOAD or SERVICE); this endpoint "
+            "never fetches URLs, and its writes have no network",
+        )
+    return WriteOutcome("failed", message=f"the write failed: {error}")
 
 
 def main(argv: list[str]) -> int:
@@ -45,14 +60,16 @@ def main(argv: list[str]) -> int:
     job_fd, reply_fd = argv
     with Connection(int(job_fd), writable=False) as jobs:
         job: WriteJob = jobs.recv()
-    confine()
     try:
+        confine(offline=job.offline)
         result, build = transaction(
             job.root, job.change, description=job.description, lock_timeout=job.lock_timeout
         )
         outcome = WriteOutcome("ok", result=result, version=build.version)
     except (CitygraphError, ProblemError) as error:
         outcome = outcome_of(error)
+    except OSError as error:  # pyoxigraph's I/O errors: LOAD, SERVICE, the store
+        outcome = _io_outcome(error, offline=job.offline)
     with Connection(int(reply_fd), readable=False) as replies:
         replies.send(outcome)
     return 0

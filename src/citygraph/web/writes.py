@@ -13,7 +13,8 @@ nothing.
 Why a process: a write runs the engine on client input (an update, an RDF body). Input that
 crashes the engine (issue 9 §3: deep nesting overflowed the stack and killed the uvicorn worker)
 then costs that one write a 500, never the worker; the lock dies with the process, and the
-next write removes the half-made build directory.
+next write removes the half-made build directory. Like the query processes, the write process
+cannot open network sockets when no SERVICE is allowed (:mod:`citygraph.sandbox`).
 
 Cost: each write is a new process and a new build (and, with ``in_memory``, a reload in every
 query process), so this suits occasional curation, not a stream of small writes.
@@ -87,6 +88,8 @@ class WriteJob:
     change: Change
     description: str
     lock_timeout: float
+    #: Whether the write process takes itself off the network (see ``write_process.confine``).
+    offline: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,12 @@ class WriteOutcome:
 
 
 def apply_write(
-    root: Path, change: Change, *, description: str, lock_timeout: float
+    root: Path, change: Change, *, description: str, lock_timeout: float, offline: bool = True
 ) -> tuple[bool, Build]:
     """Apply ``change`` to a copy of the current build in a write process and publish it.
+
+    ``offline``: the write process cannot open network sockets (the default; ``False`` only
+    when SERVICE may reach allowed endpoints).
 
     Returns what the change returned (Graph Store: whether the graph was created) and the
     published build.
@@ -138,7 +144,7 @@ def apply_write(
         os.close(reply_write)
     with Connection(job_write, readable=False) as jobs, Connection(reply_read) as replies:
         try:
-            jobs.send(WriteJob(root, change, description, lock_timeout))
+            jobs.send(WriteJob(root, change, description, lock_timeout, offline))
             outcome: WriteOutcome = replies.recv()
         except (EOFError, OSError):
             outcome = WriteOutcome("crashed")
