@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean frontend mutate coverage
+.PHONY: serve test install build bench clean frontend mutate coverage fuzz
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ coverage: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m bench
+
+# Issue 9 §6 (docs/reliability.md): 10^5 fuzzed requests against a fresh `citygraph serve` on
+# 127.0.0.1; exit 1 on any finding, the failing requests in var/fuzz/failures.jsonl.
+FUZZ_ARGS ?= --requests 100000 --seconds 3600 --seed 1
+fuzz: install
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/citygraph/web/static/vendor

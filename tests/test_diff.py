@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.checkouts import ROOT, checkout, citygraph, committed, git
 
-ROOT = Path(__file__).resolve().parents[1]
 DIFF = ROOT / "tests" / "data" / "validation" / "diff"
-CITYGRAPH = Path(sys.executable).parent / "citygraph"
 
 EXPECTED_TEXT = """\
 + agreement:xx-a--xx-c-2001  (Agreement)  added
@@ -44,39 +42,19 @@ EXPECTED_TEXT = """\
 """
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def fork(tmp_path: Path) -> Path:
     """A checkout whose data/ has the change of after.ttl on top of the commit of before.ttl."""
-    repo = tmp_path / "fork"
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(ROOT / folder, repo / folder)
+    repo = checkout(tmp_path / "fork", "ontology", "shapes")
     (repo / "data").mkdir()
     shutil.copy(DIFF / "before.ttl", repo / "data" / "partners.ttl")
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "before")
+    committed(repo)
     shutil.copy(DIFF / "after.ttl", repo / "data" / "partners.ttl")
     return repo
 
 
 def _diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CITYGRAPH), "diff", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return citygraph(repo, "diff", *args)
 
 
 def test_text_diff_of_a_realistic_change(fork: Path) -> None:
@@ -134,7 +112,7 @@ def test_a_removed_thing_and_a_removed_file(fork: Path) -> None:
 
 
 def test_no_change_is_no_difference(fork: Path) -> None:
-    _git(fork, "commit", "-q", "-am", "after")
+    git(fork, "commit", "-q", "-am", "after")
     assert _diff(fork).stdout == "no differences\n"
 
 
@@ -143,6 +121,11 @@ def test_no_change_is_no_difference(fork: Path) -> None:
     [
         pytest.param(["--base", "no-such-ref"], "unknown revision 'no-such-ref'", id="bad-ref"),
         pytest.param(["--store", "a"], "give --store twice", id="one-store"),
+        pytest.param(
+            ["data/typo.ttl"],
+            "data/typo.ttl: no such file or directory, here or at HEAD",
+            id="missing-path",
+        ),
     ],
 )
 def test_a_comparison_that_cannot_be_made_exits_2(fork: Path, args: list[str], says: str) -> None:
@@ -150,3 +133,32 @@ def test_a_comparison_that_cannot_be_made_exits_2(fork: Path, args: list[str], s
     assert done.returncode == 2
     assert says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _store_of(root: Path, turtle: Path, version: str) -> Path:
+    import pyoxigraph as ox
+    from tests.web.conftest import make_build
+
+    graph = ox.NamedNode("https://w3id.org/citygraph/graph/curated")
+    quads = [
+        ox.Quad(q.subject, q.predicate, q.object, graph)
+        for q in ox.parse(path=str(turtle), format=ox.RdfFormat.TURTLE)
+    ]
+    make_build(root, quads, version)
+    return root
+
+
+def test_two_stores_compare_like_the_files_they_were_built_from(tmp_path: Path) -> None:
+    old = _store_of(tmp_path / "old", DIFF / "before.ttl", "20260101T000000000000Z-aaaaaaaaaa")
+    new = _store_of(tmp_path / "new", DIFF / "after.ttl", "20260102T000000000000Z-bbbbbbbbbb")
+    done = citygraph(ROOT, "diff", "--store", str(old), "--store", str(new))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_TEXT
+
+
+def test_a_missing_store_exits_2(tmp_path: Path) -> None:
+    done = citygraph(ROOT, "diff", "--store", str(tmp_path / "a"), "--store", str(tmp_path / "b"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith(
+        f"citygraph: error: no built store at {tmp_path}"
+    )

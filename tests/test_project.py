@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.checkouts import ROOT, checkout, citygraph
 
 from citygraph.project import Project, ProjectError
 
-ROOT = Path(__file__).resolve().parents[1]
-CITYGRAPH = Path(sys.executable).parent / "citygraph"
 FAILING = ROOT / "tests" / "data" / "validation" / "failing.ttl"
 
 
 @pytest.fixture
 def other_checkout(tmp_path: Path) -> Path:
     """A second checkout: the same ontology and shapes, different data (one bad date)."""
-    other = tmp_path / "fork"
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(ROOT / folder, other / folder)
+    other = checkout(tmp_path / "fork", "ontology", "shapes")
     (other / "data").mkdir()
     shutil.copy(FAILING, other / "data" / "mine.ttl")
     (other / "docs").mkdir()
@@ -33,9 +29,7 @@ def other_checkout(tmp_path: Path) -> Path:
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CITYGRAPH), *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300
-    )
+    return citygraph(cwd, *args)
 
 
 def test_installed_citygraph_validates_the_working_trees_data(other_checkout: Path) -> None:

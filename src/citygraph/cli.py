@@ -34,6 +34,17 @@ def _store_or_default(_ctx: click.Context, _param: click.Parameter, value: Path 
     return value if value is not None else store_from_env()
 
 
+def lang_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--lang en|de|zh|zh-Hans`` (default en), with ``help_text``."""
+    return click.option(
+        "--lang",
+        type=click.Choice(sorted(LANGUAGES)),
+        default="en",
+        show_default=True,
+        help=help_text,
+    )
+
+
 project_option = click.option(
     "--project",
     "project_dir",
@@ -102,13 +113,7 @@ def cli() -> None:
     default=None,
     help="Validate everything in this built store (curated and worldwide) instead of files.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(sorted(LANGUAGES)),
-    default="en",
-    show_default=True,
-    help="Language of the messages in the report.",
-)
+@lang_option("Language of the messages in the report.")
 @click.option(
     "--format",
     "fmt",
@@ -243,13 +248,7 @@ def _changed_focus(project: Project, paths: list[Path], base: str) -> set[str] |
     show_default=True,
     help="Text for people, JSON for tools, Markdown for a pull-request comment.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(sorted(LANGUAGES)),
-    default="en",
-    show_default=True,
-    help="Language of the report (names of classes and properties from the ontology).",
-)
+@lang_option("Language of the report (names of classes and properties from the ontology).")
 @project_option
 def diff(
     paths: tuple[Path, ...],

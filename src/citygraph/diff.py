@@ -174,7 +174,8 @@ def graph_at_revision(paths: Sequence[Path], revision: str) -> Graph:
     """The files under ``paths`` as they were at git ``revision`` (absent then: nothing).
 
     Raises:
-        DiffError: not in a git repository, or ``revision`` is not a commit.
+        DiffError: not in a git repository, ``revision`` is not a commit, or a path exists
+            neither now nor at ``revision``.
         InputSyntaxError: a file at ``revision`` does not parse (named as ``REV:path``).
     """
     if not paths:
@@ -186,6 +187,8 @@ def graph_at_revision(paths: Sequence[Path], revision: str) -> Graph:
     for path in paths:
         relative = path.resolve().relative_to(top).as_posix()
         listed = _git(top, "ls-tree", "-r", "--name-only", revision, "--", relative)
+        if not listed and not path.exists():
+            raise DiffError(f"{path}: no such file or directory, here or at {revision}")
         for name in listed.splitlines():
             if not name.endswith((".ttl", ".nt")):
                 continue
@@ -207,7 +210,12 @@ def changed_nodes(paths: Sequence[Path], revision: str) -> tuple[list[Path], set
     where = paths[0].resolve()
     top = Path(_git(where if where.is_dir() else where.parent, "rev-parse", "--show-toplevel"))
     _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    relative = [p.resolve().relative_to(top).as_posix() for p in paths]
+    # paths outside this repository (the installed shapes, say) cannot have changed in it
+    relative = [
+        p.resolve().relative_to(top).as_posix() for p in paths if p.resolve().is_relative_to(top)
+    ]
+    if not relative:
+        return [], set()
     names = _git(top, "diff", "--name-only", revision, "--", *relative).splitlines()
     names += _git(top, "ls-files", "--others", "--exclude-standard", "--", *relative).splitlines()
     files = sorted({top / n for n in names if n.endswith((".ttl", ".nt"))})

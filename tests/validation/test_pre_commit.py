@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pre_commit.clientlib import load_manifest
+from tests.checkouts import git
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILING = ROOT / "tests" / "data" / "validation" / "failing.ttl"
@@ -42,9 +43,8 @@ def _repository(tmp_path: Path, *files: Path) -> Path:
         "        require_serial: true\n",
         encoding="utf-8",
     )
-    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
     return repo
 
 
