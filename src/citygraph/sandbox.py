@@ -24,15 +24,10 @@ import os
 import platform
 import resource
 import struct
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.thread import BrokenThreadPool
-from typing import TypeVar
 
 from citygraph.errors import CitygraphError
 
 __all__ = [
-    "OfflineThreads",
     "SandboxError",
     "data_segment_bytes",
     "install_network_filter",
@@ -57,9 +52,6 @@ _OFFSET_ARG0_LOW = 16  # both supported architectures are little-endian
 _AF_UNIX = 1
 #: x86_64 marks x32-ABI system calls with this bit; they are refused as a whole.
 _X32_BIT = 0x40000000
-
-
-T = TypeVar("T")
 
 
 class _Arch:
@@ -143,45 +135,6 @@ def install_network_filter(*, all_threads: bool = True) -> None:
     result = libc.syscall(arch.seccomp, _SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(fprog))
     if result != 0:
         raise SandboxError(f"the kernel refused the seccomp filter: {_strerror()}")
-
-
-class OfflineThreads:
-    """Threads the kernel keeps off the network, to run engine calls of a process that itself
-    needs the network (a server worker applying a SPARQL Update: ``LOAD``, ``SERVICE``).
-
-    Each thread installs :func:`install_network_filter` for itself only when it starts, so a
-    callable run here cannot open a network socket whatever it does, while the rest of the
-    process keeps its sockets.
-
-    >>> import socket
-    >>> threads = OfflineThreads()
-    >>> threads.run(lambda: socket.socket(socket.AF_INET))
-    Traceback (most recent call last):
-    PermissionError: [Errno 1] Operation not permitted
-    >>> socket.socket(socket.AF_INET).close()  # this thread is not affected
-    """
-
-    def __init__(self, *, workers: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(
-            max_workers=workers,
-            thread_name_prefix="citygraph-offline",
-            initializer=_install_thread_filter,
-        )
-
-    def run(self, action: Callable[[], T]) -> T:
-        """Run ``action`` on an offline thread and return its result (or raise its error).
-
-        Raises:
-            SandboxError: the filter could not be installed (nothing was run).
-        """
-        try:
-            return self._pool.submit(action).result()
-        except BrokenThreadPool as error:
-            raise SandboxError(f"cannot start a thread without network access: {error}") from None
-
-
-def _install_thread_filter() -> None:
-    install_network_filter(all_threads=False)
 
 
 def _strerror() -> str:

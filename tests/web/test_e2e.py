@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,8 @@ from SPARQLWrapper import (
 )
 from tests.serving import running_server
 from tests.web.conftest import CITY, make_build, tiny_quads
+
+from citygraph import store
 
 pytestmark = pytest.mark.e2e
 
@@ -154,3 +157,42 @@ def test_format_parameters_that_disagree(server: str) -> None:
         "the format parameters name different formats: text/csv, text/tab-separated-values; "
         "send one (or several that name the same format)\n"
     )
+
+
+def worker_pid(server: str) -> str:
+    metrics = httpx.get(server + "/metrics", timeout=30).text
+    match = re.search(r'citygraph_worker_info\{pid="(\d+)"', metrics)
+    assert match, metrics
+    return match.group(1)
+
+
+def test_an_update_that_crashes_the_engine_spares_the_worker(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 9 §3/§4: 20,000 nested groups overflow the engine's stack (a segfault). Sent as an
+    update it killed the uvicorn worker; now the write process dies instead (500), or a gate
+    refuses the nesting before any engine sees it (400). Either way the worker lives on and
+    nothing is published."""
+    env = {"CITYGRAPH_UPDATE_TOKEN": "s3cret"}
+    with running_server(store_dir, tmp_path / "server.log", env=env) as server:
+        pid = worker_pid(server)
+        before = store.current_build(store_dir).version
+        deep = "INSERT { <a:a> <a:b> <a:c> } WHERE " + "{" * 20_000 + "}" * 20_000
+        response = httpx.post(
+            server + "/sparql",
+            data={"update": deep},
+            headers={"Authorization": "Bearer s3cret"},
+            timeout=60,
+        )
+        assert response.status_code in (400, 500), response.text
+        assert "Traceback" not in response.text
+        assert worker_pid(server) == pid
+        assert store.current_build(store_dir).version == before
+        insert = f'INSERT DATA {{ GRAPH <{CITY}g> {{ <{CITY}it-rome> <{CITY}p> "Roma" }} }}'
+        response = httpx.post(
+            server + "/sparql",
+            data={"update": insert},
+            headers={"Authorization": "Bearer s3cret"},
+            timeout=60,
+        )
+        assert response.status_code == 204, response.text

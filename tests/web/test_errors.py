@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
+
+from citygraph.config import Settings
+from citygraph.web.app import create_app
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -60,3 +64,20 @@ def test_browsers_get_the_error_page(
     assert response.text.lstrip().lower().startswith("<!doctype html>")
     assert f"<title>{status} " in response.text
     assert "vary" in response.headers
+
+
+def test_parameter_validation_is_a_400_in_words(settings: Settings) -> None:
+    """Routes with typed parameters (extra routers share the error handling) answer 400 in
+    plain text, not FastAPI's JSON 422."""
+    extra = APIRouter()
+
+    @extra.get("/typed")
+    def typed(page: int) -> dict[str, int]:
+        return {"page": page}
+
+    with TestClient(create_app(settings, extra_routers=[extra])) as typed_client:
+        response = typed_client.get("/typed", params={"page": "²"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text.startswith("the request is not valid: query.page: ")
+    assert response.text.count("\n") == 1

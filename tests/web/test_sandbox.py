@@ -7,14 +7,11 @@ real listener on 127.0.0.1 that no connection ever arrives.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from tests.serving import running_server
@@ -22,7 +19,7 @@ from tests.web.conftest import TOKEN, auth
 from tests.web.recorder import recording_server
 
 from citygraph.config import Settings
-from citygraph.sandbox import OfflineThreads, SandboxError, network_filter_program
+from citygraph.sandbox import SandboxError, network_filter_program
 from citygraph.web import endpoint as endpoint_module
 from citygraph.web.app import create_app
 from citygraph.web.jobs import QueryJob
@@ -146,20 +143,6 @@ for family, kind in [(socket.AF_INET, socket.SOCK_STREAM), (socket.AF_INET6, soc
 def test_an_unknown_architecture_refuses_to_run_unprotected() -> None:
     with pytest.raises(SandboxError, match="riscv64"):
         network_filter_program("riscv64")
-
-
-def test_offline_threads_refuse_the_network_and_leave_the_process_alone() -> None:
-    with recording_server() as recorder:
-        threads = OfflineThreads()
-        with pytest.raises(PermissionError):
-            threads.run(lambda: ox.Store().update(f"LOAD <{recorder.url('/data.ttl')}>"))
-        assert recorder.seen() == (0, [])
-        # the calling thread keeps its network: the listener is reachable from here
-        socket.create_connection(("127.0.0.1", recorder.port), timeout=5).close()
-        deadline = time.monotonic() + 5
-        while recorder.seen()[0] == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert recorder.seen()[0] == 1
 
 
 def test_an_update_whose_load_the_gate_missed_gets_403_and_fetches_nothing(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -239,3 +242,48 @@ def test_service_in_an_update_is_refused(writer: TestClient, store_dir: Path, up
     assert response.status_code == 403, response.text
     assert "SERVICE" in response.text
     assert store.current_build(store_dir).version == before
+
+
+def write_processes() -> list[int]:
+    """The write processes this test process started (the TestClient's app runs in it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if b"citygraph.web.write_process" in command and parent == os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_crashed_write_costs_one_500_not_the_worker(writer: TestClient, store_dir: Path) -> None:
+    """Issue 9 §4: the write's engine work runs in a child; a crash there (here: SIGKILL while
+    it waits for the write lock this test holds) answers 500 and the worker carries on."""
+    before = store.current_build(store_dir).version
+    responses = []
+    with store.write_lock(store_dir, timeout=5):
+        thread = threading.Thread(
+            target=lambda: responses.append(
+                writer.post("/sparql", data={"update": INSERT}, headers=auth())
+            )
+        )
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not (children := write_processes()):
+            assert time.monotonic() < deadline, "no write process started"
+            time.sleep(0.05)
+        os.kill(children[0], signal.SIGKILL)
+        thread.join(timeout=60)
+    assert responses[0].status_code == 500
+    assert responses[0].text == (
+        "the write (update) stopped with signal SIGKILL before it was published; nothing changed\n"
+    )
+    assert store.current_build(store_dir).version == before
+    assert not ask(writer, ROME)
+    again = writer.post("/sparql", data={"update": INSERT}, headers=auth())
+    assert again.status_code == 204, again.text
+    assert ask(writer, ROME)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -54,13 +55,19 @@ def test_a_write_records_itself_as_a_build_does(writer: TestClient, store_dir: P
     write's build metadata had no quads_per_graph."""
     triple = '<http://example.org/a> <http://example.org/p> "x"'
     update = f"INSERT DATA {{ GRAPH <{CURATED}> {{ {triple} }} }}"
+    started = datetime.now(UTC).replace(microsecond=0)
     response = writer.post("/sparql", data={"update": update}, headers=auth())
     assert response.status_code == 204, response.text
     build = store.current_build(store_dir)
     assert in_meta(writer, VERSION_INFO) == [build.version]
     modified = in_meta(writer, MODIFIED)
     assert len(modified) == 1
-    assert modified[0][:19] == build.metadata["built"][:19]
+    # written during the write: not before it started, not after the build was recorded
+    assert (
+        started
+        <= datetime.fromisoformat(modified[0])
+        <= datetime.fromisoformat(build.metadata["built"])
+    )
     assert described(writer, MODIFIED) == modified
     assert described(writer, VOID_TRIPLES) == [str(count(writer, "?s ?p ?o"))]
     per_graph = {

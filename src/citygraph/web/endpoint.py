@@ -17,19 +17,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import pyoxigraph as ox
 
 from citygraph.config import Settings
-from citygraph.errors import CitygraphError, InputSyntaxError
-from citygraph.sandbox import OfflineThreads
 from citygraph.web import formats
 from citygraph.web.cache import ResponseCache
+from citygraph.web.engine_errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
 from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
@@ -38,7 +35,6 @@ from citygraph.web.nesting import check_sparql
 from citygraph.web.pool import QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
-    ConflictError,
     ForbiddenError,
     NotAcceptableError,
     NotFoundError,
@@ -50,25 +46,14 @@ from citygraph.web.query_page import QueryPageRenderer, render_query_page
 from citygraph.web.service_description import PREFIXES as SD_PREFIXES
 from citygraph.web.service_description import describe_service
 from citygraph.web.sparql_text import Analysis, add_using, analyse
-from citygraph.web.writes import apply_write
+from citygraph.web.writes import Change, UpdateChange, apply_write
 
 __all__ = ["Answer", "Endpoint", "EvaluationError", "not_acceptable", "syntax_checked"]
 
 log = logging.getLogger(__name__)
 
-_POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
-_RDF_POSITION = re.compile(r"^Parser error at line \d+ column \d+: ")
-# pyoxigraph 0.5's messages for a missing / an existing graph (pinned by tests/web/test_update.py).
-_GRAPH_MISSING = re.compile(r"^The graph <[^>]*> does not exist$")
-_GRAPH_EXISTS = re.compile(r"^The graph <[^>]*> already exists$")
 _READ_FORMS = frozenset({"SELECT", "ASK"})
 _GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
-
-T = TypeVar("T")
-
-
-class EvaluationError(CitygraphError):
-    """The engine failed while evaluating (a failed SERVICE call, a store read error)."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +93,6 @@ class Endpoint:
         #: Whole GET responses by (version, path, raw query string, Accept): see fast_path.py.
         self.get_cache = ResponseCache(max_bytes=settings.cache_bytes)
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
-        #: Where updates run when the endpoint must not fetch (no SERVICE allowlist).
-        self._offline = None if settings.service_allowlist else OfflineThreads()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -248,7 +231,7 @@ class Endpoint:
             fmt = _format_named(reply.family, reply.format)
             return reply.body, fmt.content_type
         if reply.error == "syntax":
-            raise _syntax_error(reply.message)
+            raise syntax_error(reply.message)
         if reply.error in ("rows", "bytes"):
             raise PayloadTooLargeError(reply.message)
         if reply.error == "not_acceptable":
@@ -365,110 +348,31 @@ class Endpoint:
                     "(SPARQL 1.1 Protocol §2.2.3)"
                 )
             text = add_using(text, request.default_graphs or (), request.named_graphs or ())
-        base_iri = self.settings.base_iri
         # Run on the copy of the current build only: a trial on another store (an empty one)
         # fails where the real one would not (DROP GRAPH of a graph that exists), and a failure
         # on the copy publishes nothing (issue 9 §4).
-        self.write(lambda store: self._apply_update(store, text, base_iri), "update")
+        self.write(UpdateChange(text, self.settings.base_iri), "update")
         return Answer(status=204)
 
-    def _apply_update(self, store: ox.Store, text: str, base_iri: str) -> None:
-        """Run the engine on ``text``: on a thread the kernel keeps off the network unless
-        SERVICE may call allowed endpoints (issue 9 §1), so a LOAD or SERVICE the text checks
-        missed cannot fetch anything."""
-
-        def apply() -> None:
-            _run_update(store, text, base_iri=base_iri)
-
-        if self._offline is None:
-            apply()
-            return
-        try:
-            self._offline.run(apply)
-        except PermissionError:
-            raise ForbiddenError(
-                "this update tried to fetch from another server (LOAD or SERVICE); this "
-                "endpoint never fetches URLs for updates"
-            ) from None
-
-    def write(self, change: Callable[[ox.Store], T], description: str) -> T:
-        """Apply ``change`` to a copy of the current build, publish it, and wait until this
-        worker's query processes serve it; return what ``change`` returned.
-
-        ``change`` may raise to abandon the write: nothing is published then.
+    def write(self, change: Change, description: str) -> bool:
+        """Apply ``change`` to a copy of the current build in a write process, publish it, and
+        wait until this worker's query processes serve it; return what the change returned.
 
         Raises:
-            WriteBusyError, StoreNotFoundError: see :func:`~citygraph.web.writes.apply_write`.
+            WriteBusyError, StoreNotFoundError, WriteCrashedError: see
+                :func:`~citygraph.web.writes.apply_write`; and what ``change`` raises (nothing
+                is published then).
         """
         result, build = apply_write(
             self.settings.store,
             change,
             description=description,
             lock_timeout=self.settings.write_timeout,
+            offline=not self.settings.service_allowlist,
         )
         log.info("published build %s after %s", build.version, description)
         self.pool.check_for_new_build(wait=True)
         return result
-
-
-def _run_update(store: ox.Store, text: str, *, base_iri: str) -> None:
-    """Apply the update ``text`` to ``store``, reading the engine's refusals into statuses.
-
-    SPARQL 1.1 Update §3.1.5 and §3.2 make ``CLEAR``, ``DROP``, ``MOVE`` (…) of a graph that
-    does not exist, and ``CREATE`` of one that does, fail unless ``SILENT`` is given. Those are
-    the client's to fix: 404 names the missing graph, as a Graph Store ``DELETE`` of it answers
-    (Graph Store Protocol §5.4); 409 names the existing one.
-
-    Raises:
-        InputSyntaxError: the update does not parse.
-        NotFoundError: the update needs a graph that does not exist.
-        ConflictError: the update creates a graph that exists.
-        EvaluationError: the engine failed otherwise.
-    """
-    try:
-        syntax_checked(lambda: store.update(text, base_iri=base_iri))
-    except RuntimeError as error:
-        message = str(error)
-        if _GRAPH_MISSING.match(message):
-            raise NotFoundError(
-                f"{message}: the update fails (SPARQL 1.1 Update §3); add SILENT to ignore "
-                "missing graphs"
-            ) from None
-        if _GRAPH_EXISTS.match(message):
-            raise ConflictError(
-                f"{message}: CREATE fails (SPARQL 1.1 Update §3.2.1); add SILENT to ignore it"
-            ) from None
-        raise EvaluationError(f"the update failed during evaluation: {message}") from None
-
-
-def syntax_checked(action: Callable[[], T]) -> T:
-    """Run ``action``, reading a :class:`SyntaxError` from pyoxigraph's parsers (SPARQL or RDF)
-    into an :class:`InputSyntaxError` with line and column.
-
-    Raises:
-        InputSyntaxError: ``action`` raised a :class:`SyntaxError`.
-    """
-    try:
-        return action()
-    except SyntaxError as error:
-        if error.lineno is not None:  # the RDF parsers fill these in
-            message = _RDF_POSITION.sub("", str(error.msg))
-            raise InputSyntaxError(message, line=error.lineno, column=error.offset) from None
-        raise _syntax_error(str(error)) from None
-
-
-def _syntax_error(message: str) -> InputSyntaxError:
-    """Read pyoxigraph's ``error at LINE:COLUMN: …`` into an :class:`InputSyntaxError`.
-
-    pyoxigraph 0.5's SPARQL parser reports the column one past the offending character (in
-    ``SELECT * {\n}x`` it says 2:3 for the ``x`` at 2:2); we report the character itself.
-    ``tests/web/test_protocol_query.py`` pins this, so a parser change shows up there.
-    """
-    match = _POSITION.match(message)
-    if match is None:
-        return InputSyntaxError(message)
-    column = max(1, int(match.group(2)) - 1)
-    return InputSyntaxError(match.group(3), line=int(match.group(1)), column=column)
 
 
 def _format_named(family: str, name: str) -> Format:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from citygraph.errors import (
@@ -34,7 +35,7 @@ from citygraph.web.pool import (
     QueryTimeoutError,
 )
 from citygraph.web.problems import ProblemError
-from citygraph.web.writes import WriteBusyError
+from citygraph.web.writes import WriteBusyError, WriteCrashedError
 
 __all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
 
@@ -51,6 +52,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (StoreNotFoundError, 503),
     (QueryProcessError, 500),
     (EvaluationError, 500),
+    (WriteCrashedError, 500),
 )
 
 
@@ -99,6 +101,16 @@ def _http_error(request: Request, error: Exception) -> Response:
     return error_response(request, error.status_code, message, headers)
 
 
+def _invalid(request: Request, error: Exception) -> Response:
+    """FastAPI's parameter validation (routes with typed parameters), as a 400 in words."""
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+        for item in error.errors()
+    )
+    return error_response(request, 400, f"the request is not valid: {problems}", {})
+
+
 def error_response(
     request: Request, status: int, message: str, headers: dict[str, str]
 ) -> Response:
@@ -108,14 +120,13 @@ def error_response(
     site: Site | None = getattr(request.app.state, "linked_data", None)
     wants_html = negotiate(request.headers.get("accept"), ["text/plain", "text/html"])
     if site is not None and wants_html == "text/html":
-        page = site.render(
-            "error.html",
-            reader_for(request, site),
-            status=status,
-            what=request.url.path,
-            message=line,
+        page = site.error(reader_for(request, site), status, line, html=True, what=request.url.path)
+        return Response(
+            page.body,
+            status_code=status,
+            media_type=page.media_type,
+            headers={**page.headers, **headers},
         )
-        return HTMLResponse(page, status_code=status, headers=headers)
     return PlainTextResponse(line + "\n", status_code=status, headers=headers)
 
 
@@ -124,3 +135,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _respond)
     app.add_exception_handler(CitygraphError, _respond)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from citygraph.web import formats
-from citygraph.web.endpoint import Answer, Endpoint, not_acceptable, syntax_checked
+from citygraph.web.changes import GraphChange
+from citygraph.web.endpoint import Answer, Endpoint, not_acceptable
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.jobs import DatasetJob, GraphJob, Job
 from citygraph.web.nesting import check_rdf
-from citygraph.web.problems import BadRequestError, NotFoundError, UnsupportedMediaTypeError
+from citygraph.web.problems import BadRequestError, UnsupportedMediaTypeError
 from citygraph.web.protocol import parse_content_type
 
 __all__ = ["GraphStore", "GraphTarget"]
@@ -115,34 +116,21 @@ class GraphStore:
         self.endpoint.authorize(authorization)
         if target.whole_dataset:
             raise BadRequestError("name the graph to write: ?graph=<IRI> or ?default")
-        graph = target.term()
-        quads: list[ox.Quad] = []
+        media_type = ""
         if method in ("PUT", "POST"):
-            quads = self._parse_upload(content_type, body, graph)
-
-        def change(store: ox.Store) -> bool:
-            existed = isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
-            if method == "DELETE":
-                if not existed:
-                    raise NotFoundError(f"there is no graph <{target.iri}>")
-                if isinstance(graph, ox.DefaultGraph):
-                    store.clear_graph(graph)
-                else:
-                    store.remove_graph(graph)
-                return False
-            if method == "PUT" and existed:
-                store.clear_graph(graph)
-            if not isinstance(graph, ox.DefaultGraph):
-                store.add_graph(graph)
-            store.extend(quads)
-            return not existed
-
+            media_type = self._upload_media_type(content_type)
+            check_rdf(body, media_type)  # before any parser sees it (issue 9 §3)
+        base = target.iri or self.endpoint.settings.base_iri
+        change = GraphChange(method, target.iri, body, media_type, base)
         created = self.endpoint.write(change, f"{method} {target.iri or 'default graph'}")
         return Answer(status=201 if created else 204)
 
-    def _parse_upload(
-        self, content_type: str | None, body: bytes, graph: ox.NamedNode | ox.DefaultGraph
-    ) -> list[ox.Quad]:
+    def _upload_media_type(self, content_type: str | None) -> str:
+        """The media type of an upload, if it is one the write can read.
+
+        Raises:
+            UnsupportedMediaTypeError: not a graph format, or not in UTF-8.
+        """
         media, charset = parse_content_type(content_type)
         if charset not in (None, "utf-8", "utf8"):
             raise UnsupportedMediaTypeError(f"charset {charset!r} is not supported; send UTF-8")
@@ -154,15 +142,4 @@ class GraphStore:
                 f"cannot read a graph from Content-Type {media or '(none)'}; send one of "
                 + ", ".join(f.media_type for f in _UPLOAD_FORMATS)
             )
-        check_rdf(body, media or "")  # before the parser sees it (issue 9 §3)
-        base = graph.value if isinstance(graph, ox.NamedNode) else self.endpoint.settings.base_iri
-        parsed = syntax_checked(lambda: list(ox.parse(body, format=fmt, base_iri=base)))
-        for quad in parsed:
-            # JSON-LD can name graphs (a top-level @id with @graph); the body of a graph
-            # write is one graph (Graph Store Protocol §5.3), so it must not.
-            if not isinstance(quad.graph_name, ox.DefaultGraph):
-                raise BadRequestError(
-                    f"the body names the graph {quad.graph_name}; a Graph Store write carries "
-                    "one graph, named by ?graph=<IRI> or ?default (drop the @id next to @graph)"
-                )
-        return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
+        return media
