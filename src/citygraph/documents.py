@@ -82,6 +82,7 @@ KEY_PROPERTIES: tuple[str, ...] = (
     CG + "startDate",
     CG + "endDate",
     CG + "signedOn",
+    CG + "signatory",
     CG + "agreementType",
     CG + "eventType",
     CG + "organisationType",

@@ -277,6 +277,12 @@ _UI: dict[str, dict[str, str]] = {
         "de": "Organisationen hier",
         "zh": "在此的组织",
     },
+    "signed_by": {"en": "signed by", "de": "unterzeichnet von", "zh": "签署方"},
+    "undated_items": {
+        "en": "Without a date",
+        "de": "Ohne Datum",
+        "zh": "无日期",
+    },
     "found_n": {"en": "{n} found", "de": "{n} gefunden", "zh": "找到 {n} 项"},
     "also_named": {"en": "also", "de": "auch", "zh": "又名"},
     "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},

@@ -61,11 +61,20 @@ window.citygraphMap = (() => {
     function drawPlaces(places) {
       const links = placeLayer.selectAll("a").data(places).join((enter) => {
         const a = enter.append("a");
+        // An invisible disc around each dot: a tap target of at least 24 CSS pixels
+        // (WCAG 2.5.8) at whatever size the map is drawn.
+        a.append("circle").attr("class", "hit").attr("fill", "transparent").attr("stroke", "none");
         a.append("circle").attr("class", "place").append("title");
         return a;
       });
-      links.attr("href", (d) => d.href);
-      links.select("circle")
+      links.attr("href", (d) => d.href).attr("aria-label", (d) => d.title || null);
+      const drawn = svgElement.getBoundingClientRect().width || WIDTH;
+      const hit = Math.max(3, 12 * (WIDTH / drawn));
+      links.select("circle.hit")
+        .attr("cx", (d) => projection(d.at)[0])
+        .attr("cy", (d) => projection(d.at)[1])
+        .attr("r", hit);
+      links.select("circle.place")
         .attr("cx", (d) => projection(d.at)[0])
         .attr("cy", (d) => projection(d.at)[1])
         .attr("r", (d) => (d.chosen ? 4.5 : 3))
