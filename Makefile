@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean frontend
+.PHONY: serve test install build bench clean frontend screenshots
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ serve: build frontend
 
 test: install
 	bash scripts/test.sh
+
+# Every kind of page, in en/de/zh, at desktop and phone width, into docs/screenshots/.
+screenshots: build frontend
+	bash scripts/browser.sh
+	$(BIN)/python scripts/screenshots.py --store $(STORE)
 
 bench: install
 	$(BIN)/python -m bench

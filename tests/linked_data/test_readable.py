@@ -233,3 +233,18 @@ def test_a_partnership_page_names_the_signatories_of_its_agreements(client: Test
     assert signed is not None
     for signatory in signatories:
         assert signatory.replace(BASE + "id/", "http://testserver/doc/") in signed.group(1)
+
+
+def test_a_name_missing_in_the_readers_language_falls_back_visibly(client: TestClient) -> None:
+    # data/: the association has names in English only, so a German page shows it marked "en"
+    key = "cn-beijing-basketball-association"
+    thing = rdflib.URIRef(BASE + "id/org/" + key)
+    names = [rdflib.RDFS.label, rdflib.SKOS.prefLabel, rdflib.DCTERMS.title]
+    languages = {lit.language for p in names for lit in DATA.objects(thing, p)}
+    assert languages == {"en"}
+    page = client.get("/doc/city/cn-beijing?lang=de", headers=HTML).text
+    link = re.search(rf'<a href="[^"]*/doc/org/{key}[^"]*"([^>]*)>', page)
+    assert link is not None
+    assert 'lang="en"' in link.group(1)
+    assert 'class="fallback"' in link.group(1)
+    assert "mit ihrem Kürzel markiert" in page
