@@ -97,13 +97,19 @@ def serving(store: Path) -> Iterator[str]:
     """`citygraph serve --store STORE` on a free port until the block ends (its base URL)."""
     port = _free_port()
     command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store)]
-    process = subprocess.Popen([*command, "--port", str(port)])
+    # its access log would drown the list of shots: the server's output is not shown
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"citygraph serve exited with {process.returncode}")
+                raise RuntimeError(
+                    f"citygraph serve exited with {process.returncode}: "
+                    f"try `citygraph serve --store {store}` to see why"
+                )
             try:
                 if httpx.get(url + "healthz", timeout=2).status_code == 200:
                     break

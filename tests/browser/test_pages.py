@@ -123,3 +123,16 @@ def test_the_timeline_ends_ended_partnerships_and_lists_undated_ones_apart(
         page.locator("#undated")
     ).to_be_hidden()
     expect(page.locator(".legend li")).to_have_count(6)
+
+
+def test_the_map_zooms_and_names_a_place_on_keyboard_focus(page: Page, server: str) -> None:
+    page.goto(server + "map?city=de-berlin&lang=en")
+    svg = page.locator("#worldmap")
+    expect(svg).to_have_attribute("data-state", "ready")
+    page.locator("#zoom-in").click()
+    expect(svg).to_have_attribute("data-zoom", "1.50")
+    page.locator("#zoom-reset").click()
+    expect(svg).to_have_attribute("data-zoom", "1.00")
+    berlin = page.locator("#worldmap .places a:has(circle.chosen)")
+    berlin.focus()
+    expect(page.locator("#worldmap .names text")).to_have_text("Berlin")

@@ -140,6 +140,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
     },
     "today": {"en": "today", "de": "heute", "zh": "今天"},
+    "zoom": {"en": "Zoom", "de": "Zoom", "zh": "缩放"},
+    "zoom_in": {"en": "Zoom in", "de": "Vergrößern", "zh": "放大"},
+    "zoom_out": {"en": "Zoom out", "de": "Verkleinern", "zh": "缩小"},
+    "zoom_reset": {"en": "Whole world", "de": "Ganze Welt", "zh": "全球"},
     "end_unknown": {
         "en": "ended, end date unknown",
         "de": "beendet, Enddatum unbekannt",

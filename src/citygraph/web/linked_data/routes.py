@@ -375,7 +375,16 @@ def home(request: Request, site: SiteDep) -> Response:
     description = site_description(
         site=reader.local_base, name="citygraph", description=i18n.ui("tagline", reader.language)
     )
-    body = site.render("home.html", reader, layers=layers, schema_org=description)
+    labels = site.labels(snap)
+    links = reader.links(site.settings)
+    examples = []
+    for path in ("id/city/de-berlin", "id/partnership/cn-beijing--de-berlin"):
+        iri = site.settings.base_iri + path
+        text, tag = i18n.pick_tagged(labels.get(iri, {}), reader.language, fallback=path)
+        examples.append((links.href(iri), text, i18n.differs(tag, reader.language)))
+    body = site.render(
+        "home.html", reader, layers=layers, schema_org=description, examples=examples
+    )
     return _page(request, site, snap.version, reader, body)
 
 
