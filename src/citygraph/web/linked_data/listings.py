@@ -16,7 +16,6 @@ from citygraph import documents
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.i18n import differs, pick_tagged
 from citygraph.web.linked_data.pages import Link
-from citygraph.web.linked_data.search import SearchIndex
 from citygraph.web.linked_data.site import Reader, Site
 
 __all__ = [
@@ -259,9 +258,7 @@ def search_results(
     ``matched`` is the name that matched when it is not the label shown (``Peking`` for
     Beijing in English).
     """
-    index = snap.cached(
-        "search", lambda: SearchIndex.build(snap.store, base=site.settings.base_iri)
-    )
+    index = site.search_index(snap)
     namer = _Namer(site, snap, reader)
     results = []
     for hit in index.search(query, limit=limit):
