@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from citygraph import dataset, documents
+from citygraph import dataset, documents, indexes
 from citygraph.web.linked_data import document_rdf, i18n
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
@@ -367,7 +367,7 @@ def home(request: Request, site: SiteDep) -> Response:
     """The home page: what citygraph is, counts, and where to go."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    per_graph = snap.cached("coverage", lambda: documents.coverage(snap.store))
+    per_graph = snap.cached("coverage", lambda: indexes.coverage(snap.store))
     layers = [
         (i18n.ui("layer_" + graph.rsplit("/", 1)[-1], reader.language), counts)
         for graph, counts in per_graph.items()
