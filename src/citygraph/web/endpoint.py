@@ -260,8 +260,11 @@ class Endpoint:
         format_param: str | Sequence[str] | None,
         endpoint: str,
         site: str,
+        language: str = "en",
+        languages: list[dict[str, str]] | None = None,
     ) -> Answer:
-        """The service description (or, for a browser, the HTML query page)."""
+        """The service description (or, for a browser, the HTML query page in ``language``,
+        with ``languages`` as its language-switch links)."""
         self.pool.check_for_new_build()
         html = (
             not format_param
@@ -269,7 +272,12 @@ class Endpoint:
             == "text/html"
         )
         if html:
-            page = self.query_page(endpoint=endpoint, description_link=endpoint + "?format=turtle")
+            page = self.query_page(
+                endpoint=endpoint,
+                description_link=endpoint + "?format=turtle",
+                language=language,
+                languages=languages,
+            )
             return Answer(body=page.encode(), content_type="text/html; charset=utf-8")
         fmt = self._choose(GRAPH_FORMATS, accept, format_param)
         if fmt is None:

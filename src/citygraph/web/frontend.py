@@ -42,7 +42,7 @@ from citygraph.query import read_query_file
 from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
 from citygraph.web.linked_data.routes import error_response, get_site
 
-__all__ = ["STATIC_DIR", "create_router", "example_queries", "render_query_ui"]
+__all__ = ["STATIC_DIR", "create_router", "example_queries", "language_links", "render_query_ui"]
 
 _WEB = Path(__file__).resolve().parent
 STATIC_DIR = _WEB / "static"
@@ -287,7 +287,7 @@ def _site(request: Request, public_url: str) -> str:
     return site if site.endswith("/") else site + "/"
 
 
-def _language_links(request: Request) -> list[dict[str, str]]:
+def language_links(request: Request) -> list[dict[str, str]]:
     """The current page in each language: its own query with ``lang`` replaced."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return [
@@ -399,7 +399,7 @@ def create_router() -> APIRouter:
             endpoint=site + "sparql",
             description_link=site + "sparql?format=turtle",
             language=language,
-            languages=_language_links(request),
+            languages=language_links(request),
             base_iri=settings.base_iri,
         )
         return _html(page)
@@ -418,7 +418,7 @@ def create_router() -> APIRouter:
             language=language,
             site=site,
             title=_text("map_title", language),
-            languages=_language_links(request),
+            languages=language_links(request),
             filters=filters,
             config={"baseIri": settings.base_iri, "filters": filters},
         )
@@ -442,7 +442,7 @@ def create_router() -> APIRouter:
             language=language,
             site=site,
             title=_text("timeline_title", language),
-            languages=_language_links(request),
+            languages=language_links(request),
             key=key,
             place_page=f"{site}doc/city/{key}",
             config={"baseIri": settings.base_iri, "key": key, "places": candidates},
