@@ -17,8 +17,9 @@ from tests.web.conftest import make_build
 
 from citygraph.config import Settings
 from citygraph.web.app import create_app
-from citygraph.web.jobs import QueryJob
-from citygraph.web.pool import OverloadedError, QueryPool, QueryTimeoutError
+from citygraph.web.jobs import QueryJob, Reply
+from citygraph.web.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.web.query_process import memory_message
 
 #: 200^5 solutions: far beyond any timeout.
 CROSS_PRODUCT = (
@@ -308,3 +309,11 @@ def test_a_crashed_query_process_is_a_500_without_traceback_and_counted(
         assert "ended unexpectedly" in response.text
         assert "Traceback" not in response.text
         assert process_ends(client)["crash"] == "1.0"
+
+
+def test_a_memory_error_in_the_query_process_is_a_503(client: TestClient) -> None:
+    """Python's own allocations in the query process fail with MemoryError (the process lives
+    on and says so); the client gets the same 503 as when the engine's allocation fails."""
+    endpoint = client.app.state.endpoint  # type: ignore[attr-defined]
+    with pytest.raises(QueryMemoryError, match="needed more than 1,000 bytes"):
+        endpoint._check(Reply(error="memory", message=memory_message(1000)), "query")

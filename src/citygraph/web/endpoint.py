@@ -32,7 +32,7 @@ from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
 from citygraph.web.nesting import check_sparql
-from citygraph.web.pool import QueryPool, QueryTimeoutError
+from citygraph.web.pool import QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
     ForbiddenError,
@@ -241,6 +241,8 @@ class Endpoint:
             raise NotFoundError(reply.message)
         if reply.error == "argument":
             raise BadRequestError(reply.message)
+        if reply.error == "memory":  # Python's allocation failed; the engine's ends the process
+            raise QueryMemoryError(reply.message)
         if reply.error == "network":
             # The OS refused the query process a socket (citygraph.sandbox): the query reached
             # for another server in a way the text checks did not see.
