@@ -60,7 +60,7 @@ bench: install
 
 # Issue 9 §6 (docs/reliability.md): 10^5 fuzzed requests against a fresh `citygraph serve` on
 # 127.0.0.1; exit 1 on any finding, the failing requests in var/fuzz/failures.jsonl.
-FUZZ_ARGS ?= --requests 100000 --seconds 3600 --seed 1
+FUZZ_ARGS ?= --requests 100000 --seconds 7200 --seed 1
 fuzz: install
 	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
