@@ -119,10 +119,16 @@ def test_the_nodes_that_refer_to_a_changed_node_are_validated(tmp_path: Path) ->
     assert mine.results == tuple(r for r in full.results if r.focus_node != "http://example.org/q")
 
 
-def test_the_store_engine_validates_the_referring_nodes_too() -> None:
+@pytest.mark.parametrize("limit", [1_000, 0], ids=["restricted-queries", "over-the-limit"])
+def test_the_store_engine_validates_the_referring_nodes_too(
+    limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pyoxigraph as ox
 
+    from citygraph import fastshacl
     from citygraph.fastshacl import validate_store
+
+    monkeypatch.setattr(fastshacl, "FOCUS_LIMIT", limit)
 
     store = ox.Store()
     store.load(
