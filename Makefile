@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean frontend mutate coverage fuzz
+.PHONY: serve test install build bench clean frontend mutate coverage fuzz screenshots
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ coverage: install
 	$(BIN)/pytest --cov=citygraph --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-report=json:var/coverage.json
 	$(BIN)/python scripts/coverage_summary.py var/coverage.json
+
+# Every kind of page, in en/de/zh, at desktop and phone width, into docs/screenshots/.
+screenshots: build frontend
+	bash scripts/browser.sh
+	$(BIN)/python scripts/screenshots.py --store $(STORE)
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

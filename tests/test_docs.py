@@ -2,9 +2,10 @@
 
 Drift is caught here rather than by a reader (issue 15 §2):
 
-- every shell example in ``README.md`` and ``docs/*.md`` runs: ``citygraph`` commands in a
-  scratch copy of the checkout with a built store, ``curl`` against a real server, ``make``
-  targets as a dry run, ``python -m`` modules by their ``--help``;
+- every shell example in ``README.md`` and ``docs/*.md`` (``sh``, ``bash``, ``shell`` and
+  ``console`` blocks) runs: ``citygraph`` commands in a scratch copy of the checkout with a
+  built store, ``curl`` against a real server, ``make`` targets as a dry run, ``python -m``
+  modules by their ``--help``; a transcript of another repository is fenced as ``text``;
 - the README's command table names every command and every option of it;
 - the settings table of ``docs/endpoint.md`` lists exactly the settings of
   :class:`citygraph.config.Settings`, with their defaults.

@@ -111,8 +111,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
 
 
-def install_network_filter() -> None:
-    """Make the kernel refuse network sockets to this process, its threads and children.
+def install_network_filter(*, all_threads: bool = True) -> None:
+    """Make the kernel refuse network sockets to this process, its threads and children
+    (``all_threads=False``: to the calling thread and the threads and processes it starts).
 
     After this call ``socket()`` with any domain but ``AF_UNIX``, and ``io_uring_setup``, fail
     with ``EPERM`` (Python raises :class:`PermissionError`); nothing can undo it. Call it at
@@ -130,9 +131,8 @@ def install_network_filter() -> None:
     # from shedding it); TSYNC applies the filter to every thread already running.
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {_strerror()}")
-    result = libc.syscall(
-        arch.seccomp, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog)
-    )
+    flags = _SECCOMP_FILTER_FLAG_TSYNC if all_threads else 0
+    result = libc.syscall(arch.seccomp, _SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(fprog))
     if result != 0:
         raise SandboxError(f"the kernel refused the seccomp filter: {_strerror()}")
 

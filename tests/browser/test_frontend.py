@@ -58,13 +58,28 @@ def assert_only_our_server(page_log: PageLog, server: str) -> None:
 # -- §3 the query UI ------------------------------------------------------------------------
 
 
-def test_query_ui_offers_every_query_file_as_a_tab(page: Page, server: str) -> None:
+def test_query_ui_offers_every_query_file_in_a_grouped_menu(page: Page, server: str) -> None:
     page.goto(server + "sparql-ui")
-    tabs = page.locator(".yasgui .tabsList .tab")
+    options = page.locator("#example-menu optgroup option")
     files = sorted((ROOT / "queries").glob("*.rq"))
-    expect(tabs).to_have_count(len(files))
-    names = [name.replace("✖", "").strip() for name in tabs.all_inner_texts()]
-    assert names == [read_query_file(path).summary for path in files]
+    expect(options).to_have_count(len(files))
+    assert sorted(options.all_inner_texts()) == sorted(read_query_file(p).summary for p in files)
+    assert page.locator("#example-menu optgroup").count() > 1
+
+
+def test_query_ui_filters_the_examples_and_shows_them_without_test_headers(
+    page: Page, server: str
+) -> None:
+    path, _ = an_example_with_rows()
+    summary = read_query_file(path).summary
+    page.goto(server + "sparql-ui")
+    page.locator("#example-filter").fill(summary)
+    shown = page.locator("#example-menu option:not([hidden])")
+    expect(shown).to_have_count(1)
+    page.locator("#example-menu").select_option(path.name)
+    editor = page.locator(".tabPanel.active .CodeMirror")
+    expect(editor).to_contain_text(summary)
+    assert "#+" not in page.evaluate("window.citygraphYasgui.getTab().getQuery()")
 
 
 def test_query_ui_runs_an_example_and_shows_its_rows(
@@ -72,7 +87,7 @@ def test_query_ui_runs_an_example_and_shows_its_rows(
 ) -> None:
     path, rows = an_example_with_rows()
     page.goto(server + "sparql-ui")
-    page.locator(".yasgui .tabsList .tab", has_text=read_query_file(path).summary).click()
+    page.locator("#example-menu").select_option(path.name)
     panel = page.locator(".tabPanel.active")
     panel.locator(".yasqe_queryButton").click()
     table_rows = panel.locator(".yasr table.dataTable tbody tr")

@@ -77,6 +77,25 @@ def test_query_ui_page_carries_the_examples_and_our_endpoint(client: TestClient)
     assert "<noscript>" in response.text
 
 
+@pytest.mark.parametrize(
+    ("query", "header", "expected"),
+    [
+        pytest.param("?lang=de", None, "de", id="lang-parameter"),
+        pytest.param("?lang=zh", None, "zh-Hans", id="lang-zh"),
+        pytest.param("", "zh-CN,zh;q=0.9", "zh-Hans", id="accept-language"),
+        pytest.param("", None, "en", id="default"),
+    ],
+)
+def test_a_browser_gets_the_query_ui_of_sparql_in_its_language(
+    built_store: Path, query: str, header: str | None, expected: str
+) -> None:
+    headers = {"Accept": "text/html"} | ({"Accept-Language": header} if header else {})
+    with TestClient(create_app(Settings(store=built_store))) as client:
+        response = client.get("/sparql" + query, headers=headers)
+    assert response.status_code == 200
+    assert f'<html lang="{expected}"' in response.text
+
+
 def test_render_query_ui_fits_the_endpoints_hook() -> None:
     page = frontend.render_query_ui(
         endpoint="https://example.org/cg/sparql",

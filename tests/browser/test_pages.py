@@ -87,3 +87,52 @@ def test_the_map_shows_the_name_of_the_city_in_its_address(page: Page, server: s
     page.goto(server + "map?city=de-berlin&lang=en")
     expect(page.locator("#worldmap")).to_have_attribute("data-state", "ready")
     expect(page.locator("#city-name")).to_have_value("Berlin")
+
+
+def partnerships_of(key: str) -> list[dict[str, str]]:
+    """The partnerships of the city ``key`` in data/, with start, end and status."""
+    graph = rdflib.Graph()
+    for path in sorted((ROOT / "data").glob("*.ttl")):
+        graph.parse(path)
+    cg = rdflib.Namespace("https://w3id.org/citygraph/ontology#")
+    place = rdflib.URIRef(f"https://w3id.org/citygraph/id/city/{key}")
+    return [
+        {
+            "start": str(graph.value(p, cg.startDate) or ""),
+            "end": str(graph.value(p, cg.endDate) or ""),
+            "status": str(graph.value(p, cg.status) or "").rsplit("/", 1)[-1],
+        }
+        for p in set(graph.subjects(cg.partner, place))
+    ]
+
+
+@pytest.mark.parametrize("key", ["de-east-berlin", "de-berlin"])
+def test_the_timeline_ends_ended_partnerships_and_lists_undated_ones_apart(
+    page: Page, server: str, key: str
+) -> None:
+    rows = partnerships_of(key)
+    open_ended = [r for r in rows if r["status"] == "ended" and r["start"] and not r["end"]]
+    undated = [r for r in rows if not r["start"]]
+    page.goto(f"{server}timeline/{key}")
+    svg = page.locator("#timeline")
+    expect(svg).to_have_attribute("data-state", "ready")
+    expect(svg).to_have_attribute("data-rows", str(len(rows) - len(undated)))
+    expect(page.locator("#timeline line.end-unknown")).to_have_count(len(open_ended))
+    expect(page.locator("#undated li")).to_have_count(len(undated))
+    expect(page.locator("#undated")).to_be_visible() if undated else expect(
+        page.locator("#undated")
+    ).to_be_hidden()
+    expect(page.locator(".legend li")).to_have_count(6)
+
+
+def test_the_map_zooms_and_names_a_place_on_keyboard_focus(page: Page, server: str) -> None:
+    page.goto(server + "map?city=de-berlin&lang=en")
+    svg = page.locator("#worldmap")
+    expect(svg).to_have_attribute("data-state", "ready")
+    page.locator("#zoom-in").click()
+    expect(svg).to_have_attribute("data-zoom", "1.50")
+    page.locator("#zoom-reset").click()
+    expect(svg).to_have_attribute("data-zoom", "1.00")
+    berlin = page.locator("#worldmap .places a:has(circle.chosen)")
+    berlin.focus()
+    expect(page.locator("#worldmap .names text")).to_have_text("Berlin")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from citygraph import documents
+from citygraph import documents, indexes
 from citygraph.namespaces import CG, PREFIXES
 
 ID = "https://w3id.org/citygraph/id/"
@@ -74,19 +74,19 @@ def test_values_are_bound_never_pasted(store: ox.Store, bad: str) -> None:
 
 
 def test_partnership_listing_and_filters(store: ox.Store) -> None:
-    rows = documents.list_partnerships(store)
-    berlin = documents.filter_partnerships(rows, place=BERLIN)
+    rows = indexes.list_partnerships(store)
+    berlin = indexes.filter_partnerships(rows, place=BERLIN)
     assert BERLIN_BEIJING in {r.iri for r in berlin}
     assert all(BERLIN in r.partners for r in berlin)
-    in_1994 = documents.filter_partnerships(rows, place=BERLIN, since=1994, until=1994)
+    in_1994 = indexes.filter_partnerships(rows, place=BERLIN, since=1994, until=1994)
     assert {r.start[:4] for r in in_1994} == {"1994"}
-    chinese = documents.filter_partnerships(rows, country=ID + "country/cn")
+    chinese = indexes.filter_partnerships(rows, country=ID + "country/cn")
     assert chinese
     assert all(ID + "country/cn" in r.countries for r in chinese)
 
 
 def test_places_and_sources_listings(store: ox.Store) -> None:
-    places = {r.iri: r for r in documents.list_places(store)}
+    places = {r.iri: r for r in indexes.list_places(store)}
     assert places[BERLIN].partnerships >= 10
-    sources = {r.iri: r for r in documents.list_sources(store)}
+    sources = {r.iri: r for r in indexes.list_sources(store)}
     assert sources[ID + "source/berlin-de-beijing-de"].facts > 0

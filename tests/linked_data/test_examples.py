@@ -10,6 +10,7 @@ import pytest
 
 MODULES = [
     "citygraph.documents",
+    "citygraph.indexes",
     "citygraph.dataset",
     "citygraph.web.linked_data.i18n",
     "citygraph.web.linked_data.iris",

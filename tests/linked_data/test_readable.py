@@ -201,3 +201,50 @@ def test_a_geometry_without_latitude_and_longitude_reads_as_coordinates() -> Non
     [fact] = view.facts
     assert fact.prop.text == "Lage"
     assert [v.text for v in fact.values] == ["40.4165° N, 3.70256° W"]
+
+
+def test_undated_items_of_a_partnership_are_grouped_apart(client: TestClient) -> None:
+    page = client.get("/doc/partnership/cn-beijing--de-berlin", headers=HTML).text
+    dated = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S)
+    undated = re.search(r'<ul class="undated"[^>]*>(.*?)</ul>', page, re.S)
+    assert dated is not None
+    assert undated is not None
+    dated_items = re.findall(r"<li>(.*?)</li>", dated.group(1), re.S)
+    undated_items = re.findall(r"<li>(.*?)</li>", undated.group(1), re.S)
+    assert dated_items
+    assert undated_items
+    assert all("<time>" in item for item in dated_items)
+    assert not any("<time>" in item for item in undated_items)
+    assert "undated" not in text_of(dated.group(1))
+
+
+def test_a_partnership_page_names_the_signatories_of_its_agreements(client: TestClient) -> None:
+    cg = rdflib.Namespace(BASE + "ontology#")
+    agreement = rdflib.URIRef(BASE + "id/agreement/cn-beijing--de-east-berlin-1988-05-05-agreement")
+    signatories = sorted(str(s) for s in DATA.objects(agreement, cg.signatory))
+    assert len(signatories) == 2
+    page = client.get("/doc/partnership/cn-beijing--de-berlin", headers=HTML).text
+    item = next(
+        i
+        for i in re.findall(r"<li>(.*?)</li>", page, re.S)
+        if "/doc/agreement/cn-beijing--de-east-berlin-1988-05-05-agreement" in i
+    )
+    signed = re.search(r'<span class="signatories">(.*?)</span>', item, re.S)
+    assert signed is not None
+    for signatory in signatories:
+        assert signatory.replace(BASE + "id/", "http://testserver/doc/") in signed.group(1)
+
+
+def test_a_name_missing_in_the_readers_language_falls_back_visibly(client: TestClient) -> None:
+    # data/: the association has names in English only, so a German page shows it marked "en"
+    key = "cn-beijing-basketball-association"
+    thing = rdflib.URIRef(BASE + "id/org/" + key)
+    names = [rdflib.RDFS.label, rdflib.SKOS.prefLabel, rdflib.DCTERMS.title]
+    languages = {lit.language for p in names for lit in DATA.objects(thing, p)}
+    assert languages == {"en"}
+    page = client.get("/doc/city/cn-beijing?lang=de", headers=HTML).text
+    link = re.search(rf'<a href="[^"]*/doc/org/{key}[^"]*"([^>]*)>', page)
+    assert link is not None
+    assert 'lang="en"' in link.group(1)
+    assert 'class="fallback"' in link.group(1)
+    assert "mit ihrem Kürzel markiert" in page

@@ -26,6 +26,7 @@ FRAMEWORK_FREE = (
     "jobs.py",
     "metrics.py",
     "negotiation.py",
+    "nesting.py",
     "pool.py",
     "problems.py",
     "protocol.py",

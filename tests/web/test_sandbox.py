@@ -11,15 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.serving import running_server
+from tests.web.conftest import TOKEN, auth
 from tests.web.recorder import recording_server
 
 from citygraph.config import Settings
 from citygraph.sandbox import SandboxError, network_filter_program
+from citygraph.web import endpoint as endpoint_module
 from citygraph.web.app import create_app
 from citygraph.web.jobs import QueryJob
 from citygraph.web.pool import QueryPool
+from citygraph.web.sparql_text import Analysis
 
 
 def service_job(url: str) -> QueryJob:
@@ -138,3 +143,49 @@ for family, kind in [(socket.AF_INET, socket.SOCK_STREAM), (socket.AF_INET6, soc
 def test_an_unknown_architecture_refuses_to_run_unprotected() -> None:
     with pytest.raises(SandboxError, match="riscv64"):
         network_filter_program("riscv64")
+
+
+def test_an_update_whose_load_the_gate_missed_gets_403_and_fetches_nothing(
+    writer: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text gate is switched off here (it would refuse LOAD first): the OS must hold."""
+    monkeypatch.setattr(
+        endpoint_module,
+        "analyse",
+        lambda text, base_iri: Analysis("LOAD", True, False, (), False),
+    )
+    with recording_server() as recorder:
+        response = writer.post(
+            "/sparql",
+            content=f"LOAD <{recorder.url('/data.ttl')}>",
+            headers={"Content-Type": "application/sparql-update", **auth()},
+        )
+        assert recorder.seen() == (0, [])
+    assert response.status_code == 403, response.text
+    assert "never fetches URLs" in response.text
+
+
+def test_a_real_server_fetches_nothing_for_hidden_service_and_load(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """issue 9 §1, as reported: `citygraph serve` with a token, CR-ended comments."""
+    with (
+        recording_server() as recorder,
+        running_server(
+            store_dir, tmp_path / "serve.log", env={"CITYGRAPH_UPDATE_TOKEN": TOKEN}
+        ) as url,
+    ):
+        query = f"SELECT * {{ #x\rSERVICE <{recorder.url('/sparql')}> {{ ?x ?p ?o }} }}"
+        read = httpx.post(url + "/sparql", data={"query": query}, timeout=30)
+        update = f"INSERT DATA {{ <http://a/> <http://b/> 1 }} ;\n#x\rLOAD <{recorder.url('/x')}>"
+        write = httpx.post(
+            url + "/sparql",
+            content=update,
+            headers={"Content-Type": "application/sparql-update", **auth()},
+            timeout=30,
+        )
+        alive = httpx.get(url + "/healthz", timeout=10)
+        assert recorder.seen() == (0, [])
+    assert (read.status_code, write.status_code, alive.status_code) == (403, 403, 200)
+    assert "SERVICE" in read.text
+    assert "LOAD" in write.text

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from citygraph.web.sparql_text import add_using, analyse
+from citygraph.web.sparql_text import Token, add_using, analyse, tokenize, tokenize_sparse
 
 BASE = "https://w3id.org/citygraph/"
+E = "http://e/"
+OPS = frozenset("{}()[]|&+-*/!^=<>")
 
 
 @pytest.mark.parametrize(
@@ -111,3 +115,54 @@ def test_dataset_clause_and_load(text: str, dataset: bool, load: bool) -> None:
 )
 def test_add_using(update: str, expected: str) -> None:
     assert add_using(update, ["http://g"], ["http://n"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "services", "dataset", "load"),
+    [
+        # issue 9 §1: SPARQL ends a comment at CR as well as LF
+        pytest.param("SELECT * { #x\rSERVICE <http://e/> {} }", (E,), False, False, id="cr"),
+        pytest.param("SELECT * { #x\r\nSERVICE <http://e/> {} }", (E,), False, False, id="crlf"),
+        pytest.param("SELECT * #x\rFROM <g> {}", (), True, False, id="cr-from"),
+        pytest.param("INSERT DATA {} ; #x\rLOAD <http://e/x>", (), False, True, id="cr-load"),
+        # pyoxigraph does not decode escapes, the grammar does: either reading's SERVICE counts
+        pytest.param(
+            'SELECT * { #\\u000A"""\nSERVICE <http://e/> {} ?s ?p """x""" }',
+            (E,),
+            False,
+            False,
+            id="escape-opens-a-string-in-one-reading",
+        ),
+        pytest.param("SELECT * #\\u000AFROM <g>\n{}", (), False, False, id="escaped-lf-from"),
+    ],
+)
+def test_comments_end_where_the_engine_ends_them(
+    text: str, services: tuple[str, ...], dataset: bool, load: bool
+) -> None:
+    analysis = analyse(text, base_iri=BASE)
+    assert (analysis.services, analysis.has_dataset_clause, analysis.has_load) == (
+        services,
+        dataset,
+        load,
+    )
+
+
+PIECES = [
+    "SELECT", "UNION", "DATA", "{", "}", "(", ")", "[", "]", "|", "&", "+", "-", "*", "/", "!",
+    "^", "=", "<", ">", "<http://x/a-b>", "?v", "$w", "ex:a-b", "ex:\\'x", ":", "@en-GB", "'s'",
+    '"t"', '"""l\n{"""', "'''m(\r'''", "#c{\n", "#c(\r", "\\", '"', "'", "1.5e-3", ";", ",",
+    ".", " ", "\n", "\r", "\t", "_:b", "a",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sparse_tokens_keep_every_word_bracket_and_operator(seed: int) -> None:
+    """tokenize_sparse (the nesting gate's fast walk) must yield exactly the words and the
+    bracket/operator characters that tokenize yields, at the same offsets."""
+    rng = random.Random(seed)
+    text = "".join(rng.choice(PIECES) for _ in range(400))
+
+    def significant(tokens: list[Token]) -> list[Token]:
+        return [t for t in tokens if t.kind == "word" or (t.kind == "other" and t.text in OPS)]
+
+    assert significant(list(tokenize_sparse(text))) == significant(list(tokenize(text)))

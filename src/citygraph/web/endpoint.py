@@ -31,6 +31,7 @@ from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
 from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
+from citygraph.web.nesting import check_sparql
 from citygraph.web.pool import QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
@@ -101,13 +102,15 @@ class Endpoint:
         """Answer a SPARQL query (SPARQL 1.1 Protocol §2.1).
 
         Raises:
-            BadRequestError: an update sent as a query; a syntax error (with line and column).
+            BadRequestError: an update sent as a query; a syntax error (with line and column);
+                nesting deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             ForbiddenError: a SERVICE to an endpoint not on the allowlist.
             NotAcceptableError: no offered format is acceptable.
             PayloadTooLargeError: the result exceeds the row or byte limit.
             QueryTimeoutError, OverloadedError: see :meth:`QueryPool.run`.
         """
         self.pool.check_for_new_build()
+        check_sparql(request.text, what="query")  # before any parser sees it (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.is_update:
             raise BadRequestError(
@@ -257,8 +260,11 @@ class Endpoint:
         format_param: str | Sequence[str] | None,
         endpoint: str,
         site: str,
+        language: str = "en",
+        languages: list[dict[str, str]] | None = None,
     ) -> Answer:
-        """The service description (or, for a browser, the HTML query page)."""
+        """The service description (or, for a browser, the HTML query page in ``language``,
+        with ``languages`` as its language-switch links)."""
         self.pool.check_for_new_build()
         html = (
             not format_param
@@ -266,7 +272,12 @@ class Endpoint:
             == "text/html"
         )
         if html:
-            page = self.query_page(endpoint=endpoint, description_link=endpoint + "?format=turtle")
+            page = self.query_page(
+                endpoint=endpoint,
+                description_link=endpoint + "?format=turtle",
+                language=language,
+                languages=languages,
+            )
             return Answer(body=page.encode(), content_type="text/html; charset=utf-8")
         fmt = self._choose(GRAPH_FORMATS, accept, format_param)
         if fmt is None:
@@ -323,13 +334,15 @@ class Endpoint:
 
         Raises:
             ForbiddenError, UnauthorizedError: see :meth:`authorize`; LOAD; SERVICE.
-            BadRequestError: a protocol dataset together with USING/WITH in the text.
+            BadRequestError: a protocol dataset together with USING/WITH in the text; nesting
+                deeper than :data:`~citygraph.web.nesting.MAX_NESTING`.
             InputSyntaxError: the update does not parse.
             NotFoundError, ConflictError: a graph the update needs is missing, or one it
                 creates exists (without SILENT).
             EvaluationError: the engine failed otherwise.
         """
         self.authorize(authorization)
+        check_sparql(request.text, what="update")  # it is parsed in this worker (issue 9 §3)
         analysis = analyse(request.text, base_iri=self.settings.base_iri)
         if analysis.has_load:
             raise ForbiddenError("LOAD is disabled: this endpoint never fetches URLs")

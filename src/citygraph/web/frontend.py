@@ -42,7 +42,7 @@ from citygraph.query import read_query_file
 from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
 from citygraph.web.linked_data.routes import error_response, get_site
 
-__all__ = ["STATIC_DIR", "create_router", "example_queries", "render_query_ui"]
+__all__ = ["STATIC_DIR", "create_router", "example_queries", "language_links", "render_query_ui"]
 
 _WEB = Path(__file__).resolve().parent
 STATIC_DIR = _WEB / "static"
@@ -69,10 +69,34 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "用 SPARQL 查询 citygraph",
     },
     "query_intro": {
-        "en": "Each tab holds one of the example queries in queries/; edit it or run it as it is.",
-        "de": "Jeder Reiter enthält eine der Beispielabfragen aus queries/; ändern oder ausführen.",
-        "zh": "每个标签页包含 queries/ 中的一个示例查询；可编辑或直接运行。",
+        "en": "Choose one of the example queries, edit it or run it as it is.",
+        "de": "Eine der Beispielabfragen wählen, ändern oder so ausführen.",
+        "zh": "选择一个示例查询，可编辑或直接运行。",
     },
+    "examples": {"en": "Examples", "de": "Beispiele", "zh": "示例"},
+    "query_editor": {"en": "SPARQL query", "de": "SPARQL-Abfrage", "zh": "SPARQL 查询"},
+    "filter_examples": {
+        "en": "Filter the examples",
+        "de": "Beispiele filtern",
+        "zh": "筛选示例",
+    },
+    "group_places": {
+        "en": "Places and their partners",
+        "de": "Orte und ihre Partner",
+        "zh": "地点及其伙伴",
+    },
+    "group_partnerships": {"en": "Partnerships", "de": "Partnerschaften", "zh": "伙伴关系"},
+    "group_events": {
+        "en": "Agreements, events, institutions",
+        "de": "Vereinbarungen, Veranstaltungen, Einrichtungen",
+        "zh": "协议、活动、机构",
+    },
+    "group_sources": {
+        "en": "Sources and their quality",
+        "de": "Quellen und ihre Güte",
+        "zh": "来源及其质量",
+    },
+    "group_other": {"en": "Other", "de": "Weitere", "zh": "其他"},
     "map_title": {
         "en": "World map of partnerships",
         "de": "Weltkarte der Partnerschaften",
@@ -115,6 +139,31 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
     },
     "today": {"en": "today", "de": "heute", "zh": "今天"},
+    "zoom": {"en": "Zoom", "de": "Zoom", "zh": "缩放"},
+    "zoom_in": {"en": "Zoom in", "de": "Vergrößern", "zh": "放大"},
+    "zoom_out": {"en": "Zoom out", "de": "Verkleinern", "zh": "缩小"},
+    "zoom_reset": {"en": "Whole world", "de": "Ganze Welt", "zh": "全球"},
+    "end_unknown": {
+        "en": "ended, end date unknown",
+        "de": "beendet, Enddatum unbekannt",
+        "zh": "已结束，结束日期不详",
+    },
+    "undated_partnerships": {
+        "en": "Partnerships without a known start",
+        "de": "Partnerschaften ohne bekannten Beginn",
+        "zh": "开始日期不详的伙伴关系",
+    },
+    "legend": {"en": "Legend", "de": "Legende", "zh": "图例"},
+    "legend_active": {"en": "active", "de": "aktiv", "zh": "有效"},
+    "legend_dormant": {"en": "dormant", "de": "ruhend", "zh": "暂停"},
+    "legend_ended": {"en": "ended", "de": "beendet", "zh": "已结束"},
+    "legend_arc": {
+        "en": "a partnership between two places",
+        "de": "eine Partnerschaft zweier Orte",
+        "zh": "两地之间的伙伴关系",
+    },
+    "legend_place": {"en": "a place", "de": "ein Ort", "zh": "地点"},
+    "legend_chosen": {"en": "the chosen place", "de": "der gewählte Ort", "zh": "所选地点"},
     "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
     "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
     "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},
@@ -176,11 +225,35 @@ def _environment() -> jinja2.Environment:
     )
 
 
+#: Groups of the example menu: (group key, file-name words that put a file in it); first match
+#: wins, anything else is "other". By file name, because queries/ headers name no group.
+_EXAMPLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("group_sources", ("sources", "facts", "without")),
+    ("group_events", ("events", "round", "agreements", "institutions", "timeline")),
+    ("group_places", ("berlin", "wuppertal", "german", "places", "partners")),
+    ("group_partnerships", ("partnerships", "oldest")),
+)
+
+
+def _group_of(file_name: str) -> str:
+    words = set(file_name.removesuffix(".rq").split("-"))
+    return next((key for key, names in _EXAMPLE_GROUPS if words & set(names)), "group_other")
+
+
+def _without_test_headers(text: str, summary: str) -> str:
+    """A query file's text for people: its summary as a comment, without the ``#+`` headers
+    (``expect:`` and ``tags:`` are for the tests)."""
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    return f"# {summary}\n{body.lstrip()}" if summary else body.lstrip()
+
+
 def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
     """The example queries offered in the query UI: one per ``*.rq`` file, sorted by file name.
 
-    Each is ``{"file", "name", "description", "query"}``; the name is the file's ``#+ summary:``.
-    A missing directory (an installed package without the checkout) gives no examples.
+    Each is ``{"file", "name", "description", "group", "query"}``; the name is the file's
+    ``#+ summary:``, the group a key of the interface texts (``group_places`` …), the query the
+    file's text without its ``#+`` headers. A missing directory (an installed package without
+    the checkout) gives no examples.
     """
     folder = Project.find().queries if directory is None else directory
     if not folder.is_dir():
@@ -193,7 +266,8 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
                 "file": path.name,
                 "name": query.summary,
                 "description": query.header.get("description", ""),
-                "query": query.text,
+                "group": _group_of(path.name),
+                "query": _without_test_headers(query.text, query.summary),
             }
         )
     return examples
@@ -213,7 +287,7 @@ def _site(request: Request, public_url: str) -> str:
     return site if site.endswith("/") else site + "/"
 
 
-def _language_links(request: Request) -> list[dict[str, str]]:
+def language_links(request: Request) -> list[dict[str, str]]:
     """The current page in each language: its own query with ``lang`` replaced."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return [
@@ -292,6 +366,10 @@ def render_query_ui(
     """
     site = endpoint.removesuffix("sparql")
     examples = example_queries()
+    groups: dict[str, list[dict[str, str]]] = {}
+    for e in examples:
+        groups.setdefault(e["group"], []).append(e)
+    order = [key for key, _ in _EXAMPLE_GROUPS] + ["group_other"]
     return _render(
         "frontend/query.html",
         language=language,
@@ -301,6 +379,7 @@ def render_query_ui(
         examples=[
             {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
         ],
+        groups=[(_text(key, language), groups[key]) for key in order if key in groups],
         endpoint=endpoint,
         description_link=description_link,
         config={"endpoint": endpoint, "examples": examples, "baseIri": base_iri},
@@ -320,7 +399,7 @@ def create_router() -> APIRouter:
             endpoint=site + "sparql",
             description_link=site + "sparql?format=turtle",
             language=language,
-            languages=_language_links(request),
+            languages=language_links(request),
             base_iri=settings.base_iri,
         )
         return _html(page)
@@ -339,7 +418,7 @@ def create_router() -> APIRouter:
             language=language,
             site=site,
             title=_text("map_title", language),
-            languages=_language_links(request),
+            languages=language_links(request),
             filters=filters,
             config={"baseIri": settings.base_iri, "filters": filters},
         )
@@ -363,7 +442,7 @@ def create_router() -> APIRouter:
             language=language,
             site=site,
             title=_text("timeline_title", language),
-            languages=_language_links(request),
+            languages=language_links(request),
             key=key,
             place_page=f"{site}doc/city/{key}",
             config={"baseIri": settings.base_iri, "key": key, "places": candidates},

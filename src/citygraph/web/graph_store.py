@@ -22,6 +22,7 @@ from citygraph.web.changes import GraphChange
 from citygraph.web.endpoint import Answer, Endpoint, not_acceptable
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.jobs import DatasetJob, GraphJob, Job
+from citygraph.web.nesting import check_rdf
 from citygraph.web.problems import BadRequestError, UnsupportedMediaTypeError
 from citygraph.web.protocol import parse_content_type
 
@@ -106,7 +107,7 @@ class GraphStore:
         Raises:
             ForbiddenError, UnauthorizedError: see
                 :meth:`Endpoint.authorize <citygraph.web.endpoint.Endpoint.authorize>`.
-            BadRequestError: no graph named.
+            BadRequestError: no graph named; the body nests too deeply.
             InputSyntaxError: the body does not parse.
             UnsupportedMediaTypeError: the body is not in a graph format.
             BadRequestError: a JSON-LD body that names graphs.
@@ -118,6 +119,7 @@ class GraphStore:
         media_type = ""
         if method in ("PUT", "POST"):
             media_type = self._upload_media_type(content_type)
+            check_rdf(body, media_type)  # before any parser sees it (issue 9 §3)
         base = target.iri or self.endpoint.settings.base_iri
         change = GraphChange(method, target.iri, body, media_type, base)
         created = self.endpoint.write(change, f"{method} {target.iri or 'default graph'}")

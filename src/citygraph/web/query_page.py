@@ -15,7 +15,14 @@ __all__ = ["QueryPageRenderer", "render_query_page"]
 class QueryPageRenderer(Protocol):
     """Renders the HTML page for a browser's GET of the service without a query."""
 
-    def __call__(self, *, endpoint: str, description_link: str) -> str: ...
+    def __call__(
+        self,
+        *,
+        endpoint: str,
+        description_link: str,
+        language: str = "en",
+        languages: list[dict[str, str]] | None = None,
+    ) -> str: ...
 
 
 _EXAMPLE = """PREFIX cg: <https://w3id.org/citygraph/ontology#>
@@ -25,8 +32,15 @@ SELECT ?partnership ?place WHERE {
 } LIMIT 10"""
 
 
-def render_query_page(*, endpoint: str, description_link: str) -> str:
-    """Return the page (UTF-8 text) for the endpoint at ``endpoint``."""
+def render_query_page(
+    *,
+    endpoint: str,
+    description_link: str,
+    language: str = "en",
+    languages: list[dict[str, str]] | None = None,
+) -> str:
+    """Return the page (UTF-8 text) for the endpoint at ``endpoint``; this minimal page is in
+    English whatever ``language`` asks (the query UI of the app is not)."""
     return f"""<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>citygraph SPARQL endpoint</title></head>

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, to_response
+from citygraph.web.frontend import language_links
+from citygraph.web.linked_data.i18n import choose_language
 from citygraph.web.problems import MethodNotAllowedError
 from citygraph.web.protocol import Operation, read_sparql_request
 
@@ -39,8 +41,16 @@ def sparql(
     else:
         site = settings.public_url or str(request.base_url)
         site = site if site.endswith("/") else site + "/"
+        language = choose_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
         answer = endpoint.description(
-            accept=accept, format_param=parsed.formats, endpoint=site + "sparql", site=site
+            accept=accept,
+            format_param=parsed.formats,
+            endpoint=site + "sparql",
+            site=site,
+            language=language,
+            languages=language_links(request),
         )
     return to_response(request, answer)
 

@@ -7,8 +7,13 @@ anything. This module finds those with a tokenizer (strings, IRIs, comments and 
 are recognised, so a keyword inside them does not count). It fails closed: a ``SERVICE`` whose
 endpoint it cannot resolve is reported as ``None``, which the endpoint refuses.
 
-Codepoint escapes (``\\u0053ERVICE``) are decoded first, as the SPARQL grammar
-(§19.2) and pyoxigraph do.
+Codepoint escapes (``\\u0053ERVICE``): the SPARQL grammar (§19.2) decodes them before parsing;
+pyoxigraph 0.5 does not (``\\u0046ROM`` is a syntax error to it, and ``\\u000A`` does not end a
+comment). A reading that decodes and one that does not can each hide text from the other (a
+decoded quote opens a string), so a text with escapes is read both ways: the ``SERVICE``
+endpoints and ``LOAD`` of either reading count (fail closed), the form and dataset clause are
+those of the engine's reading. ``tests/web/test_gate_differential.py`` compares this module
+with the engine on generated queries.
 
 >>> a = analyse('PREFIX e: <http://ex.org/> SELECT * { SERVICE e:sparql { ?s ?p ?o } }', base_iri="http://b/")
 >>> a.form, a.services
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-__all__ = ["Analysis", "Token", "add_using", "analyse", "tokenize"]
+__all__ = ["Analysis", "Token", "add_using", "analyse", "tokenize", "tokenize_sparse"]
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 UPDATE_KEYWORDS = frozenset(
@@ -34,15 +39,35 @@ UPDATE_KEYWORDS = frozenset(
 #: a superset of their occurrences as tokens (not inside a longer name).
 _INTERESTING = re.compile(r"(?<![\w:?$])(?:SERVICE|LOAD|FROM|USING|WITH)(?![\w:])", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_WS = r"\s+|\#[^\n\r]*"
+_STRING = r"""\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*'"""
+_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_VAR = r"[?$]\w+"
+_LANG = r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+_PNAME = r"(?:[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*"
 _TOKEN = re.compile(
-    r"""
-      (?P<ws>\s+|\#[^\n\r]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-                |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$]\w+)
-    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*)
+    rf"""
+      (?P<ws>{_WS})
+    | (?P<string>{_STRING})
+    | (?P<iri>{_IRI})
+    | (?P<var>{_VAR})
+    | (?P<lang>{_LANG})
+    | (?P<pname>{_PNAME})
+    | (?P<word>[^\W\d]\w*)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+#: The same tokens, with runs of those no bracket or operator check needs taken as one match
+#: (``skip``): at every position the alternatives are tried in the order of :data:`_TOKEN`, so
+#: both split a text into the same tokens. Single characters that are not brackets, operators
+#: or letters are "boring" others.
+_BORING = r"[^\w{}()\[\]|&+\-*/!^=<>\s]|\d"
+_SPARSE = re.compile(
+    rf"""
+      (?P<blank>(?:{_WS})+)
+    | (?P<skip>(?:{_WS}|{_STRING}|{_IRI}|{_VAR}|{_LANG}|{_PNAME}|{_BORING})+)
     | (?P<word>[^\W\d]\w*)
     | (?P<other>.)
     """,
@@ -90,12 +115,37 @@ def tokenize(text: str) -> Iterator[Token]:
             yield Token(kind, match.group(), match.start())
 
 
+def tokenize_sparse(text: str) -> Iterator[Token]:
+    """Like :func:`tokenize`, but runs of whitespace, comments, strings, IRIs, variables,
+    language tags, prefixed names, digits and punctuation other than brackets and operators
+    come as one token of kind ``skip`` (``blank`` if only whitespace and comments): far fewer
+    tokens for a bracket count over a large text."""
+    for match in _SPARSE.finditer(text):
+        kind = match.lastgroup
+        assert kind is not None
+        yield Token(kind, match.group(), match.start())
+
+
 def analyse(text: str, *, base_iri: str) -> Analysis:
     """Find the form, dataset clauses, ``SERVICE`` endpoints and ``LOAD`` in ``text``.
 
     Relative IRIs resolve against the text's ``BASE`` or else ``base_iri``.
     """
+    raw = _analyse(text, base_iri)
     decoded = decode_escapes(text)
+    if decoded == text:
+        return raw
+    spec = _analyse(decoded, base_iri)
+    return Analysis(
+        form=raw.form or spec.form,
+        is_update=raw.is_update or spec.is_update,
+        has_dataset_clause=raw.has_dataset_clause,
+        services=tuple(dict.fromkeys(raw.services + spec.services)),
+        has_load=raw.has_load or spec.has_load,
+    )
+
+
+def _analyse(decoded: str, base_iri: str) -> Analysis:
     # Most queries name none of these: then only the tokens up to the form keyword are needed.
     complete = _INTERESTING.search(decoded) is not None
     tokens: list[Token] = []

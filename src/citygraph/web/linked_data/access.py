@@ -34,15 +34,25 @@ class Snapshot:
     version: str
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _computing: dict[str, threading.Lock] = field(default_factory=dict)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
-        """``compute()`` once per build and key (the data never changes within a build)."""
+        """``compute()`` once per build and key (the data never changes within a build).
+
+        A second caller asking for a key being computed waits for that computation instead of
+        repeating it (the search index takes seconds on the worldwide layer).
+        """
         with self._lock:
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            return self._cache.setdefault(key, value)  # type: ignore[no-any-return]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                return self._cache.setdefault(key, value)  # type: ignore[no-any-return]
 
 
 class StoreHandle:

@@ -277,6 +277,19 @@ _UI: dict[str, dict[str, str]] = {
         "de": "Organisationen hier",
         "zh": "在此的组织",
     },
+    "fallback_note": {
+        "en": "Names and texts the data has only in another language are shown in it, marked "
+        "with its code (DE, ZH-HANS).",
+        "de": "Namen und Texte, die die Daten nur in einer anderen Sprache haben, stehen in "
+        "dieser, mit ihrem Kürzel markiert (EN, ZH-HANS).",
+        "zh": "数据中仅有其他语言的名称和文字以该语言显示，并标注语言代码（EN、DE）。",  # noqa: RUF001
+    },
+    "signed_by": {"en": "signed by", "de": "unterzeichnet von", "zh": "签署方"},
+    "undated_items": {
+        "en": "Without a date",
+        "de": "Ohne Datum",
+        "zh": "无日期",
+    },
     "found_n": {"en": "{n} found", "de": "{n} gefunden", "zh": "找到 {n} 项"},
     "also_named": {"en": "also", "de": "auch", "zh": "又名"},
     "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from citygraph import documents
+from citygraph import indexes
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.i18n import differs, pick_tagged
 from citygraph.web.linked_data.pages import Link
-from citygraph.web.linked_data.search import SearchIndex
 from citygraph.web.linked_data.site import Reader, Site
 
 __all__ = [
@@ -140,8 +139,8 @@ def partnerships_page(
     def iri(key: str, prefix: str) -> str | None:
         return prefix + chosen[key] if chosen[key] else None
 
-    everything = snap.cached("partnerships", lambda: documents.list_partnerships(snap.store))
-    rows = documents.filter_partnerships(
+    everything = snap.cached("partnerships", lambda: indexes.list_partnerships(snap.store))
+    rows = indexes.filter_partnerships(
         everything,
         place=iri("place", base + "id/"),
         country=iri("country", base + "id/country/"),
@@ -202,7 +201,7 @@ def places_page(
     base = site.settings.base_iri
     page = max(1, int_parameter(params, "page") or 1)
     country = (params.get("country") or "").strip()
-    everything = snap.cached("places", lambda: documents.list_places(snap.store))
+    everything = snap.cached("places", lambda: indexes.list_places(snap.store))
     rows = [r for r in everything if not country or r.country == base + "id/country/" + country]
     namer = _Namer(site, snap, reader)
     size = PAGE_SIZE * 2
@@ -233,7 +232,7 @@ def places_page(
 def sources_page(site: Site, snap: Snapshot, reader: Reader) -> dict[str, Any]:
     """The context of ``/sources``."""
     namer = _Namer(site, snap, reader)
-    rows = snap.cached("sources", lambda: documents.list_sources(snap.store))
+    rows = snap.cached("sources", lambda: indexes.list_sources(snap.store))
     return {
         "rows": [
             {
@@ -259,9 +258,7 @@ def search_results(
     ``matched`` is the name that matched when it is not the label shown (``Peking`` for
     Beijing in English).
     """
-    index = snap.cached(
-        "search", lambda: SearchIndex.build(snap.store, base=site.settings.base_iri)
-    )
+    index = site.search_index(snap)
     namer = _Namer(site, snap, reader)
     results = []
     for hit in index.search(query, limit=limit):

@@ -126,6 +126,7 @@ class TimelineItem:
     thing: Link
     sources: tuple[Link, ...]
     via: Link | None = None
+    signatories: tuple[Link, ...] = ()
 
 
 @dataclass
@@ -335,6 +336,7 @@ def _timeline(label: Labeller, iri: str) -> list[TimelineItem]:
                 thing=label.link(thing),
                 sources=_sources(label, thing),
                 via=label.link(via) if via else None,
+                signatories=tuple(label.link(s) for s in graph.iris(thing, CG + "signatory")),
             )
         )
     return sorted(items, key=lambda i: (i.date == "", i.date, i.thing.text))

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from citygraph import dataset, documents
+from citygraph import dataset, documents, indexes
 from citygraph.web.linked_data import document_rdf, i18n
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
@@ -367,7 +367,7 @@ def home(request: Request, site: SiteDep) -> Response:
     """The home page: what citygraph is, counts, and where to go."""
     reader = reader_for(request, site)
     snap = site.snapshot()
-    per_graph = snap.cached("coverage", lambda: documents.coverage(snap.store))
+    per_graph = snap.cached("coverage", lambda: indexes.coverage(snap.store))
     layers = [
         (i18n.ui("layer_" + graph.rsplit("/", 1)[-1], reader.language), counts)
         for graph, counts in per_graph.items()
@@ -375,7 +375,16 @@ def home(request: Request, site: SiteDep) -> Response:
     description = site_description(
         site=reader.local_base, name="citygraph", description=i18n.ui("tagline", reader.language)
     )
-    body = site.render("home.html", reader, layers=layers, schema_org=description)
+    labels = site.labels(snap)
+    links = reader.links(site.settings)
+    examples = []
+    for path in ("id/city/de-berlin", "id/partnership/cn-beijing--de-berlin"):
+        iri = site.settings.base_iri + path
+        text, tag = i18n.pick_tagged(labels.get(iri, {}), reader.language, fallback=path)
+        examples.append((links.href(iri), text, i18n.differs(tag, reader.language)))
+    body = site.render(
+        "home.html", reader, layers=layers, schema_org=description, examples=examples
+    )
     return _page(request, site, snap.version, reader, body)
 
 

@@ -66,7 +66,7 @@ MAX_QUERY = 200
 
 #: Index keys read at most per query: a one-letter prefix on the worldwide layer matches tens
 #: of thousands; whole names sort first among equal prefixes, so the best are within the bound.
-MAX_SCANNED = 5000
+MAX_SCANNED = 2000
 
 #: A word start inside a name: a letter or digit after anything else (space, dash, bracket).
 _WORD_START = re.compile(r"(?<=\W)\w")
@@ -115,6 +115,10 @@ class SearchIndex:
         keys.sort()
         self._keys = keys
         self._texts = [k[0] for k in keys]
+        self._rank = [
+            _RANK.index(kinds[n.iri]) if kinds.get(n.iri) in _RANK else len(_RANK)
+            for n in self._names
+        ]
 
     def __len__(self) -> int:
         return len(self._names)
@@ -126,8 +130,13 @@ class SearchIndex:
         Reads the store's indexes directly (one pattern per name property), in every graph.
         """
         names: list[_Name] = []
-        kinds: dict[str, str] = {}
         rdf_type = ox.NamedNode(RDF + "type")
+        # the kind of each thing: one index scan per class we rank (not one lookup per thing)
+        kinds: dict[str, str] = {}
+        for klass in reversed(_RANK):
+            for quad in target.quads_for_pattern(None, rdf_type, ox.NamedNode(klass), None):
+                if isinstance(quad.subject, ox.NamedNode):
+                    kinds[quad.subject.value] = klass  # reversed: the best-ranked class wins
         for prop in NAME_PROPERTIES:
             for quad in target.quads_for_pattern(None, ox.NamedNode(prop), None, None):
                 subject, value = quad.subject, quad.object
@@ -136,13 +145,6 @@ class SearchIndex:
                 if not subject.value.startswith(base + "id/"):
                     continue
                 names.append(_Name(subject.value, value.value, (value.language or "").lower()))
-                if subject.value not in kinds:
-                    types = {
-                        q.object.value
-                        for q in target.quads_for_pattern(subject, rdf_type, None, None)
-                        if isinstance(q.object, ox.NamedNode)
-                    }
-                    kinds[subject.value] = next((k for k in _RANK if k in types), "")
         unique = {(n.iri, n.text, n.language): n for n in names}
         return cls(sorted(unique.values(), key=lambda n: (n.iri, n.language, n.text)), kinds)
 
@@ -162,10 +164,10 @@ class SearchIndex:
             if not text.startswith(wanted):
                 break
             name = self._names[number]
-            kind = self._kinds.get(name.iri, "")
-            rank = _RANK.index(kind) if kind in _RANK else len(_RANK)
             exact = 0 if text == wanted and word == 0 else 1
-            key = (exact, word, rank, len(name.text), name.iri)
-            if name.iri not in found or key < found[name.iri][0]:
+            key = (exact, word, self._rank[number], len(name.text), name.iri)
+            best = found.get(name.iri)
+            if best is None or key < best[0]:
+                kind = self._kinds.get(name.iri, "")
                 found[name.iri] = (key, Hit(name.iri, kind, name.text, name.language))
         return [hit for _, hit in sorted(found.values(), key=lambda item: item[0])[:limit]]

@@ -7,6 +7,7 @@ headers); :mod:`citygraph.web.linked_data.routes` only parses requests and sends
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -40,6 +41,7 @@ from citygraph.web.linked_data.representations import (
     serialize,
 )
 from citygraph.web.linked_data.schema_org import thing_description
+from citygraph.web.linked_data.search import SearchIndex
 from citygraph.web.linked_data.term_pages import (
     dataset_view,
     graph_of,
@@ -104,8 +106,27 @@ class Site:
     # -- data ---------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """The current build (raises StoreNotFoundError when there is none)."""
-        return self.handle.snapshot()
+        """The current build (raises StoreNotFoundError when there is none).
+
+        A new build's search index is started in the background as soon as the build is first
+        seen, so the first search does not wait for it (issue 13 §1: made at data-version load).
+        """
+        snap = self.handle.snapshot()
+        snap.cached("search:started", lambda: self._start_search_index(snap))
+        return snap
+
+    def search_index(self, snap: Snapshot) -> SearchIndex:
+        """The search index of ``snap``'s build (made once; callers wait while it is made)."""
+        return snap.cached(
+            "search", lambda: SearchIndex.build(snap.store, base=self.settings.base_iri)
+        )
+
+    def _start_search_index(self, snap: Snapshot) -> bool:
+        thread = threading.Thread(
+            target=self.search_index, args=(snap,), name="search-index", daemon=True
+        )
+        thread.start()
+        return True
 
     def labels(self, snap: Snapshot) -> Mapping[str, Mapping[str, str]]:
         """Labels of any IRI of the build, looked up on demand (remembered per version)."""

@@ -87,9 +87,12 @@ window.citygraph = (() => {
     return template.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
   }
 
-  // A table cell holding a link (or plain text when there is no href).
+  // A table cell holding a link (or plain text when there is no href), named by its column's
+  // header (data-label: the style sheet shows it when a phone reflows the table).
   function cell(row, label, href) {
     const td = row.insertCell();
+    const header = row.closest("table")?.tHead?.rows[0]?.cells[td.cellIndex];
+    if (header) td.dataset.label = header.textContent.trim();
     if (href) {
       const a = document.createElement("a");
       a.href = href;

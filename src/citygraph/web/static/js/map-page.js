@@ -232,6 +232,9 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
 
   async function main() {
     const [map] = await Promise.all([citygraphMap.create(svg), fillOptions()]);
+    document.getElementById("zoom-in").addEventListener("click", () => map.zoomBy(1.5));
+    document.getElementById("zoom-out").addEventListener("click", () => map.zoomBy(1 / 1.5));
+    document.getElementById("zoom-reset").addEventListener("click", () => map.reset());
     const refresh = async () => {
       form.elements.city.value = await resolveCity();
       remember();

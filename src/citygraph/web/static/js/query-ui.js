@@ -1,5 +1,6 @@
-// The query UI: YASGUI (served from /assets/vendor, no CDN) against our own /sparql, each file
-// in queries/ a ready tab, and a "Map" result view for results that carry coordinates.
+// The query UI: YASGUI (served from /assets/vendor, no CDN) against our own /sparql, the files
+// of queries/ in a grouped, searchable menu, and a "Map" result view for results that carry
+// coordinates.
 "use strict";
 
 (() => {
@@ -91,13 +92,52 @@
     endpointCatalogueOptions: { getData: () => [{ endpoint: config.endpoint }] },
   });
 
-  const [first, ...rest] = config.examples;
-  if (first) {
-    yasgui.getTab().setName(first.name).setQuery(first.query);
-    for (const example of rest) {
-      yasgui.addTab(false, { name: example.name, yasqe: { value: example.query } });
+  // The examples: a grouped menu (server-rendered <select> with <optgroup>s) and a filter,
+  // instead of one YASGUI tab per file; choosing one puts it in the editor.
+  const menu = document.getElementById("example-menu");
+  const filter = document.getElementById("example-filter");
+  const byFile = new Map(config.examples.map((e) => [e.file, e]));
+  function choose(file) {
+    const example = byFile.get(file);
+    if (example) yasgui.getTab().setName(example.name).setQuery(example.query);
+  }
+  if (config.examples.length) {
+    document.getElementById("examples").hidden = false;
+    choose(menu.value);
+    menu.addEventListener("change", () => choose(menu.value));
+    filter.addEventListener("input", () => {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let firstShown = null;
+      for (const option of menu.options) {
+        const e = byFile.get(option.value);
+        const haystack = `${e.name} ${e.description} ${e.file}`.toLowerCase();
+        option.hidden = !words.every((w) => haystack.includes(w));
+        if (!option.hidden && firstShown === null) firstShown = option;
+      }
+      for (const group of menu.querySelectorAll("optgroup")) {
+        group.hidden = [...group.children].every((o) => o.hidden);
+      }
+      if (firstShown && menu.selectedOptions[0]?.hidden) {
+        menu.value = firstShown.value;
+        choose(menu.value);
+      }
+    });
+  }
+  // Accessibility (issue 13 §4, axe-core): the examples menu replaces the tab list (whose
+  // "add tab" button is not a tab), the editor's input gets a name, and its scroll area can be
+  // reached by keyboard.
+  function accessible() {
+    for (const list of document.querySelectorAll("#yasgui .tabsList")) list.remove();
+    for (const area of document.querySelectorAll("#yasgui textarea:not([aria-label])")) {
+      area.setAttribute("aria-label", text("query_editor"));
+    }
+    for (const scroll of document.querySelectorAll("#yasgui .CodeMirror-scroll:not([tabindex=\"0\"])")) {
+      scroll.setAttribute("tabindex", "0");
     }
   }
+  accessible();
+  new MutationObserver(accessible).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
+
   // IRIs in the results link to this server's pages (/doc/…) rather than to the canonical
   // addresses, which lead to the public deployment and not to the data being queried here.
   const ids = `${config.baseIri}id/`;

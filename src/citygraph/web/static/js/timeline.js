@@ -71,12 +71,24 @@ SELECT DISTINCT ?s ?label WHERE {
         .text(label(r.partner));
       const start = year(r.start);
       if (start === null) return;
-      const end = year(r.end) ?? now;
+      // An ended partnership without an end date does not run to today: its bar stops at the
+      // last date known of it (its latest agreement or event) and fades out (end unknown).
+      const ended = key(r.status) === "ended";
+      const known = marks.filter((m) => m.p === r.iri).map((m) => year(m.date)).filter((y) => y !== null);
+      const unknownEnd = ended && year(r.end) === null;
+      const end = year(r.end) ?? (unknownEnd ? Math.max(start, ...known) : now);
+      const until = r.end || (unknownEnd ? text("end_unknown") : text("today"));
       g.append("rect").attr("class", `bar ${key(r.status)}`)
         .attr("x", x(start)).attr("y", top + 5)
         .attr("width", Math.max(2, x(end) - x(start))).attr("height", ROW - 10)
         .append("title")
-        .text(`${label(r.partner)}: ${r.start} – ${r.end || text("today")} · ${label(r.type)}`);
+        .text(`${label(r.partner)}: ${r.start} – ${until} · ${label(r.type)}`);
+      if (unknownEnd) {
+        g.append("line").attr("class", "end-unknown")
+          .attr("x1", x(end)).attr("x2", x(Math.min(now, end + 5)))
+          .attr("y1", top + ROW / 2).attr("y2", top + ROW / 2)
+          .append("title").text(text("end_unknown"));
+      }
       for (const m of marks.filter((mark) => mark.p === r.iri && year(mark.date) !== null)) {
         const link = g.append("a").attr("href", docHref(m.thing));
         const cx = x(year(m.date));
@@ -131,10 +143,24 @@ SELECT DISTINCT ?s ?label WHERE {
         `${text("timeline_title")}: ${label(place)}`;
       document.getElementById("place-page").href = docHref(place);
     }
-    draw(rows, marks, label);
+    // Undated partnerships have no place on a time axis: listed apart, not as empty rows.
+    const dated = rows.filter((r) => year(r.start) !== null);
+    const undated = rows.filter((r) => year(r.start) === null);
+    draw(dated, marks, label);
+    const apart = document.getElementById("undated");
+    for (const r of undated) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = docHref(r.iri);
+      link.textContent = label(r.partner);
+      item.append(link);
+      apart.querySelector("ul").append(item);
+    }
+    apart.hidden = undated.length === 0;
+    svgElement.dataset.undated = String(undated.length);
     fillTable(rows, label);
     caption.textContent = text("shown", { n: rows.length });
-    svgElement.dataset.rows = String(rows.length);
+    svgElement.dataset.rows = String(dated.length);
     svgElement.dataset.state = "ready";
   }
 
