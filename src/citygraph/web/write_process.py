@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         result, build = transaction(
             job.root, job.change, description=job.description, lock_timeout=job.lock_timeout
         )
-        outcome = WriteOutcome("ok", result=result, version=build.version)
+        outcome = WriteOutcome("ok", result=result, build=build)
     except (CitygraphError, ProblemError) as error:
         outcome = outcome_of(error)
     except OSError as error:  # pyoxigraph's I/O errors: LOAD, SERVICE, the store

@@ -99,7 +99,7 @@ class WriteOutcome:
 
     kind: str
     result: bool = False
-    version: str = ""
+    build: Build | None = None
     message: str = ""
     status: int = 0
     line: int | None = None
@@ -155,8 +155,8 @@ def apply_write(
             f"the write ({description}) stopped with {_describe(code)} before it was published; "
             "nothing changed"
         )
-    if outcome.kind == "ok":
-        return outcome.result, current_build(root)
+    if outcome.kind == "ok" and outcome.build is not None:
+        return outcome.result, outcome.build
     raise _error(outcome)
 
 
