@@ -33,7 +33,9 @@ from citygraph.worldwide.reconcile import (
     CuratedPlace,
     GeoCity,
     GeoNamesIndex,
+    GeoRegion,
     MatchStatus,
+    coarse,
     distance_km,
     load_curated,
 )
@@ -60,12 +62,14 @@ class Place:
     iri: str
     kind: PlaceKind
     iso: str
-    geonames: GeoCity | None
+    geonames: GeoCity | GeoRegion | None
     curated: bool
     parent_iri: str | None = None
     status: MatchStatus = MatchStatus.MATCHED
     names: Counter[str] = field(default_factory=Counter)
     points: set[tuple[float, float]] = field(default_factory=set)
+    #: Every point the files give the place, also those ignored (for the distance check).
+    input_points: set[tuple[float, float]] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
 
     @property
@@ -88,12 +92,13 @@ class Cell:
     kind: PlaceKind
     iso: str
     name: PlaceName
-    geonames: GeoCity | None
+    geonames: GeoCity | GeoRegion | None
     curated: CuratedPlace | None
     key: str
     parent_key: str | None
     point: tuple[float, float] | None
     status: MatchStatus = MatchStatus.MATCHED
+    input_point: tuple[float, float] | None = None
 
 
 class Rejected(Exception):  # noqa: N818 - an outcome of a row, not an error of the import
@@ -143,13 +148,15 @@ def plan_import(
                 continue
             resolved.append((source_iri, str(twin_file.path), row, left, right))
             for cell, point in ((left, row.point1), (right, row.point2)):
-                if point is not None and cell.point is None:
+                if point is not None and cell.point is None and cell.kind is not PlaceKind.REGION:
                     report.add(
                         Issue(
                             str(twin_file.path),
                             row.line,
                             "warning",
-                            "coordinates-outside-country",
+                            "coarse-coordinates"
+                            if coarse(point)
+                            else "coordinates-outside-country",
                             f"{cell.name.display} ({cell.iso}): {point} ignored",
                         )
                     )
@@ -176,6 +183,8 @@ def plan_import(
             place.names[cell.name.display] += 1
             if cell.point is not None:
                 place.points.add(cell.point)
+            if cell.input_point is not None:
+                place.input_points.add(cell.input_point)
             place.sources.add(source_iri)
         pair = frozenset((a.iri, b.iri))
         if pair in pairs:
@@ -287,7 +296,7 @@ def resolve_cell(
     country (the returned cell's ``point`` is then ``None``).
 
     Raises:
-        Rejected: the cell cannot be a place (unknown country, no name, a region).
+        Rejected: the cell cannot be a place (unknown country, no name).
     """
     parsed_country = parse_country(country, geo.country_names)
     if parsed_country.iso is None and not country.strip() and "," in city:
@@ -301,15 +310,26 @@ def resolve_cell(
     iso = parsed_country.iso
     if not city.strip():
         raise Rejected("missing-name", f"empty place name in {country!r}")
-    name = parse_place(city, iso, qualifier=parsed_country.qualifier, is_city=geo.is_city)
-    if name.kind is PlaceKind.REGION:
-        raise Rejected("region-not-a-city", f"{name.display} ({iso})")
-    if point is not None and not geo.coordinates_plausible(point[0], point[1], iso):
-        point = None
+    name = parse_place(
+        city, iso, qualifier=parsed_country.qualifier, is_city=geo.is_city, is_region=geo.is_region
+    )
     prefix = iso.lower()
+    if name.kind is PlaceKind.REGION:
+        # A region is a partner too ("Kyiv Oblast", "Calabria"): its GeoNames subdivision.
+        # The file's point of a region is the geocoder's guess at an area: not kept.
+        match = geo.match_region(name, iso)
+        region = match.region
+        key = f"{prefix}-{slugify(region.name if region else name.display)}"
+        found = curated.find(name, iso, key, region.id if region else None)
+        return Cell(name.kind, iso, name, region, found, key, None, None, match.status, point)
+    input_point = point
+    if point is not None and (
+        coarse(point) or not geo.coordinates_plausible(point[0], point[1], iso)
+    ):
+        point = None
     if name.kind is PlaceKind.DISTRICT:
         assert name.parent is not None
-        parent_name = parse_place(name.parent, iso, is_city=geo.is_city)
+        parent_name = parse_place(name.parent, iso, is_city=geo.is_city, is_region=geo.is_region)
         parent_match = geo.match(parent_name, iso)
         parent_gid = parent_match.city.id if parent_match.city else None
         parent_curated = curated.find(parent_name, iso, "", parent_gid)
@@ -322,14 +342,27 @@ def resolve_cell(
         match = geo.match(name, iso, near=parent_match.city)
         key = f"{parent_key}-{slugify(name.name)}"
         found = curated.find(name, iso, key, match.city.id if match.city else None)
-        return Cell(name.kind, iso, name, match.city, found, key, parent_key, point, match.status)
+        return Cell(
+            name.kind,
+            iso,
+            name,
+            match.city,
+            found,
+            key,
+            parent_key,
+            point,
+            match.status,
+            input_point,
+        )
     match = geo.match(name, iso, point=point)
     if match.status is MatchStatus.MATCHED and match.city is not None:
         key = f"{prefix}-{slugify(match.city.name)}"
     else:
         key = f"{prefix}-{slugify(name.display)}"
     found = curated.find(name, iso, key, match.city.id if match.city else None)
-    return Cell(name.kind, iso, name, match.city, found, key, None, point, match.status)
+    return Cell(
+        name.kind, iso, name, match.city, found, key, None, point, match.status, input_point
+    )
 
 
 def _identity(cell: Cell) -> tuple[object, ...]:
@@ -350,7 +383,11 @@ def _assign_iris(
         cells[_identity(left)].append(left)
         cells[_identity(right)].append(right)
     places: dict[tuple[object, ...], Place] = {}
-    base = {"city": PREFIXES["city"], "district": PREFIXES["district"]}
+    base = {
+        "city": PREFIXES["city"],
+        "district": PREFIXES["district"],
+        "region": PREFIXES["region"],
+    }
     by_iri: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     for identity, group in cells.items():
         first = group[0]
@@ -421,7 +458,18 @@ def _count_places(report: ImportReport, places: Sequence[Place]) -> None:
             reconciled=reconciled,
             curated=place.curated,
             unreconciled_because=None if reconciled else place.status.value,
+            kind=place.kind.value,
         )
+        record = place.geonames
+        if isinstance(record, GeoCity) and place.input_points:
+            # The automatic check of a link: how far the record lies from the files' points,
+            # those the matching used and those it ignored (another country, whole degrees).
+            far = max(
+                distance_km(lat, lon, record.latitude, record.longitude)
+                for lat, lon in place.input_points
+            )
+            used = place.input_points <= place.points
+            report.check_link(place.iri, record.id, record.name, far, point_used=used)
 
 
 def import_twins(

