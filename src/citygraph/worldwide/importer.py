@@ -340,13 +340,19 @@ def resolve_cell(
         else:
             parent_key = f"{prefix}-{slugify(name.parent)}"
         match = geo.match(name, iso, near=parent_match.city)
+        record: GeoCity | GeoRegion | None = match.city
+        if record is None and parent_match.city is not None:
+            # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
+            by_subdivision = geo.match_district(name, iso, parent_match.city)
+            if by_subdivision.region is not None:
+                match, record = by_subdivision, by_subdivision.region
         key = f"{parent_key}-{slugify(name.name)}"
-        found = curated.find(name, iso, key, match.city.id if match.city else None)
+        found = curated.find(name, iso, key, record.id if record else None)
         return Cell(
             name.kind,
             iso,
             name,
-            match.city,
+            record,
             found,
             key,
             parent_key,

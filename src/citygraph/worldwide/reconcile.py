@@ -74,6 +74,7 @@ class GeoRegion:
     country: str
     level: int
     type: str = ""  # "Province", "County", … (ISO 3166-2), empty for most second-level ones
+    parent: int = 0  # the GeoNames ID of the first-level subdivision a second-level one lies in
 
 
 #: A region word and the subdivision types it names besides its own ("Oblast" is a "Region").
@@ -127,6 +128,15 @@ def coarse(point: tuple[float, float]) -> bool:
     return all(float(v).is_integer() for v in point)
 
 
+#: Words that make a GeoNames subdivision's name that of a municipality (in match-key form):
+#: the lists name it without them ("Stevns" for "Stevns Kommune", "Gurye" for "Gurye-gun").
+_MUNICIPAL = re.compile(
+    r"\b(?:kommune|kommun|gemeente|municipality|municipio|grad|opcina|obcina|gun|shi|si|ku|"
+    r"vald|novads|town of|metropolitan municipality|local municipality)\b"
+)
+
+_NUMBER = re.compile(r"\d+|[IVXL]+")
+
 #: The 5 x 5 one-degree cells around a point, nearest first.
 _RINGS = sorted(
     ((a, b) for a in range(-2, 3) for b in range(-2, 3)), key=lambda ab: (max(map(abs, ab)), ab)
@@ -151,6 +161,8 @@ class GeoNamesIndex:
     country_names: dict[str, str]
     country_labels: dict[str, str]
     regions: dict[tuple[str, str], list[GeoRegion]] = field(default_factory=dict)
+    #: GeoNames subdivision ID → the cities lying in it (filled on first use)
+    by_subdivision: dict[int, list[GeoCity]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> GeoNamesIndex:
@@ -210,9 +222,13 @@ class GeoNamesIndex:
                 country=str(record["countrycode"]),
                 level=int(record["level"]),
                 type=str(record.get("type") or ""),
+                parent=int(record.get("parent") or 0),
             )
             aliases = record.get("aliases") or []
-            for key in dict.fromkeys(match_key(str(n)) for n in [region.name, *aliases]):
+            keys = [match_key(str(n)) for n in [region.name, *aliases]]
+            # "Stevns Kommune", "Gurye-gun", "Gemeente Katwijk": the municipality "Stevns".
+            keys += [_MUNICIPAL.sub(" ", key).strip() for key in keys]
+            for key in dict.fromkeys(" ".join(k.split()) for k in keys):
                 if key and region not in regions[(region.country, key)]:
                     regions[(region.country, key)].append(region)
         return cls(
@@ -246,6 +262,47 @@ class GeoNamesIndex:
             if found:
                 return found
         return []
+
+    def match_district(self, place: PlaceName, iso: str, city: GeoCity) -> Match:
+        """Match a district of ``city`` to a second-level subdivision lying in the city's
+        first-level one: by name or alias ("Mapo" is "Mapo-gu", alias "Mapo District";
+        "Petrogradsky" is "Petrogradskiy Rayon", alias "Petrogradsky District"), or for a
+        numbered district by its number ("Prague 10" is "Praha 10", "Budapest XV" is
+        "Budapest XV.").
+        """
+        forms = [place.name, f"{place.name} District", f"{city.name} {place.name}"]
+        keys = {match_key(form) for form in forms}
+        found: dict[int, GeoRegion] = {}
+        for key in keys:
+            for region in self.regions.get((iso, key), ()):
+                if self._district_of(region, city):
+                    found[region.id] = region
+        if not found and _NUMBER.fullmatch(place.name):
+            suffix = " " + match_key(place.name)
+            for (country, key), regions in self.regions.items():
+                if country == iso and key.endswith(suffix):
+                    for region in regions:
+                        if self._district_of(region, city):
+                            found[region.id] = region
+        if len(found) == 1:
+            return Match(MatchStatus.MATCHED, region=next(iter(found.values())))
+        return Match(MatchStatus.AMBIGUOUS if found else MatchStatus.NO_CANDIDATE)
+
+    def _district_of(self, region: GeoRegion, city: GeoCity) -> bool:
+        """Whether a second-level subdivision is a district of ``city``: it lies in the city's
+        first-level subdivision, and a populated place of cities500 inside it lies within
+        :data:`DISTRICT_DISTANCE_KM` of the city's record (subdivisions have no point)."""
+        if region.level != 2 or region.parent not in city.subdivisions:
+            return False
+        if not self.by_subdivision:
+            for record in self.cities.values():
+                for sid in record.subdivisions:
+                    self.by_subdivision.setdefault(sid, []).append(record)
+        return any(
+            distance_km(c.latitude, c.longitude, city.latitude, city.longitude)
+            <= DISTRICT_DISTANCE_KM
+            for c in self.by_subdivision.get(region.id, ())
+        )
 
     def match_region(self, place: PlaceName, iso: str) -> Match:
         """Match a region of country ``iso`` to a GeoNames subdivision by name or alias.
