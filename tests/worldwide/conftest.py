@@ -9,7 +9,8 @@ import pytest
 
 from citygraph.build import BuildInput, build_store, default_build_inputs
 from citygraph.namespaces import GRAPH_CURATED
-from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex
+from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.reconcile import GeoNamesIndex
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DATA = REPOSITORY / "tests" / "data" / "worldwide"

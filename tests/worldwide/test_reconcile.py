@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from citygraph.worldwide.curated import CuratedIndex, CuratedPlace
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_place
-from citygraph.worldwide.reconcile import CuratedIndex, CuratedPlace, GeoNamesIndex, MatchStatus
+from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
 
 
 def city(name: str, qualifier: str | None = None) -> PlaceName:

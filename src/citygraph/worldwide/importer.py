@@ -20,36 +20,24 @@ import pyoxigraph as ox
 
 from citygraph import __version__, build, store
 from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
+from citygraph.worldwide.cells import Cell, Rejected, cached_cell
 from citygraph.worldwide.csvfile import Row, TwinFile, read_twin_file
+from citygraph.worldwide.curated import CuratedIndex, load_curated
 from citygraph.worldwide.normalise import (
     PlaceKind,
-    PlaceName,
-    parse_country,
-    parse_place,
-    slugify,
 )
 from citygraph.worldwide.reconcile import (
-    CuratedIndex,
-    CuratedPlace,
     GeoCity,
     GeoNamesIndex,
     GeoRegion,
     MatchStatus,
     coarse,
     distance_km,
-    load_curated,
 )
 from citygraph.worldwide.report import ImportReport, Issue
 from citygraph.worldwide.triples import Vocabulary, claim_quads, place_quads, source_quads
 
-__all__ = [
-    "Cell",
-    "ImportPlan",
-    "Rejected",
-    "import_twins",
-    "plan_import",
-    "resolve_cell",
-]
+__all__ = ["ImportPlan", "import_twins", "plan_import"]
 
 #: Two points of one place further apart than this conflict.
 CONFLICT_KM = 25.0
@@ -85,30 +73,6 @@ class ImportPlan:
     report: ImportReport
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A place cell resolved before IRIs are final: its identity and what it matched."""
-
-    kind: PlaceKind
-    iso: str
-    name: PlaceName
-    geonames: GeoCity | GeoRegion | None
-    curated: CuratedPlace | None
-    key: str
-    parent_key: str | None
-    point: tuple[float, float] | None
-    status: MatchStatus = MatchStatus.MATCHED
-    input_point: tuple[float, float] | None = None
-
-
-class Rejected(Exception):  # noqa: N818 - an outcome of a row, not an error of the import
-    """A cell that cannot be a place; ``reason`` is the report's reason (``self-loop``, …)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason)
-        self.reason, self.detail = reason, detail
-
-
 def plan_import(
     files: Sequence[TwinFile],
     geo: GeoNamesIndex,
@@ -137,8 +101,8 @@ def plan_import(
             point1 = row.point1 or known.get((row.city1, row.country1))
             point2 = row.point2 or known.get((row.city2, row.country2))
             try:
-                left = _cell(cells, row.city1, row.country1, point1, geo, curated)
-                right = _cell(cells, row.city2, row.country2, point2, geo, curated)
+                left = cached_cell(cells, row.city1, row.country1, point1, geo, curated)
+                right = cached_cell(cells, row.city2, row.country2, point2, geo, curated)
             except Rejected as rejected:
                 report.add(
                     Issue(
@@ -261,114 +225,6 @@ def _known_points(files: Sequence[TwinFile]) -> dict[tuple[str, str], tuple[floa
 
 def _dedupe(quads: list[ox.Quad]) -> list[ox.Quad]:
     return list(dict.fromkeys(quads))
-
-
-def _cell(
-    cache: dict[tuple[str, str, tuple[float, float] | None], Cell | Rejected],
-    city: str,
-    country: str,
-    point: tuple[float, float] | None,
-    geo: GeoNamesIndex,
-    curated: CuratedIndex,
-) -> Cell:
-    key = (city, country, point)
-    if key not in cache:
-        try:
-            cache[key] = resolve_cell(city, country, point, geo, curated)
-        except Rejected as rejected:
-            cache[key] = rejected
-    value = cache[key]
-    if isinstance(value, Rejected):
-        raise value
-    return value
-
-
-def resolve_cell(
-    city: str,
-    country: str,
-    point: tuple[float, float] | None,
-    geo: GeoNamesIndex,
-    curated: CuratedIndex,
-) -> Cell:
-    """Resolve one (place, country) cell: normalise, match to GeoNames and to curated places.
-
-    ``point`` is the file's (latitude, longitude), if any; it is dropped when it lies in another
-    country (the returned cell's ``point`` is then ``None``).
-
-    Raises:
-        Rejected: the cell cannot be a place (unknown country, no name).
-    """
-    parsed_country = parse_country(country, geo.country_names)
-    if parsed_country.iso is None and not country.strip() and "," in city:
-        # "Varna, Bulgaria" with an empty country cell: the country sits in the name.
-        head, _, tail = city.rpartition(",")
-        recovered = parse_country(tail, geo.country_names)
-        if recovered.iso is not None and recovered.qualifier is None:
-            city, parsed_country = head, recovered
-    if parsed_country.iso is None:
-        raise Rejected("unknown-country", f"{city!r} in {country!r}")
-    iso = parsed_country.iso
-    if not city.strip():
-        raise Rejected("missing-name", f"empty place name in {country!r}")
-    name = parse_place(
-        city, iso, qualifier=parsed_country.qualifier, is_city=geo.is_city, is_region=geo.is_region
-    )
-    prefix = iso.lower()
-    if name.kind is PlaceKind.REGION:
-        # A region is a partner too ("Kyiv Oblast", "Calabria"): its GeoNames subdivision.
-        # The file's point of a region is the geocoder's guess at an area: not kept.
-        match = geo.match_region(name, iso)
-        region = match.region
-        key = f"{prefix}-{slugify(region.name if region else name.display)}"
-        found = curated.find(name, iso, key, region.id if region else None)
-        return Cell(name.kind, iso, name, region, found, key, None, None, match.status, point)
-    input_point = point
-    if point is not None and (
-        coarse(point) or not geo.coordinates_plausible(point[0], point[1], iso)
-    ):
-        point = None
-    if name.kind is PlaceKind.DISTRICT:
-        assert name.parent is not None
-        parent_name = parse_place(name.parent, iso, is_city=geo.is_city, is_region=geo.is_region)
-        parent_match = geo.match(parent_name, iso)
-        parent_gid = parent_match.city.id if parent_match.city else None
-        parent_curated = curated.find(parent_name, iso, "", parent_gid)
-        if parent_curated is not None:
-            parent_key = parent_curated.iri.rsplit("/", 1)[-1]
-        elif parent_match.city is not None:
-            parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
-        else:
-            parent_key = f"{prefix}-{slugify(name.parent)}"
-        match = geo.match(name, iso, near=parent_match.city)
-        record: GeoCity | GeoRegion | None = match.city
-        if record is None and parent_match.city is not None:
-            # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
-            by_subdivision = geo.match_district(name, iso, parent_match.city)
-            if by_subdivision.region is not None:
-                match, record = by_subdivision, by_subdivision.region
-        key = f"{parent_key}-{slugify(name.name)}"
-        found = curated.find(name, iso, key, record.id if record else None)
-        return Cell(
-            name.kind,
-            iso,
-            name,
-            record,
-            found,
-            key,
-            parent_key,
-            point,
-            match.status,
-            input_point,
-        )
-    match = geo.match(name, iso, point=point)
-    if match.status is MatchStatus.MATCHED and match.city is not None:
-        key = f"{prefix}-{slugify(match.city.name)}"
-    else:
-        key = f"{prefix}-{slugify(name.display)}"
-    found = curated.find(name, iso, key, match.city.id if match.city else None)
-    return Cell(
-        name.kind, iso, name, match.city, found, key, None, point, match.status, input_point
-    )
 
 
 def _identity(cell: Cell) -> tuple[object, ...]:
