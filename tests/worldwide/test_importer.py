@@ -305,3 +305,24 @@ def test_a_link_far_from_the_files_point_is_an_outlier(
     outliers = check["point_ignored"]["outliers"]
     assert [(o["place"], o["geonames_id"]) for o in outliers] == [(CITY + "ar-esperanza", 3856022)]
     assert outliers[0]["km"] > 9000
+
+
+@pytest.mark.parametrize(
+    ("point", "outliers"),
+    [("38.90,16.59", 0), ("45.46,9.19", 1)],
+    ids=["in Calabria", "in Milan"],
+)
+def test_a_region_link_is_checked_against_the_files_point(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex, point: str, outliers: int
+) -> None:
+    # A subdivision has no point: the check measures the distance from the file's point to the
+    # subdivision's nearest populated place (Catanzaro, for Calabria).
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        f"Calabria,Italy,{point},Berlin,Germany,52.52,13.405\n"
+    )
+    report = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY).report
+    check = report.distance_check()["subdivisions"]
+    assert check["links_checked"] == 1
+    assert len(check["outliers"]) == outliers

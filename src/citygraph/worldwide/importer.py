@@ -203,7 +203,7 @@ def plan_import(
     )
     report.pairs = sum(1 for pair in pairs if pair not in curated.pairs)
     report.already_curated = sum(1 for pair in pairs if pair in curated.pairs)
-    _count_places(report, [p for p in places.values() if p.iri in used])
+    _count_places(report, [p for p in places.values() if p.iri in used], geo)
     report.diff(previous, quads)
     return ImportPlan(quads=_dedupe(quads), report=report)
 
@@ -312,7 +312,7 @@ def _coordinates(place: Place) -> str | None:
     return f"{place.iri}: points {spread:.0f} km apart ({points}); no coordinates kept"
 
 
-def _count_places(report: ImportReport, places: Sequence[Place]) -> None:
+def _count_places(report: ImportReport, places: Sequence[Place], geo: GeoNamesIndex) -> None:
     for place in places:
         reconciled = place.curated or place.geonames is not None
         report.count_place(
@@ -332,6 +332,12 @@ def _count_places(report: ImportReport, places: Sequence[Place]) -> None:
             )
             used = place.input_points <= place.points
             report.check_link(place.iri, record.id, record.name, far, point_used=used)
+        elif isinstance(record, GeoRegion) and place.input_points:
+            # A subdivision has no point: how far is the files' point from its nearest place?
+            distances = [geo.distance_to_subdivision(record.id, *p) for p in place.input_points]
+            known = [d for d in distances if d is not None]
+            if known:
+                report.check_region_link(place.iri, record.id, record.name, max(known))
 
 
 def import_twins(

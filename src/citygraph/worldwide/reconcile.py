@@ -288,15 +288,18 @@ class GeoNamesIndex:
         :data:`DISTRICT_DISTANCE_KM` of the city's record (subdivisions have no point)."""
         if region.level != 2 or region.parent not in city.subdivisions:
             return False
+        near = self.distance_to_subdivision(region.id, city.latitude, city.longitude)
+        return near is not None and near <= DISTRICT_DISTANCE_KM
+
+    def distance_to_subdivision(self, region_id: int, lat: float, lon: float) -> float | None:
+        """Kilometres from a point to the nearest cities500 place lying in a subdivision (which
+        has no point of its own); ``None`` if no place lies in it."""
         if not self.by_subdivision:
             for record in self.cities.values():
                 for sid in record.subdivisions:
                     self.by_subdivision.setdefault(sid, []).append(record)
-        return any(
-            distance_km(c.latitude, c.longitude, city.latitude, city.longitude)
-            <= DISTRICT_DISTANCE_KM
-            for c in self.by_subdivision.get(region.id, ())
-        )
+        places = self.by_subdivision.get(region_id, ())
+        return min((distance_km(lat, lon, c.latitude, c.longitude) for c in places), default=None)
 
     def match_region(self, place: PlaceName, iso: str) -> Match:
         """Match a region of country ``iso`` to a GeoNames subdivision by name or alias.

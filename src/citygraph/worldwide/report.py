@@ -89,6 +89,9 @@ class ImportReport:
     #: (km, place IRI, GeoNames ID, record name, point used): each link whose place has points
     #: in the files
     link_distances: list[tuple[float, str, int, str, bool]] = field(default_factory=list)
+    #: (km, place IRI, GeoNames ID, subdivision name): each subdivision link whose place has a
+    #: point in the files, with the distance from it to the subdivision's nearest place
+    region_distances: list[tuple[float, str, int, str, bool]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -128,6 +131,11 @@ class ImportReport:
         degrees), so the link was made by name alone."""
         self.link_distances.append((round(km, 1), iri, geonames_id, name, point_used))
 
+    def check_region_link(self, iri: str, geonames_id: int, name: str, km: float) -> None:
+        """Record how far a subdivision-linked place's point in the files lies from the nearest
+        populated place of that subdivision (a point inside it lies near one)."""
+        self.region_distances.append((round(km, 1), iri, geonames_id, name, False))
+
     def distance_check(self) -> dict[str, Any]:
         """The distribution of the link distances and the outliers (beyond ``OUTLIER_KM``),
         for the links whose point the matching used and for those whose point it ignored."""
@@ -135,6 +143,7 @@ class ImportReport:
             "outlier_km": OUTLIER_KM,
             "point_used": _distribution([d for d in self.link_distances if d[4]]),
             "point_ignored": _distribution([d for d in self.link_distances if not d[4]]),
+            "subdivisions": _distribution(self.region_distances),
         }
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -241,6 +250,13 @@ class ImportReport:
                 f"{len(used['outliers'])} beyond {OUTLIER_KM:g} km; "
                 f"{ignored['links_checked']} links whose point was ignored: "
                 f"{len(ignored['outliers'])} beyond {OUTLIER_KM:g} km"
+            )
+        if self.region_distances:
+            regions = self.distance_check()["subdivisions"]
+            lines.append(
+                f"distance check of {regions['links_checked']} subdivision links (to the "
+                f"subdivision's nearest place): median {regions['median_km']} km, "
+                f"{len(regions['outliers'])} beyond {OUTLIER_KM:g} km"
             )
         for outcome, reasons in self.counts().items():
             text = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
