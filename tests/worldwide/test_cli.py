@@ -37,8 +37,9 @@ def test_import_prints_a_summary_and_writes_the_report(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "imported 5 partnerships; 2 pairs already curated" in result.output
-    assert "rejected: region-not-a-city 1, self-loop 1, unknown-country 1" in result.output
+    assert "imported 6 partnerships; 2 pairs already curated" in result.output
+    assert "rejected: self-loop 1, unknown-country 1" in result.output
+    assert "linked by kind: city " in result.output
     content = json.loads(report.read_text(encoding="utf-8"))
     assert content["counts"]["merged"] == {"duplicate": 3}
     assert {i["reason"] for i in content["issues"]} >= {"self-loop", "duplicate"}

@@ -10,8 +10,9 @@ import pytest
 
 from citygraph.namespaces import GRAPH_CURATED, PREFIXES
 from citygraph.worldwide.csvfile import read_twin_file
+from citygraph.worldwide.curated import CuratedIndex, load_curated
 from citygraph.worldwide.importer import ImportPlan, plan_import
-from citygraph.worldwide.reconcile import CuratedIndex, GeoNamesIndex, load_curated
+from citygraph.worldwide.reconcile import GeoNamesIndex
 
 CITY = PREFIXES["city"]
 CG = PREFIXES["cg"]
@@ -70,12 +71,26 @@ def test_bad_rows_are_counted_by_reason(
     report = plan(data, geo, no_curated, "raw-small.csv").report
     assert report.rows_read == 13
     assert report.counts() == {
-        "rejected": {"region-not-a-city": 1, "self-loop": 1, "unknown-country": 1},
+        "rejected": {"self-loop": 1, "unknown-country": 1},
         "merged": {"duplicate": 3},
     }
-    assert report.pairs == 7
+    assert report.pairs == 8
     lines = {(i.reason, i.line) for i in report.issues}
-    assert {("self-loop", 8), ("unknown-country", 9), ("region-not-a-city", 10)} <= lines
+    assert {("self-loop", 8), ("unknown-country", 9)} <= lines
+
+
+def test_a_region_is_kept_as_a_region_linked_to_its_subdivision(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    calabria = PREFIXES["region"] + "it-calabria"
+    assert calabria in subjects_of_type(quads, CG + "Region")
+    assert values(quads, calabria, PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2525468/"
+    }
+    assert PARTNERSHIP + "de-berlin--it-calabria" in subjects_of_type(quads, CG + "Partnership")
+    # A subdivision has no point in GeoNames: none is invented.
+    assert not values(quads, calabria, PREFIXES["schema"] + "latitude")
 
 
 def test_duplicates_in_either_order_and_spelling_merge(
@@ -191,6 +206,7 @@ def test_newer_file_reports_added_changed_removed(
         for key in (
             "be-brussels--de-berlin",
             "de-berlin--fr-paris",
+            "de-berlin--it-calabria",
             "de-berlin-tempelhof-schoeneberg--de-wuppertal",
             "pt-lagoa-algarve--pt-lagoa-azores",
         )
@@ -237,3 +253,76 @@ def test_a_raw_row_borrows_the_coordinates_of_a_geocoded_file(
     assert PARTNERSHIP + "de-frankfurt-oder--de-wuppertal" in partnerships
     assert PARTNERSHIP + "de-frankfurt-am-main--de-wuppertal" not in partnerships
     assert both.report.counts()["merged"] == {"duplicate": 1}
+
+
+def test_a_whole_degree_point_is_not_used_to_match(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # (52, 14) is the geocoder's fallback to an area, 57 km from Frankfurt (Oder): it would
+    # reject the name's only fitting record; it is ignored, with a warning.
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        "Frankfurt (Oder),Germany,52,14,Wuppertal,Germany,51.2562,7.1508\n"
+    )
+    result = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY)
+    assert result.report.counts()["warning"] == {"coarse-coordinates": 1}
+    assert values(result.quads, CITY + "de-frankfurt-oder", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2925535/"
+    }
+
+
+def test_the_report_checks_each_link_against_the_files_points(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    report = plan(data, geo, no_curated, "geocoded-small.csv").report
+    check = report.distance_check()["point_used"]
+    # Linked places with points: Río Cuarto, Esperanza, Berlin, Springfield, Wuppertal,
+    # London, Frankfurt (Oder); La Carolina's point (in Spain) finds no Argentine record.
+    assert check["links_checked"] == 7
+    assert check["max_km"] is not None
+    assert check["max_km"] < 10
+    assert check["outliers"] == []
+    # The places left unlinked, by reason and country.
+    assert report.to_json()["unlinked_by_reason_and_country"] == {
+        "no-candidate": {"AR": 1, "DE": 1}
+    }
+
+
+def test_a_link_far_from_the_files_point_is_an_outlier(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # Esperanza's point lies in Spain (coordinates of another country, ignored for matching):
+    # the place is linked by name, and the check lists the link with its distance.
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        "Esperanza,Argentina,38.2667,-3.6167,Berlin,Germany,52.52,13.405\n"
+    )
+    report = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY).report
+    check = report.distance_check()
+    assert check["point_used"]["links_checked"] == 1  # Berlin
+    outliers = check["point_ignored"]["outliers"]
+    assert [(o["place"], o["geonames_id"]) for o in outliers] == [(CITY + "ar-esperanza", 3856022)]
+    assert outliers[0]["km"] > 9000
+
+
+@pytest.mark.parametrize(
+    ("point", "outliers"),
+    [("38.90,16.59", 0), ("45.46,9.19", 1)],
+    ids=["in Calabria", "in Milan"],
+)
+def test_a_region_link_is_checked_against_the_files_point(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex, point: str, outliers: int
+) -> None:
+    # A subdivision has no point: the check measures the distance from the file's point to the
+    # subdivision's nearest populated place (Catanzaro, for Calabria).
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        f"Calabria,Italy,{point},Berlin,Germany,52.52,13.405\n"
+    )
+    report = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY).report
+    check = report.distance_check()["subdivisions"]
+    assert check["links_checked"] == 1
+    assert len(check["outliers"]) == outliers

@@ -72,8 +72,10 @@ def test_country_cells(cell: str, expected: Country) -> None:
 )
 def test_place_cells(cell: str, kind: PlaceKind, name: str, parent: str | None) -> None:
     cities = {"Berlin", "Vienna", "Budapest", "Madrid", "Frankfurt", "Prague"}
-    iso = "IT" if cell == "Calabria" else "XX"  # known regions are listed per country
-    parsed = parse_place(cell, iso, is_city=lambda n, _: n in cities)
+    regions = {"Calabria", "Madrid"}  # GeoNames subdivisions (Madrid is a city too)
+    parsed = parse_place(
+        cell, "XX", is_city=lambda n, _: n in cities, is_region=lambda n, _: n in regions
+    )
     assert (parsed.kind, parsed.name, parsed.parent) == (kind, name, parent)
 
 
@@ -89,6 +91,21 @@ def test_both_district_forms_give_the_same_key() -> None:
     a = parse_place("Tempelhof-Schöneberg (Berlin)", "DE", is_city=known)
     b = parse_place("Berlin \u2013 Tempelhof-Schöneberg", "DE", is_city=known)
     assert slugify(a.name) == slugify(b.name) == "tempelhof-schoeneberg"
+
+
+def test_a_subdivision_that_is_no_city_is_a_region(geo: GeoNamesIndex) -> None:
+    # No region word, no list: GeoNames knows a subdivision "Calabria" and no city of that name.
+    place = parse_place("Calabria", "IT", is_city=geo.is_city, is_region=geo.is_region)
+    assert place.kind is PlaceKind.REGION
+    # Without the subdivision index, the same cell is taken for a town.
+    assert parse_place("Calabria", "IT", is_city=geo.is_city).kind is PlaceKind.CITY
+
+
+def test_a_hamlet_named_like_a_region_does_not_hide_the_region(geo: GeoNamesIndex) -> None:
+    # cities500 has a village Molise (167 inhabitants) in the region Molise: the partner
+    # "Molise, Italy" is the region.
+    place = parse_place("Molise", "IT", is_city=geo.is_city, is_region=geo.is_region)
+    assert place.kind is PlaceKind.REGION
 
 
 def test_a_region_name_that_is_also_a_geonames_city_stays_a_city(geo: GeoNamesIndex) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from citygraph.worldwide.curated import CuratedIndex, CuratedPlace
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_place
-from citygraph.worldwide.reconcile import CuratedIndex, CuratedPlace, GeoNamesIndex, MatchStatus
+from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
 
 
 def city(name: str, qualifier: str | None = None) -> PlaceName:
@@ -47,24 +48,72 @@ def test_homonyms_without_coordinates_are_ambiguous(geo: GeoNamesIndex) -> None:
     assert geo.match(city("Springfield"), "US").status is MatchStatus.AMBIGUOUS
 
 
-def test_us_state_qualifier_decides(geo: GeoNamesIndex) -> None:
+def test_a_state_qualifier_decides(geo: GeoNamesIndex) -> None:
     match = geo.match(city("Springfield", qualifier="Massachusetts"), "US")
     assert match.city is not None
     assert match.city.id == 4951788
 
 
 def test_a_qualified_name_is_not_matched_by_its_bare_name_alone(geo: GeoNamesIndex) -> None:
-    # "Frankfurt, Brandenburg": the qualifier says the name is ambiguous; GeoNames cannot check
-    # a German state, so without a point there is no match ...
-    assert geo.match(city("Frankfurt", "Brandenburg"), "DE").status is MatchStatus.AMBIGUOUS
+    # "Frankfurt, Lusatia": the qualifier says the name is ambiguous; it names no subdivision
+    # GeoNames knows, so without a point there is no match ...
+    assert geo.match(city("Frankfurt", "Lusatia"), "DE").status is MatchStatus.AMBIGUOUS
     # ... with a point there is.
-    match = geo.match(city("Frankfurt", "Brandenburg"), "DE", point=(52.35, 14.55))
+    match = geo.match(city("Frankfurt", "Lusatia"), "DE", point=(52.35, 14.55))
     assert match.city is not None
     assert match.city.id == 2925535
 
 
 def test_a_state_that_has_no_such_town_gives_no_match(geo: GeoNamesIndex) -> None:
     assert geo.match(city("Springfield", "Ohio"), "US").status is MatchStatus.NO_CANDIDATE
+
+
+def region(name: str, display: str | None = None) -> PlaceName:
+    return PlaceName(PlaceKind.REGION, name, display or name)
+
+
+@pytest.mark.parametrize(
+    ("place", "iso", "expected"),
+    [
+        (region("Calabria"), "IT", 2525468),  # the subdivision's own name
+        (region("Kyiv Oblast"), "UA", 703446),  # an alias ("Kyivska oblast" is the name)
+        (region("Teramo Province"), "IT", 3165802),  # the name without its region word
+        (region("Azores"), "PT", 3411865),
+        (region("Stevns"), "DK", 2612565),  # a municipality named without "Kommune"
+    ],
+    ids=lambda v: v.display if isinstance(v, PlaceName) else None,
+)
+def test_regions_match_geonames_subdivisions(
+    geo: GeoNamesIndex, place: PlaceName, iso: str, expected: int
+) -> None:
+    match = geo.match_region(place, iso)
+    assert match.status is MatchStatus.MATCHED
+    assert match.region is not None
+    assert match.region.id == expected
+
+
+def test_a_region_word_must_fit_the_subdivision(geo: GeoNamesIndex) -> None:
+    # "Kassel (district)" is the Landkreis; GeoNames' "Kassel" subdivision is the
+    # Regierungsbezirk, a different unit: no link rather than a wrong one.
+    match = geo.match_region(region("Kassel", "Kassel (district)"), "DE")
+    assert match.status is MatchStatus.NO_CANDIDATE
+
+
+def test_a_numbered_district_matches_its_subdivision(geo: GeoNamesIndex) -> None:
+    # "Prague 10": no populated place of that name; GeoNames has the district "Praha 10" in
+    # Prague's first-level subdivision, with a place inside it near Prague.
+    district = parse_place("Prague 10", "CZ", is_city=geo.is_city)
+    prague = geo.cities[3067696]
+    assert geo.match(district, "CZ", near=prague).status is MatchStatus.NO_CANDIDATE
+    match = geo.match_district(district, "CZ", prague)
+    assert match.region is not None
+    assert match.region.id == 8378778
+    # Not a district of another city.
+    assert geo.match_district(district, "CZ", geo.cities[2950159]).region is None
+
+
+def test_a_region_geonames_does_not_know_is_unmatched(geo: GeoNamesIndex) -> None:
+    assert geo.match_region(region("Atlantis Oblast"), "UA").status is MatchStatus.NO_CANDIDATE
 
 
 def test_a_dominant_homonym_is_taken(geo: GeoNamesIndex) -> None:

