@@ -295,6 +295,18 @@ _UI: dict[str, dict[str, str]] = {
     "error_400": {"en": "Bad request", "de": "Ungültige Anfrage", "zh": "请求无效"},
     "error_404": {"en": "Not found", "de": "Nicht gefunden", "zh": "未找到"},
     "error_406": {"en": "Not acceptable", "de": "Nicht annehmbar", "zh": "无法接受"},
+    "error_401": {"en": "Unauthorized", "de": "Nicht autorisiert", "zh": "未授权"},
+    "error_403": {"en": "Forbidden", "de": "Verboten", "zh": "禁止访问"},
+    "error_405": {"en": "Method not allowed", "de": "Methode nicht erlaubt", "zh": "不允许的方法"},
+    "error_409": {"en": "Conflict", "de": "Konflikt", "zh": "冲突"},
+    "error_413": {"en": "Content too large", "de": "Inhalt zu groß", "zh": "内容过大"},
+    "error_415": {
+        "en": "Unsupported media type",
+        "de": "Nicht unterstützter Medientyp",
+        "zh": "不支持的媒体类型",
+    },
+    "error_500": {"en": "Internal server error", "de": "Interner Serverfehler", "zh": "服务器内部错误"},
+    "error_503": {"en": "Service unavailable", "de": "Dienst nicht verfügbar", "zh": "服务不可用"},
     "error_text": {
         "en": "The address is not one this page can answer. What was wrong:",
         "de": "Diese Adresse kann die Seite nicht beantworten. Was nicht stimmte:",
