@@ -20,6 +20,7 @@ WEB = Path(citygraph.web.__file__).parent
 #: pure logic that tests call directly).
 FRAMEWORK_FREE = (
     "cache.py",
+    "clients.py",
     "endpoint.py",
     "formats.py",
     "graph_store.py",
@@ -43,7 +44,8 @@ def test_healthz(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["version"] == "20260101T000000000000Z-aaaaaaaaaa"
-    assert body["query_processes"] == 2
+    assert body["query_processes"] == 3  # two in the general lane, one in the fast lane
+    assert body["free_query_processes"] == 2
 
 
 def test_metrics(client: TestClient) -> None:

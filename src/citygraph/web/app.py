@@ -43,6 +43,10 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             in_memory=settings.in_memory,
             max_concurrent=settings.max_concurrent_queries,
             check_interval=settings.version_check_interval,
+            fast_size=settings.fast_query_processes,
+            fast_budget=settings.fast_lane_budget,
+            client_processes=settings.client_query_processes,
+            client_max_queries=settings.client_max_queries,
         )
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
@@ -89,7 +93,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
         expose_headers=["ETag", "Retry-After", "Content-Length"],
         max_age=86400,
     )
-    app.add_middleware(AccessLog, metrics=metrics)
+    app.add_middleware(AccessLog, metrics=metrics, proxies=settings.proxy_networks())
     return app
 
 

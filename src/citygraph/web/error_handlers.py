@@ -20,7 +20,12 @@ from citygraph.errors import (
     StoreNotFoundError,
 )
 from citygraph.web.endpoint import EvaluationError
-from citygraph.web.pool import OverloadedError, QueryProcessError, QueryTimeoutError
+from citygraph.web.pool import (
+    ClientLimitError,
+    OverloadedError,
+    QueryProcessError,
+    QueryTimeoutError,
+)
 from citygraph.web.problems import ProblemError
 from citygraph.web.writes import WriteBusyError
 
@@ -33,6 +38,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (InputSyntaxError, 400),
     (QueryError, 400),
     (QueryTimeoutError, 503),
+    (ClientLimitError, 429),
     (OverloadedError, 503),
     (WriteBusyError, 503),
     (StoreNotFoundError, 503),
