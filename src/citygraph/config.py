@@ -154,9 +154,9 @@ class Settings:
     fast_lane_budget: float = field(
         default=0.25,
         metadata=_doc(
-            "Seconds a query may run in the fast lane; then its process is killed and the query "
-            "runs again in the general lane (within the rest of the timeout), and its text is "
-            "remembered as slow."
+            "CPU seconds a query may spend in the fast lane; then its process is killed and the "
+            "query runs again in the general lane (within the rest of the timeout), and its text "
+            "is remembered as slow."
         ),
     )
     client_query_processes: int = field(

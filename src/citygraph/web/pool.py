@@ -8,10 +8,12 @@ the background. Other clients keep being served by the other children.
 Why two lanes: one client's expensive queries must not keep everyone else waiting. Besides
 the general lane (``size`` processes, in memory if so configured) the pool keeps a fast lane
 (``fast_size`` processes on the on-disk build, so a replacement starts in a moment). A query not
-known to be slow goes to a free fast-lane process, with a short ``fast_budget``; when it runs past
-it, the process is killed and the query runs again in the general lane within the rest of its
-timeout, and its text is remembered as slow, so next time it goes to the general lane at once.
+known to be slow goes to a free fast-lane process, with a short ``fast_budget`` of CPU time;
+when it spends it, the process is killed and the query runs again in the general lane within
+the rest of its timeout, and its text is remembered as slow, so next time it goes to the
+general lane at once.
 Expensive queries therefore cannot fill the fast lane, and cheap ones are answered while they run.
+General-lane processes also run at a lower CPU priority (:data:`GENERAL_NICENESS`).
 
 Why per-client counts: a client (see :mod:`citygraph.web.clients`) may occupy at most
 ``client_processes`` general-lane processes and have at most ``client_max_queries`` queries in
@@ -116,7 +118,7 @@ class PoolStats:
     killed: int = 0
     died: int = 0
     switches: int = 0
-    #: Queries moved from the fast lane to the general lane after running past the budget.
+    #: Queries moved from the fast lane to the general lane after spending its budget.
     demoted: int = 0
 
 
@@ -312,7 +314,8 @@ class QueryPool:
 
         Raises:
             ClientLimitError: the client already has ``client_max_queries`` in progress.
-            OverloadedError: too many jobs at once, or no process became free in time.
+            OverloadedError: too many jobs at once, no process became free in time, or the
+                pool is closing.
             QueryTimeoutError: the job ran out of time (its process was killed).
             QueryProcessError: the process died while running the job.
         """
@@ -340,12 +343,12 @@ class QueryPool:
     def _run(self, job: Job, client: str, deadline: float, timeout: float) -> tuple[Reply, str]:
         key = hashlib.blake2b(repr(job).encode(), digest_size=16).digest()
         fast = self.fast_size > 0
+        demoted = False
         while True:
             child = self._acquire(deadline, timeout, client, fast=fast, key=key)
             started = time.monotonic()
-            budget = min(deadline, started + self.fast_budget) if child.fast else deadline
             try:
-                reply = self._exchange(child, job, budget, timeout)
+                reply = self._exchange(child, job, deadline, timeout)
             except QueryTimeoutError:
                 self._leave(child, client)
                 self._discard(child)
@@ -354,17 +357,23 @@ class QueryPool:
                 # Past the fast lane's budget, not the deadline: run again in the general lane.
                 self._remember_slow(key)
                 self.stats.demoted += 1
-                fast = False
+                fast, demoted = False, True
                 continue
             except BaseException:
                 self._leave(child, client)
                 self._discard(child)
                 raise
-            if time.monotonic() - started > self.fast_budget:
-                self._remember_slow(key)
+            if demoted and time.monotonic() - started <= self.fast_budget:
+                # Quick where it finished (the data changed, or it was a close call): a
+                # cheap query must not stay banished from the fast lane.
+                self._forget_slow(key)
             self._leave(child, client)
             self._release(child)
             return reply, child.build.version
+
+    def _forget_slow(self, key: bytes) -> None:
+        with self._cond:
+            self._slow.pop(key, None)
 
     def _remember_slow(self, key: bytes) -> None:
         with self._cond:
@@ -383,7 +392,8 @@ class QueryPool:
         with self._cond:
             while True:
                 if self._closed:
-                    raise QueryProcessError("the server is shutting down")
+                    # Not a fault: another worker or the restarted server will answer.
+                    raise OverloadedError("the server is shutting down; retry shortly")
                 if fast and self._idle_fast and key not in self._slow:
                     return self._idle_fast.pop()
                 capped = self._client_general[client] >= self.client_processes
@@ -420,7 +430,7 @@ class QueryPool:
     def _exchange(self, child: _Child, job: Job, deadline: float, timeout: float) -> Reply:
         try:
             child.jobs.send(job)
-            if not child.replies.poll(max(0.0, deadline - time.monotonic())):
+            if not self._await_reply(child, deadline):
                 self.stats.killed += 1
                 raise QueryTimeoutError(
                     f"the query ran out of time: it did not finish within {timeout:g} s, this "
@@ -432,6 +442,24 @@ class QueryPool:
             raise QueryProcessError(f"the query process {child.pid} ended unexpectedly") from error
         assert isinstance(reply, Reply)
         return reply
+
+    def _await_reply(self, child: _Child, deadline: float) -> bool:
+        """Whether ``child`` replied before ``deadline`` and, in the fast lane, before it spent
+        the fast lane's budget of CPU time. CPU, not wall-clock time: on a busy machine a cheap
+        query can wait for a core longer than the budget, and must not be taken for a slow one
+        (measured: demoted lookups that then queued behind the expensive queries)."""
+        if not child.fast:
+            return child.replies.poll(max(0.0, deadline - time.monotonic()))
+        start = _cpu_seconds(child.pid)
+        step = self.fast_budget / 4
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if child.replies.poll(min(step, remaining)):
+                return True
+            if _cpu_seconds(child.pid) - start >= self.fast_budget:
+                return False
 
     def _release(self, child: _Child) -> None:
         with self._cond:
@@ -505,6 +533,8 @@ class QueryPool:
             build=build,
             fast=fast,
         )
+        if not fast:
+            _lower_priority(process.pid)
         with self._cond:
             self.stats.started += 1
             self._children[child.pid] = child
@@ -537,3 +567,30 @@ def _decrement(counter: Counter[str], key: str) -> None:
     counter[key] -= 1
     if counter[key] <= 0:
         del counter[key]
+
+
+#: ``nice`` of general-lane query processes: under CPU contention the server worker (its event
+#: loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about 9 times the CPU of
+#: nice 10), so expensive queries slow cheap ones down as little as possible.
+GENERAL_NICENESS = 10
+
+
+def _lower_priority(pid: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, GENERAL_NICENESS)
+    except OSError as error:  # the process may have died already; it is then not a concern
+        log.warning("cannot lower the priority of query process %s: %s", pid, error)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) process ``pid`` has used, from ``/proc/PID/stat``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0  # it ended: the reply pipe says so
+    # fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / _TICKS
