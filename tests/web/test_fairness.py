@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from tests.serving import running_server
 from tests.web.conftest import make_build
 
-from citygraph.web.pool import GENERAL_NICENESS
+from citygraph.web.lanes import GENERAL_NICENESS
 
 #: 200^5 solutions: runs until any timeout of these tests.
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"

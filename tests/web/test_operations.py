@@ -25,6 +25,7 @@ FRAMEWORK_FREE = (
     "formats.py",
     "graph_store.py",
     "jobs.py",
+    "lanes.py",
     "metrics.py",
     "negotiation.py",
     "pool.py",

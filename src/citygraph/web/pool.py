@@ -13,7 +13,8 @@ when it spends it, the process is killed and the query runs again in the general
 the rest of its timeout, and its text is remembered as slow, so next time it goes to the
 general lane at once.
 Expensive queries therefore cannot fill the fast lane, and cheap ones are answered while they run.
-General-lane processes also run at a lower CPU priority (:data:`GENERAL_NICENESS`).
+General-lane processes also run at a lower CPU priority; the helpers are in
+:mod:`citygraph.web.lanes`.
 
 Why per-client counts: a client (see :mod:`citygraph.web.clients`) may occupy at most
 ``client_processes`` general-lane processes and have at most ``client_max_queries`` queries in
@@ -30,14 +31,13 @@ No web framework here: the web layer maps the exceptions below to responses.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -46,6 +46,7 @@ from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.store import CURRENT, Build, current_build
 from citygraph.web.clients import current_client
 from citygraph.web.jobs import Job, Reply
+from citygraph.web.lanes import SlowQueries, await_reply, decrement, lower_priority
 
 __all__ = [
     "ClientLimitError",
@@ -61,8 +62,6 @@ log = logging.getLogger(__name__)
 
 #: How long a new query process may take to open its build (an in-memory copy takes a while).
 STARTUP_TIMEOUT = 900.0
-#: How many query texts the pool remembers as slow (digests of 16 bytes: bounded memory).
-SLOW_MEMORY = 4096
 
 
 class QueryTimeoutError(CitygraphError):
@@ -167,7 +166,7 @@ class QueryPool:
         self._waiting = 0
         self._client_inflight: Counter[str] = Counter()
         self._client_general: Counter[str] = Counter()
-        self._slow: OrderedDict[bytes, None] = OrderedDict()
+        self._slow = SlowQueries()
         self._children: dict[int, _Child] = {}
         self._build: Build | None = None
         self._target = ""
@@ -338,10 +337,10 @@ class QueryPool:
         finally:
             with self._cond:
                 self._inflight -= 1
-                _decrement(self._client_inflight, client)
+                decrement(self._client_inflight, client)
 
     def _run(self, job: Job, client: str, deadline: float, timeout: float) -> tuple[Reply, str]:
-        key = hashlib.blake2b(repr(job).encode(), digest_size=16).digest()
+        key = SlowQueries.key(job)
         fast = self.fast_size > 0
         demoted = False
         while True:
@@ -355,7 +354,7 @@ class QueryPool:
                 if not child.fast or time.monotonic() >= deadline:
                     raise
                 # Past the fast lane's budget, not the deadline: run again in the general lane.
-                self._remember_slow(key)
+                self._slow.remember(key)
                 self.stats.demoted += 1
                 fast, demoted = False, True
                 continue
@@ -366,21 +365,10 @@ class QueryPool:
             if demoted and time.monotonic() - started <= self.fast_budget:
                 # Quick where it finished (the data changed, or it was a close call): a
                 # cheap query must not stay banished from the fast lane.
-                self._forget_slow(key)
+                self._slow.forget(key)
             self._leave(child, client)
             self._release(child)
             return reply, child.build.version
-
-    def _forget_slow(self, key: bytes) -> None:
-        with self._cond:
-            self._slow.pop(key, None)
-
-    def _remember_slow(self, key: bytes) -> None:
-        with self._cond:
-            self._slow[key] = None
-            self._slow.move_to_end(key)
-            while len(self._slow) > SLOW_MEMORY:
-                self._slow.popitem(last=False)
 
     def _acquire(
         self, deadline: float, timeout: float, client: str, *, fast: bool, key: bytes
@@ -424,7 +412,7 @@ class QueryPool:
         if child.fast:
             return
         with self._cond:
-            _decrement(self._client_general, client)
+            decrement(self._client_general, client)
             self._cond.notify_all()
 
     def _exchange(self, child: _Child, job: Job, deadline: float, timeout: float) -> Reply:
@@ -444,22 +432,8 @@ class QueryPool:
         return reply
 
     def _await_reply(self, child: _Child, deadline: float) -> bool:
-        """Whether ``child`` replied before ``deadline`` and, in the fast lane, before it spent
-        the fast lane's budget of CPU time. CPU, not wall-clock time: on a busy machine a cheap
-        query can wait for a core longer than the budget, and must not be taken for a slow one
-        (measured: demoted lookups that then queued behind the expensive queries)."""
-        if not child.fast:
-            return child.replies.poll(max(0.0, deadline - time.monotonic()))
-        start = _cpu_seconds(child.pid)
-        step = self.fast_budget / 4
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if child.replies.poll(min(step, remaining)):
-                return True
-            if _cpu_seconds(child.pid) - start >= self.fast_budget:
-                return False
+        budget = self.fast_budget if child.fast else None
+        return await_reply(child.replies, child.pid, deadline=deadline, cpu_budget=budget)
 
     def _release(self, child: _Child) -> None:
         with self._cond:
@@ -534,7 +508,7 @@ class QueryPool:
             fast=fast,
         )
         if not fast:
-            _lower_priority(process.pid)
+            lower_priority(process.pid)
         with self._cond:
             self.stats.started += 1
             self._children[child.pid] = child
@@ -560,37 +534,3 @@ class QueryPool:
         """The process ids of the live query processes (for tests and diagnostics)."""
         with self._cond:
             return sorted(self._children)
-
-
-def _decrement(counter: Counter[str], key: str) -> None:
-    """Count one less for ``key``, forgetting keys at 0 (the counters stay as small as the load)."""
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]
-
-
-#: ``nice`` of general-lane query processes: under CPU contention the server worker (its event
-#: loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about 9 times the CPU of
-#: nice 10), so expensive queries slow cheap ones down as little as possible.
-GENERAL_NICENESS = 10
-
-
-def _lower_priority(pid: int) -> None:
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, GENERAL_NICENESS)
-    except OSError as error:  # the process may have died already; it is then not a concern
-        log.warning("cannot lower the priority of query process %s: %s", pid, error)
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) process ``pid`` has used, from ``/proc/PID/stat``."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return 0.0  # it ended: the reply pipe says so
-    # fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15
-    return (int(fields[11]) + int(fields[12])) / _TICKS
