@@ -21,7 +21,9 @@ from fastapi.testclient import TestClient
 from tests.serving import running_server
 from tests.web.conftest import make_build
 
+from citygraph.web.jobs import QueryJob
 from citygraph.web.lanes import GENERAL_NICENESS
+from citygraph.web.pool import OverloadedError, QueryPool, QueryProcessError
 
 #: 200^5 solutions: runs until any timeout of these tests.
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
@@ -234,3 +236,30 @@ def test_expensive_queries_yield_the_cpu_to_the_fast_lane(client: TestClient) ->
     pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
     niceness = sorted(os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.pids())
     assert niceness == [0, GENERAL_NICENESS, GENERAL_NICENESS]
+
+
+def test_queries_waiting_when_the_server_shuts_down_get_503(wide_store: Path) -> None:
+    pool = QueryPool(wide_store, size=1, in_memory=False, max_concurrent=4, check_interval=60)
+    pool.start()
+    job = QueryJob(HEAVY, "http://example.org/", None, None, True, "JSON", None, 10, 10**6)
+    outcomes: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pool.run(job, timeout=60)
+        except (OverloadedError, QueryProcessError) as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while pool.load().waiting < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    pool.close()
+    for thread in threads:
+        thread.join(timeout=30)
+    waiting = [e for e in outcomes if isinstance(e, OverloadedError)]
+    assert len(waiting) == 1  # a retry elsewhere will do (503), not a server fault (500)
+    assert "shutting down" in str(waiting[0])
