@@ -13,6 +13,7 @@ False
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -158,12 +159,68 @@ class Settings:
             "of the machine's memory shared by the worker's query processes."
         ),
     )
+    fast_query_processes: int = field(
+        default=1,
+        metadata=_doc(
+            "Query processes per server worker reserved for quick queries (the fast lane; on "
+            "the on-disk build, so a replacement starts in a moment); 0 turns the lane off."
+        ),
+    )
+    fast_lane_budget: float = field(
+        default=0.25,
+        metadata=_doc(
+            "CPU seconds a query may spend in the fast lane; then its process is killed and the "
+            "query runs again in the general lane (within the rest of the timeout), and its text "
+            "is remembered as slow."
+        ),
+    )
+    client_query_processes: int = field(
+        default=1,
+        metadata=_doc(
+            "General-lane query processes the queries of one client may occupy at once; its "
+            "further queries wait (a client is an IP address, see trusted_proxies)."
+        ),
+    )
+    client_max_queries: int = field(
+        default=8,
+        metadata=_doc(
+            "Queries one client may have in progress (running or waiting) per server worker; "
+            "beyond that 429 with Retry-After."
+        ),
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Addresses or networks (10.0.0.0/8) of reverse proxies whose X-Forwarded-For names "
+            "the client; empty: the client is the connection's peer and the header is ignored."
+        ),
+    )
+    saturated_queue: int = field(
+        default=4,
+        metadata=_doc(
+            "Queries waiting for a query process beyond which /healthz answers 503 saturated "
+            "(while no process is free)."
+        ),
+    )
+    header_timeout: float = field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds a client may take to send a request's headers; then the connection is "
+            "closed (slow clients cannot hold connections open)."
+        ),
+    )
 
     def __post_init__(self) -> None:
-        for name in ("query_timeout", "write_timeout"):
+        for name in ("query_timeout", "write_timeout", "fast_lane_budget", "header_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingError(f"{name} must be more than 0 seconds")
-        for name in ("query_processes", "max_concurrent_queries", "max_query_length"):
+        for name in (
+            "query_processes",
+            "max_concurrent_queries",
+            "max_query_length",
+            "client_query_processes",
+            "client_max_queries",
+        ):
             if getattr(self, name) < 1:
                 raise SettingError(f"{name} must be at least 1")
         for name in (
@@ -172,9 +229,12 @@ class Settings:
             "max_upload_bytes",
             "cache_bytes",
             "query_memory",
+            "fast_query_processes",
+            "saturated_queue",
         ):
             if getattr(self, name) < 0:
                 raise SettingError(f"{name} must not be negative")
+        self.proxy_networks()
 
     @property
     def query_memory_bytes(self) -> int:
@@ -189,6 +249,22 @@ class Settings:
     def writes_enabled(self) -> bool:
         """Whether SPARQL Update and Graph Store writes are accepted (with the token)."""
         return bool(self.update_token)
+
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The :attr:`trusted_proxies` as networks (an address is a network of one).
+
+        Raises:
+            SettingError: an entry is neither an IP address nor a network.
+        """
+        networks = []
+        for entry in self.trusted_proxies:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise SettingError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network"
+                ) from None
+        return tuple(networks)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -51,7 +51,9 @@ def app_client(**settings: object) -> TestClient:
 
 @pytest.fixture
 def short_timeout(wide_store: Path) -> Iterator[TestClient]:
-    with app_client(store=wide_store, query_timeout=1.0, query_processes=2) as client:
+    # One lane: these tests are about the timeout (the fast lane's are in test_fairness.py).
+    settings = {"query_timeout": 1.0, "query_processes": 2, "fast_query_processes": 0}
+    with app_client(store=wide_store, **settings) as client:
         yield client
 
 

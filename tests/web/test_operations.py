@@ -20,10 +20,12 @@ WEB = Path(citygraph.web.__file__).parent
 #: pure logic that tests call directly).
 FRAMEWORK_FREE = (
     "cache.py",
+    "clients.py",
     "endpoint.py",
     "formats.py",
     "graph_store.py",
     "jobs.py",
+    "lanes.py",
     "metrics.py",
     "negotiation.py",
     "nesting.py",
@@ -44,7 +46,8 @@ def test_healthz(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["version"] == "20260101T000000000000Z-aaaaaaaaaa"
-    assert body["query_processes"] == 2
+    assert body["query_processes"] == 3  # two in the general lane, one in the fast lane
+    assert body["free_query_processes"] == 2
 
 
 def test_metrics(client: TestClient) -> None:

@@ -1,4 +1,5 @@
-"""One structured (JSON) log line per request, the request metrics, and ``Vary: Accept``.
+"""One structured (JSON) log line per request, the request metrics, ``Vary: Accept``, and the
+request's client (:mod:`citygraph.web.clients`) for the per-client limits.
 
 A plain ASGI middleware (no per-request task or body buffering): it only watches the response
 start. Handlers put the query time in ``request.state.query_ms`` and whether the answer came
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from citygraph.web import clients
 from citygraph.web.metrics import Metrics
 
 __all__ = ["KNOWN_PATHS", "AccessLog", "route_label"]
@@ -36,9 +38,10 @@ def route_label(scope: Scope) -> str:
 class AccessLog:
     """Wraps the app: logs each request, counts it, adds ``Vary: Accept`` to every response."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, proxies: clients.Networks = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.proxies = proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +51,11 @@ class AccessLog:
         state = scope.setdefault("state", {})
         status = 500
         size = 0
+        forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for")
+        client = clients.identify(
+            (scope.get("client") or ("", 0))[0], forwarded.decode("latin-1"), self.proxies
+        )
+        token = clients.CURRENT.set(client)
 
         async def watch(message: Message) -> None:
             nonlocal status, size
@@ -61,6 +69,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, watch)
         finally:
+            clients.CURRENT.reset(token)
             path = scope["path"]
             method = scope["method"]
             self.metrics.observe_request(method, route_label(scope), status)
@@ -74,7 +83,7 @@ class AccessLog:
                     "query_ms": state.get("query_ms"),
                     "cache": state.get("cache"),
                     "bytes": size,
-                    "client": (scope.get("client") or ("", 0))[0],
+                    "client": client,
                 }
                 log.info(json.dumps(record, separators=(",", ":")))
 

@@ -46,6 +46,10 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
             offline=not settings.service_allowlist,
             memory=settings.query_memory_bytes,
+            fast_size=settings.fast_query_processes,
+            fast_budget=settings.fast_lane_budget,
+            client_processes=settings.client_query_processes,
+            client_max_queries=settings.client_max_queries,
         )
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
@@ -92,7 +96,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
         expose_headers=["ETag", "Retry-After", "Content-Length"],
         max_age=86400,
     )
-    app.add_middleware(AccessLog, metrics=metrics)
+    app.add_middleware(AccessLog, metrics=metrics, proxies=settings.proxy_networks())
     return app
 
 

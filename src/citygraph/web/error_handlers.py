@@ -29,6 +29,7 @@ from citygraph.web.endpoint import EvaluationError
 from citygraph.web.linked_data import Site, reader_for
 from citygraph.web.negotiation import negotiate
 from citygraph.web.pool import (
+    ClientLimitError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
@@ -47,6 +48,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (QueryError, 400),
     (QueryTimeoutError, 503),
     (QueryMemoryError, 503),
+    (ClientLimitError, 429),
     (OverloadedError, 503),
     (WriteBusyError, 503),
     (StoreNotFoundError, 503),

@@ -11,6 +11,21 @@ engine abort the child; the worker reads why from the child's stderr (kept in a 
 file) and answers 503 (:class:`QueryMemoryError`), any other death 500
 (:class:`QueryProcessError`), and counts each end in :attr:`PoolStats.ends`.
 
+Why two lanes: one client's expensive queries must not keep everyone else waiting. Besides
+the general lane (``size`` processes, in memory if so configured) the pool keeps a fast lane
+(``fast_size`` processes on the on-disk build, so a replacement starts in a moment). A query not
+known to be slow goes to a free fast-lane process, with a short ``fast_budget`` of CPU time;
+when it spends it, the process is killed and the query runs again in the general lane within
+the rest of its timeout, and its text is remembered as slow, so next time it goes to the
+general lane at once.
+Expensive queries therefore cannot fill the fast lane, and cheap ones are answered while they run.
+General-lane processes also run at a lower CPU priority; the helpers are in
+:mod:`citygraph.web.lanes`.
+
+Why per-client counts: a client (see :mod:`citygraph.web.clients`) may occupy at most
+``client_processes`` general-lane processes and have at most ``client_max_queries`` queries in
+progress; so a single client cannot take every query process or every place in the queue.
+
 Why generations: all children serve the same build. At most once per ``check_interval`` a
 request reads the store's ``current`` link (one ``readlink``); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
@@ -37,12 +52,16 @@ from typing import IO
 
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.store import CURRENT, Build, current_build
+from citygraph.web.clients import current_client
 from citygraph.web.jobs import Job, Reply
+from citygraph.web.lanes import SlowQueries, await_reply, decrement, lower_priority
 from citygraph.web.query_process import memory_message
 
 __all__ = [
     "END_REASONS",
+    "ClientLimitError",
     "OverloadedError",
+    "PoolLoad",
     "PoolStats",
     "QueryMemoryError",
     "QueryPool",
@@ -57,7 +76,9 @@ STARTUP_TIMEOUT = 900.0
 
 #: Why a query process ended while running a job (the closed label set of ``/metrics``):
 #: killed at the timeout, aborted over its memory budget, or died otherwise (a crash).
-END_REASONS = ("timeout", "memory", "crash")
+#: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
+#: CPU budget (the query runs again in the general lane); its memory budget; anything else.
+END_REASONS = ("timeout", "demoted", "memory", "crash")
 
 #: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``).
 _ALLOCATION_FAILED = b"memory allocation of "
@@ -73,6 +94,10 @@ class OverloadedError(CitygraphError):
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ClientLimitError(OverloadedError):
+    """One client has too many queries in progress (the others are still served)."""
 
 
 class QueryProcessError(CitygraphError):
@@ -91,6 +116,8 @@ class _Child:
     build: Build
     #: The child's stderr (an unlinked temporary file): read when it dies, to say why.
     stderr: IO[bytes] | None = None
+    #: In the fast lane: on the on-disk build, runs a query for at most the fast budget.
+    fast: bool = False
 
     @property
     def pid(self) -> int:
@@ -129,6 +156,18 @@ class PoolStats:
     switches: int = 0
     #: Ends of query processes during a job, by reason (one of :data:`END_REASONS`).
     ends: Counter[str] = field(default_factory=Counter)
+    #: Queries moved from the fast lane to the general lane after spending its budget.
+    demoted: int = 0
+
+
+@dataclass(frozen=True)
+class PoolLoad:
+    """How busy a pool is right now (for ``/healthz``)."""
+
+    free: int
+    free_fast: int
+    waiting: int
+    inflight: int
 
 
 class QueryPool:
@@ -147,6 +186,10 @@ class QueryPool:
         check_interval: float,
         offline: bool = True,
         memory: int = 0,
+        fast_size: int = 0,
+        fast_budget: float = 0.25,
+        client_processes: int | None = None,
+        client_max_queries: int | None = None,
     ) -> None:
         """``offline``: the children cannot open network sockets (the default; ``False`` only
         when SERVICE may call allowed endpoints). ``memory``: bytes each child may use beyond
@@ -158,9 +201,18 @@ class QueryPool:
         self.in_memory = in_memory
         self.max_concurrent = max_concurrent
         self.check_interval = check_interval
+        self.fast_size = max(0, fast_size)
+        self.fast_budget = fast_budget
+        self.client_processes = client_processes or self.size
+        self.client_max_queries = client_max_queries or max_concurrent
         self.stats = PoolStats()
         self._cond = threading.Condition()
         self._idle: list[_Child] = []
+        self._idle_fast: list[_Child] = []
+        self._waiting = 0
+        self._client_inflight: Counter[str] = Counter()
+        self._client_general: Counter[str] = Counter()
+        self._slow = SlowQueries()
         self._children: dict[int, _Child] = {}
         self._build: Build | None = None
         self._target = ""
@@ -183,7 +235,8 @@ class QueryPool:
         with self._cond:
             self._build = build
             self._target = self._read_target()
-            self._idle.extend(children)
+            self._idle.extend(c for c in children if not c.fast)
+            self._idle_fast.extend(c for c in children if c.fast)
             self._next_check = time.monotonic() + self.check_interval
             self._cond.notify_all()
 
@@ -192,7 +245,8 @@ class QueryPool:
         (a query left running without its server could run unbounded)."""
         with self._cond:
             self._closed = True
-            idle, self._idle = self._idle, []
+            idle, self._idle = self._idle + self._idle_fast, []
+            self._idle_fast = []
             self._cond.notify_all()
         for child in idle:
             self._stop(child)
@@ -216,6 +270,16 @@ class QueryPool:
     def inflight(self) -> int:
         """Jobs running or waiting for a process."""
         return self._inflight
+
+    def load(self) -> PoolLoad:
+        """Free processes of each lane and the queries waiting for one."""
+        with self._cond:
+            return PoolLoad(
+                free=len(self._idle),
+                free_fast=len(self._idle_fast),
+                waiting=self._waiting,
+                inflight=self._inflight,
+            )
 
     # -- switching builds ---------------------------------------------------------------------
 
@@ -267,13 +331,13 @@ class QueryPool:
                 self._switching = False
             return
         with self._cond:
-            old, self._idle = self._idle, children
+            old = []
             if children:
+                old = self._idle + self._idle_fast
+                self._idle = [c for c in children if not c.fast]
+                self._idle_fast = [c for c in children if c.fast]
                 self._build = build
                 self.stats.switches += 1
-            else:
-                self._idle = old
-                old = []
             self._target = target
             self._switching = False
             closed = self._closed
@@ -289,54 +353,121 @@ class QueryPool:
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Run ``job`` in a free query process; wait at most ``timeout`` seconds in all.
 
-        Returns the reply and the data version of the build that answered.
+        The job counts against the current request's client
+        (:func:`~citygraph.web.clients.current_client`). Returns the reply and the data version
+        of the build that answered.
 
         Raises:
-            OverloadedError: too many jobs at once, or no process became free in time.
+            ClientLimitError: the client already has ``client_max_queries`` in progress.
+            OverloadedError: too many jobs at once, no process became free in time, or the
+                pool is closing.
             QueryTimeoutError: the job ran out of time (its process was killed).
             QueryProcessError: the process died while running the job.
         """
         deadline = time.monotonic() + timeout
+        client = current_client()
         with self._cond:
             if self._inflight >= self.max_concurrent:
                 raise OverloadedError(
                     f"the server is busy ({self._inflight} queries in progress); retry shortly"
                 )
+            if self._client_inflight[client] >= self.client_max_queries:
+                raise ClientLimitError(
+                    f"too many queries from your address at once ({self.client_max_queries} in "
+                    "progress, this endpoint's limit per client); retry when one has finished"
+                )
             self._inflight += 1
+            self._client_inflight[client] += 1
         try:
-            child = self._acquire(deadline, timeout)
-            try:
-                reply = self._exchange(child, job, deadline, timeout)
-            except BaseException:
-                self._discard(child)
-                raise
-            self._release(child)
-            return reply, child.build.version
+            return self._run(job, client, deadline, timeout)
         finally:
             with self._cond:
                 self._inflight -= 1
+                decrement(self._client_inflight, client)
 
-    def _acquire(self, deadline: float, timeout: float) -> _Child:
+    def _run(self, job: Job, client: str, deadline: float, timeout: float) -> tuple[Reply, str]:
+        key = SlowQueries.key(job)
+        fast = self.fast_size > 0
+        demoted = False
+        while True:
+            child = self._acquire(deadline, timeout, client, fast=fast, key=key)
+            started = time.monotonic()
+            try:
+                reply = self._exchange(child, job, deadline, timeout)
+            except QueryTimeoutError:
+                self._leave(child, client)
+                self._discard(child)
+                if not child.fast or time.monotonic() >= deadline:
+                    raise
+                # Past the fast lane's budget, not the deadline: run again in the general lane.
+                self._slow.remember(key)
+                self.stats.demoted += 1
+                fast, demoted = False, True
+                continue
+            except BaseException:
+                self._leave(child, client)
+                self._discard(child)
+                raise
+            if demoted and time.monotonic() - started <= self.fast_budget:
+                # Quick where it finished (the data changed, or it was a close call): a
+                # cheap query must not stay banished from the fast lane.
+                self._slow.forget(key)
+            self._leave(child, client)
+            self._release(child)
+            return reply, child.build.version
+
+    def _acquire(
+        self, deadline: float, timeout: float, client: str, *, fast: bool, key: bytes
+    ) -> _Child:
+        """A free process: the fast lane's if ``fast``, one is free and the query ``key`` is not
+        known to be slow (it may become known while this one waits), else the general lane's
+        while ``client`` occupies fewer than ``client_processes`` of them."""
+        held_back = False  # a process was free, but the client had its share
         with self._cond:
-            while not self._idle:
-                remaining = deadline - time.monotonic()
+            while True:
                 if self._closed:
-                    raise QueryProcessError("the server is shutting down")
+                    # Not a fault: another worker or the restarted server will answer.
+                    raise OverloadedError("the server is shutting down; retry shortly")
+                if fast and self._idle_fast and key not in self._slow:
+                    return self._idle_fast.pop()
+                capped = self._client_general[client] >= self.client_processes
+                if self._idle and not capped:
+                    self._client_general[client] += 1
+                    return self._idle.pop()
+                held_back = held_back or bool(self._idle)
+                remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    why = (
+                        f"your other queries occupy the {self.client_processes} query "
+                        "process(es) one client may use"
+                        if held_back
+                        else "every one is busy with a long query"
+                    )
                     raise OverloadedError(
-                        f"no query process became free within {timeout:g} s: every one is "
-                        "busy with a long query; retry shortly",
+                        f"no query process became free within {timeout:g} s: {why}; retry shortly",
                         retry_after=max(1, int(timeout)),
                     )
-                self._cond.wait(remaining)
-            return self._idle.pop()
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
+
+    def _leave(self, child: _Child, client: str) -> None:
+        """The client no longer occupies ``child`` (its waiting queries may now take one)."""
+        if child.fast:
+            return
+        with self._cond:
+            decrement(self._client_general, client)
+            self._cond.notify_all()
 
     def _exchange(self, child: _Child, job: Job, deadline: float, timeout: float) -> Reply:
         try:
             child.jobs.send(job)
-            if not child.replies.poll(max(0.0, deadline - time.monotonic())):
+            if not self._await_reply(child, deadline):
                 self.stats.killed += 1
-                self.stats.ends["timeout"] += 1
+                demoted = child.fast and time.monotonic() < deadline
+                self.stats.ends["demoted" if demoted else "timeout"] += 1
                 raise QueryTimeoutError(
                     f"the query ran out of time: it did not finish within {timeout:g} s, this "
                     "endpoint's limit, and was stopped; simplify it or add LIMIT"
@@ -373,12 +504,17 @@ class QueryPool:
             "(a server fault, logged)"
         )
 
+    def _await_reply(self, child: _Child, deadline: float) -> bool:
+        budget = self.fast_budget if child.fast else None
+        return await_reply(child.replies, child.pid, deadline=deadline, cpu_budget=budget)
+
     def _release(self, child: _Child) -> None:
         with self._cond:
             current = not self._closed and child.build.version == self.version
             if current:
-                self._idle.append(child)
-                self._cond.notify()
+                (self._idle_fast if child.fast else self._idle).append(child)
+                # Waiters differ (lane, client limit): wake all, each checks what it may take.
+                self._cond.notify_all()
         if not current:
             self._stop(child)
 
@@ -386,12 +522,15 @@ class QueryPool:
         """Kill a child that timed out or broke, and replace it in the background."""
         self._stop(child, kill=True)
         threading.Thread(
-            target=self._replace, args=(child.build,), name="citygraph-replace", daemon=True
+            target=self._replace,
+            args=(child.build, child.fast),
+            name="citygraph-replace",
+            daemon=True,
         ).start()
 
-    def _replace(self, build: Build) -> None:
+    def _replace(self, build: Build, fast: bool) -> None:
         try:
-            child = self._spawn(build)
+            child = self._spawn(build, fast=fast)
             self._await_ready(child)
         except (CitygraphError, OSError) as error:
             log.error("cannot start a query process: %s", error)
@@ -402,6 +541,7 @@ class QueryPool:
 
     def _spawn_generation(self, build: Build) -> list[_Child]:
         children = [self._spawn(build) for _ in range(self.size)]
+        children += [self._spawn(build, fast=True) for _ in range(self.fast_size)]
         try:
             for child in children:
                 self._await_ready(child)
@@ -411,7 +551,7 @@ class QueryPool:
             raise
         return children
 
-    def _spawn(self, build: Build) -> _Child:
+    def _spawn(self, build: Build, *, fast: bool = False) -> _Child:
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
@@ -425,7 +565,7 @@ class QueryPool:
                     str(reply_write),
                     str(build.path),
                     build.version,
-                    "1" if self.in_memory else "0",
+                    "1" if self.in_memory and not fast else "0",
                     "1" if self.offline else "0",
                     str(self.memory),
                 ],
@@ -446,7 +586,10 @@ class QueryPool:
             replies=Connection(reply_read, writable=False),
             build=build,
             stderr=stderr,
+            fast=fast,
         )
+        if not fast:
+            lower_priority(process.pid)
         with self._cond:
             self.stats.started += 1
             self._children[child.pid] = child

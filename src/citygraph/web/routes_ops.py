@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from citygraph.web.dependencies import EndpointDep
+from citygraph.web.dependencies import EndpointDep, get_endpoint, get_settings
 from citygraph.web.pool import END_REASONS
 
 __all__ = ["router"]
@@ -14,15 +14,35 @@ router = APIRouter()
 
 
 @router.get("/healthz")
-def healthz(endpoint: EndpointDep) -> Response:
-    """200 with the served data version while query processes are up, else 503."""
-    processes = len(endpoint.pool.pids())
+async def healthz(request: Request) -> Response:
+    """200 ``ok`` while queries can be served; 503 ``unavailable`` without query processes, 503
+    ``saturated`` (with Retry-After) while no general-lane process is free and more than
+    ``saturated_queue`` queries wait for one (docs/endpoint.md, "Fair under load").
+
+    ``async``: it only reads counters, so it answers even when every thread of the threadpool
+    is waiting for a query process (and so reads its dependencies itself: FastAPI runs plain
+    ``def`` dependencies in that threadpool).
+    """
+    pool = get_endpoint(request).pool
+    settings = get_settings(request)
+    processes = len(pool.pids())
+    load = pool.load()
+    status = "ok"
+    if not processes:
+        status = "unavailable"
+    elif load.free == 0 and load.waiting > settings.saturated_queue:
+        status = "saturated"
     body = {
-        "status": "ok" if processes else "unavailable",
-        "version": endpoint.pool.version,
+        "status": status,
+        "version": pool.version,
         "query_processes": processes,
+        "free_query_processes": load.free,
+        "free_fast_query_processes": load.free_fast,
+        "waiting_queries": load.waiting,
+        "queries_in_progress": load.inflight,
     }
-    return JSONResponse(body, status_code=200 if processes else 503)
+    headers = {"Retry-After": "1"} if status == "saturated" else None
+    return JSONResponse(body, status_code=200 if status == "ok" else 503, headers=headers)
 
 
 @router.get("/metrics")
@@ -34,10 +54,14 @@ def metrics(endpoint: EndpointDep) -> Response:
         "citygraph_queries_in_progress": ("Queries running or waiting.", float(pool.inflight)),
         "citygraph_query_processes": ("Live query processes.", float(len(pool.pids()))),
         "citygraph_query_processes_killed_total": (
-            "Query processes killed at the timeout.",
+            "Query processes killed at the timeout or the fast lane's budget.",
             float(pool.stats.killed),
         ),
         "citygraph_build_switches_total": ("Switches to a new build.", float(pool.stats.switches)),
+        "citygraph_queries_demoted_total": (
+            "Queries moved from the fast lane to the general lane after its budget.",
+            float(pool.stats.demoted),
+        ),
         "citygraph_cache_hits_total": ("Response cache hits.", float(cache.hits)),
         "citygraph_cache_misses_total": ("Response cache misses.", float(cache.misses)),
         "citygraph_cache_bytes": ("Bytes held by the response cache.", float(cache.size)),

@@ -305,7 +305,11 @@ _UI: dict[str, dict[str, str]] = {
         "de": "Nicht unterstützter Medientyp",
         "zh": "不支持的媒体类型",
     },
-    "error_500": {"en": "Internal server error", "de": "Interner Serverfehler", "zh": "服务器内部错误"},
+    "error_500": {
+        "en": "Internal server error",
+        "de": "Interner Serverfehler",
+        "zh": "服务器内部错误",
+    },
     "error_503": {"en": "Service unavailable", "de": "Dienst nicht verfügbar", "zh": "服务不可用"},
     "error_text": {
         "en": "The address is not one this page can answer. What was wrong:",

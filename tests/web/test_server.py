@@ -1,0 +1,184 @@
+"""What `citygraph serve` does with connections (``web/server.py``), seen on a real server:
+slow request headers are cut off, and every connection has Nagle's algorithm turned off."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.serving import running_server
+
+#: pidfd_getfd(2) (Linux ≥ 5.6): a copy of another process's file descriptor.
+SYS_PIDFD_GETFD = 438
+
+
+@pytest.fixture
+def server(store_dir: Path, tmp_path: Path) -> Iterator[str]:
+    env = {"CITYGRAPH_HEADER_TIMEOUT": "1", "CITYGRAPH_IN_MEMORY": "false"}
+    with running_server(store_dir, tmp_path / "server.log", env=env) as url:
+        yield url
+
+
+def connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=30)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes the connection (within the socket's 30 s timeout)."""
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_a_client_that_never_finishes_its_headers_is_dropped(server: str) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
+        assert closed_by_server(sock)
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP response (head and ``Content-Length`` body) from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        body += chunk
+    return head
+
+
+def test_the_deadline_holds_for_the_next_request_on_a_kept_alive_connection(server: str) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        # a byte of the next request stops uvicorn's keep-alive timer; the deadline still holds
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
+        assert closed_by_server(sock)
+
+
+def test_trickling_header_bytes_does_not_extend_the_deadline(server: str) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        sock.settimeout(0.3)
+        # a header byte every 0.3 s: the deadline (1 s) is not pushed back by them
+        for _ in range(20):
+            try:
+                sock.sendall(b"X")
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            try:
+                if sock.recv(1024) == b"":
+                    return
+            except TimeoutError:
+                continue
+        pytest.fail("the connection outlived 20 header bytes sent over 6 s")
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid``'s child processes, their children, and so on."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat_line = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat_line.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def server_side_nodelay(client: socket.socket) -> int:
+    """TCP_NODELAY of the server's end of ``client``'s connection, read from a copy of the
+    descriptor in whichever process of this test's servers holds it (pidfd_getfd: the test
+    process is their ancestor)."""
+    for pid in descendants(os.getpid()):
+        option = _nodelay_in(pid, client)
+        if option is not None:
+            return option
+    raise AssertionError("the server's end of the connection was not found")
+
+
+def _nodelay_in(pid: int, client: socket.socket) -> int | None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        pidfd = os.pidfd_open(pid)
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    try:
+        for name in names:
+            fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, int(name), 0)
+            assert fd >= 0, os.strerror(ctypes.get_errno())
+            copy = socket.socket(fileno=fd) if _is_socket(fd) else None
+            if copy is None:
+                os.close(fd)
+                continue
+            try:
+                if copy.family == socket.AF_INET and _peer(copy) == client.getsockname():
+                    return copy.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            finally:
+                copy.close()
+    finally:
+        os.close(pidfd)
+    return None
+
+
+def _is_socket(fd: int) -> bool:
+    return stat.S_ISSOCK(os.fstat(fd).st_mode)
+
+
+def _peer(sock: socket.socket) -> object:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None
+
+
+def test_serve_turns_nagle_off_on_its_connections(store_dir: Path, tmp_path: Path) -> None:
+    # With --workers uvicorn binds the socket itself, and asyncio then leaves Nagle's algorithm
+    # on unless serve's protocol class turns it off (with one worker asyncio would do it).
+    args = ("--workers", "2")
+    env = {"CITYGRAPH_IN_MEMORY": "false", "CITYGRAPH_QUERY_PROCESSES": "1"}
+    with (
+        running_server(store_dir, tmp_path / "server.log", args=args, env=env) as url,
+        connect(url) as sock,
+    ):
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        # the connection stays open (keep-alive): the server still holds its end
+        assert server_side_nodelay(sock) != 0
+
+
+def test_a_kept_alive_connection_gets_a_new_deadline_for_each_request(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    env = {"CITYGRAPH_HEADER_TIMEOUT": "2", "CITYGRAPH_IN_MEMORY": "false"}
+    with running_server(store_dir, tmp_path / "server.log", env=env) as url, connect(url) as sock:
+        # three requests 1.5 s apart: 4.5 s in all, each within 2 s of the previous response
+        for _ in range(3):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert read_response(sock).startswith(b"HTTP/1.1 200")
+            time.sleep(1.5)
