@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 from pathlib import Path
@@ -16,28 +15,6 @@ from citygraph.config import Settings
 from citygraph.web.app import create_app
 
 WEB = Path(citygraph.web.__file__).parent
-#: Web modules that must stay free of the web framework (they run in query processes or are
-#: pure logic that tests call directly).
-FRAMEWORK_FREE = (
-    "cache.py",
-    "clients.py",
-    "endpoint.py",
-    "formats.py",
-    "graph_store.py",
-    "jobs.py",
-    "lanes.py",
-    "metrics.py",
-    "negotiation.py",
-    "nesting.py",
-    "pool.py",
-    "problems.py",
-    "protocol.py",
-    "query_page.py",
-    "query_process.py",
-    "service_description.py",
-    "sparql_text.py",
-    "writes.py",
-)
 
 
 def test_healthz(client: TestClient) -> None:
@@ -75,18 +52,6 @@ def test_one_json_log_line_per_request(
     assert record["status"] == 200
     assert record["query_ms"] > 0
     assert record["cache"] == "miss"
-
-
-@pytest.mark.parametrize("module", FRAMEWORK_FREE)
-def test_module_does_not_import_the_web_framework(module: str) -> None:
-    tree = ast.parse((WEB / module).read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"fastapi", "starlette", "uvicorn", "click"}
 
 
 def test_unknown_path_is_404(client: TestClient) -> None:
