@@ -1,20 +1,16 @@
-"""/healthz, /metrics, the request log line, and the web layer's boundaries."""
+"""/healthz, /metrics and the request log line."""
 
 from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-import citygraph.web
 from citygraph.config import Settings
 from citygraph.web.app import create_app
-
-WEB = Path(citygraph.web.__file__).parent
 
 
 def test_healthz(client: TestClient) -> None:
