@@ -128,7 +128,8 @@ LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def read_metrics(base: str) -> tuple[dict[str, float], dict[str, set[str]], int]:
-    """``/metrics``: each metric's sum over its series, each label's values, and the body size."""
+    """``/metrics``: each metric's sum over its series and each labelled series' value (keyed
+    ``name{labels}``), each label's values, and the body size."""
     with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
         text = response.read().decode("utf-8")
     sums: dict[str, float] = {}
@@ -139,6 +140,8 @@ def read_metrics(base: str) -> tuple[dict[str, float], dict[str, set[str]], int]
             continue
         name, label_text, value = match.groups()
         sums[name] = sums.get(name, 0.0) + float(value)
+        if label_text:  # each series too: citygraph_query_process_ends_total{reason="crash"}
+            sums[f"{name}{{{label_text}}}"] = float(value)
         for label, label_value in LABEL.findall(label_text or ""):
             labels.setdefault(f"{name}.{label}", set()).add(label_value)
     return sums, labels, len(text)

@@ -389,13 +389,16 @@ class _Run:
             "citygraph_build_switches_total", 0
         )
         per_generation = after.get("citygraph_query_processes", 2)
-        explained = killed + switches * per_generation
+        memory = 'citygraph_query_process_ends_total{reason="memory"}'
+        over_budget = after.get(memory, 0) - before.get(memory, 0)
+        explained = killed + switches * per_generation + over_budget
         if self.report.restarts == 0 and len(ended) > explained:
             self.find(
                 Finding(
                     "process-crash",
                     f"{len(ended)} server processes ended, {explained:g} explained by "
-                    f"{killed:g} timeouts and {switches:g} build switches",
+                    f"{killed:g} timeouts, {over_budget:g} memory budgets and {switches:g} "
+                    "build switches",
                 )
             )
 
