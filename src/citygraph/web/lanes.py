@@ -19,13 +19,17 @@ __all__ = [
     "await_reply",
     "cpu_seconds",
     "decrement",
+    "general_niceness",
     "lower_priority",
 ]
 
-#: ``nice`` of general-lane query processes: under CPU contention the server worker (its event
-#: loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about 9 times the CPU of
-#: nice 10), so expensive queries slow cheap ones down as little as possible.
+#: How much nicer general-lane query processes run than the server worker: under CPU contention
+#: the worker (its event loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about
+#: 9 times the CPU of nice 10), so expensive queries slow cheap ones down as little as possible.
+#: Relative to the worker's own niceness (a server started with ``nice`` keeps the ratio), and
+#: at most 19, the kernel's limit.
 GENERAL_NICENESS = 10
+MAX_NICENESS = 19
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -101,9 +105,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 def lower_priority(pid: int) -> None:
-    """Run process ``pid`` at :data:`GENERAL_NICENESS` (a process that already ended is fine)."""
+    """Run process ``pid`` :data:`GENERAL_NICENESS` steps nicer than this one (a process that
+    already ended is fine)."""
     with contextlib.suppress(ProcessLookupError):
-        os.setpriority(os.PRIO_PROCESS, pid, GENERAL_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, pid, general_niceness())
+
+
+def general_niceness() -> int:
+    """The niceness of general-lane processes started by this process."""
+    return min(os.getpriority(os.PRIO_PROCESS, 0) + GENERAL_NICENESS, MAX_NICENESS)
 
 
 def decrement(counter: Counter[str], key: str) -> None:
