@@ -82,7 +82,7 @@ WHERE {
 }""",
     # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
     # rdf:Statement per triple about a curated thing, with the sources that give it: those of
-    # the cg:sourceNote notes that cover its property, else the thing's own
+    # the cg:sourceNote notes that cover it (property, and value where named), else the thing's own
     # prov:wasDerivedFrom. Sources, claims and countries (reference data) are not reified.
     sparql_prolog(["cg", "graph", "rdf", "prov"])
     + """
@@ -105,10 +105,16 @@ WHERE {
     UNION
     { ?s prov:wasDerivedFrom ?source }
   }
-  # After the join, where ?s ?p ?o are bound: the node's own sources count only where no note
-  # covers the statement's property.
-  FILTER (BOUND(?note)
-    || NOT EXISTS { GRAPH graph:curated { ?s cg:sourceNote ?other . ?other cg:aboutProperty ?p } })
+  # After the join, where ?s ?p ?o are bound: a note counts where it covers the statement (its
+  # property, and its value if it names values); the node's own sources only where none does.
+  FILTER (IF(BOUND(?note),
+    NOT EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?anyValue } }
+      || EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?o } },
+    NOT EXISTS { GRAPH graph:curated {
+      ?s cg:sourceNote ?other .
+      ?other cg:aboutProperty ?p .
+      FILTER (NOT EXISTS { ?other cg:aboutValue ?otherValue } || EXISTS { ?other cg:aboutValue ?o })
+    } }))
   BIND (IF(isIRI(?o), STR(?o), CONCAT(STR(?o), "@", LANG(?o), "^^", STR(DATATYPE(?o)))) AS ?key)
   BIND (IRI(CONCAT("https://w3id.org/citygraph/id/claim/statement-",
                    SHA1(CONCAT(STR(?s), " ", STR(?p), " ", ?key)))) AS ?statement)
