@@ -457,3 +457,13 @@ def test_curated_things_have_a_simplified_chinese_label() -> None:
         f"new without zh-Hans: {sorted(without - WITHOUT_ZH_HANS)}; "
         f"labelled now, take off the list: {sorted(WITHOUT_ZH_HANS - without)}"
     )
+
+
+def test_no_east_berlin_madrid_predecessor_without_a_source() -> None:
+    """Only the research notes named it, with no date, instrument or source (docs/model.md)."""
+    graph = data_graph()
+    madrid = CITY["es-madrid"]
+    east_berlin = CITY["de-east-berlin"]
+    assert not [
+        p for p in graph.subjects(CG.partner, madrid) if (p, CG.partner, east_berlin) in graph
+    ]
