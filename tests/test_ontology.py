@@ -47,8 +47,10 @@ LANGUAGES = ("de", "en", "zh-Hans")
 SCHEMES = (
     "agreement-type",
     "event-type",
+    "exchange-form",
     "organisation-type",
     "partnership-type",
+    "principle",
     "role",
     "status",
     "theme",

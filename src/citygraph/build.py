@@ -80,6 +80,45 @@ WHERE {
   GRAPH ?g3 { ?p cg:partner ?b }
   FILTER (?a != ?b)
 }""",
+    # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
+    # rdf:Statement per triple about a curated thing, with the sources that give it: those of
+    # the cg:sourceNote notes that cover it (property, and value where named), else the thing's own
+    # prov:wasDerivedFrom. Sources, claims and countries (reference data) are not reified.
+    sparql_prolog(["cg", "graph", "rdf", "prov"])
+    + """
+INSERT { GRAPH graph:derived {
+  ?statement a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+             prov:wasDerivedFrom ?source } }
+WHERE {
+  {
+    SELECT DISTINCT ?s ?p ?o WHERE {
+      GRAPH graph:curated {
+        ?s ?p ?o .
+        FILTER (isIRI(?s) && !isBlank(?o) && ?p NOT IN (prov:wasDerivedFrom, cg:sourceNote))
+        FILTER (STRSTARTS(STR(?s), "https://w3id.org/citygraph/id/"))
+        FILTER NOT EXISTS { ?s a ?kind . FILTER (?kind IN (cg:Source, cg:Country, rdf:Statement)) }
+      }
+    }
+  }
+  GRAPH graph:curated {
+    { ?s cg:sourceNote ?note . ?note cg:aboutProperty ?p ; cg:statedIn ?source }
+    UNION
+    { ?s prov:wasDerivedFrom ?source }
+  }
+  # After the join, where ?s ?p ?o are bound: a note counts where it covers the statement (its
+  # property, and its value if it names values); the node's own sources only where none does.
+  FILTER (IF(BOUND(?note),
+    NOT EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?anyValue } }
+      || EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?o } },
+    NOT EXISTS { GRAPH graph:curated {
+      ?s cg:sourceNote ?other .
+      ?other cg:aboutProperty ?p .
+      FILTER (NOT EXISTS { ?other cg:aboutValue ?otherValue } || EXISTS { ?other cg:aboutValue ?o })
+    } }))
+  BIND (IF(isIRI(?o), STR(?o), CONCAT(STR(?o), "@", LANG(?o), "^^", STR(DATATYPE(?o)))) AS ?key)
+  BIND (IRI(CONCAT("https://w3id.org/citygraph/id/claim/statement-",
+                   SHA1(CONCAT(STR(?s), " ", STR(?p), " ", ?key)))) AS ?statement)
+}""",
     # Superclass types, so consumers can ask for schema:City or prov:Entity without inference.
     sparql_prolog(["rdfs", "graph"])
     + """

@@ -206,7 +206,8 @@ class ThingGraph:
             graph.forward.setdefault(subject, {}).setdefault(triple.predicate.value, []).append(
                 triple.object
             )
-            if isinstance(triple.object, ox.NamedNode):
+            # A blank node (a cg:sourceNote, a geometry) cannot be linked to: no incoming link.
+            if isinstance(triple.object, ox.NamedNode) and isinstance(triple.subject, ox.NamedNode):
                 graph.backward.setdefault(triple.object.value, {}).setdefault(
                     triple.predicate.value, []
                 ).append(subject)

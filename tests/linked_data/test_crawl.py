@@ -64,8 +64,10 @@ def crawl(
 
 @pytest.mark.slow
 def test_every_link_from_the_home_page_works(client: TestClient) -> None:
-    statuses = crawl(client, LOCAL, limit=4000)
-    assert len(statuses) < 4000, "the crawl hit its bound: raise it or check for link loops"
+    # The bound covers the ~1,400 rdf:Statement nodes of the curated data's statement-level
+    # provenance (docs/model.md), each a page of its own.
+    statuses = crawl(client, LOCAL, limit=8000)
+    assert len(statuses) < 8000, "the crawl hit its bound: raise it or check for link loops"
     paths = {urlsplit(u).path for u in statuses}
     for expected in (
         "/doc/city/de-berlin",
