@@ -47,6 +47,14 @@ def cached_cell(
 ) -> Cell:
     """:func:`resolve_cell` through ``cache``: a cell repeated in the files is resolved once.
 
+    >>> from citygraph.worldwide.curated import CuratedIndex
+    >>> geo = GeoNamesIndex.from_records([], countries={"UA": "Ukraine"})
+    >>> cache: dict = {}
+    >>> cached_cell(cache, "Odesa", "Ukraine", None, geo, CuratedIndex()).key
+    'ua-odesa'
+    >>> list(cache)
+    [('Odesa', 'Ukraine', None)]
+
     Raises:
         Rejected: as :func:`resolve_cell` (also when the rejection is cached).
     """
@@ -73,6 +81,29 @@ def resolve_cell(
 
     ``point`` is the file's (latitude, longitude), if any; it is dropped when it lies in another
     country (the returned cell's ``point`` is then ``None``).
+
+    An alternate name ("Kiev") finds the GeoNames record, whose name makes the key:
+
+    >>> from citygraph.worldwide.curated import CuratedIndex
+    >>> geo = GeoNamesIndex.from_records(
+    ...     [{"geonameid": 703448, "name": "Kyiv", "countrycode": "UA", "latitude": 50.45466,
+    ...       "longitude": 30.5238, "population": 2952301, "alternatenames": ["Kiev", "Kiew"]}],
+    ...     countries={"UA": "Ukraine"},
+    ... )
+    >>> cell = resolve_cell("Kiev", "Ukraine", None, geo, CuratedIndex())
+    >>> cell.key, cell.kind.value, cell.status.value, cell.geonames.id
+    ('ua-kyiv', 'city', 'matched', 703448)
+
+    A place the index does not know keeps the name of the file:
+
+    >>> cell = resolve_cell("Odesa", "Ukraine", None, geo, CuratedIndex())
+    >>> cell.key, cell.status.value, cell.geonames
+    ('ua-odesa', 'no-candidate', None)
+    >>> try:
+    ...     resolve_cell("Kyiv", "Atlantis", None, geo, CuratedIndex())
+    ... except Rejected as rejected:
+    ...     print(rejected.reason, rejected.detail)
+    unknown-country 'Kyiv' in 'Atlantis'
 
     Raises:
         Rejected: the cell cannot be a place (unknown country, no name).

@@ -3,6 +3,24 @@
 Exit codes: 0 imported (rows with problems are counted in the report, they do not fail the
 import), 1 the new version has SHACL Violations and was not published, 2 nothing was written
 (malformed file, no built store, unreadable input).
+
+The examples are here, not in the commands' docstrings, which click prints as their help
+(tests/worldwide/test_cli.py runs real imports):
+
+>>> from click.testing import CliRunner
+>>> result = CliRunner().invoke(import_group, ["twins", "--help"])
+>>> result.exit_code
+0
+>>> print(result.output)
+Usage: import twins [OPTIONS] CSV_FILES...
+<BLANKLINE>
+  Import Wikipedia twin-town lists (CSV) into graph:worldwide.
+...
+  --report FILE      Write the full import report (every problem row, match
+...
+>>> result = CliRunner().invoke(import_group, ["twins", "missing.csv"])
+>>> result.exit_code, result.output.splitlines()[-1]
+(2, "Error: Invalid value for 'CSV_FILES...': File 'missing.csv' does not exist.")
 """
 
 from __future__ import annotations

@@ -52,7 +52,32 @@ class TwinFile:
 
 
 def read_twin_file(path: Path) -> TwinFile:
-    """Read and check one CSV file of either layout.
+    r"""Read and check one CSV file of either layout.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> folder = TemporaryDirectory()
+    >>> path = Path(folder.name, "twins.csv")
+    >>> _ = path.write_text(
+    ...     "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+    ...     "Berlin,Germany,52.52,13.405,Paris,France,48.8534,2.3488\n",
+    ...     encoding="utf-8",
+    ... )
+    >>> twins = read_twin_file(path)
+    >>> twins.layout, len(twins.rows)
+    ('geocoded', 1)
+    >>> row = twins.rows[0]
+    >>> row.line, row.city1, row.country1, row.point1
+    (2, 'Berlin', 'Germany', (52.52, 13.405))
+
+    A malformed row stops the reading, with its line:
+
+    >>> _ = path.write_text("city1,country1,city2,country2\nBerlin,Germany,Paris\n")
+    >>> try:
+    ...     read_twin_file(path)
+    ... except MalformedFileError as error:
+    ...     print(error.line, error.message)
+    2 3 columns, expected 4 (raw layout)
+    >>> folder.cleanup()
 
     Raises:
         MalformedFileError: unreadable file, unknown header, wrong column count or bad number.

@@ -59,6 +59,23 @@ class CuratedIndex:
 
         A label match is refused when both sides have GeoNames records and they differ.
         ``key`` is the citygraph key the place would get (``de-berlin-tempelhof-schoeneberg``).
+
+        >>> from citygraph.worldwide.normalise import parse_place
+        >>> berlin = CuratedPlace(
+        ...     "https://w3id.org/citygraph/id/city/de-berlin", PlaceKind.CITY, "DE",
+        ...     labels=frozenset({"berlin"}), geonames=frozenset({2950159}),
+        ... )
+        >>> index = CuratedIndex([berlin])
+        >>> name = parse_place("Berlin", "DE", is_city=lambda name, iso: True)
+        >>> index.find(name, "DE", "de-berlin", 2950159) is berlin  # same GeoNames record
+        True
+        >>> index.find(name, "AT", "at-berlin", None) is None  # the label, in another country
+        True
+
+        The GeoNames record of the state of Berlin (2950157) is not the city's:
+
+        >>> index.find(name, "DE", "de-land-berlin", 2950157) is None
+        True
         """
         if geonames_id is not None and geonames_id in self.by_geonames:
             return self.by_geonames[geonames_id]
@@ -76,7 +93,30 @@ class CuratedIndex:
 
 
 def load_curated(source: ox.Store) -> CuratedIndex:
-    """Read the curated places (kind, country, labels, GeoNames IDs) and partnerships."""
+    """Read the curated places (kind, country, labels, GeoNames IDs) and partnerships.
+
+    >>> from citygraph.namespaces import sparql_prolog
+    >>> store = ox.Store()
+    >>> store.update(sparql_prolog() + '''INSERT DATA { GRAPH graph:curated {
+    ...   country:de a cg:Country ; cg:isoCode "DE" .
+    ...   country:fr a cg:Country ; cg:isoCode "FR" .
+    ...   city:de-berlin a cg:City ; cg:country country:de ; rdfs:label "Berlin"@de ;
+    ...     skos:exactMatch <https://sws.geonames.org/2950159/> .
+    ...   city:fr-paris a cg:City ; cg:country country:fr ; rdfs:label "Paris"@fr ;
+    ...     skos:exactMatch <https://sws.geonames.org/2988507/> .
+    ...   partnership:de-berlin--fr-paris a cg:Partnership ;
+    ...     cg:partner city:de-berlin, city:fr-paris .
+    ... } }''')
+    >>> curated = load_curated(store)
+    >>> sorted(curated.countries)
+    ['DE', 'FR']
+    >>> [(p.iri, p.iso, sorted(p.labels), sorted(p.geonames)) for p in curated.places]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('https://w3id.org/citygraph/id/city/de-berlin', 'DE', ['berlin'], [2950159]),
+     ('https://w3id.org/citygraph/id/city/fr-paris', 'FR', ['paris'], [2988507])]
+    >>> list(curated.pairs.values())
+    ['https://w3id.org/citygraph/id/partnership/de-berlin--fr-paris']
+    """
     query = (
         sparql_prolog(["cg", "rdfs", "skos", "graph"])
         + """

