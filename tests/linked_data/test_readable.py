@@ -248,3 +248,20 @@ def test_a_name_missing_in_the_readers_language_falls_back_visibly(client: TestC
     assert 'lang="en"' in link.group(1)
     assert 'class="fallback"' in link.group(1)
     assert "mit ihrem Kürzel markiert" in page
+
+
+def test_a_statement_shows_only_the_sources_that_give_it_and_no_bookkeeping(
+    client: TestClient,
+) -> None:
+    """data/berlin-beijing.ttl notes that only the German page gives the start date of
+    Berlin-Beijing (the English one says "April 1994"); the note itself is not shown."""
+    partnership = "partnership/cn-beijing--de-berlin"
+    start = DATA.value(
+        rdflib.URIRef(BASE + "id/" + partnership), rdflib.URIRef(BASE + "ontology#startDate")
+    )
+    page = client.get(f"/doc/{partnership}", headers=HTML).text
+    facts = re.search(r'<table class="facts">(.*?)</table>', page, re.S).group(1)  # type: ignore[union-attr]
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", facts, re.S) if f">{start}<" in r)
+    assert "/doc/source/berlin-de-beijing-de" in row
+    assert "/doc/source/berlin-de-beijing-en" not in row
+    assert "sourceNote" not in facts

@@ -72,7 +72,15 @@ SUMMARY: dict[str, tuple[str, ...]] = {
     "source": (DCTERMS + "publisher", DCTERMS + "language", SCHEMA + "url", CG + "retrieved"),
 }
 
-_HIDDEN = {RDFS + "label", SKOS + "prefLabel", RDFS + "comment", SKOS + "definition"}
+#: Shown elsewhere on the page, or input bookkeeping: a ``cg:sourceNote`` says which source gives
+#: which statement, and the page shows that source beside each statement instead.
+_HIDDEN = {
+    RDFS + "label",
+    SKOS + "prefLabel",
+    RDFS + "comment",
+    SKOS + "definition",
+    CG + "sourceNote",
+}
 
 
 @dataclass(frozen=True)
