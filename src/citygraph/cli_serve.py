@@ -105,6 +105,8 @@ def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | N
 def _get(settings: Settings, path: str) -> int:
     with warnings.catch_warnings():
         # Starlette's notice about its test client's HTTP library is not for our users.
+        # (Starlette's StarletteDeprecationWarning is a UserWarning, not a DeprecationWarning.)
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         warnings.simplefilter("ignore", DeprecationWarning)
         from fastapi.testclient import TestClient
 
