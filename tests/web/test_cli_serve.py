@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -50,3 +52,17 @@ def test_connections_have_nagle_turned_off() -> None:
             transport = SimpleNamespace(get_extra_info=lambda name: accepted)
             disable_nagle(transport)  # type: ignore[arg-type]
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_get_prints_the_answer_and_nothing_else(store_dir: Path) -> None:
+    command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store_dir)]
+    result = subprocess.run(
+        [*command, "--get", "/sparql?query=ASK%7B%7D&format=tsv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "true"
+    assert "Warning" not in result.stderr, result.stderr
