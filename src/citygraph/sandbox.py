@@ -77,6 +77,12 @@ def network_filter_program(machine: str) -> bytes:
     """The seccomp BPF program of :func:`install_network_filter` for ``machine``
     (``platform.machine()``), as the bytes of its ``struct sock_filter`` array.
 
+    >>> program = network_filter_program("x86_64")
+    >>> len(program) // 8  # instructions, 8 bytes each
+    13
+    >>> program == network_filter_program("aarch64")  # the same checks, other syscall numbers
+    False
+
     Raises:
         SandboxError: ``machine`` is not x86_64 or aarch64.
     """
@@ -144,7 +150,11 @@ def _strerror() -> str:
 
 def data_segment_bytes() -> int:
     """The process's data segment now (``VmData`` of ``/proc/self/status``), in bytes: what
-    ``RLIMIT_DATA`` is compared with."""
+    ``RLIMIT_DATA`` is compared with.
+
+    >>> data_segment_bytes() > 1_000_000  # an interpreter holds megabytes at least
+    True
+    """
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmData:"):

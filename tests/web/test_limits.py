@@ -266,7 +266,11 @@ def process_ends(client: TestClient) -> dict[str, str]:
 def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: Path) -> None:
     budget = 64_000_000
     with app_client(
-        store=wide_store, query_memory=budget, query_processes=1, query_timeout=60.0
+        store=wide_store,
+        query_memory=budget,
+        query_processes=1,
+        fast_query_processes=0,  # one process, one lane: the budget is the subject here
+        query_timeout=60.0,
     ) as client:
         pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
         before = pool.pids()
@@ -281,23 +285,28 @@ def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: P
         cheap = client.get("/sparql", params={"query": CHEAP})
         assert cheap.status_code == 200, cheap.text
         assert pool.pids() != before
-        assert process_ends(client) == {"timeout": "0.0", "memory": "1.0", "crash": "0.0"}
+        assert process_ends(client) == {"timeout": "0.0", "demoted": "0.0", "memory": "1.0", "crash": "0.0"}
 
 
 def test_a_query_within_the_budget_is_answered(wide_store: Path) -> None:
     """The same shape on 200^2 solutions fits the budget that 200^3 exceeds."""
     smaller = "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY DESC(STR(?c)) ?f LIMIT 1"
-    with app_client(store=wide_store, query_memory=64_000_000) as client:
+    with app_client(store=wide_store, query_memory=64_000_000, fast_query_processes=0) as client:
         response = client.get("/sparql", params={"query": smaller})
         assert response.status_code == 200, response.text
         assert response.json()["results"]["bindings"][0]["c"]["value"] == "99"
-        assert process_ends(client) == {"timeout": "0.0", "memory": "0.0", "crash": "0.0"}
+        assert process_ends(client) == {
+            "timeout": "0.0",
+            "demoted": "0.0",
+            "memory": "0.0",
+            "crash": "0.0",
+        }
 
 
 def test_a_crashed_query_process_is_a_500_without_traceback_and_counted(
     store_dir: Path,
 ) -> None:
-    with app_client(store=store_dir, query_processes=1) as client:
+    with app_client(store=store_dir, query_processes=1, fast_query_processes=0) as client:
         pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
         # SIGSEGV while it runs a query: as a stack overflow in the engine would end it
         victim = pool.pids()[0]

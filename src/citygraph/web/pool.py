@@ -138,7 +138,7 @@ class _Child:
 
     def last_words(self) -> bytes:
         """The end of what the child wrote to stderr (after it ended)."""
-        if self.stderr is None:
+        if self.stderr is None or self.stderr.closed:
             return b""
         self.stderr.seek(0, os.SEEK_END)
         size = self.stderr.tell()
@@ -482,6 +482,9 @@ class QueryPool:
 
     def _death(self, child: _Child) -> CitygraphError:
         """Count why ``child`` died during a job and return the error to raise."""
+        if self._closed:
+            # close() killed it: the server is going away, the query is not at fault.
+            return OverloadedError("the server is shutting down; retry the query", retry_after=1)
         try:
             status = child.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
