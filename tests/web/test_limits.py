@@ -285,7 +285,8 @@ def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: P
         cheap = client.get("/sparql", params={"query": CHEAP})
         assert cheap.status_code == 200, cheap.text
         assert pool.pids() != before
-        assert process_ends(client) == {"timeout": "0.0", "demoted": "0.0", "memory": "1.0", "crash": "0.0"}
+        ends = {"timeout": "0.0", "demoted": "0.0", "memory": "1.0", "crash": "0.0"}
+        assert process_ends(client) == ends
 
 
 def test_a_query_within_the_budget_is_answered(wide_store: Path) -> None:
