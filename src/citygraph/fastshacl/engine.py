@@ -5,10 +5,12 @@ targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run on
 property shape gets at most a handful of queries over all focus nodes at once: one for every
 value test of the shape together (a flag per constraint says which failed), one for the
 cardinalities, one each for ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts. A
-SHACL-SPARQL constraint is run once with ``$this`` unbound and its rows are kept for the focus
-nodes of its shape (pySHACL instead runs it once per focus node with ``$this`` pre-bound; the
-two agree whenever ``$this`` is bound by the query's own graph pattern; a query that does not
-project ``$this`` gets it added to its projection).
+SHACL-SPARQL constraint is run once with ``$this`` unbound (or bound by a VALUES clause to the
+focus nodes, when there are at most :data:`BIND_FOCUS_LIMIT` of them, and not at all when there
+are none) and its rows are kept for the focus nodes of its shape (pySHACL instead runs it once
+per focus node with ``$this`` pre-bound; the two agree whenever ``$this`` is bound by the
+query's own graph pattern; a query that does not project ``$this`` gets it added to its
+projection).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ __all__ = ["run"]
 _PLACEHOLDER: Final = re.compile(r"\{[?$](this|value|path)\}")
 _SPARQL_COMPONENT: Final = SH + "SPARQLConstraintComponent"
 _SELECT: Final = re.compile(r"\bSELECT\s+((DISTINCT|REDUCED)\s+)?", re.IGNORECASE)
+#: Up to this many focus nodes (all IRIs), a SHACL-SPARQL constraint runs with ``$this`` bound to
+#: them instead of over the whole graph: a SPARQL target that picks a few candidates then saves
+#: the constraint's whole-graph join (docs/performance.md, build).
+BIND_FOCUS_LIMIT: Final = 1_000
 
 
 @dataclass(frozen=True)
@@ -273,21 +279,30 @@ class _Runner:
             if high is not None and n > high:
                 yield self.raw(shape, constraint, row["this"], None, component="QualifiedMaxCount")
 
-    def restricted(self, query: str) -> str:
-        """``query`` with ``?this`` bound to the --changed-only nodes at the start of its outer
-        group (the rows a filter on ``?this`` would keep, without evaluating the others)."""
+    def restricted(self, query: str, only: str | None = None) -> str:
+        """``query`` with ``?this`` bound to the --changed-only nodes (or to ``only``, a VALUES
+        clause) at the start of its outer group (the rows a filter on ``?this`` would keep,
+        without evaluating the others)."""
+        only = only or self.only
         select = _SELECT.search(query)
-        if self.only is None or select is None:
+        if only is None or select is None:
             return query
         opening = query.find("{", select.end())
         if opening < 0:
             return query
-        return f"{query[: opening + 1]} {self.only} {query[opening + 1 :]}"
+        return f"{query[: opening + 1]} {only} {query[opening + 1 :]}"
 
     def sparql(
         self, shape: Shape, constraint: SparqlConstraint, focus_nodes: set[Term | None]
     ) -> Iterator[_Raw]:
-        query = self.restricted(constraint.select)
+        if not focus_nodes:
+            return  # no focus node, no result: the whole-graph query need not run
+        bound = None
+        if len(focus_nodes) <= BIND_FOCUS_LIMIT and all(
+            isinstance(n, ox.NamedNode) for n in focus_nodes
+        ):
+            bound = "VALUES ?this { " + " ".join(sorted(str(n) for n in focus_nodes)) + " }"
+        query = self.restricted(constraint.select, bound)
         if shape.path is not None:
             query = query.replace("$PATH", sparql_path(shape.path))
         solutions = self.select(query)
