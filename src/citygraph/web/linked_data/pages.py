@@ -369,7 +369,10 @@ def _incoming(
         else:
             parts = [(label.link(predicate), subjects)]
         for heading, members in sorted(parts, key=lambda part: part[0].text):
-            shown = [label.link(s) for s in members[:MAX_INCOMING]]
+            # Statements (statement-level provenance) have no name of their own: counted here,
+            # shown as the source beside each fact on the pages of the things they are about.
+            listed = [] if heading.iri == RDF + "Statement" else members[:MAX_INCOMING]
+            shown = [label.link(s) for s in listed]
             groups.append((heading, sorted(shown, key=lambda s: s.text), len(members)))
     return groups
 
@@ -458,8 +461,10 @@ def build_view(
         view.timeline = _timeline(label, iri)
         skip |= {CG + "inPartnership", DCTERMS + "relation"}
     view.claims = _claims(label, iri)
-    if view.claims:
-        skip.add(RDF + "subject")
+    # The statements about this thing (statement-level provenance, docs/model.md) are shown as
+    # the sources beside each fact, and those of disagreeing sources in the claims table: not
+    # again as a list of statement IRIs.
+    skip |= {RDF + "subject", RDF + "object"}
     view.incoming = _incoming(label, iri, skip, by_class={PROV + "wasDerivedFrom"})
     by_predicate = {fact.prop.iri: fact for fact in view.facts}
     view.summary = [by_predicate[p] for p in SUMMARY.get(kind, ()) if p in by_predicate]
