@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents, indexes
+from citygraph.web.etags import etag, etag_matches
 from citygraph.web.linked_data import document_rdf, i18n
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
@@ -31,8 +32,6 @@ from citygraph.web.linked_data.representations import (
     REPRESENTATIONS,
     Representation,
     by_name,
-    etag,
-    etag_matches,
     negotiate_representation,
     split_extension,
 )

@@ -22,6 +22,7 @@ from citygraph.config import Settings
 from citygraph.documents import ThingGraph
 from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web.cache import ResponseCache
+from citygraph.web.etags import etag
 from citygraph.web.linked_data import i18n
 from citygraph.web.linked_data.access import Snapshot, StoreHandle
 from citygraph.web.linked_data.document_rdf import (
@@ -37,7 +38,6 @@ from citygraph.web.linked_data.representations import (
     HTML,
     REPRESENTATIONS,
     Representation,
-    etag,
     serialize,
 )
 from citygraph.web.linked_data.schema_org import thing_description
