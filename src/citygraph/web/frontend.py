@@ -16,9 +16,6 @@ client would, so the server does no querying here. Without JavaScript a ``<noscr
 to the server-rendered pages.
 """
 
-# The Chinese texts use full-width punctuation on purpose: it is not confusable there.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import functools
@@ -39,7 +36,7 @@ from citygraph.config import Settings
 from citygraph.namespaces import BASE
 from citygraph.project import Project
 from citygraph.query import read_query_file
-from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
+from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import error_response, get_site
 
 __all__ = ["STATIC_DIR", "create_router", "example_queries", "language_links", "render_query_ui"]
@@ -57,160 +54,6 @@ _PLACE_KINDS = ("city", "region", "district")
 
 #: Methods of every page here (HEAD for link checkers).
 READ = ["GET", "HEAD"]
-
-#: Names of the languages, each in itself (for the language switch).
-_LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "zh": "中文"}
-
-# Texts of these pages that the shared table (linked_data.i18n) does not have.
-_TEXT: dict[str, dict[str, str]] = {
-    "query_title": {
-        "en": "Query citygraph with SPARQL",
-        "de": "citygraph mit SPARQL abfragen",
-        "zh": "用 SPARQL 查询 citygraph",
-    },
-    "query_intro": {
-        "en": "Choose one of the example queries, edit it or run it as it is.",
-        "de": "Eine der Beispielabfragen wählen, ändern oder so ausführen.",
-        "zh": "选择一个示例查询，可编辑或直接运行。",
-    },
-    "examples": {"en": "Examples", "de": "Beispiele", "zh": "示例"},
-    "query_editor": {"en": "SPARQL query", "de": "SPARQL-Abfrage", "zh": "SPARQL 查询"},
-    "filter_examples": {
-        "en": "Filter the examples",
-        "de": "Beispiele filtern",
-        "zh": "筛选示例",
-    },
-    "group_places": {
-        "en": "Places and their partners",
-        "de": "Orte und ihre Partner",
-        "zh": "地点及其伙伴",
-    },
-    "group_partnerships": {"en": "Partnerships", "de": "Partnerschaften", "zh": "伙伴关系"},
-    "group_events": {
-        "en": "Agreements, events, institutions",
-        "de": "Vereinbarungen, Veranstaltungen, Einrichtungen",
-        "zh": "协议、活动、机构",
-    },
-    "group_sources": {
-        "en": "Sources and their quality",
-        "de": "Quellen und ihre Güte",
-        "zh": "来源及其质量",
-    },
-    "group_other": {"en": "Other", "de": "Weitere", "zh": "其他"},
-    "map_title": {
-        "en": "World map of partnerships",
-        "de": "Weltkarte der Partnerschaften",
-        "zh": "伙伴关系世界地图",
-    },
-    "map_intro": {
-        "en": "Each arc joins two partners; follow it to the partnership's page.",
-        "de": "Jeder Bogen verbindet zwei Partner und führt zur Seite der Partnerschaft.",
-        "zh": "每条弧线连接两个伙伴，点击可打开该伙伴关系的页面。",
-    },
-    "timeline_title": {
-        "en": "Timeline of partnerships",
-        "de": "Zeitleiste der Partnerschaften",
-        "zh": "伙伴关系时间线",
-    },
-    "timeline_intro": {
-        "en": "One row per partnership, from its start to its end (or today); marks are "
-        "agreements and events.",
-        "de": "Eine Zeile je Partnerschaft, vom Beginn bis zum Ende (oder heute); Marken sind "
-        "Vereinbarungen und Veranstaltungen.",
-        "zh": "每行一个伙伴关系，从开始到结束（或今天）；标记为协议和活动。",
-    },
-    "city": {"en": "City", "de": "Stadt", "zh": "城市"},
-    "period": {"en": "Period", "de": "Zeitraum", "zh": "时期"},
-    "shown": {
-        "en": "{n} partnerships shown",
-        "de": "{n} Partnerschaften angezeigt",
-        "zh": "显示 {n} 个伙伴关系",
-    },
-    "not_on_map": {
-        "en": "without coordinates, not on the map",
-        "de": "ohne Koordinaten, nicht auf der Karte",
-        "zh": "无坐标，未显示在地图上",
-    },
-    "scope_curated": {
-        "en": "Curated partnerships only; choose a city or a country to include the worldwide "
-        "import.",
-        "de": "Nur kuratierte Partnerschaften; eine Stadt oder ein Land wählen, um den weltweiten "
-        "Import einzuschließen.",
-        "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
-    },
-    "today": {"en": "today", "de": "heute", "zh": "今天"},
-    "zoom": {"en": "Zoom", "de": "Zoom", "zh": "缩放"},
-    "zoom_in": {"en": "Zoom in", "de": "Vergrößern", "zh": "放大"},
-    "zoom_out": {"en": "Zoom out", "de": "Verkleinern", "zh": "缩小"},
-    "zoom_reset": {"en": "Whole world", "de": "Ganze Welt", "zh": "全球"},
-    "end_unknown": {
-        "en": "ended, end date unknown",
-        "de": "beendet, Enddatum unbekannt",
-        "zh": "已结束，结束日期不详",
-    },
-    "undated_partnerships": {
-        "en": "Partnerships without a known start",
-        "de": "Partnerschaften ohne bekannten Beginn",
-        "zh": "开始日期不详的伙伴关系",
-    },
-    "legend": {"en": "Legend", "de": "Legende", "zh": "图例"},
-    "legend_active": {"en": "active", "de": "aktiv", "zh": "有效"},
-    "legend_dormant": {"en": "dormant", "de": "ruhend", "zh": "暂停"},
-    "legend_ended": {"en": "ended", "de": "beendet", "zh": "已结束"},
-    "legend_arc": {
-        "en": "a partnership between two places",
-        "de": "eine Partnerschaft zweier Orte",
-        "zh": "两地之间的伙伴关系",
-    },
-    "legend_place": {"en": "a place", "de": "ein Ort", "zh": "地点"},
-    "legend_chosen": {"en": "the chosen place", "de": "der gewählte Ort", "zh": "所选地点"},
-    "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
-    "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
-    "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},
-    "failed": {
-        "en": "The data could not be loaded from the SPARQL endpoint.",
-        "de": "Die Daten konnten nicht vom SPARQL-Endpunkt geladen werden.",
-        "zh": "无法从 SPARQL 端点加载数据。",
-    },
-    "results_map": {"en": "Map", "de": "Karte", "zh": "地图"},
-    "noscript": {
-        "en": "This page draws with JavaScript, which is off. The same data is on the "
-        "server-rendered pages:",
-        "de": "Diese Seite zeichnet mit JavaScript, das ausgeschaltet ist. Dieselben Daten "
-        "stehen auf den serverseitig erzeugten Seiten:",
-        "zh": "本页面需要 JavaScript 绘制，但 JavaScript 已关闭。相同数据见服务器生成的页面：",
-    },
-    "noscript_query": {
-        "en": "The query editor needs JavaScript. Without it, send a query with this form or "
-        "open an example:",
-        "de": "Der Abfrage-Editor braucht JavaScript. Ohne: Abfrage mit diesem Formular senden "
-        "oder ein Beispiel öffnen:",
-        "zh": "查询编辑器需要 JavaScript。没有它时，可用此表单提交查询或打开示例：",
-    },
-    "run": {"en": "Run", "de": "Ausführen", "zh": "运行"},
-    "format": {"en": "Result format", "de": "Ergebnisformat", "zh": "结果格式"},
-    "service_description": {
-        "en": "Service description (Turtle)",
-        "de": "Dienstbeschreibung (Turtle)",
-        "zh": "服务描述（Turtle）",
-    },
-    "city_page": {"en": "The place's page", "de": "Seite des Ortes", "zh": "该地点的页面"},
-}
-
-
-def _text(key: str, language: str) -> str:
-    texts = _TEXT.get(key)
-    if texts is None:
-        return ui(key, language)
-    return texts.get(language) or texts["en"]
-
-
-def _texts(language: str) -> dict[str, str]:
-    keys = [*_TEXT, "partnerships", "places", "sources", "query", "map", "timeline", "skip"]
-    keys += ["main_nav", "language", "partner", "type", "status", "since", "until", "country"]
-    keys += ["filter", "any", "apply", "from_year", "to_year", "undated", "date", "what"]
-    keys += ["tagline", "dataset"]
-    return {key: _text(key, language) for key in keys}
 
 
 @functools.cache
@@ -293,7 +136,7 @@ def language_links(request: Request) -> list[dict[str, str]]:
     return [
         {
             "code": code,
-            "name": _LANGUAGE_NAMES[code],
+            "name": LANGUAGE_NAMES[code],
             "hreflang": html_lang(code),
             "href": request.url.path + "?" + urlencode([*params, ("lang", code)]),
         }
@@ -314,7 +157,7 @@ def _render(template: str, *, language: str, site: str, **context: Any) -> str:
         "site": site,
         "endpoint": site + "sparql",
         "lang": language,
-        "text": _texts(language),
+        "text": texts(language),
         **context.pop("config", {}),
     }
     page = _environment().get_template(template)
@@ -322,7 +165,7 @@ def _render(template: str, *, language: str, site: str, **context: Any) -> str:
         lang=language,
         html_lang=html_lang(language),
         site=site,
-        t=_texts(language),
+        t=texts(language),
         config_json=_script_json(config),
         noscript_links=_noscript_links(site, language),
         search_box={
@@ -374,12 +217,12 @@ def render_query_ui(
         "frontend/query.html",
         language=language,
         site=site,
-        title=_text("query_title", language),
+        title=ui("query_title", language),
         languages=languages or [],
         examples=[
             {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
         ],
-        groups=[(_text(key, language), groups[key]) for key in order if key in groups],
+        groups=[(ui(key, language), groups[key]) for key in order if key in groups],
         endpoint=endpoint,
         description_link=description_link,
         config={"endpoint": endpoint, "examples": examples, "baseIri": base_iri},
@@ -417,7 +260,7 @@ def create_router() -> APIRouter:
             "frontend/map.html",
             language=language,
             site=site,
-            title=_text("map_title", language),
+            title=ui("map_title", language),
             languages=language_links(request),
             filters=filters,
             config={"baseIri": settings.base_iri, "filters": filters},
@@ -441,7 +284,7 @@ def create_router() -> APIRouter:
             "frontend/timeline.html",
             language=language,
             site=site,
-            title=_text("timeline_title", language),
+            title=ui("timeline_title", language),
             languages=language_links(request),
             key=key,
             place_page=f"{site}doc/city/{key}",

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, to_response
 from citygraph.web.frontend import language_links
-from citygraph.web.linked_data.i18n import choose_language
+from citygraph.web.i18n import choose_language
 from citygraph.web.problems import MethodNotAllowedError
 from citygraph.web.protocol import Operation, read_sparql_request
 

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents, indexes
+from citygraph.web import i18n
 from citygraph.web.etags import etag, etag_matches
-from citygraph.web.linked_data import document_rdf, i18n
+from citygraph.web.linked_data import document_rdf
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
     BadParameterError,
