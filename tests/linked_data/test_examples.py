@@ -54,7 +54,7 @@ def test_all_names_exist_and_are_documented(name: str) -> None:
 
 def test_every_interface_text_of_the_templates_exists_in_every_language() -> None:
     from citygraph.web import i18n
-    from citygraph.web.linked_data.site import TEMPLATES
+    from citygraph.web.templating import TEMPLATES
 
     keys = set()
     for template in TEMPLATES.glob("*.html"):

@@ -18,7 +18,6 @@ to the server-rendered pages.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-import jinja2
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -38,12 +36,10 @@ from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import error_response, get_site
+from citygraph.web.templating import STATIC, environment
 
-__all__ = ["STATIC_DIR", "create_router", "example_queries", "language_links", "render_query_ui"]
+__all__ = ["create_router", "example_queries", "language_links", "render_query_ui"]
 
-_WEB = Path(__file__).resolve().parent
-STATIC_DIR = _WEB / "static"
-_TEMPLATES = _WEB / "templates"
 
 #: A place key as in ``city:de-berlin``; checked (whole, with ``fullmatch``: ``$`` would also
 #: match before a final newline) before it goes into a page (and a query).
@@ -54,18 +50,6 @@ _PLACE_KINDS = ("city", "region", "district")
 
 #: Methods of every page here (HEAD for link checkers).
 READ = ["GET", "HEAD"]
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    # Built on first use, not at import (no import-time side effects).
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 #: Groups of the example menu: (group key, file-name words that put a file in it); first match
@@ -160,7 +144,7 @@ def _render(template: str, *, language: str, site: str, **context: Any) -> str:
         "text": texts(language),
         **context.pop("config", {}),
     }
-    page = _environment().get_template(template)
+    page = environment().get_template(template)
     return page.render(
         lang=language,
         html_lang=html_lang(language),
@@ -293,7 +277,7 @@ def create_router() -> APIRouter:
         return _html(page)
 
     # check_dir=False: the app starts even before scripts/frontend.sh has copied vendor/.
-    router.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=False), name="assets")
+    router.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")
     return router
 
 

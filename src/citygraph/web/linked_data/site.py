@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citygraph import dataset, documents
 from citygraph.config import Settings
@@ -48,11 +47,9 @@ from citygraph.web.linked_data.term_pages import (
     ontology_view,
     shapes_view,
 )
+from citygraph.web.templating import STATIC, environment
 
 __all__ = ["Answer", "Reader", "Site"]
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 @dataclass(frozen=True)
@@ -96,12 +93,6 @@ class Site:
         )
         self.shapes_dir = shapes_dir
         self.cache = ResponseCache(max_bytes=settings.cache_bytes)
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(["html", "xml"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -187,21 +178,25 @@ class Site:
         search = self.search_box(reader)
         context.setdefault("search_box", search)
         context.setdefault("schema_org", None)
-        page = self.env.get_template(template).render(
-            page_config={
-                "site": reader.local_base,
-                "endpoint": reader.local_base + "sparql",
-                "lang": language,
-                "baseIri": self.settings.base_iri,
-                "text": {},
-            },
-            lang=language,
-            html_lang=i18n.html_lang(language),
-            t=lambda key: i18n.ui(key, language),
-            links=links,
-            switch=switch,
-            local=reader.local_base,
-            **context,
+        page = (
+            environment()
+            .get_template(template)
+            .render(
+                page_config={
+                    "site": reader.local_base,
+                    "endpoint": reader.local_base + "sparql",
+                    "lang": language,
+                    "baseIri": self.settings.base_iri,
+                    "text": {},
+                },
+                lang=language,
+                html_lang=i18n.html_lang(language),
+                t=lambda key: i18n.ui(key, language),
+                links=links,
+                switch=switch,
+                local=reader.local_base,
+                **context,
+            )
         )
         return page.encode("utf-8")
 
