@@ -17,13 +17,13 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.web import etags, formats
+from citygraph.web.answers import Answer
 from citygraph.web.cache import ResponseCache
 from citygraph.web.engine_errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -53,22 +53,6 @@ log = logging.getLogger(__name__)
 
 _READ_FORMS = frozenset({"SELECT", "ASK"})
 _GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a route sends: status, body, content type, validators and headers."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = None
-    etag: str | None = None
-    cacheable: bool = False
-    headers: Mapping[str, str] = field(default_factory=dict)
-    query_seconds: float | None = None
-    cached: bool = False
-    #: The data version the body was computed from (``""`` when it does not depend on data).
-    version: str = ""
 
 
 class Endpoint:

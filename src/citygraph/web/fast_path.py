@@ -14,7 +14,8 @@ from collections.abc import Hashable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from citygraph.web.endpoint import Answer, Endpoint
+from citygraph.web.answers import Answer
+from citygraph.web.endpoint import Endpoint
 from citygraph.web.etags import etag_matches
 
 __all__ = ["CACHED_PATHS", "FastPath", "remember"]

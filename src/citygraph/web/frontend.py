@@ -34,8 +34,10 @@ from citygraph.config import Settings
 from citygraph.namespaces import BASE
 from citygraph.project import Project
 from citygraph.query import read_query_file
+from citygraph.web.answers import Answer
 from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import error_response, get_site
+from citygraph.web.responses import to_response
 from citygraph.web.templating import STATIC, environment
 
 __all__ = ["create_router", "example_queries", "language_links", "render_query_ui"]
@@ -218,7 +220,7 @@ def create_router() -> APIRouter:
     router = APIRouter()
 
     @router.api_route("/sparql-ui", methods=READ, name="sparql_ui", response_class=HTMLResponse)
-    def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+    def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """YASGUI against this server's ``/sparql``, with the example queries as tabs."""
         language = choose_language(lang, request.headers.get("accept-language"))
         site = _site(request, settings.public_url)
@@ -229,10 +231,10 @@ def create_router() -> APIRouter:
             languages=language_links(request),
             base_iri=settings.base_iri,
         )
-        return _html(page)
+        return _html(request, page)
 
     @router.api_route("/map", methods=READ, name="map", response_class=HTMLResponse)
-    def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+    def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """The world map; filters come from the query string (``?city=de-berlin&from=1990``)."""
         language = choose_language(lang, request.headers.get("accept-language"))
         site = _site(request, settings.public_url)
@@ -249,7 +251,7 @@ def create_router() -> APIRouter:
             filters=filters,
             config={"baseIri": settings.base_iri, "filters": filters},
         )
-        return _html(page)
+        return _html(request, page)
 
     @router.api_route("/timeline/{key}", methods=READ, name="timeline", response_class=HTMLResponse)
     def timeline(
@@ -274,7 +276,7 @@ def create_router() -> APIRouter:
             place_page=f"{site}doc/city/{key}",
             config={"baseIri": settings.base_iri, "key": key, "places": candidates},
         )
-        return _html(page)
+        return _html(request, page)
 
     # check_dir=False: the app starts even before scripts/frontend.sh has copied vendor/.
     router.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")
@@ -287,5 +289,10 @@ def _any_exists(request: Request, iris: list[str]) -> bool:
     return any(documents.exists(snap.store, iri) for iri in iris)
 
 
-def _html(page: str) -> HTMLResponse:
-    return HTMLResponse(page, headers={"Vary": "Accept-Language"})
+def _html(request: Request, page: str) -> Response:
+    answer = Answer(
+        body=page.encode("utf-8"),
+        content_type="text/html; charset=utf-8",
+        headers={"Vary": "Accept-Language"},
+    )
+    return to_response(request, answer)

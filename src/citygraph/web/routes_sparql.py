@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, to_response
+from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep
 from citygraph.web.frontend import language_links
 from citygraph.web.i18n import choose_language
 from citygraph.web.problems import MethodNotAllowedError
 from citygraph.web.protocol import Operation, read_sparql_request
+from citygraph.web.responses import to_response
 
 __all__ = ["router"]
 

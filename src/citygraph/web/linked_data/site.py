@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from citygraph.config import Settings
 from citygraph.documents import ThingGraph
 from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web import i18n
+from citygraph.web.answers import Answer
 from citygraph.web.cache import ResponseCache
 from citygraph.web.etags import etag
 from citygraph.web.linked_data.access import Snapshot, StoreHandle
@@ -49,7 +50,7 @@ from citygraph.web.linked_data.term_pages import (
 )
 from citygraph.web.templating import STATIC, environment
 
-__all__ = ["Answer", "Reader", "Site"]
+__all__ = ["Reader", "Site"]
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,6 @@ class Reader:
         return Links(
             settings.base_iri, self.local_base, self.language if self.explicit_language else None
         )
-
-
-@dataclass
-class Answer:
-    """A response, before the web framework sees it."""
-
-    body: bytes
-    media_type: str
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None
 
 
 class Site:
@@ -251,7 +241,7 @@ class Site:
         )
         cached = self.cache.get(tag)
         if cached is not None:
-            return Answer(cached[0], cached[1], headers=headers, etag=tag)
+            return Answer(body=cached[0], content_type=cached[1], headers=headers, etag=tag)
         found = triples()
         if not found:
             return None
@@ -280,7 +270,9 @@ class Site:
         else:
             body = serialize(found, representation)
         self.cache.put(tag, body, representation.content_type)
-        return Answer(body, representation.content_type, headers=headers, etag=tag)
+        return Answer(
+            body=body, content_type=representation.content_type, headers=headers, etag=tag
+        )
 
     def _rdf_document(
         self,
@@ -348,9 +340,11 @@ class Site:
             body = self.render(
                 "error.html", reader, status=status, reason=reason, message=message, what=what
             )
-            return Answer(body, HTML.content_type, status=status, headers={"Vary": "Accept"})
+            return Answer(status, body, HTML.content_type, headers={"Vary": "Accept"})
         text = f"{status} {reason}: {message}\n"
-        return Answer(text.encode(), "text/plain; charset=utf-8", status, {"Vary": "Accept"})
+        return Answer(
+            status, text.encode(), "text/plain; charset=utf-8", headers={"Vary": "Accept"}
+        )
 
     def favicon(self) -> bytes:
         """The site's icon (an ICO holding one 32x32 PNG)."""
