@@ -98,6 +98,17 @@ def test_a_timeline_of_no_place_is_the_sites_404_page(site_client: TestClient, p
     assert_site_error_page(response.text)
 
 
+def test_a_timeline_of_no_place_for_an_api_client_is_one_line_of_text(
+    site_client: TestClient,
+) -> None:
+    # The timeline's 404 is a problems.NotFoundError, rendered by the one error renderer like
+    # every other route outside the linked-data pages: */* is an API client, so plain text.
+    response = site_client.get("/timeline/de-nowhere", headers={"Accept": "*/*"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "no place has the key 'de-nowhere'\n"
+
+
 def test_the_timeline_of_a_place_is_there(site_client: TestClient) -> None:
     response = site_client.get("/timeline/de-berlin")
     assert response.status_code == 200

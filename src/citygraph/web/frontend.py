@@ -36,7 +36,8 @@ from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web.answers import Answer
 from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
-from citygraph.web.linked_data.routes import error_response, get_site
+from citygraph.web.linked_data.routes import get_site
+from citygraph.web.problems import NotFoundError
 from citygraph.web.responses import to_response
 from citygraph.web.templating import STATIC, environment
 
@@ -263,7 +264,7 @@ def create_router() -> APIRouter:
         candidates = [f"{settings.base_iri}id/{kind}/{key}" for kind in _PLACE_KINDS]
         if not _KEY.fullmatch(key) or not _any_exists(request, candidates):
             message = f"no place has the key {key[:60]!r}"
-            return error_response(request, 404, message, what=request.url.path)
+            raise NotFoundError(message)
         language = choose_language(lang, request.headers.get("accept-language"))
         site = _site(request, settings.public_url)
         page = _render(

@@ -43,7 +43,7 @@ from citygraph.web.linked_data.site import Reader, Site
 from citygraph.web.negotiation import negotiate
 from citygraph.web.responses import to_response
 
-__all__ = ["error_response", "get_site", "reader_for", "router"]
+__all__ = ["get_site", "reader_for", "router"]
 
 router = APIRouter()
 READ = ["GET", "HEAD"]
@@ -480,18 +480,6 @@ def favicon(request: Request, site: SiteDep) -> Response:
         body=body, content_type="image/vnd.microsoft.icon", etag=etag("favicon", body.hex())
     )
     return to_response(request, answer, max_age=site.settings.cache_max_age)
-
-
-def error_response(request: Request, status: int, message: str, *, what: str = "") -> Response:
-    """The site's error answer for pages outside this router (the timeline, the map).
-
-    HTML (the site's error page, with search) for browsers, one line of text otherwise.
-    """
-    site = get_site(request)
-    answer = site.error(
-        reader_for(request, site), status, message, html=_wants_html(request), what=what
-    )
-    return to_response(request, answer, max_age=0)
 
 
 @router.api_route("/static/css/citygraph.css", methods=READ, name="ld_css")
