@@ -22,19 +22,19 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from citygraph import documents
-from citygraph.config import Settings
 from citygraph.namespaces import BASE
 from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web.answers import Answer
+from citygraph.web.dependencies import SettingsDep
 from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import get_site
 from citygraph.web.problems import NotFoundError
@@ -101,15 +101,6 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
             }
         )
     return examples
-
-
-def _settings(request: Request) -> Settings:
-    # Not citygraph.web.dependencies: it imports the endpoint, which imports this module for
-    # its HTML answer (render_query_ui), and the cycle would break the import.
-    return cast(Settings, request.app.state.settings)
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def _site(request: Request, public_url: str) -> str:
