@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -132,3 +133,22 @@ def test_the_favicon_is_an_icon(site_client: TestClient) -> None:
     assert response.content[:4] == b"\x00\x00\x01\x00"  # ICO header: reserved 0, type 1 (icon)
     page = site_client.get("/doc/city/de-berlin").text
     assert 'rel="icon" href="http://testserver/favicon.ico"' in page
+
+
+def _language_switch(html: str) -> list[str]:
+    nav = html[html.index('<nav class="lang"') :]
+    return re.findall(r"<li><a [^>]*>[^<]*</a></li>", nav[: nav.index("</nav>")])
+
+
+def test_the_pages_and_the_map_have_the_same_language_switch(site_client: TestClient) -> None:
+    # One switch (web/i18n.language_links) for both kinds of page: the linked-data pages had
+    # their own copy, with the language names written out a third time in base.html.
+    page = _language_switch(site_client.get("/places?page=1&lang=de", headers=HTML).text)
+    world = _language_switch(site_client.get("/map?page=1&lang=de", headers=HTML).text)
+    assert len(page) == 3
+    assert 'hreflang="zh-Hans" lang="zh-Hans">中文<' in page[2]
+    assert 'aria-current="true">Deutsch<' in page[1]
+    assert page[0].endswith('places?page=1&amp;lang=en" hreflang="en" lang="en">English</a></li>')
+    assert [item.replace("places", "map") for item in page] == [
+        item.replace('href="/map', 'href="http://testserver/map') for item in world
+    ]

@@ -33,9 +33,10 @@ from citygraph import documents
 from citygraph.namespaces import BASE
 from citygraph.project import Project
 from citygraph.query import read_query_file
+from citygraph.web import i18n
 from citygraph.web.answers import Answer
 from citygraph.web.dependencies import SettingsDep
-from citygraph.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, html_lang, texts, ui
+from citygraph.web.i18n import choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import get_site
 from citygraph.web.problems import NotFoundError
 from citygraph.web.responses import to_response
@@ -109,17 +110,11 @@ def _site(request: Request, public_url: str) -> str:
 
 
 def language_links(request: Request) -> list[dict[str, str]]:
-    """The current page in each language: its own query with ``lang`` replaced."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return [
-        {
-            "code": code,
-            "name": LANGUAGE_NAMES[code],
-            "hreflang": html_lang(code),
-            "href": request.url.path + "?" + urlencode([*params, ("lang", code)]),
-        }
-        for code in LANGUAGES
-    ]
+    """The current page in each language (:func:`citygraph.web.i18n.language_links`)."""
+    url = request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return i18n.language_links(url)
 
 
 def _noscript_links(site: str, language: str) -> list[dict[str, str]]:

@@ -31,6 +31,7 @@ __all__ = [
     "choose_language",
     "differs",
     "html_lang",
+    "language_links",
     "pick",
     "pick_tagged",
     "texts",
@@ -106,6 +107,29 @@ def differs(tag: str, language: str) -> str:
 def html_lang(language: str) -> str:
     """The ``lang`` attribute of a page in ``language``."""
     return "zh-Hans" if language == "zh" else language
+
+
+def language_links(url: str) -> list[dict[str, str]]:
+    """The page at ``url`` in each language, for the language switch of every page: ``code``,
+    ``name`` (in itself), ``hreflang`` and ``href`` (``url`` with its ``lang`` parameter
+    replaced, the other parameters kept as they were sent).
+
+    >>> [link["href"] for link in language_links("/places?page=2&lang=de")]
+    ['/places?page=2&lang=en', '/places?page=2&lang=de', '/places?page=2&lang=zh']
+    >>> language_links("http://h/map")[2]
+    {'code': 'zh', 'name': '中文', 'hreflang': 'zh-Hans', 'href': 'http://h/map?lang=zh'}
+    """
+    base, _, query = url.partition("?")
+    kept = [part for part in query.split("&") if part and part.partition("=")[0] != "lang"]
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES[code],
+            "hreflang": html_lang(code),
+            "href": base + "?" + "&".join([*kept, "lang=" + code]),
+        }
+        for code in LANGUAGES
+    ]
 
 
 _UI: dict[str, dict[str, str]] = {

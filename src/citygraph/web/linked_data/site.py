@@ -162,9 +162,6 @@ class Site:
         """Render ``template`` for ``reader`` (language, links, navigation)."""
         language = reader.language
         links = reader.links(self.settings)
-        switch = []
-        for code in i18n.LANGUAGES:
-            switch.append((code, _with_query(reader.local_base + reader.path.lstrip("/"), code)))
         search = self.search_box(reader)
         context.setdefault("search_box", search)
         context.setdefault("schema_org", None)
@@ -183,7 +180,7 @@ class Site:
                 html_lang=i18n.html_lang(language),
                 t=lambda key: i18n.ui(key, language),
                 links=links,
-                switch=switch,
+                languages=i18n.language_links(reader.local_base + reader.path.lstrip("/")),
                 local=reader.local_base,
                 **context,
             )
@@ -353,10 +350,3 @@ class Site:
     def css(self) -> bytes:
         """The one style sheet."""
         return (STATIC / "css" / "citygraph.css").read_bytes()
-
-
-def _with_query(url: str, language: str) -> str:
-    base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and not p.startswith("lang=")]
-    kept.append("lang=" + language)
-    return base + "?" + "&".join(kept)
