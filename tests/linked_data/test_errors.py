@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
@@ -152,3 +153,17 @@ def test_the_pages_and_the_map_have_the_same_language_switch(site_client: TestCl
     assert [item.replace("places", "map") for item in page] == [
         item.replace('href="/map', 'href="http://testserver/map') for item in world
     ]
+
+
+def test_the_pages_and_the_map_link_to_the_public_url(settings: Settings) -> None:
+    # One rule for this server's base (web/dependencies.local_base), behind a proxy too.
+    public = replace(settings, public_url="https://cg.example/base")
+    application = FastAPI()
+    application.state.settings = public
+    application.include_router(frontend.create_router())
+    linked_data.install(application, public, shapes_dir=REPO / "shapes")
+    with TestClient(application) as client:
+        for path in ("/map", "/places", "/timeline/de-berlin"):
+            text = client.get(path, headers=HTML).text
+            assert "https://cg.example/base/sparql" in text, path
+            assert "http://testserver/" not in text, path

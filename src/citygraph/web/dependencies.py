@@ -11,7 +11,7 @@ from citygraph.web.endpoint import Endpoint
 from citygraph.web.graph_store import GraphStore
 from citygraph.web.problems import PayloadTooLargeError
 
-__all__ = ["BodyDep", "EndpointDep", "GraphStoreDep", "SettingsDep", "read_body"]
+__all__ = ["BodyDep", "EndpointDep", "GraphStoreDep", "SettingsDep", "local_base", "read_body"]
 
 
 def get_endpoint(request: Request) -> Endpoint:
@@ -27,6 +27,13 @@ def get_graph_store(request: Request) -> GraphStore:
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return cast(Settings, request.app.state.settings)
+
+
+def local_base(request: Request, settings: Settings) -> str:
+    """This server's base URL as its readers see it, ending in ``/``: the configured
+    ``public_url`` (behind a proxy), else the request's own base."""
+    base = settings.public_url or str(request.base_url)
+    return base if base.endswith("/") else base + "/"
 
 
 async def read_body(request: Request) -> bytes:

@@ -35,7 +35,7 @@ from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
-from citygraph.web.dependencies import SettingsDep
+from citygraph.web.dependencies import SettingsDep, local_base
 from citygraph.web.i18n import choose_language, html_lang, texts, ui
 from citygraph.web.linked_data.routes import get_site
 from citygraph.web.problems import NotFoundError
@@ -102,11 +102,6 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
             }
         )
     return examples
-
-
-def _site(request: Request, public_url: str) -> str:
-    site = public_url or str(request.base_url)
-    return site if site.endswith("/") else site + "/"
 
 
 def language_links(request: Request) -> list[dict[str, str]]:
@@ -210,7 +205,7 @@ def create_router() -> APIRouter:
     def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """YASGUI against this server's ``/sparql``, with the example queries as tabs."""
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         page = render_query_ui(
             endpoint=site + "sparql",
             description_link=site + "sparql?format=turtle",
@@ -224,7 +219,7 @@ def create_router() -> APIRouter:
     def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """The world map; filters come from the query string (``?city=de-berlin&from=1990``)."""
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         filters = {
             name: request.query_params.get(name, "")
             for name in ("city", "country", "type", "status", "from", "to")
@@ -252,7 +247,7 @@ def create_router() -> APIRouter:
             message = f"no place has the key {key[:60]!r}"
             raise NotFoundError(message)
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         page = _render(
             "frontend/timeline.html",
             language=language,

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from citygraph import dataset, documents, indexes
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
+from citygraph.web.dependencies import local_base
 from citygraph.web.etags import etag
 from citygraph.web.linked_data import document_rdf
 from citygraph.web.linked_data.access import Snapshot
@@ -66,9 +67,7 @@ def reader_for(request: Request, site: Site) -> Reader:
     """
     param = request.query_params.get("lang")
     language = i18n.choose_language(param, request.headers.get("accept-language"))
-    local = site.settings.public_url or str(request.base_url)
-    if not local.endswith("/"):
-        local += "/"
+    local = local_base(request, site.settings)
     path = request.url.path.lstrip("/")
     if request.url.query:
         path += "?" + request.url.query
