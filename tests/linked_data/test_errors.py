@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
@@ -98,6 +100,17 @@ def test_a_timeline_of_no_place_is_the_sites_404_page(site_client: TestClient, p
     assert_site_error_page(response.text)
 
 
+def test_a_timeline_of_no_place_for_an_api_client_is_one_line_of_text(
+    site_client: TestClient,
+) -> None:
+    # The timeline's 404 is a problems.NotFoundError, rendered by the one error renderer like
+    # every other route outside the linked-data pages: */* is an API client, so plain text.
+    response = site_client.get("/timeline/de-nowhere", headers={"Accept": "*/*"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "no place has the key 'de-nowhere'\n"
+
+
 def test_the_timeline_of_a_place_is_there(site_client: TestClient) -> None:
     response = site_client.get("/timeline/de-berlin")
     assert response.status_code == 200
@@ -121,3 +134,36 @@ def test_the_favicon_is_an_icon(site_client: TestClient) -> None:
     assert response.content[:4] == b"\x00\x00\x01\x00"  # ICO header: reserved 0, type 1 (icon)
     page = site_client.get("/doc/city/de-berlin").text
     assert 'rel="icon" href="http://testserver/favicon.ico"' in page
+
+
+def _language_switch(html: str) -> list[str]:
+    nav = html[html.index('<nav class="lang"') :]
+    return re.findall(r"<li><a [^>]*>[^<]*</a></li>", nav[: nav.index("</nav>")])
+
+
+def test_the_pages_and_the_map_have_the_same_language_switch(site_client: TestClient) -> None:
+    # One switch (web/i18n.language_links) for both kinds of page: the linked-data pages had
+    # their own copy, with the language names written out a third time in base.html.
+    page = _language_switch(site_client.get("/places?page=1&lang=de", headers=HTML).text)
+    world = _language_switch(site_client.get("/map?page=1&lang=de", headers=HTML).text)
+    assert len(page) == 3
+    assert 'hreflang="zh-Hans" lang="zh-Hans">中文<' in page[2]
+    assert 'aria-current="true">Deutsch<' in page[1]
+    assert page[0].endswith('places?page=1&amp;lang=en" hreflang="en" lang="en">English</a></li>')
+    assert [item.replace("places", "map") for item in page] == [
+        item.replace('href="/map', 'href="http://testserver/map') for item in world
+    ]
+
+
+def test_the_pages_and_the_map_link_to_the_public_url(settings: Settings) -> None:
+    # One rule for this server's base (web/dependencies.local_base), behind a proxy too.
+    public = replace(settings, public_url="https://cg.example/base")
+    application = FastAPI()
+    application.state.settings = public
+    application.include_router(frontend.create_router())
+    linked_data.install(application, public, shapes_dir=REPO / "shapes")
+    with TestClient(application) as client:
+        for path in ("/map", "/places", "/timeline/de-berlin"):
+            text = client.get(path, headers=HTML).text
+            assert "https://cg.example/base/sparql" in text, path
+            assert "http://testserver/" not in text, path

@@ -12,7 +12,7 @@ MODULES = [
     "citygraph.documents",
     "citygraph.indexes",
     "citygraph.dataset",
-    "citygraph.web.linked_data.i18n",
+    "citygraph.web.i18n",
     "citygraph.web.linked_data.iris",
     "citygraph.web.linked_data.representations",
     "citygraph.web.linked_data.search",
@@ -53,14 +53,18 @@ def test_all_names_exist_and_are_documented(name: str) -> None:
 
 
 def test_every_interface_text_of_the_templates_exists_in_every_language() -> None:
-    from citygraph.web.linked_data import i18n
-    from citygraph.web.linked_data.site import TEMPLATES
+    from citygraph.web import i18n
+    from citygraph.web.templating import TEMPLATES
 
     keys = set()
     for template in TEMPLATES.glob("*.html"):
         keys |= set(re.findall(r"""\bt\(["']([a-z_-]+)["']\)""", template.read_text("utf-8")))
+    # the query UI, map and timeline read the same table as a mapping: {{ t.map_title }}
+    for template in (TEMPLATES / "frontend").glob("*.html"):
+        keys |= set(re.findall(r"\bt\.([a-z_]+)\b", template.read_text("utf-8")))
+    assert {"zoom_in", "legend_arc", "query_intro"} <= keys
     keys |= {"classes", "object-properties", "datatype-properties", "annotation-properties"}
-    assert len(keys) > 30
+    assert len(keys) > 60
     missing = [
         (key, language)
         for key in sorted(keys)
@@ -68,3 +72,17 @@ def test_every_interface_text_of_the_templates_exists_in_every_language() -> Non
         if key not in i18n._UI or language not in i18n._UI[key]
     ]
     assert not missing
+
+
+def test_the_one_table_has_every_text_in_every_language() -> None:
+    from citygraph.web import i18n
+
+    incomplete = [
+        (key, language)
+        for key, texts in i18n._UI.items()
+        for language in i18n.LANGUAGES
+        if not texts.get(language)
+    ]
+    assert not incomplete
+    assert set(i18n.LANGUAGE_NAMES) == set(i18n.LANGUAGES)
+    assert i18n.texts("de")["zoom_in"] == "Vergrößern"

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
-from fastapi.responses import Response
 
 from citygraph.config import Settings
-from citygraph.web.endpoint import Answer, Endpoint
-from citygraph.web.fast_path import remember
+from citygraph.web.endpoint import Endpoint
 from citygraph.web.graph_store import GraphStore
 from citygraph.web.problems import PayloadTooLargeError
 
-__all__ = ["BodyDep", "EndpointDep", "GraphStoreDep", "SettingsDep", "read_body", "to_response"]
+__all__ = ["BodyDep", "EndpointDep", "GraphStoreDep", "SettingsDep", "local_base", "read_body"]
 
 
 def get_endpoint(request: Request) -> Endpoint:
@@ -29,6 +27,13 @@ def get_graph_store(request: Request) -> GraphStore:
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return cast(Settings, request.app.state.settings)
+
+
+def local_base(request: Request, settings: Settings) -> str:
+    """This server's base URL as its readers see it, ending in ``/``: the configured
+    ``public_url`` (behind a proxy), else the request's own base."""
+    base = settings.public_url or str(request.base_url)
+    return base if base.endswith("/") else base + "/"
 
 
 async def read_body(request: Request) -> bytes:
@@ -54,19 +59,3 @@ EndpointDep = Annotated[Endpoint, Depends(get_endpoint)]
 GraphStoreDep = Annotated[GraphStore, Depends(get_graph_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BodyDep = Annotated[bytes, Depends(read_body)]
-
-
-def to_response(request: Request, answer: Answer) -> Response:
-    """Turn an :class:`Answer` into a response; note query time and cache use for the log."""
-    headers = dict(answer.headers)
-    if answer.etag is not None:
-        headers["ETag"] = answer.etag
-    if answer.query_seconds is not None:
-        request.state.query_ms = round(answer.query_seconds * 1000, 2)
-    if answer.cacheable:
-        request.state.cache = "hit" if answer.cached else "miss"
-        remember(get_endpoint(request), request.scope, answer)
-    body = b"" if answer.status == 304 else answer.body
-    return Response(
-        content=body, status_code=answer.status, media_type=answer.content_type, headers=headers
-    )

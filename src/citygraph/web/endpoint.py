@@ -14,17 +14,16 @@ the write path.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import pyoxigraph as ox
 
 from citygraph.config import Settings
-from citygraph.web import formats
+from citygraph.web import etags, formats
+from citygraph.web.answers import Answer
 from citygraph.web.cache import ResponseCache
 from citygraph.web.engine_errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -54,22 +53,6 @@ log = logging.getLogger(__name__)
 
 _READ_FORMS = frozenset({"SELECT", "ASK"})
 _GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a route sends: status, body, content type, validators and headers."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = None
-    etag: str | None = None
-    cacheable: bool = False
-    headers: Mapping[str, str] = field(default_factory=dict)
-    query_seconds: float | None = None
-    cached: bool = False
-    #: The data version the body was computed from (``""`` when it does not depend on data).
-    version: str = ""
 
 
 class Endpoint:
@@ -185,7 +168,7 @@ class Endpoint:
         version = self.pool.version
         etag = _etag(version, job)
         headers = {"Cache-Control": f"public, max-age={self.settings.cache_max_age}"}
-        if if_none_match is not None and _etag_matches(if_none_match, etag):
+        if etags.etag_matches(if_none_match, etag):
             self.metrics.observe_query(0.0, "cached")
             return Answer(
                 status=304, etag=etag, cacheable=True, headers=headers, cached=True, version=version
@@ -399,13 +382,4 @@ def not_acceptable(what: str, offered: tuple[Format, ...]) -> NotAcceptableError
 
 
 def _etag(version: str, job: Job) -> str:
-    digest = hashlib.blake2b(f"{version}\x00{job!r}".encode(), digest_size=12).hexdigest()
-    return f'W/"{digest}"'
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2): ``W/`` prefixes do not matter."""
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+    return etags.etag(version, repr(job))

@@ -13,6 +13,7 @@ shows as is; a client that prefers ``text/html`` (a browser) gets the site's err
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,7 @@ from citygraph.web.pool import (
     QueryTimeoutError,
 )
 from citygraph.web.problems import ProblemError
+from citygraph.web.responses import to_response
 from citygraph.web.writes import WriteBusyError, WriteCrashedError
 
 __all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
@@ -123,12 +125,7 @@ def error_response(
     wants_html = negotiate(request.headers.get("accept"), ["text/plain", "text/html"])
     if site is not None and wants_html == "text/html":
         page = site.error(reader_for(request, site), status, line, html=True, what=request.url.path)
-        return Response(
-            page.body,
-            status_code=status,
-            media_type=page.media_type,
-            headers={**page.headers, **headers},
-        )
+        return to_response(request, replace(page, headers={**page.headers, **headers}))
     return PlainTextResponse(line + "\n", status_code=status, headers=headers)
 
 

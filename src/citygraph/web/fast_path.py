@@ -14,7 +14,9 @@ from collections.abc import Hashable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from citygraph.web.endpoint import Answer, Endpoint
+from citygraph.web.answers import Answer
+from citygraph.web.endpoint import Endpoint
+from citygraph.web.etags import etag_matches
 
 __all__ = ["CACHED_PATHS", "FastPath", "remember"]
 
@@ -78,7 +80,7 @@ class FastPath:
             (b"cache-control", f"public, max-age={endpoint.settings.cache_max_age}".encode()),
         ]
         if_none_match = _header(scope, b"if-none-match").decode("latin-1")
-        if if_none_match and _matches(if_none_match, etag):
+        if etag_matches(if_none_match, etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -88,10 +90,3 @@ class FastPath:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _matches(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))

@@ -16,37 +16,34 @@ client would, so the server does no querying here. Without JavaScript a ``<noscr
 to the server-rendered pages.
 """
 
-# The Chinese texts use full-width punctuation on purpose: it is not confusable there.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from citygraph import documents
-from citygraph.config import Settings
 from citygraph.namespaces import BASE
 from citygraph.project import Project
 from citygraph.query import read_query_file
-from citygraph.web.linked_data.i18n import LANGUAGES, choose_language, html_lang, ui
-from citygraph.web.linked_data.routes import error_response, get_site
+from citygraph.web import i18n
+from citygraph.web.answers import Answer
+from citygraph.web.dependencies import SettingsDep, local_base
+from citygraph.web.i18n import choose_language, html_lang, texts, ui
+from citygraph.web.linked_data.routes import get_site
+from citygraph.web.problems import NotFoundError
+from citygraph.web.responses import to_response
+from citygraph.web.templating import STATIC, environment
 
-__all__ = ["STATIC_DIR", "create_router", "example_queries", "language_links", "render_query_ui"]
+__all__ = ["create_router", "example_queries", "language_links", "render_query_ui"]
 
-_WEB = Path(__file__).resolve().parent
-STATIC_DIR = _WEB / "static"
-_TEMPLATES = _WEB / "templates"
 
 #: A place key as in ``city:de-berlin``; checked (whole, with ``fullmatch``: ``$`` would also
 #: match before a final newline) before it goes into a page (and a query).
@@ -57,172 +54,6 @@ _PLACE_KINDS = ("city", "region", "district")
 
 #: Methods of every page here (HEAD for link checkers).
 READ = ["GET", "HEAD"]
-
-#: Names of the languages, each in itself (for the language switch).
-_LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "zh": "中文"}
-
-# Texts of these pages that the shared table (linked_data.i18n) does not have.
-_TEXT: dict[str, dict[str, str]] = {
-    "query_title": {
-        "en": "Query citygraph with SPARQL",
-        "de": "citygraph mit SPARQL abfragen",
-        "zh": "用 SPARQL 查询 citygraph",
-    },
-    "query_intro": {
-        "en": "Choose one of the example queries, edit it or run it as it is.",
-        "de": "Eine der Beispielabfragen wählen, ändern oder so ausführen.",
-        "zh": "选择一个示例查询，可编辑或直接运行。",
-    },
-    "examples": {"en": "Examples", "de": "Beispiele", "zh": "示例"},
-    "query_editor": {"en": "SPARQL query", "de": "SPARQL-Abfrage", "zh": "SPARQL 查询"},
-    "filter_examples": {
-        "en": "Filter the examples",
-        "de": "Beispiele filtern",
-        "zh": "筛选示例",
-    },
-    "group_places": {
-        "en": "Places and their partners",
-        "de": "Orte und ihre Partner",
-        "zh": "地点及其伙伴",
-    },
-    "group_partnerships": {"en": "Partnerships", "de": "Partnerschaften", "zh": "伙伴关系"},
-    "group_events": {
-        "en": "Agreements, events, institutions",
-        "de": "Vereinbarungen, Veranstaltungen, Einrichtungen",
-        "zh": "协议、活动、机构",
-    },
-    "group_sources": {
-        "en": "Sources and their quality",
-        "de": "Quellen und ihre Güte",
-        "zh": "来源及其质量",
-    },
-    "group_other": {"en": "Other", "de": "Weitere", "zh": "其他"},
-    "map_title": {
-        "en": "World map of partnerships",
-        "de": "Weltkarte der Partnerschaften",
-        "zh": "伙伴关系世界地图",
-    },
-    "map_intro": {
-        "en": "Each arc joins two partners; follow it to the partnership's page.",
-        "de": "Jeder Bogen verbindet zwei Partner und führt zur Seite der Partnerschaft.",
-        "zh": "每条弧线连接两个伙伴，点击可打开该伙伴关系的页面。",
-    },
-    "timeline_title": {
-        "en": "Timeline of partnerships",
-        "de": "Zeitleiste der Partnerschaften",
-        "zh": "伙伴关系时间线",
-    },
-    "timeline_intro": {
-        "en": "One row per partnership, from its start to its end (or today); marks are "
-        "agreements and events.",
-        "de": "Eine Zeile je Partnerschaft, vom Beginn bis zum Ende (oder heute); Marken sind "
-        "Vereinbarungen und Veranstaltungen.",
-        "zh": "每行一个伙伴关系，从开始到结束（或今天）；标记为协议和活动。",
-    },
-    "city": {"en": "City", "de": "Stadt", "zh": "城市"},
-    "period": {"en": "Period", "de": "Zeitraum", "zh": "时期"},
-    "shown": {
-        "en": "{n} partnerships shown",
-        "de": "{n} Partnerschaften angezeigt",
-        "zh": "显示 {n} 个伙伴关系",
-    },
-    "not_on_map": {
-        "en": "without coordinates, not on the map",
-        "de": "ohne Koordinaten, nicht auf der Karte",
-        "zh": "无坐标，未显示在地图上",
-    },
-    "scope_curated": {
-        "en": "Curated partnerships only; choose a city or a country to include the worldwide "
-        "import.",
-        "de": "Nur kuratierte Partnerschaften; eine Stadt oder ein Land wählen, um den weltweiten "
-        "Import einzuschließen.",
-        "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
-    },
-    "today": {"en": "today", "de": "heute", "zh": "今天"},
-    "zoom": {"en": "Zoom", "de": "Zoom", "zh": "缩放"},
-    "zoom_in": {"en": "Zoom in", "de": "Vergrößern", "zh": "放大"},
-    "zoom_out": {"en": "Zoom out", "de": "Verkleinern", "zh": "缩小"},
-    "zoom_reset": {"en": "Whole world", "de": "Ganze Welt", "zh": "全球"},
-    "end_unknown": {
-        "en": "ended, end date unknown",
-        "de": "beendet, Enddatum unbekannt",
-        "zh": "已结束，结束日期不详",
-    },
-    "undated_partnerships": {
-        "en": "Partnerships without a known start",
-        "de": "Partnerschaften ohne bekannten Beginn",
-        "zh": "开始日期不详的伙伴关系",
-    },
-    "legend": {"en": "Legend", "de": "Legende", "zh": "图例"},
-    "legend_active": {"en": "active", "de": "aktiv", "zh": "有效"},
-    "legend_dormant": {"en": "dormant", "de": "ruhend", "zh": "暂停"},
-    "legend_ended": {"en": "ended", "de": "beendet", "zh": "已结束"},
-    "legend_arc": {
-        "en": "a partnership between two places",
-        "de": "eine Partnerschaft zweier Orte",
-        "zh": "两地之间的伙伴关系",
-    },
-    "legend_place": {"en": "a place", "de": "ein Ort", "zh": "地点"},
-    "legend_chosen": {"en": "the chosen place", "de": "der gewählte Ort", "zh": "所选地点"},
-    "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
-    "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
-    "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},
-    "failed": {
-        "en": "The data could not be loaded from the SPARQL endpoint.",
-        "de": "Die Daten konnten nicht vom SPARQL-Endpunkt geladen werden.",
-        "zh": "无法从 SPARQL 端点加载数据。",
-    },
-    "results_map": {"en": "Map", "de": "Karte", "zh": "地图"},
-    "noscript": {
-        "en": "This page draws with JavaScript, which is off. The same data is on the "
-        "server-rendered pages:",
-        "de": "Diese Seite zeichnet mit JavaScript, das ausgeschaltet ist. Dieselben Daten "
-        "stehen auf den serverseitig erzeugten Seiten:",
-        "zh": "本页面需要 JavaScript 绘制，但 JavaScript 已关闭。相同数据见服务器生成的页面：",
-    },
-    "noscript_query": {
-        "en": "The query editor needs JavaScript. Without it, send a query with this form or "
-        "open an example:",
-        "de": "Der Abfrage-Editor braucht JavaScript. Ohne: Abfrage mit diesem Formular senden "
-        "oder ein Beispiel öffnen:",
-        "zh": "查询编辑器需要 JavaScript。没有它时，可用此表单提交查询或打开示例：",
-    },
-    "run": {"en": "Run", "de": "Ausführen", "zh": "运行"},
-    "format": {"en": "Result format", "de": "Ergebnisformat", "zh": "结果格式"},
-    "service_description": {
-        "en": "Service description (Turtle)",
-        "de": "Dienstbeschreibung (Turtle)",
-        "zh": "服务描述（Turtle）",
-    },
-    "city_page": {"en": "The place's page", "de": "Seite des Ortes", "zh": "该地点的页面"},
-}
-
-
-def _text(key: str, language: str) -> str:
-    texts = _TEXT.get(key)
-    if texts is None:
-        return ui(key, language)
-    return texts.get(language) or texts["en"]
-
-
-def _texts(language: str) -> dict[str, str]:
-    keys = [*_TEXT, "partnerships", "places", "sources", "query", "map", "timeline", "skip"]
-    keys += ["main_nav", "language", "partner", "type", "status", "since", "until", "country"]
-    keys += ["filter", "any", "apply", "from_year", "to_year", "undated", "date", "what"]
-    keys += ["tagline", "dataset"]
-    return {key: _text(key, language) for key in keys}
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    # Built on first use, not at import (no import-time side effects).
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 #: Groups of the example menu: (group key, file-name words that put a file in it); first match
@@ -273,32 +104,12 @@ def example_queries(directory: Path | None = None) -> list[dict[str, str]]:
     return examples
 
 
-def _settings(request: Request) -> Settings:
-    # Not citygraph.web.dependencies: it imports the endpoint, which imports this module for
-    # its HTML answer (render_query_ui), and the cycle would break the import.
-    return cast(Settings, request.app.state.settings)
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
-def _site(request: Request, public_url: str) -> str:
-    site = public_url or str(request.base_url)
-    return site if site.endswith("/") else site + "/"
-
-
 def language_links(request: Request) -> list[dict[str, str]]:
-    """The current page in each language: its own query with ``lang`` replaced."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return [
-        {
-            "code": code,
-            "name": _LANGUAGE_NAMES[code],
-            "hreflang": html_lang(code),
-            "href": request.url.path + "?" + urlencode([*params, ("lang", code)]),
-        }
-        for code in LANGUAGES
-    ]
+    """The current page in each language (:func:`citygraph.web.i18n.language_links`)."""
+    url = request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return i18n.language_links(url)
 
 
 def _noscript_links(site: str, language: str) -> list[dict[str, str]]:
@@ -314,15 +125,15 @@ def _render(template: str, *, language: str, site: str, **context: Any) -> str:
         "site": site,
         "endpoint": site + "sparql",
         "lang": language,
-        "text": _texts(language),
+        "text": texts(language),
         **context.pop("config", {}),
     }
-    page = _environment().get_template(template)
+    page = environment().get_template(template)
     return page.render(
         lang=language,
         html_lang=html_lang(language),
         site=site,
-        t=_texts(language),
+        t=texts(language),
         config_json=_script_json(config),
         noscript_links=_noscript_links(site, language),
         search_box={
@@ -374,12 +185,12 @@ def render_query_ui(
         "frontend/query.html",
         language=language,
         site=site,
-        title=_text("query_title", language),
+        title=ui("query_title", language),
         languages=languages or [],
         examples=[
             {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
         ],
-        groups=[(_text(key, language), groups[key]) for key in order if key in groups],
+        groups=[(ui(key, language), groups[key]) for key in order if key in groups],
         endpoint=endpoint,
         description_link=description_link,
         config={"endpoint": endpoint, "examples": examples, "baseIri": base_iri},
@@ -391,10 +202,10 @@ def create_router() -> APIRouter:
     router = APIRouter()
 
     @router.api_route("/sparql-ui", methods=READ, name="sparql_ui", response_class=HTMLResponse)
-    def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+    def sparql_ui(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """YASGUI against this server's ``/sparql``, with the example queries as tabs."""
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         page = render_query_ui(
             endpoint=site + "sparql",
             description_link=site + "sparql?format=turtle",
@@ -402,13 +213,13 @@ def create_router() -> APIRouter:
             languages=language_links(request),
             base_iri=settings.base_iri,
         )
-        return _html(page)
+        return _html(request, page)
 
     @router.api_route("/map", methods=READ, name="map", response_class=HTMLResponse)
-    def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
+    def world_map(request: Request, settings: SettingsDep, lang: str | None = None) -> Response:
         """The world map; filters come from the query string (``?city=de-berlin&from=1990``)."""
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         filters = {
             name: request.query_params.get(name, "")
             for name in ("city", "country", "type", "status", "from", "to")
@@ -417,12 +228,12 @@ def create_router() -> APIRouter:
             "frontend/map.html",
             language=language,
             site=site,
-            title=_text("map_title", language),
+            title=ui("map_title", language),
             languages=language_links(request),
             filters=filters,
             config={"baseIri": settings.base_iri, "filters": filters},
         )
-        return _html(page)
+        return _html(request, page)
 
     @router.api_route("/timeline/{key}", methods=READ, name="timeline", response_class=HTMLResponse)
     def timeline(
@@ -434,23 +245,23 @@ def create_router() -> APIRouter:
         candidates = [f"{settings.base_iri}id/{kind}/{key}" for kind in _PLACE_KINDS]
         if not _KEY.fullmatch(key) or not _any_exists(request, candidates):
             message = f"no place has the key {key[:60]!r}"
-            return error_response(request, 404, message, what=request.url.path)
+            raise NotFoundError(message)
         language = choose_language(lang, request.headers.get("accept-language"))
-        site = _site(request, settings.public_url)
+        site = local_base(request, settings)
         page = _render(
             "frontend/timeline.html",
             language=language,
             site=site,
-            title=_text("timeline_title", language),
+            title=ui("timeline_title", language),
             languages=language_links(request),
             key=key,
             place_page=f"{site}doc/city/{key}",
             config={"baseIri": settings.base_iri, "key": key, "places": candidates},
         )
-        return _html(page)
+        return _html(request, page)
 
     # check_dir=False: the app starts even before scripts/frontend.sh has copied vendor/.
-    router.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=False), name="assets")
+    router.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")
     return router
 
 
@@ -460,5 +271,10 @@ def _any_exists(request: Request, iris: list[str]) -> bool:
     return any(documents.exists(snap.store, iri) for iri in iris)
 
 
-def _html(page: str) -> HTMLResponse:
-    return HTMLResponse(page, headers={"Vary": "Accept-Language"})
+def _html(request: Request, page: str) -> Response:
+    answer = Answer(
+        body=page.encode("utf-8"),
+        content_type="text/html; charset=utf-8",
+        headers={"Vary": "Accept-Language"},
+    )
+    return to_response(request, answer)

@@ -3,7 +3,7 @@
 https://www.w3.org/TR/sparql11-http-rdf-update/: reading (§5.2), replacing (§5.3), deleting
 (§5.4) and merging into (§5.5) one graph, named by indirect identification (``?graph=<IRI>`` or
 ``?default``), or reading the whole dataset. ``routes_store.py`` reads the HTTP request, calls
-one method of :class:`GraphStore` and sends the :class:`~citygraph.web.endpoint.Answer`.
+one method of :class:`GraphStore` and sends the :class:`~citygraph.web.answers.Answer`.
 
 A :class:`GraphStore` works through its server worker's :class:`~citygraph.web.endpoint.Endpoint`,
 so a graph read gets the same query processes, ETags and caches as a query, and a graph write
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from citygraph.web import formats
+from citygraph.web.answers import Answer
 from citygraph.web.changes import GraphChange
-from citygraph.web.endpoint import Answer, Endpoint, not_acceptable
+from citygraph.web.endpoint import Endpoint, not_acceptable
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.jobs import DatasetJob, GraphJob, Job
 from citygraph.web.nesting import check_rdf

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, to_response
+from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, local_base
 from citygraph.web.frontend import language_links
-from citygraph.web.linked_data.i18n import choose_language
+from citygraph.web.i18n import choose_language
 from citygraph.web.problems import MethodNotAllowedError
 from citygraph.web.protocol import Operation, read_sparql_request
+from citygraph.web.responses import to_response
 
 __all__ = ["router"]
 
@@ -39,8 +40,7 @@ def sparql(
     elif parsed.operation is Operation.UPDATE:
         answer = endpoint.update(parsed, authorization=request.headers.get("authorization"))
     else:
-        site = settings.public_url or str(request.base_url)
-        site = site if site.endswith("/") else site + "/"
+        site = local_base(request, settings)
         language = choose_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )

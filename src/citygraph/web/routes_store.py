@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from citygraph.web.dependencies import BodyDep, GraphStoreDep, to_response
+from citygraph.web.dependencies import BodyDep, GraphStoreDep
 from citygraph.web.graph_store import GraphTarget
 from citygraph.web.problems import BadRequestError
 from citygraph.web.protocol import check_graph_iri, parse_params
+from citygraph.web.responses import to_response
 
 __all__ = ["router"]
 

@@ -13,10 +13,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from citygraph import indexes
+from citygraph.web.i18n import differs, pick_tagged
 from citygraph.web.linked_data.access import Snapshot
-from citygraph.web.linked_data.i18n import differs, pick_tagged
 from citygraph.web.linked_data.pages import Link
 from citygraph.web.linked_data.site import Reader, Site
+from citygraph.web.problems import BadRequestError
 
 __all__ = [
     "PAGE_SIZE",
@@ -68,8 +69,13 @@ class _Namer:
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
-class BadParameterError(ValueError):
-    """A query parameter of an index page that is not what the page takes (answered with 400)."""
+class BadParameterError(BadRequestError):
+    """A query parameter of an index page that is not what the page takes (answered with 400).
+
+    A :class:`~citygraph.web.problems.BadRequestError`, the web layer's one error type for HTTP
+    problems: the pages catch it to answer with the site's error page, and one that escapes is
+    still a 400, never a 500.
+    """
 
     def __init__(self, name: str, value: str) -> None:
         shown = value if len(value) <= 40 else value[:40] + "…"

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from citygraph.documents import RDF, RDFS, Term, ThingGraph
 from citygraph.namespaces import CG, PREFIXES
 from citygraph.query import term_text
-from citygraph.web.linked_data.i18n import differs, pick, pick_tagged, ui
+from citygraph.web.i18n import differs, pick, pick_tagged, ui
 from citygraph.web.linked_data.identifiers import IDENTIFIER_PROPERTIES, Identifier, identify
 from citygraph.web.linked_data.iris import Links
 from citygraph.web.linked_data.vocabulary_labels import LABELS as VOCABULARY

@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -31,8 +30,6 @@ __all__ = [
     "REPRESENTATIONS",
     "Representation",
     "by_name",
-    "etag",
-    "etag_matches",
     "negotiate_representation",
     "serialize",
     "split_extension",
@@ -116,19 +113,3 @@ def serialize(
         chosen = {}
     data = ox.serialize(list(triples), format=representation.rdf_format, prefixes=chosen or None)
     return data or b""
-
-
-def etag(version: str, *parts: str) -> str:
-    """A weak ETag for one representation of one resource in one data version."""
-    text = "\x00".join((version, *parts))
-    return 'W/"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
-
-
-def etag_matches(header: str | None, tag: str) -> bool:
-    """Weak comparison of ``If-None-Match`` with ``tag`` (RFC 9110 §13.1.2)."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    bare = tag.removeprefix("W/")
-    return any(item.strip().removeprefix("W/") == bare for item in header.split(","))

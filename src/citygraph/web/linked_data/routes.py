@@ -1,7 +1,8 @@
 """The linked-data routes: ``/id/…`` → 303 → ``/doc/…``, pages, vocabularies, dataset, dumps.
 
 Handlers only read the request, ask :class:`~citygraph.web.linked_data.site.Site` and send its
-:class:`~citygraph.web.linked_data.site.Answer`. They are ``def`` (not ``async def``): pyoxigraph
+:class:`~citygraph.web.answers.Answer` (through :func:`~citygraph.web.responses.to_response`,
+like every route). They are ``def`` (not ``async def``): pyoxigraph
 blocks, so FastAPI runs them in its thread pool.
 """
 
@@ -16,7 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents, indexes
-from citygraph.web.linked_data import document_rdf, i18n
+from citygraph.web import i18n
+from citygraph.web.answers import Answer
+from citygraph.web.dependencies import local_base
+from citygraph.web.etags import etag
+from citygraph.web.linked_data import document_rdf
 from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
     BadParameterError,
@@ -31,16 +36,15 @@ from citygraph.web.linked_data.representations import (
     REPRESENTATIONS,
     Representation,
     by_name,
-    etag,
-    etag_matches,
     negotiate_representation,
     split_extension,
 )
 from citygraph.web.linked_data.schema_org import site_description
-from citygraph.web.linked_data.site import Answer, Reader, Site
+from citygraph.web.linked_data.site import Reader, Site
 from citygraph.web.negotiation import negotiate
+from citygraph.web.responses import to_response
 
-__all__ = ["error_response", "get_site", "reader_for", "router", "send"]
+__all__ = ["get_site", "reader_for", "router"]
 
 router = APIRouter()
 READ = ["GET", "HEAD"]
@@ -63,9 +67,7 @@ def reader_for(request: Request, site: Site) -> Reader:
     """
     param = request.query_params.get("lang")
     language = i18n.choose_language(param, request.headers.get("accept-language"))
-    local = site.settings.public_url or str(request.base_url)
-    if not local.endswith("/"):
-        local += "/"
+    local = local_base(request, site.settings)
     path = request.url.path.lstrip("/")
     if request.url.query:
         path += "?" + request.url.query
@@ -76,28 +78,15 @@ def _wants_html(request: Request) -> bool:
     return negotiate(request.headers.get("accept"), ["text/html", "text/plain"]) == "text/html"
 
 
-def send(request: Request, answer: Answer, *, max_age: int) -> Response:
-    """Turn ``answer`` into a response: ETag/304, Cache-Control, and HEAD without a body."""
-    headers = dict(answer.headers)
-    if answer.etag is not None:
-        headers["ETag"] = answer.etag
-        headers["Cache-Control"] = f"public, max-age={max_age}"
-        if etag_matches(request.headers.get("if-none-match"), answer.etag):
-            return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(answer.body))
-        return Response(b"", answer.status, headers, answer.media_type)
-    return Response(answer.body, answer.status, headers, answer.media_type)
-
-
-def _not_acceptable() -> Response:
+def _not_acceptable(request: Request) -> Response:
     offered = ", ".join(r.media_type for r in REPRESENTATIONS)
-    return Response(
-        f"406 Not Acceptable: this document is offered as {offered}\n",
+    answer = Answer(
         406,
-        {"Vary": "Accept"},
+        f"406 Not Acceptable: this document is offered as {offered}\n".encode(),
         "text/plain; charset=utf-8",
+        headers={"Vary": "Accept"},
     )
+    return to_response(request, answer)
 
 
 def _representation(request: Request, extension: str | None) -> Representation | None:
@@ -115,7 +104,7 @@ def _iri(value: str) -> str | None:
 
 def _missing(request: Request, site: Site, reader: Reader, what: str, *, html: bool) -> Response:
     answer = site.not_found(reader, html=html or _wants_html(request), what=what)
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 # -- things -----------------------------------------------------------------------------------
@@ -165,7 +154,7 @@ def _thing(request: Request, site: Site, namespace: str, served: str, path: str)
     if representation is None:
         if extension is not None:
             return _missing(request, site, reader, "/" + served + path, html=False)
-        return _not_acceptable()
+        return _not_acceptable(request)
     iri = _iri(site.settings.base_iri + namespace + stem) if stem else None
     answer = None
     if iri is not None:
@@ -181,7 +170,7 @@ def _thing(request: Request, site: Site, namespace: str, served: str, path: str)
     if answer is None:
         html = representation is HTML and (extension is not None or _wants_html(request))
         return _missing(request, site, reader, "/" + served + path, html=html)
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 def _schemes(request: Request, site: Site) -> Response:
@@ -237,7 +226,7 @@ def shapes(request: Request, site: SiteDep, extension: str | None = None) -> Res
     if triples is None or (representation is None and extension is not None):
         return _missing(request, site, reader, "/shapes", html=representation is HTML)
     if representation is None:
-        return _not_acceptable()
+        return _not_acceptable(request)
     answer = site.document(
         snap,
         reader,
@@ -250,7 +239,7 @@ def shapes(request: Request, site: SiteDep, extension: str | None = None) -> Res
     )
     if answer is None:
         return _missing(request, site, reader, "/shapes", html=representation is HTML)
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/dataset", methods=READ, name="ld_dataset")
@@ -284,7 +273,7 @@ def _site_document(
     representation = _representation(request, extension)
     if representation is None:
         return (
-            _not_acceptable()
+            _not_acceptable(request)
             if extension is None
             else _missing(request, site, reader, f"/{path}.{extension}", html=False)
         )
@@ -301,7 +290,7 @@ def _site_document(
     )
     if answer is None:
         return _missing(request, site, reader, "/" + path, html=representation is HTML)
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/dumps/{name}", methods=READ, name="ld_dump")
@@ -312,12 +301,12 @@ def dump(name: str, request: Request, site: SiteDep) -> Response:
         return _missing(request, site, reader_for(request, site), "/dumps/" + name, html=False)
     snap = site.snapshot()
     answer = Answer(
-        site.dump(snap, fmt),
-        "application/gzip",
+        body=site.dump(snap, fmt),
+        content_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="{fmt.file_name}"'},
         etag=etag(snap.version, "dump", fmt.file_name),
     )
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/sitemap.xml", methods=READ, name="ld_sitemap")
@@ -345,8 +334,12 @@ def sitemap(request: Request, site: SiteDep) -> Response:
         if href is not None:
             urls.append(href)
     body = site.render("sitemap.xml", reader, urls=urls[:50_000])
-    answer = Answer(body, "application/xml", etag=etag(snap.version, "sitemap", reader.local_base))
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    answer = Answer(
+        body=body,
+        content_type="application/xml",
+        etag=etag(snap.version, "sitemap", reader.local_base),
+    )
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 # -- index pages ------------------------------------------------------------------------------
@@ -354,12 +347,12 @@ def sitemap(request: Request, site: SiteDep) -> Response:
 
 def _page(request: Request, site: Site, version: str, reader: Reader, body: bytes) -> Response:
     answer = Answer(
-        body,
-        HTML.content_type,
+        body=body,
+        content_type=HTML.content_type,
         headers={"Vary": "Accept-Language"},
         etag=etag(version, reader.path, reader.language, reader.local_base),
     )
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/", methods=READ, name="ld_home")
@@ -413,7 +406,7 @@ def _listing(
         context = build_page(site, snap, reader, request.query_params)
     except BadParameterError as error:
         answer = site.error(reader, 400, str(error), html=_wants_html(request))
-        return send(request, answer, max_age=0)
+        return to_response(request, answer, max_age=0)
     body = site.render(template, reader, **context)
     return _page(request, site, snap.version, reader, body)
 
@@ -446,21 +439,23 @@ def search(request: Request, site: SiteDep) -> Response:
     try:
         limit = min(50, max(1, int_parameter(params, "limit") or 20))
     except BadParameterError as error:
-        return send(request, site.error(reader, 400, str(error), html=not as_json), max_age=0)
+        return to_response(
+            request, site.error(reader, 400, str(error), html=not as_json), max_age=0
+        )
     if fmt not in ("", "json", "html"):
         message = f"format must be json or html, not {fmt[:40]!r}"
-        return send(request, site.error(reader, 400, message, html=False), max_age=0)
+        return to_response(request, site.error(reader, 400, message, html=False), max_age=0)
     snap = site.snapshot()
     results = search_results(site, snap, reader, query, limit=limit) if query.strip() else []
     if as_json:
         body = json.dumps({"query": query, "results": results}, ensure_ascii=False).encode()
         answer = Answer(
-            body,
-            "application/json",
+            body=body,
+            content_type="application/json",
             headers={"Vary": "Accept, Accept-Language"},
             etag=etag(snap.version, reader.path, reader.language, reader.local_base, "json"),
         )
-        return send(request, answer, max_age=site.settings.cache_max_age)
+        return to_response(request, answer, max_age=site.settings.cache_max_age)
     search_box = site.search_box(reader, value=query)
     body = site.render("search.html", reader, query=query, results=results, search_box=search_box)
     return _page(request, site, snap.version, reader, body)
@@ -470,33 +465,27 @@ def search(request: Request, site: SiteDep) -> Response:
 def jsonld_context(request: Request, site: SiteDep) -> Response:
     """The JSON-LD ``@context`` the documents' JSON-LD is compacted with (their prefixes)."""
     body = json.dumps(document_rdf.context(), indent=1).encode("utf-8")
-    answer = Answer(body, "application/ld+json", etag=etag("context", body.decode("utf-8")))
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    answer = Answer(
+        body=body, content_type="application/ld+json", etag=etag("context", body.decode("utf-8"))
+    )
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/favicon.ico", methods=READ, name="ld_favicon")
 def favicon(request: Request, site: SiteDep) -> Response:
     """The site's icon (browsers ask for ``/favicon.ico`` whatever the page says)."""
     body = site.favicon()
-    answer = Answer(body, "image/vnd.microsoft.icon", etag=etag("favicon", body.hex()))
-    return send(request, answer, max_age=site.settings.cache_max_age)
-
-
-def error_response(request: Request, status: int, message: str, *, what: str = "") -> Response:
-    """The site's error answer for pages outside this router (the timeline, the map).
-
-    HTML (the site's error page, with search) for browsers, one line of text otherwise.
-    """
-    site = get_site(request)
-    answer = site.error(
-        reader_for(request, site), status, message, html=_wants_html(request), what=what
+    answer = Answer(
+        body=body, content_type="image/vnd.microsoft.icon", etag=etag("favicon", body.hex())
     )
-    return send(request, answer, max_age=0)
+    return to_response(request, answer, max_age=site.settings.cache_max_age)
 
 
 @router.api_route("/static/css/citygraph.css", methods=READ, name="ld_css")
 def stylesheet(request: Request, site: SiteDep) -> Response:
     """The one style sheet."""
     body = site.css()
-    answer = Answer(body, "text/css; charset=utf-8", etag=etag("css", body.decode("utf-8")))
-    return send(request, answer, max_age=site.settings.cache_max_age)
+    answer = Answer(
+        body=body, content_type="text/css; charset=utf-8", etag=etag("css", body.decode("utf-8"))
+    )
+    return to_response(request, answer, max_age=site.settings.cache_max_age)

@@ -9,20 +9,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citygraph import dataset, documents
 from citygraph.config import Settings
 from citygraph.documents import ThingGraph
 from citygraph.namespaces import GRAPH_ONTOLOGY
+from citygraph.web import i18n
+from citygraph.web.answers import Answer
 from citygraph.web.cache import ResponseCache
-from citygraph.web.linked_data import i18n
+from citygraph.web.etags import etag
 from citygraph.web.linked_data.access import Snapshot, StoreHandle
 from citygraph.web.linked_data.document_rdf import (
     CONTEXT_PATH,
@@ -37,7 +38,6 @@ from citygraph.web.linked_data.representations import (
     HTML,
     REPRESENTATIONS,
     Representation,
-    etag,
     serialize,
 )
 from citygraph.web.linked_data.schema_org import thing_description
@@ -48,11 +48,9 @@ from citygraph.web.linked_data.term_pages import (
     ontology_view,
     shapes_view,
 )
+from citygraph.web.templating import STATIC, environment
 
-__all__ = ["Answer", "Reader", "Site"]
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC = Path(__file__).resolve().parent.parent / "static"
+__all__ = ["Reader", "Site"]
 
 
 @dataclass(frozen=True)
@@ -71,17 +69,6 @@ class Reader:
         )
 
 
-@dataclass
-class Answer:
-    """A response, before the web framework sees it."""
-
-    body: bytes
-    media_type: str
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None
-
-
 class Site:
     """Renders every linked-data page and document for one app."""
 
@@ -96,12 +83,6 @@ class Site:
         )
         self.shapes_dir = shapes_dir
         self.cache = ResponseCache(max_bytes=settings.cache_bytes)
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(["html", "xml"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -181,27 +162,28 @@ class Site:
         """Render ``template`` for ``reader`` (language, links, navigation)."""
         language = reader.language
         links = reader.links(self.settings)
-        switch = []
-        for code in i18n.LANGUAGES:
-            switch.append((code, _with_query(reader.local_base + reader.path.lstrip("/"), code)))
         search = self.search_box(reader)
         context.setdefault("search_box", search)
         context.setdefault("schema_org", None)
-        page = self.env.get_template(template).render(
-            page_config={
-                "site": reader.local_base,
-                "endpoint": reader.local_base + "sparql",
-                "lang": language,
-                "baseIri": self.settings.base_iri,
-                "text": {},
-            },
-            lang=language,
-            html_lang=i18n.html_lang(language),
-            t=lambda key: i18n.ui(key, language),
-            links=links,
-            switch=switch,
-            local=reader.local_base,
-            **context,
+        page = (
+            environment()
+            .get_template(template)
+            .render(
+                page_config={
+                    "site": reader.local_base,
+                    "endpoint": reader.local_base + "sparql",
+                    "lang": language,
+                    "baseIri": self.settings.base_iri,
+                    "text": {},
+                },
+                lang=language,
+                html_lang=i18n.html_lang(language),
+                t=lambda key: i18n.ui(key, language),
+                links=links,
+                languages=i18n.language_links(reader.local_base + reader.path.lstrip("/")),
+                local=reader.local_base,
+                **context,
+            )
         )
         return page.encode("utf-8")
 
@@ -256,7 +238,7 @@ class Site:
         )
         cached = self.cache.get(tag)
         if cached is not None:
-            return Answer(cached[0], cached[1], headers=headers, etag=tag)
+            return Answer(body=cached[0], content_type=cached[1], headers=headers, etag=tag)
         found = triples()
         if not found:
             return None
@@ -285,7 +267,9 @@ class Site:
         else:
             body = serialize(found, representation)
         self.cache.put(tag, body, representation.content_type)
-        return Answer(body, representation.content_type, headers=headers, etag=tag)
+        return Answer(
+            body=body, content_type=representation.content_type, headers=headers, etag=tag
+        )
 
     def _rdf_document(
         self,
@@ -353,9 +337,11 @@ class Site:
             body = self.render(
                 "error.html", reader, status=status, reason=reason, message=message, what=what
             )
-            return Answer(body, HTML.content_type, status=status, headers={"Vary": "Accept"})
+            return Answer(status, body, HTML.content_type, headers={"Vary": "Accept"})
         text = f"{status} {reason}: {message}\n"
-        return Answer(text.encode(), "text/plain; charset=utf-8", status, {"Vary": "Accept"})
+        return Answer(
+            status, text.encode(), "text/plain; charset=utf-8", headers={"Vary": "Accept"}
+        )
 
     def favicon(self) -> bytes:
         """The site's icon (an ICO holding one 32x32 PNG)."""
@@ -364,10 +350,3 @@ class Site:
     def css(self) -> bytes:
         """The one style sheet."""
         return (STATIC / "css" / "citygraph.css").read_bytes()
-
-
-def _with_query(url: str, language: str) -> str:
-    base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and not p.startswith("lang=")]
-    kept.append("lang=" + language)
-    return base + "?" + "&".join(kept)

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from citygraph.dataset import DATASET, LINK_SETS, DatasetStatistics
 from citygraph.documents import ThingGraph
 from citygraph.namespaces import CG, PREFIXES, SH, SHAPES
-from citygraph.web.linked_data.i18n import pick
+from citygraph.web.i18n import pick
 from citygraph.web.linked_data.pages import Fact, Labeller, Link
 
 __all__ = [

@@ -37,7 +37,7 @@ window.citygraph = (() => {
     return row[name] ? row[name].value : "";
   }
 
-  // Language tags to try for the reader's language, best first (as linked_data/i18n.py).
+  // Language tags to try for the reader's language, best first (as web/i18n.py).
   const tags = {
     en: ["en"],
     de: ["de"],

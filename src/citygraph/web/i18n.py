@@ -17,6 +17,9 @@ prefers simplified, then traditional characters.
 'Peking'
 """
 
+# The Chinese texts use full-width punctuation on purpose: it is not confusable there.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,16 +27,22 @@ from collections.abc import Mapping
 __all__ = [
     "DEFAULT",
     "LANGUAGES",
+    "LANGUAGE_NAMES",
     "choose_language",
     "differs",
     "html_lang",
+    "language_links",
     "pick",
     "pick_tagged",
+    "texts",
     "ui",
 ]
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "zh")
 DEFAULT = "en"
+
+#: Names of the languages, each in itself (for the language switch).
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "de": "Deutsch", "zh": "中文"}
 
 #: Language tags tried for each reader language, in order (lower case).
 _TAGS: dict[str, tuple[str, ...]] = {
@@ -98,6 +107,29 @@ def differs(tag: str, language: str) -> str:
 def html_lang(language: str) -> str:
     """The ``lang`` attribute of a page in ``language``."""
     return "zh-Hans" if language == "zh" else language
+
+
+def language_links(url: str) -> list[dict[str, str]]:
+    """The page at ``url`` in each language, for the language switch of every page: ``code``,
+    ``name`` (in itself), ``hreflang`` and ``href`` (``url`` with its ``lang`` parameter
+    replaced, the other parameters kept as they were sent).
+
+    >>> [link["href"] for link in language_links("/places?page=2&lang=de")]
+    ['/places?page=2&lang=en', '/places?page=2&lang=de', '/places?page=2&lang=zh']
+    >>> language_links("http://h/map")[2]
+    {'code': 'zh', 'name': '中文', 'hreflang': 'zh-Hans', 'href': 'http://h/map?lang=zh'}
+    """
+    base, _, query = url.partition("?")
+    kept = [part for part in query.split("&") if part and part.partition("=")[0] != "lang"]
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES[code],
+            "hreflang": html_lang(code),
+            "href": base + "?" + "&".join([*kept, "lang=" + code]),
+        }
+        for code in LANGUAGES
+    ]
 
 
 _UI: dict[str, dict[str, str]] = {
@@ -170,7 +202,7 @@ _UI: dict[str, dict[str, str]] = {
     "map_alt": {
         "en": "Map of the partner places (drawn by JavaScript; the table lists them all).",
         "de": "Karte der Partnerorte (mit JavaScript; die Tabelle nennt alle).",
-        "zh": "伙伴地点地图（需 JavaScript；表格列出全部）。",  # noqa: RUF001,
+        "zh": "伙伴地点地图（需 JavaScript；表格列出全部）。",
     },
     "iri": {"en": "IRI", "de": "IRI", "zh": "IRI"},
     "statistics": {"en": "Statistics", "de": "Statistik", "zh": "统计"},
@@ -209,7 +241,7 @@ _UI: dict[str, dict[str, str]] = {
     "identifiers_intro": {
         "en": "The same thing in other registries:",
         "de": "Dasselbe in anderen Verzeichnissen:",
-        "zh": "其他登记库中的同一事物：",  # noqa: RUF001
+        "zh": "其他登记库中的同一事物：",
     },
     "other_registry": {"en": "Elsewhere", "de": "Anderswo", "zh": "其他"},
     "home_lead": {
@@ -218,25 +250,25 @@ _UI: dict[str, dict[str, str]] = {
         "de": "Welche Städte, Regionen und Bezirke verpartnert sind, seit wann, auf Grund welcher "
         "Vereinbarungen, und wer das sagt: jede Angabe mit Quelle, als Seiten und als Linked "
         "Open Data.",
-        "zh": "哪些城市、地区和城区结为伙伴，始于何时，依据哪些协议，出自何处：每条事实都附有来源，"  # noqa: RUF001
+        "zh": "哪些城市、地区和城区结为伙伴，始于何时，依据哪些协议，出自何处：每条事实都附有来源，"
         "以网页和关联开放数据提供。",
     },
     "layer_curated": {
         "en": "Curated graph (researched, with sources)",
         "de": "Kuratierter Graph (recherchiert, mit Quellen)",
-        "zh": "人工整理的图谱（经研究，附来源）",  # noqa: RUF001
+        "zh": "人工整理的图谱（经研究，附来源）",
     },
     "layer_worldwide": {
         "en": "Worldwide layer (imported twin-town lists)",
         "de": "Weltweite Ebene (importierte Partnerstadtlisten)",
-        "zh": "全球数据层（导入的友好城市列表）",  # noqa: RUF001
+        "zh": "全球数据层（导入的友好城市列表）",
     },
     "countries": {"en": "countries", "de": "Länder", "zh": "个国家"},
     "where_to_go": {"en": "Where to go", "de": "Wohin", "zh": "从这里开始"},
     "go_partnerships": {
         "en": "every partnership, filtered by place, country, type, status and years",
         "de": "alle Partnerschaften, gefiltert nach Ort, Land, Art, Status und Jahren",
-        "zh": "所有伙伴关系，可按地点、国家、类型、状态和年份筛选",  # noqa: RUF001
+        "zh": "所有伙伴关系，可按地点、国家、类型、状态和年份筛选",
     },
     "go_map": {
         "en": "the partnerships on a world map",
@@ -257,14 +289,14 @@ _UI: dict[str, dict[str, str]] = {
     "other_places": {
         "en": "Other places: venues and seats",
         "de": "Weitere Orte: Veranstaltungsorte und Sitze",
-        "zh": "其他地点：活动地点和所在地",  # noqa: RUF001
+        "zh": "其他地点：活动地点和所在地",
     },
     "other_places_text": {
         "en": "These places have no partnership in the graph; it names them as the venue of an "
         "event, the seat of an organisation or where an agreement was signed.",
         "de": "Diese Orte haben im Graphen keine Partnerschaft; er nennt sie als Ort einer "
         "Veranstaltung, Sitz einer Organisation oder Ort einer Unterzeichnung.",
-        "zh": "这些地点在图谱中没有伙伴关系；它们是活动举办地、组织所在地或协议签署地。",  # noqa: RUF001
+        "zh": "这些地点在图谱中没有伙伴关系；它们是活动举办地、组织所在地或协议签署地。",
     },
     "agreements_here": {
         "en": "Agreements signed here",
@@ -282,7 +314,7 @@ _UI: dict[str, dict[str, str]] = {
         "with its code (DE, ZH-HANS).",
         "de": "Namen und Texte, die die Daten nur in einer anderen Sprache haben, stehen in "
         "dieser, mit ihrem Kürzel markiert (EN, ZH-HANS).",
-        "zh": "数据中仅有其他语言的名称和文字以该语言显示，并标注语言代码（EN、DE）。",  # noqa: RUF001
+        "zh": "数据中仅有其他语言的名称和文字以该语言显示，并标注语言代码（EN、DE）。",
     },
     "signed_by": {"en": "signed by", "de": "unterzeichnet von", "zh": "签署方"},
     "undated_items": {
@@ -314,8 +346,141 @@ _UI: dict[str, dict[str, str]] = {
     "error_text": {
         "en": "The address is not one this page can answer. What was wrong:",
         "de": "Diese Adresse kann die Seite nicht beantworten. Was nicht stimmte:",
-        "zh": "此页面无法响应该地址。问题如下：",  # noqa: RUF001
+        "zh": "此页面无法响应该地址。问题如下：",
     },
+    # the query UI, the map and the timeline (web/frontend.py)
+    "query_title": {
+        "en": "Query citygraph with SPARQL",
+        "de": "citygraph mit SPARQL abfragen",
+        "zh": "用 SPARQL 查询 citygraph",
+    },
+    "query_intro": {
+        "en": "Choose one of the example queries, edit it or run it as it is.",
+        "de": "Eine der Beispielabfragen wählen, ändern oder so ausführen.",
+        "zh": "选择一个示例查询，可编辑或直接运行。",
+    },
+    "examples": {"en": "Examples", "de": "Beispiele", "zh": "示例"},
+    "query_editor": {"en": "SPARQL query", "de": "SPARQL-Abfrage", "zh": "SPARQL 查询"},
+    "filter_examples": {
+        "en": "Filter the examples",
+        "de": "Beispiele filtern",
+        "zh": "筛选示例",
+    },
+    "group_places": {
+        "en": "Places and their partners",
+        "de": "Orte und ihre Partner",
+        "zh": "地点及其伙伴",
+    },
+    "group_partnerships": {"en": "Partnerships", "de": "Partnerschaften", "zh": "伙伴关系"},
+    "group_events": {
+        "en": "Agreements, events, institutions",
+        "de": "Vereinbarungen, Veranstaltungen, Einrichtungen",
+        "zh": "协议、活动、机构",
+    },
+    "group_sources": {
+        "en": "Sources and their quality",
+        "de": "Quellen und ihre Güte",
+        "zh": "来源及其质量",
+    },
+    "group_other": {"en": "Other", "de": "Weitere", "zh": "其他"},
+    "map_title": {
+        "en": "World map of partnerships",
+        "de": "Weltkarte der Partnerschaften",
+        "zh": "伙伴关系世界地图",
+    },
+    "map_intro": {
+        "en": "Each arc joins two partners; follow it to the partnership's page.",
+        "de": "Jeder Bogen verbindet zwei Partner und führt zur Seite der Partnerschaft.",
+        "zh": "每条弧线连接两个伙伴，点击可打开该伙伴关系的页面。",
+    },
+    "timeline_title": {
+        "en": "Timeline of partnerships",
+        "de": "Zeitleiste der Partnerschaften",
+        "zh": "伙伴关系时间线",
+    },
+    "timeline_intro": {
+        "en": "One row per partnership, from its start to its end (or today); marks are "
+        "agreements and events.",
+        "de": "Eine Zeile je Partnerschaft, vom Beginn bis zum Ende (oder heute); Marken sind "
+        "Vereinbarungen und Veranstaltungen.",
+        "zh": "每行一个伙伴关系，从开始到结束（或今天）；标记为协议和活动。",
+    },
+    "city": {"en": "City", "de": "Stadt", "zh": "城市"},
+    "period": {"en": "Period", "de": "Zeitraum", "zh": "时期"},
+    "shown": {
+        "en": "{n} partnerships shown",
+        "de": "{n} Partnerschaften angezeigt",
+        "zh": "显示 {n} 个伙伴关系",
+    },
+    "not_on_map": {
+        "en": "without coordinates, not on the map",
+        "de": "ohne Koordinaten, nicht auf der Karte",
+        "zh": "无坐标，未显示在地图上",
+    },
+    "scope_curated": {
+        "en": "Curated partnerships only; choose a city or a country to include the worldwide "
+        "import.",
+        "de": "Nur kuratierte Partnerschaften; eine Stadt oder ein Land wählen, um den weltweiten "
+        "Import einzuschließen.",
+        "zh": "仅显示人工整理的伙伴关系；选择城市或国家以包含全球导入数据。",
+    },
+    "today": {"en": "today", "de": "heute", "zh": "今天"},
+    "zoom": {"en": "Zoom", "de": "Zoom", "zh": "缩放"},
+    "zoom_in": {"en": "Zoom in", "de": "Vergrößern", "zh": "放大"},
+    "zoom_out": {"en": "Zoom out", "de": "Verkleinern", "zh": "缩小"},
+    "zoom_reset": {"en": "Whole world", "de": "Ganze Welt", "zh": "全球"},
+    "end_unknown": {
+        "en": "ended, end date unknown",
+        "de": "beendet, Enddatum unbekannt",
+        "zh": "已结束，结束日期不详",
+    },
+    "undated_partnerships": {
+        "en": "Partnerships without a known start",
+        "de": "Partnerschaften ohne bekannten Beginn",
+        "zh": "开始日期不详的伙伴关系",
+    },
+    "legend": {"en": "Legend", "de": "Legende", "zh": "图例"},
+    "legend_active": {"en": "active", "de": "aktiv", "zh": "有效"},
+    "legend_dormant": {"en": "dormant", "de": "ruhend", "zh": "暂停"},
+    "legend_ended": {"en": "ended", "de": "beendet", "zh": "已结束"},
+    "legend_arc": {
+        "en": "a partnership between two places",
+        "de": "eine Partnerschaft zweier Orte",
+        "zh": "两地之间的伙伴关系",
+    },
+    "legend_place": {"en": "a place", "de": "ein Ort", "zh": "地点"},
+    "legend_chosen": {"en": "the chosen place", "de": "der gewählte Ort", "zh": "所选地点"},
+    "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
+    "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
+    "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},
+    "failed": {
+        "en": "The data could not be loaded from the SPARQL endpoint.",
+        "de": "Die Daten konnten nicht vom SPARQL-Endpunkt geladen werden.",
+        "zh": "无法从 SPARQL 端点加载数据。",
+    },
+    "results_map": {"en": "Map", "de": "Karte", "zh": "地图"},
+    "noscript": {
+        "en": "This page draws with JavaScript, which is off. The same data is on the "
+        "server-rendered pages:",
+        "de": "Diese Seite zeichnet mit JavaScript, das ausgeschaltet ist. Dieselben Daten "
+        "stehen auf den serverseitig erzeugten Seiten:",
+        "zh": "本页面需要 JavaScript 绘制，但 JavaScript 已关闭。相同数据见服务器生成的页面：",
+    },
+    "noscript_query": {
+        "en": "The query editor needs JavaScript. Without it, send a query with this form or "
+        "open an example:",
+        "de": "Der Abfrage-Editor braucht JavaScript. Ohne: Abfrage mit diesem Formular senden "
+        "oder ein Beispiel öffnen:",
+        "zh": "查询编辑器需要 JavaScript。没有它时，可用此表单提交查询或打开示例：",
+    },
+    "run": {"en": "Run", "de": "Ausführen", "zh": "运行"},
+    "format": {"en": "Result format", "de": "Ergebnisformat", "zh": "结果格式"},
+    "service_description": {
+        "en": "Service description (Turtle)",
+        "de": "Dienstbeschreibung (Turtle)",
+        "zh": "服务描述（Turtle）",
+    },
+    "city_page": {"en": "The place's page", "de": "Seite des Ortes", "zh": "该地点的页面"},
 }
 
 
@@ -323,3 +488,9 @@ def ui(key: str, language: str) -> str:
     """An interface string in ``language`` (English when missing)."""
     texts = _UI.get(key, {})
     return texts.get(language) or texts.get(DEFAULT) or key
+
+
+def texts(language: str) -> dict[str, str]:
+    """Every interface string in ``language`` (English when missing), by key: what pages whose
+    templates and scripts read texts as a table (``t.map_title``) get."""
+    return {key: ui(key, language) for key in _UI}
