@@ -17,10 +17,11 @@ child is the zygote's, not the worker's, and a pid alone could be reused once it
 The forked child does what a started query process does (:func:`~citygraph.web.
 query_process.answer_jobs`): the network filter first, then the memory budget, measured from
 the child's data segment after the fork (it inherits the zygote's private mappings), then
-jobs. The zygote stays single-threaded (fork copies only the calling thread: no lock can be
-held by a thread that does not exist in the child) and never reads a job. It ends when its
-control socket closes (the worker ended or closed it); its children then notice that their
-parent is gone and end too.
+jobs. The zygote forks from its only Python thread (the engine's reader of the on-disk build
+leaves idle RocksDB threads behind; the child never touches RocksDB) and never reads a job.
+When its control socket closes (the worker closed it at a switch, or ended), it forks no more
+and ends once its children have; if the worker is gone, it kills them first (no one else would
+stop a busy one at its timeout).
 
 No web framework is imported here.
 """
@@ -28,6 +29,9 @@ No web framework is imported here.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import os
 import select
 import signal
@@ -174,6 +178,26 @@ def _child(
         answer_jobs(jobs, replies, store, version, memory=memory, offline=bool(offline))
 
 
+def _settle() -> None:
+    """Leave the children nothing to copy: what the zygote holds stays shared only as long as no
+    one writes to its pages. Measured at 1M triples (docs/performance.md), a child otherwise
+    wrote 120 MB of the zygote's heap soon after the fork: Python's collector visits every
+    object it tracks (``gc.freeze`` takes them out of its reach), and the allocator writes into
+    the free chunks the copying left behind (``malloc_trim`` returns them to the system). With
+    both a child holds 3 MB of its own."""
+    gc.collect()
+    gc.freeze()
+    libc = ctypes.util.find_library("c")
+    if libc is not None:
+        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only
+        if trim is not None:
+            trim(0)
+
+
+#: The zygote's live children (added at fork, removed when reaped).
+_children: set[int] = set()
+
+
 def _reap() -> None:
     while True:
         try:
@@ -182,16 +206,22 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        _children.discard(pid)
 
 
-def _outlive_children() -> int:
-    """Wait until every child has ended (the build's pages stay shared until then), then 0."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return 0
+def _outlive_children(worker: int) -> int:
+    """Wait until every child has ended (the build's pages stay shared until then), then 0.
+
+    While the worker lives it ends its busy children itself (at their timeout); once it is gone
+    (``worker`` is no longer the parent), no one would, so the zygote kills them."""
+    while _children:
+        if os.getppid() != worker:
+            for pid in list(_children):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # not reaped yet: still this zygote's child
+        time.sleep(0.2)
+        _reap()
+    return 0
 
 
 def serve(control: socket.socket, build: Build) -> int:
@@ -199,11 +229,13 @@ def serve(control: socket.socket, build: Build) -> int:
     # The engine may leave threads behind (RocksDB's, from reading the build): they inherit
     # SIGCHLD blocked, so that the handler below runs in this thread, which blocks it around fork.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    worker = os.getppid()
     try:
         store = open_build(build, in_memory=True)
     except CitygraphError as error:
         control.send(f"failed {error}".encode()[:_MESSAGE])
         return 1
+    _settle()
     # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
@@ -212,9 +244,9 @@ def serve(control: socket.socket, build: Build) -> int:
         try:
             data, fds, _, _ = socket.recv_fds(control, _MESSAGE, 3)
         except OSError:
-            return _outlive_children()
+            return _outlive_children(worker)
         if not data:
-            return _outlive_children()
+            return _outlive_children(worker)
         # A child that ends at once must not be reaped before its pidfd is open.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         try:
@@ -237,6 +269,7 @@ def serve(control: socket.socket, build: Build) -> int:
                 os._exit(code)
         for fd in fds:
             os.close(fd)
+        _children.add(pid)
         # Not reaped yet (SIGCHLD is blocked): the pid is still this child.
         pidfd = os.pidfd_open(pid)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
