@@ -7,6 +7,8 @@ through ``/proc``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -174,3 +176,38 @@ def test_closing_the_pool_ends_the_zygote_and_every_child(store_dir: Path) -> No
     processes = [zygote_pid(pool), *pool.pids()]
     pool.close()
     assert all(gone(pid) for pid in processes)
+
+
+WORKER = """
+import sys, threading, time
+from pathlib import Path
+from citygraph.web.jobs import QueryJob
+from citygraph.web.pool import QueryPool
+
+pool = QueryPool(Path(sys.argv[1]), size=1, in_memory=True, max_concurrent=4, check_interval=60)
+pool.start()
+query = sys.argv[2]
+job = QueryJob(query, "http://example.org/", None, None, True, "JSON", None, 100, 10**6)
+threading.Thread(target=pool.run, args=(job,), kwargs={"timeout": 600}, daemon=True).start()
+while pool.inflight == 0:
+    time.sleep(0.01)
+print(*pool.pids(), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_worker_takes_its_zygote_and_busy_children_with_it(wide_store: Path) -> None:
+    """No query runs on unsupervised (past its timeout) once the server worker is gone."""
+    with subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(wide_store), ENDLESS], stdout=subprocess.PIPE
+    ) as worker:
+        try:
+            assert worker.stdout is not None
+            (busy,) = (int(pid) for pid in worker.stdout.readline().split())
+            zygote = int(status(busy, "PPid"))
+            worker.kill()
+            worker.wait()
+            assert gone(busy)
+            assert gone(zygote)
+        finally:
+            worker.kill()
