@@ -114,8 +114,8 @@ class Settings:
     in_memory: bool = field(
         default=True,
         metadata=_doc(
-            "Copy the current build into memory in every query process (2-4x faster on large "
-            "queries, costs memory per process); false reads the on-disk build."
+            "Copy the current build into memory once per server worker, shared by its query "
+            "processes (2-4x faster on large queries); false reads the on-disk build."
         ),
     )
     cache_bytes: int = field(
@@ -162,8 +162,8 @@ class Settings:
     fast_query_processes: int = field(
         default=1,
         metadata=_doc(
-            "Query processes per server worker reserved for quick queries (the fast lane; on "
-            "the on-disk build, so a replacement starts in a moment); 0 turns the lane off."
+            "Query processes per server worker reserved for quick queries (the fast lane); 0 "
+            "turns the lane off."
         ),
     )
     fast_lane_budget: float = field(

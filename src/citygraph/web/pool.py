@@ -5,6 +5,11 @@ process (:mod:`citygraph.web.query_process`); when the deadline passes, the chil
 (``SIGKILL``: the CPU work stops with it), the client gets 503 and a fresh child replaces it in
 the background. Other clients keep being served by the other children.
 
+Why a zygote: in memory, copying the build takes seconds to minutes and holds the whole build.
+So each generation has one :class:`~citygraph.web.zygote.Zygote` that copies it once and forks
+the children of both lanes; they share its pages, and a replacement is a fork (milliseconds).
+On disk, each child is a fresh ``python -m citygraph.web.query_process`` on the shared build.
+
 Why the operating system: a child may be refused the network and given a memory budget
 (:mod:`citygraph.sandbox`, applied by the child at start). A query over the budget makes the
 engine abort the child; the worker reads why from the child's stderr (kept in a temporary
@@ -12,8 +17,8 @@ file) and answers 503 (:class:`QueryMemoryError`), any other death 500
 (:class:`QueryProcessError`), and counts each end in :attr:`PoolStats.ends`.
 
 Why two lanes: one client's expensive queries must not keep everyone else waiting. Besides
-the general lane (``size`` processes, in memory if so configured) the pool keeps a fast lane
-(``fast_size`` processes on the on-disk build, so a replacement starts in a moment). A query not
+the general lane (``size`` processes) the pool keeps a fast lane (``fast_size`` processes on
+the same build). A query not
 known to be slow goes to a free fast-lane process, with a short ``fast_budget`` of CPU time;
 when it spends it, the process is killed and the query runs again in the general lane within
 the rest of its timeout, and its text is remembered as slow, so next time it goes to the
@@ -30,7 +35,8 @@ Why generations: all children serve the same build. At most once per ``check_int
 request reads the store's ``current`` link (one ``readlink``); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
 swaps it in. Requests meanwhile keep being answered by the old generation, so a rebuild never
-fails a request; children of the old generation end when their current job is done.
+fails a request; children of the old generation end when their current job is done, and the
+old zygote (its copy of the build) right after its last child.
 
 No web framework here: the web layer maps the exceptions below to responses.
 """
@@ -56,6 +62,7 @@ from citygraph.web.clients import current_client
 from citygraph.web.jobs import Job, Reply
 from citygraph.web.lanes import SlowQueries, await_reply, decrement, lower_priority
 from citygraph.web.query_process import memory_message
+from citygraph.web.zygote import ForkedProcess, Zygote
 
 __all__ = [
     "END_REASONS",
@@ -110,7 +117,7 @@ class QueryMemoryError(CitygraphError):
 
 @dataclass
 class _Child:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
     jobs: Connection
     replies: Connection
     build: Build
@@ -138,7 +145,7 @@ class _Child:
 
     def last_words(self) -> bytes:
         """The end of what the child wrote to stderr (after it ended)."""
-        if self.stderr is None or self.stderr.closed:
+        if self.stderr is None or self.stderr.closed:  # stopped meanwhile (the pool closed)
             return b""
         self.stderr.seek(0, os.SEEK_END)
         size = self.stderr.tell()
@@ -215,6 +222,8 @@ class QueryPool:
         self._slow = SlowQueries()
         self._children: dict[int, _Child] = {}
         self._build: Build | None = None
+        #: In memory: the zygote holding the current build, which forks the query processes.
+        self._zygote: Zygote | None = None
         self._target = ""
         self._inflight = 0
         self._next_check = 0.0
@@ -231,9 +240,10 @@ class QueryPool:
             QueryProcessError: a query process could not open the build.
         """
         build = current_build(self.root)
-        children = self._spawn_generation(build)
+        zygote, children = self._spawn_generation(build)
         with self._cond:
             self._build = build
+            self._zygote = zygote
             self._target = self._read_target()
             self._idle.extend(c for c in children if not c.fast)
             self._idle_fast.extend(c for c in children if c.fast)
@@ -254,6 +264,10 @@ class QueryPool:
             busy = list(self._children.values())
         for child in busy:
             self._stop(child, kill=True)
+        with self._cond:
+            zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.close()
 
     @property
     def build(self) -> Build:
@@ -324,7 +338,9 @@ class QueryPool:
         try:
             build = current_build(self.root)
             target = self._read_target()
-            children = self._spawn_generation(build) if build.version != self.version else []
+            zygote, children = (
+                self._spawn_generation(build) if build.version != self.version else (None, [])
+            )
         except (CitygraphError, OSError) as error:
             log.error("cannot switch to the new build: %s", error)
             with self._cond:
@@ -332,8 +348,10 @@ class QueryPool:
             return
         with self._cond:
             old = []
+            old_zygote = None
             if children:
                 old = self._idle + self._idle_fast
+                old_zygote, self._zygote = self._zygote, zygote
                 self._idle = [c for c in children if not c.fast]
                 self._idle_fast = [c for c in children if c.fast]
                 self._build = build
@@ -344,6 +362,8 @@ class QueryPool:
             self._cond.notify_all()
         for child in old:
             self._stop(child)
+        if old_zygote is not None:
+            old_zygote.close()  # it ends once the old generation's busy children have
         if closed:
             self.close()
         log.info("serving build %s", build.version)
@@ -532,53 +552,71 @@ class QueryPool:
         ).start()
 
     def _replace(self, build: Build, fast: bool) -> None:
+        with self._cond:
+            zygote = self._zygote
+        if zygote is not None and zygote.build.version != build.version:
+            return  # the build was switched meanwhile; the new generation is complete
         try:
-            child = self._spawn(build, fast=fast)
+            child = self._spawn(build, fast=fast, zygote=zygote)
             self._await_ready(child)
         except (CitygraphError, OSError) as error:
-            log.error("cannot start a query process: %s", error)
+            if not self._closed:  # else it was stopped by close(), not broken
+                log.error("cannot start a query process: %s", error)
             return
         self._release(child)
 
     # -- processes ----------------------------------------------------------------------------
 
-    def _spawn_generation(self, build: Build) -> list[_Child]:
-        children = [self._spawn(build) for _ in range(self.size)]
-        children += [self._spawn(build, fast=True) for _ in range(self.fast_size)]
+    def _spawn_generation(self, build: Build) -> tuple[Zygote | None, list[_Child]]:
+        """The query processes of both lanes on ``build``, ready; in memory, forked from a new
+        zygote holding the build (returned with them), so that they share one copy of it."""
+        zygote = None
+        if self.in_memory:
+            zygote = Zygote(build)
+            status, message = zygote.ready(STARTUP_TIMEOUT)
+            if status != "ready":
+                zygote.close()
+                if status == "failed":
+                    raise StoreNotFoundError(message)
+                raise QueryProcessError(message)
+        children: list[_Child] = []
         try:
+            children = [self._spawn(build, zygote=zygote) for _ in range(self.size)]
+            children += [
+                self._spawn(build, fast=True, zygote=zygote) for _ in range(self.fast_size)
+            ]
             for child in children:
                 self._await_ready(child)
         except BaseException:
             for child in children:
                 self._stop(child, kill=True)
+            if zygote is not None:
+                zygote.close()
             raise
-        return children
+        return zygote, children
 
-    def _spawn(self, build: Build, *, fast: bool = False) -> _Child:
+    def _spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> _Child:
+        """A query process on ``build``: forked by ``zygote`` (in memory), else started on the
+        on-disk build."""
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
+        process: subprocess.Popen[bytes] | ForkedProcess
         try:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "citygraph.web.query_process",
-                    str(job_read),
-                    str(reply_write),
-                    str(build.path),
-                    build.version,
-                    "1" if self.in_memory and not fast else "0",
-                    "1" if self.offline else "0",
-                    str(self.memory),
-                ],
-                pass_fds=(job_read, reply_write),
-                stdin=subprocess.DEVNULL,
-                stderr=stderr,
-                close_fds=True,
-            )
+            if zygote is not None:
+                process = zygote.fork(
+                    job_read,
+                    reply_write,
+                    stderr.fileno(),
+                    offline=self.offline,
+                    memory=self.memory,
+                )
+            else:
+                process = self._start(build, job_read, reply_write, stderr)
         except BaseException:
             stderr.close()
+            os.close(job_write)
+            os.close(reply_read)
             raise
         finally:
             os.close(job_read)
@@ -597,6 +635,29 @@ class QueryPool:
             self.stats.started += 1
             self._children[child.pid] = child
         return child
+
+    def _start(
+        self, build: Build, job_read: int, reply_write: int, stderr: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        """A new ``python -m citygraph.web.query_process`` on the on-disk build."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "citygraph.web.query_process",
+                str(job_read),
+                str(reply_write),
+                str(build.path),
+                build.version,
+                "0",
+                "1" if self.offline else "0",
+                str(self.memory),
+            ],
+            pass_fds=(job_read, reply_write),
+            stdin=subprocess.DEVNULL,
+            stderr=stderr,
+            close_fds=True,
+        )
 
     def _await_ready(self, child: _Child) -> None:
         try:

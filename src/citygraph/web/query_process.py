@@ -40,7 +40,15 @@ from citygraph.web.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJo
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["LimitExceededError", "execute", "main", "memory_message", "serve"]
+__all__ = [
+    "LimitExceededError",
+    "answer_jobs",
+    "enter_sandbox",
+    "execute",
+    "main",
+    "memory_message",
+    "serve",
+]
 
 _TSV = ox.QueryResultsFormat.TSV
 _NT = ox.RdfFormat.N_TRIPLES
@@ -302,21 +310,34 @@ def serve(
     memory: int = 0,
     offline: bool = False,
 ) -> None:
-    """Open ``build``, limit memory to ``memory`` more bytes (0: no limit), report ready, then
-    answer jobs until the job pipe closes. ``offline``: the network filter is installed, so a
-    refused connection is reported as such (``error="network"``), not as an engine failure."""
+    """Open ``build``, then :func:`answer_jobs` on it."""
     try:
         store = open_build(build, in_memory=in_memory)
     except CitygraphError as error:
         replies.send(("failed", str(error)))
         return
+    answer_jobs(jobs, replies, store, build.version, memory=memory, offline=offline)
+
+
+def answer_jobs(
+    jobs: Connection,
+    replies: Connection,
+    store: ox.Store,
+    version: str,
+    *,
+    memory: int = 0,
+    offline: bool = False,
+) -> None:
+    """Limit memory to ``memory`` more bytes (0: no limit), report ready, then answer jobs on
+    ``store`` until the job pipe closes. ``offline``: the network filter is installed, so a
+    refused connection is reported as such (``error="network"``), not as an engine failure."""
     if memory > 0:
         try:
             limit_memory(memory)
         except SandboxError as error:
             replies.send(("unsafe", str(error)))
             return
-    replies.send(("ready", build.version))
+    replies.send(("ready", version))
     while True:
         try:
             job = jobs.recv()
@@ -330,6 +351,22 @@ def serve(
         if offline and reply.error == "evaluation" and _refused_network(reply.message):
             reply = Reply(error="network", message=reply.message)
         replies.send(reply)
+
+
+def enter_sandbox(replies: Connection, *, offline: bool) -> bool:
+    """Before any job is read: refuse this process the network (``offline``; no query can talk
+    it out of that) and end it soon after its parent. ``False`` (reported as ``"unsafe"``): the
+    filter could not be installed."""
+    if offline:
+        try:
+            install_network_filter()
+        except SandboxError as error:
+            replies.send(("unsafe", str(error)))
+            return False
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="watchdog", daemon=True
+    ).start()
+    return True
 
 
 def _refused_network(message: str) -> bool:
@@ -368,16 +405,8 @@ def main(argv: list[str]) -> int:
     job_fd, reply_fd, build_dir, version, in_memory, offline, memory = argv
     jobs = Connection(int(job_fd), writable=False)
     replies = Connection(int(reply_fd), readable=False)
-    if offline == "1":
-        # First, before any job is read: no query can talk this process out of it.
-        try:
-            install_network_filter()
-        except SandboxError as error:
-            replies.send(("unsafe", str(error)))
-            return 1
-    threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="watchdog", daemon=True
-    ).start()
+    if not enter_sandbox(replies, offline=offline == "1"):
+        return 1
     build = Build(path=Path(build_dir), version=version, metadata={})
     serve(
         jobs,

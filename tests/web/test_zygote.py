@@ -1,0 +1,213 @@
+"""In memory, the query processes are forked from one zygote holding the build (issue 10 §2).
+
+Real processes throughout: a pool on a store on disk, its zygote, its forked children, read
+through ``/proc``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from tests.web.conftest import CITY, make_build, tiny_quads
+
+from citygraph.web.jobs import QueryJob
+from citygraph.web.pool import QueryPool, QueryTimeoutError
+
+S7 = "SELECT ?o WHERE { <http://example.org/s7> ?p ?o }"
+PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
+#: 200^5 rows: runs until it is killed.
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }"
+
+
+def job(query: str) -> QueryJob:
+    return QueryJob(query, "http://example.org/", None, None, True, "JSON", None, 100, 10**6)
+
+
+def status(pid: int, field: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return line.split(maxsplit=1)[1]
+    raise AssertionError(f"no {field} line")  # pragma: no cover
+
+
+def data_limit(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max data size"):
+            return int(line.split()[3])
+    raise AssertionError("no data limit line")  # pragma: no cover
+
+
+def gone(pid: int) -> bool:
+    """Whether ``pid`` has ended and been reaped (bounded wait)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def answer(pool: QueryPool, query: str = PARIS) -> str:
+    reply, _ = pool.run(job(query), timeout=20)
+    assert reply.error is None, reply.message
+    return reply.body.decode()
+
+
+@pytest.fixture
+def wide_store(tmp_path: Path) -> Path:
+    root = tmp_path / "wide"
+    graph = ox.NamedNode("http://example.org/g")
+    make_build(
+        root,
+        [
+            ox.Quad(
+                ox.NamedNode(f"http://example.org/s{i}"),
+                ox.NamedNode("http://example.org/p"),
+                ox.Literal(i),
+                graph,
+            )
+            for i in range(200)
+        ],
+        "20260101T000000000000Z-wide000000",
+    )
+    return root
+
+
+@pytest.fixture
+def pool(wide_store: Path) -> Iterator[QueryPool]:
+    pool = QueryPool(
+        wide_store,
+        size=2,
+        fast_size=1,
+        in_memory=True,
+        max_concurrent=16,
+        check_interval=60,
+        memory=200_000_000,
+    )
+    pool.start()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def zygote_pid(pool: QueryPool) -> int:
+    (parent,) = {int(status(pid, "PPid")) for pid in pool.pids()}
+    return parent
+
+
+def test_every_query_process_is_a_sandboxed_child_of_one_zygote(pool: QueryPool) -> None:
+    parent = zygote_pid(pool)
+    assert parent != os.getpid()
+    assert "citygraph.web.zygote" in Path(f"/proc/{parent}/cmdline").read_text()
+    for pid in pool.pids():
+        assert status(pid, "Seccomp") == "2"
+        # the budget counts from what the child holds after the fork (the inherited copy)
+        held = int(status(pid, "VmData").split()[0]) * 1024
+        assert held < data_limit(pid) <= held + 200_000_000 + 16 * 2**20
+
+
+def test_a_killed_child_is_replaced_by_a_fork_and_the_rest_keep_answering(
+    pool: QueryPool,
+) -> None:
+    parent = zygote_pid(pool)
+    before = set(pool.pids())
+    answers: list[str] = []
+    errors: list[BaseException] = []
+
+    def cheap_queries() -> None:
+        try:
+            for _ in range(20):
+                answers.append(answer(pool, S7))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=cheap_queries) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for _ in range(3):  # heavy queries killed at their timeout while cheap ones run
+        with pytest.raises(QueryTimeoutError):
+            pool.run(job(ENDLESS), timeout=0.5)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(answers) == 60
+    assert all('"value":"7"' in text for text in answers), answers[0]
+    killed = before - set(pool.pids())
+    assert killed
+    assert all(gone(pid) for pid in killed)
+    deadline = time.monotonic() + 10
+    while len(pool.pids()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(pool.pids()) == 3
+    assert zygote_pid(pool) == parent
+
+
+def test_a_new_build_gets_a_new_zygote_and_the_old_one_ends(store_dir: Path) -> None:
+    pool = QueryPool(store_dir, size=1, in_memory=True, max_concurrent=4, check_interval=60)
+    pool.start()
+    try:
+        old = zygote_pid(pool)
+        assert "Paris v1" in answer(pool)
+        make_build(store_dir, tiny_quads("v2"), "20260102T000000000000Z-bbbbbbbbbb")
+        pool.check_for_new_build(wait=True)
+        assert "Paris v2" in answer(pool)
+        assert zygote_pid(pool) != old
+        assert gone(old)
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_ends_the_zygote_and_every_child(store_dir: Path) -> None:
+    pool = QueryPool(
+        store_dir, size=2, fast_size=1, in_memory=True, max_concurrent=4, check_interval=60
+    )
+    pool.start()
+    processes = [zygote_pid(pool), *pool.pids()]
+    pool.close()
+    assert all(gone(pid) for pid in processes)
+
+
+WORKER = """
+import sys, threading, time
+from pathlib import Path
+from citygraph.web.jobs import QueryJob
+from citygraph.web.pool import QueryPool
+
+pool = QueryPool(Path(sys.argv[1]), size=1, in_memory=True, max_concurrent=4, check_interval=60)
+pool.start()
+query = sys.argv[2]
+job = QueryJob(query, "http://example.org/", None, None, True, "JSON", None, 100, 10**6)
+threading.Thread(target=pool.run, args=(job,), kwargs={"timeout": 600}, daemon=True).start()
+while pool.inflight == 0:
+    time.sleep(0.01)
+print(*pool.pids(), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_worker_takes_its_zygote_and_busy_children_with_it(wide_store: Path) -> None:
+    """No query runs on unsupervised (past its timeout) once the server worker is gone."""
+    with subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(wide_store), ENDLESS], stdout=subprocess.PIPE
+    ) as worker:
+        try:
+            assert worker.stdout is not None
+            (busy,) = (int(pid) for pid in worker.stdout.readline().split())
+            zygote = int(status(busy, "PPid"))
+            worker.kill()
+            worker.wait()
+            assert gone(busy)
+            assert gone(zygote)
+        finally:
+            worker.kill()
