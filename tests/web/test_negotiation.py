@@ -53,6 +53,7 @@ XML = "application/sparql-results+xml"
         pytest.param("/csv", JSON, id="range-without-type-ignored"),
         pytest.param("*/html;q=0", JSON, id="invalid-wildcard-cannot-exclude"),
         pytest.param(f"{JSON};q=0.5, text/csv;q=1", "text/csv", id="explicit-q-1"),
+        pytest.param("text/csv;q==0", JSON, id="malformed-q-skipped"),
     ],
 )
 def test_negotiate_results(accept: str | None, expected: str | None) -> None:
