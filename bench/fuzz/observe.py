@@ -30,7 +30,8 @@ def expected_503(path: str, headers: dict[str, str], body: bytes) -> bool:
     """Whether a 503 on ``path`` with ``headers`` (lower-case names) is a documented one."""
     if path.startswith("/healthz") or "retry-after" in headers:
         return True
-    return EXPECTED_503.search(body[:2000]) is not None
+    # The whole body (bounded): an HTML error page says why below its header and navigation.
+    return EXPECTED_503.search(body[:200_000]) is not None
 
 
 class Canary:

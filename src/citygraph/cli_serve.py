@@ -97,9 +97,23 @@ def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | N
         workers=workers,
         access_log=False,
         http="citygraph.web.server:NoDelayH11Protocol",
+        # A GET may carry the longest query accepted, percent-encoded (up to 12 bytes a
+        # character: four UTF-8 bytes, each as %XX): the request head must be read whole so
+        # that the client gets a readable 413 rather than a connection closed under it (h11's
+        # default is 16 KiB).
+        h11_max_incomplete_event_size=request_head_limit(settings),
         log_config=_log_config(),
         timeout_graceful_shutdown=5,
     )
+
+
+def request_head_limit(settings: Settings) -> int:
+    """Bytes of a request's line and headers the server reads before it gives up.
+
+    >>> request_head_limit(Settings(max_query_length=100_000))
+    1265536
+    """
+    return 12 * settings.max_query_length + 65_536
 
 
 def _get(settings: Settings, path: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 from click.testing import CliRunner
 
+from citygraph import cli_serve as cli_serve_module
 from citygraph.cli_serve import serve
 from citygraph.config import describe_settings
 from citygraph.web.server import disable_nagle
@@ -66,3 +68,9 @@ def test_get_prints_the_answer_and_nothing_else(store_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "true"
     assert "Warning" not in result.stderr, result.stderr
+
+
+def test_docstring_examples_run() -> None:
+    result = doctest.testmod(cli_serve_module)
+    assert result.attempted > 0
+    assert result.failed == 0

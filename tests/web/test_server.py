@@ -4,12 +4,14 @@ slow request headers are cut off, and every connection has Nagle's algorithm tur
 from __future__ import annotations
 
 import ctypes
+import http.client
 import os
 import socket
 import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from tests.serving import running_server
@@ -182,3 +184,18 @@ def test_a_kept_alive_connection_gets_a_new_deadline_for_each_request(
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
             assert read_response(sock).startswith(b"HTTP/1.1 200")
             time.sleep(1.5)
+
+
+@pytest.mark.parametrize("character", ["x", "é", "北"], ids=["ascii", "latin", "cjk"])
+def test_a_query_too_long_for_a_get_is_a_readable_413(server: str, character: str) -> None:
+    """The request head of a GET just over the query limit is read whole (h11 alone stops at
+    16 KiB and closes the connection under the client): the client reads 413."""
+    query = "ASK {} #" + character * 100_001  # CITYGRAPH_MAX_QUERY_LENGTH is 100,000
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)  # httpx caps URLs
+    try:
+        connection.request("GET", "/sparql?" + urlencode({"query": query}))
+        response = connection.getresponse()
+        assert response.status == 413, response.read()[:200]
+    finally:
+        connection.close()
