@@ -66,6 +66,18 @@ def test_the_303_keeps_the_language_parameter(client: TestClient) -> None:
     assert response.headers["location"] == "http://testserver/doc/" + BERLIN + "?lang=de"
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["?lang=xx", "?page=2", "?lang=de&x=" + "y" * 60_000],
+    ids=["unknown-language", "other-parameter", "huge-parameter"],
+)
+def test_the_303_carries_only_a_known_language(client: TestClient, query: str) -> None:
+    response = client.get("/id/" + BERLIN + query, follow_redirects=False)
+    expected = "http://testserver/doc/" + BERLIN + ("?lang=de" if "lang=de" in query else "")
+    assert response.status_code == 303
+    assert response.headers["location"] == expected
+
+
 @pytest.mark.parametrize("media_type", list(RDF_TYPES))
 def test_documents_negotiate_rdf_by_accept(client: TestClient, media_type: str) -> None:
     response = client.get("/doc/" + BERLIN, headers={"Accept": media_type})
