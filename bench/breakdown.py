@@ -6,7 +6,7 @@ every query of the mix (median of ``--repeat`` runs):
 - ``disk``: evaluating the query on the on-disk build and iterating the results (what Oxigraph's
   server does before serialising);
 - ``memory``: the same on an in-memory copy (what citygraph's query processes hold by default);
-- ``execute``: ``citygraph.web.query_process.execute`` on the in-memory copy: evaluation plus
+- ``execute``: ``citygraph.engine.query_process.execute`` on the in-memory copy: evaluation plus
   citygraph's serialisation within the limits (what one query process does per job);
 - ``pickle``: sending the reply to the server worker (pickling the serialised body).
 
@@ -50,10 +50,10 @@ def _round_trip(reply: object) -> object:
 
 def breakdown(data_dir: Path, *, repeat: int = 5) -> str:
     """Return a Markdown table of the per-query time split for the data in ``data_dir``."""
+    from citygraph.engine.jobs import QueryJob
+    from citygraph.engine.query_process import execute
     from citygraph.namespaces import BASE
     from citygraph.store import current_build, open_build
-    from citygraph.web.jobs import QueryJob
-    from citygraph.web.query_process import execute
 
     cg_root, _ = servers.prepare_stores(data_dir, log=data_dir / "logs" / "load.log")
     build = current_build(cg_root)

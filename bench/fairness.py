@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench.servers import citygraph_spec, running, venv_bin
-from citygraph.web.pool import QueryPool
+from citygraph.engine.pool import QueryPool
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "var" / "bench" / "fairness"

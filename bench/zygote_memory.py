@@ -24,9 +24,9 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.pool import QueryPool
 from citygraph.store import current_build
-from citygraph.web.jobs import QueryJob
-from citygraph.web.pool import QueryPool
 
 CHEAP = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 
@@ -48,7 +48,7 @@ def _copies(store: Path, count: int) -> None:
     for _ in range(count):
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
-        command = [sys.executable, "-m", "citygraph.web.query_process", str(job_read)]
+        command = [sys.executable, "-m", "citygraph.engine.query_process", str(job_read)]
         command += [str(reply_write), str(build.path), build.version, "1", "1", "0"]
         process = subprocess.Popen(command, pass_fds=(job_read, reply_write))
         os.close(job_read)
@@ -63,7 +63,7 @@ def _copies(store: Path, count: int) -> None:
     before = time.monotonic()
     job_read, job_write = os.pipe()
     reply_read, reply_write = os.pipe()
-    command = [sys.executable, "-m", "citygraph.web.query_process", str(job_read)]
+    command = [sys.executable, "-m", "citygraph.engine.query_process", str(job_read)]
     command += [str(reply_write), str(build.path), build.version, "1", "1", "0"]
     processes[0] = (subprocess.Popen(command, pass_fds=(job_read, reply_write)), jobs, replies)
     os.close(job_read)

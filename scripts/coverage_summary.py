@@ -17,8 +17,8 @@ PROMISE_MODULES = (
     "cli.py",
     "web/endpoint.py",
     "web/sparql_text.py",
-    "web/pool.py",
-    "web/query_process.py",
+    "engine/pool.py",
+    "engine/query_process.py",
     "web/negotiation.py",
     "web/linked_data/iris.py",
 )

@@ -42,6 +42,28 @@ def test_domain_modules_do_not_import_front_ends(path: Path) -> None:
     assert not imported_top_level_packages(path) & FRONT_ENDS
 
 
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", domain_modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_domain_modules_do_not_import_the_web_layer_or_the_cli(path: Path) -> None:
+    """The engine and the other domain modules are called by the web layer, never the reverse."""
+    front = {"citygraph.web", "citygraph.cli", "citygraph.cli_serve"}
+    assert not {
+        name
+        for name in imported_modules(path)
+        if any(name == f or name.startswith(f + ".") for f in front)
+    }
+
+
 def test_only_validate_and_report_import_pyshacl() -> None:
     importers = {
         path.relative_to(PACKAGE).as_posix()

@@ -33,7 +33,7 @@ def test_docstring_examples_run(name: str) -> None:
 PUBLIC = [
     *MODULES,
     "citygraph.web.linked_data",
-    "citygraph.web.linked_data.access",
+    "citygraph.engine.snapshots",
     "citygraph.web.linked_data.listings",
     "citygraph.web.linked_data.pages",
     "citygraph.web.linked_data.routes",

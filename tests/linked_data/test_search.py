@@ -171,7 +171,7 @@ def test_a_value_being_computed_is_computed_once_for_every_caller() -> None:
 
     import pyoxigraph as ox
 
-    from citygraph.web.linked_data.access import Snapshot
+    from citygraph.engine.snapshots import Snapshot
 
     snap = Snapshot(store=ox.Store(), version="v")
     calls: list[int] = []

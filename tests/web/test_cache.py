@@ -10,8 +10,8 @@ from collections.abc import Callable, Hashable
 
 import pytest
 
-from citygraph.web.cache import ResponseCache, entry_size
-from citygraph.web.jobs import QueryJob
+from citygraph.engine.cache import ResponseCache, entry_size
+from citygraph.engine.jobs import QueryJob
 
 BUDGET = 4_000_000
 QUERY_LENGTH = 95_000  # the 95 kB `ASK {} # …` queries of the issue
@@ -87,7 +87,7 @@ def test_replacing_an_entry_keeps_the_count_right() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "citygraph.web.cache",
+        "citygraph.engine.cache",
         "citygraph.web.formats",
         "citygraph.web.negotiation",
         "citygraph.web.protocol",

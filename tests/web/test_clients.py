@@ -1,4 +1,4 @@
-"""Who a request's client is (``web/clients.py``): the peer, or a trusted proxy's
+"""Who a request's client is (``engine/clients.py``): the peer, or a trusted proxy's
 ``X-Forwarded-For`` read from the right."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from citygraph.config import SettingError, Settings
-from citygraph.web.clients import identify
+from citygraph.engine.clients import identify
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1"))
 

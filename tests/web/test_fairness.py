@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from tests.serving import running_server
 from tests.web.conftest import make_build
 
-from citygraph.web.jobs import QueryJob
-from citygraph.web.lanes import GENERAL_NICENESS, MAX_NICENESS
-from citygraph.web.pool import OverloadedError, QueryPool, QueryProcessError
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.lanes import GENERAL_NICENESS, MAX_NICENESS
+from citygraph.engine.pool import OverloadedError, QueryPool, QueryProcessError
 
 #: 200^5 solutions: runs until any timeout of these tests.
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import make_build
 
 from citygraph.config import Settings
+from citygraph.engine.jobs import QueryJob, Reply
+from citygraph.engine.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.engine.query_process import memory_message
 from citygraph.web.app import create_app
-from citygraph.web.jobs import QueryJob, Reply
-from citygraph.web.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
-from citygraph.web.query_process import memory_message
 
 #: 200^5 solutions: far beyond any timeout.
 CROSS_PRODUCT = (

@@ -19,11 +19,11 @@ from tests.web.conftest import TOKEN, auth
 from tests.web.recorder import recording_server
 
 from citygraph.config import Settings
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.pool import QueryPool
 from citygraph.sandbox import SandboxError, network_filter_program
 from citygraph.web import endpoint as endpoint_module
 from citygraph.web.app import create_app
-from citygraph.web.jobs import QueryJob
-from citygraph.web.pool import QueryPool
 from citygraph.web.sparql_text import Analysis
 
 

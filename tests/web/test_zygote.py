@@ -18,8 +18,8 @@ import pyoxigraph as ox
 import pytest
 from tests.web.conftest import CITY, make_build, tiny_quads
 
-from citygraph.web.jobs import QueryJob
-from citygraph.web.pool import QueryPool, QueryTimeoutError
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.pool import QueryPool, QueryTimeoutError
 
 S7 = "SELECT ?o WHERE { <http://example.org/s7> ?p ?o }"
 PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
@@ -109,7 +109,7 @@ def zygote_pid(pool: QueryPool) -> int:
 def test_every_query_process_is_a_sandboxed_child_of_one_zygote(pool: QueryPool) -> None:
     parent = zygote_pid(pool)
     assert parent != os.getpid()
-    assert "citygraph.web.zygote" in Path(f"/proc/{parent}/cmdline").read_text()
+    assert "citygraph.engine.zygote" in Path(f"/proc/{parent}/cmdline").read_text()
     for pid in pool.pids():
         assert status(pid, "Seccomp") == "2"
         # the budget counts from what the child holds after the fork (the inherited copy)
@@ -181,8 +181,8 @@ def test_closing_the_pool_ends_the_zygote_and_every_child(store_dir: Path) -> No
 WORKER = """
 import sys, threading, time
 from pathlib import Path
-from citygraph.web.jobs import QueryJob
-from citygraph.web.pool import QueryPool
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.pool import QueryPool
 
 pool = QueryPool(Path(sys.argv[1]), size=1, in_memory=True, max_concurrent=4, check_interval=60)
 pool.start()

@@ -1,5 +1,5 @@
 """One structured (JSON) log line per request, the request metrics, ``Vary: Accept``, and the
-request's client (:mod:`citygraph.web.clients`) for the per-client limits.
+request's client (:mod:`citygraph.engine.clients`) for the per-client limits.
 
 A plain ASGI middleware (no per-request task or body buffering): it only watches the response
 start. Handlers put the query time in ``request.state.query_ms`` and whether the answer came
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from citygraph.web import clients
+from citygraph.engine import clients
 from citygraph.web.metrics import Metrics
 
 __all__ = ["KNOWN_PATHS", "AccessLog", "route_label"]

@@ -11,15 +11,15 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__
 from citygraph.config import Settings
+from citygraph.engine.cache import ResponseCache
+from citygraph.engine.pool import QueryPool
 from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
 from citygraph.web.access_log import AccessLog
-from citygraph.web.cache import ResponseCache
 from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import install_error_handlers
 from citygraph.web.fast_path import FastPath
 from citygraph.web.graph_store import GraphStore
 from citygraph.web.metrics import Metrics
-from citygraph.web.pool import QueryPool
 
 __all__ = ["create_app", "create_app_from_env"]
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from citygraph.web.engine_errors import EvaluationError, syntax_checked
+from citygraph.engine.errors import EvaluationError, syntax_checked
 from citygraph.web.problems import BadRequestError, ConflictError, NotFoundError
 
 __all__ = ["Change", "GraphChange", "UpdateChange"]

@@ -22,16 +22,16 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from citygraph.config import Settings
+from citygraph.engine.cache import ResponseCache
+from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
+from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
-from citygraph.web.cache import ResponseCache
-from citygraph.web.engine_errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
-from citygraph.web.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.web.metrics import Metrics
 from citygraph.web.negotiation import negotiate
 from citygraph.web.nesting import check_sparql
-from citygraph.web.pool import QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.web.problems import (
     BadRequestError,
     ForbiddenError,

@@ -20,6 +20,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
+from citygraph.engine.pool import (
+    ClientLimitError,
+    OverloadedError,
+    QueryMemoryError,
+    QueryProcessError,
+    QueryTimeoutError,
+)
 from citygraph.errors import (
     CitygraphError,
     InputSyntaxError,
@@ -29,13 +36,6 @@ from citygraph.errors import (
 from citygraph.web.endpoint import EvaluationError
 from citygraph.web.linked_data import Site, reader_for
 from citygraph.web.negotiation import negotiate
-from citygraph.web.pool import (
-    ClientLimitError,
-    OverloadedError,
-    QueryMemoryError,
-    QueryProcessError,
-    QueryTimeoutError,
-)
 from citygraph.web.problems import ProblemError
 from citygraph.web.responses import to_response
 from citygraph.web.writes import WriteBusyError, WriteCrashedError

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from citygraph.engine.pool import END_REASONS
 from citygraph.web.dependencies import EndpointDep, get_endpoint, get_settings
-from citygraph.web.pool import END_REASONS
 
 __all__ = ["router"]
 

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from citygraph import indexes
+from citygraph.engine.snapshots import Snapshot
 from citygraph.web.i18n import differs, pick_tagged
-from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.pages import Link
 from citygraph.web.linked_data.site import Reader, Site
 from citygraph.web.problems import BadRequestError

@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from citygraph import dataset, documents, indexes
+from citygraph.engine.snapshots import Snapshot
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
 from citygraph.web.dependencies import local_base
 from citygraph.web.etags import etag
 from citygraph.web.linked_data import document_rdf
-from citygraph.web.linked_data.access import Snapshot
 from citygraph.web.linked_data.listings import (
     BadParameterError,
     int_parameter,

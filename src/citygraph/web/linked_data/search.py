@@ -1,7 +1,7 @@
 """Finding things by name (issue 13 §1): an index over every label and alternative name.
 
 The index is made once per data version (the data changes only at rebuild; see
-:class:`~citygraph.web.linked_data.access.Snapshot`), not by a scan per keystroke: every name,
+:class:`~citygraph.engine.snapshots.Snapshot`), not by a scan per keystroke: every name,
 and every word start inside a name, is a key in one sorted list, so a query is a binary search
 for its prefix. Names in every language are indexed, so ``Peking``, ``Beijing`` and ``北京`` all
 find Beijing; the worldwide layer is included when it is loaded (it is in the same store).

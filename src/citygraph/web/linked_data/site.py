@@ -19,12 +19,12 @@ import pyoxigraph as ox
 from citygraph import dataset, documents
 from citygraph.config import Settings
 from citygraph.documents import ThingGraph
+from citygraph.engine.cache import ResponseCache
+from citygraph.engine.snapshots import Snapshot, StoreHandle
 from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
-from citygraph.web.cache import ResponseCache
 from citygraph.web.etags import etag
-from citygraph.web.linked_data.access import Snapshot, StoreHandle
 from citygraph.web.linked_data.document_rdf import (
     CONTEXT_PATH,
     about,

@@ -1,14 +1,14 @@
 """The pool of query processes of one server worker, and the switch to a new build.
 
 Why processes: pyoxigraph cannot cancel a running query. Every query is evaluated in a child
-process (:mod:`citygraph.web.query_process`); when the deadline passes, the child is killed
+process (:mod:`citygraph.engine.query_process`); when the deadline passes, the child is killed
 (``SIGKILL``: the CPU work stops with it), the client gets 503 and a fresh child replaces it in
 the background. Other clients keep being served by the other children.
 
 Why a zygote: in memory, copying the build takes seconds to minutes and holds the whole build.
-So each generation has one :class:`~citygraph.web.zygote.Zygote` that copies it once and forks
+So each generation has one :class:`~citygraph.engine.zygote.Zygote` that copies it once and forks
 the children of both lanes; they share its pages, and a replacement is a fork (milliseconds).
-On disk, each child is a fresh ``python -m citygraph.web.query_process`` on the shared build.
+On disk, each child is a fresh ``python -m citygraph.engine.query_process`` on the shared build.
 
 Why the operating system: a child may be refused the network and given a memory budget
 (:mod:`citygraph.sandbox`, applied by the child at start). A query over the budget makes the
@@ -25,9 +25,9 @@ the rest of its timeout, and its text is remembered as slow, so next time it goe
 general lane at once.
 Expensive queries therefore cannot fill the fast lane, and cheap ones are answered while they run.
 General-lane processes also run at a lower CPU priority; the helpers are in
-:mod:`citygraph.web.lanes`.
+:mod:`citygraph.engine.lanes`.
 
-Why per-client counts: a client (see :mod:`citygraph.web.clients`) may occupy at most
+Why per-client counts: a client (see :mod:`citygraph.engine.clients`) may occupy at most
 ``client_processes`` general-lane processes and have at most ``client_max_queries`` queries in
 progress; so a single client cannot take every query process or every place in the queue.
 
@@ -56,13 +56,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
 
+from citygraph.engine.clients import current_client
+from citygraph.engine.jobs import Job, Reply
+from citygraph.engine.lanes import SlowQueries, await_reply, decrement, lower_priority
+from citygraph.engine.query_process import memory_message
+from citygraph.engine.zygote import ForkedProcess, Zygote
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.store import CURRENT, Build, current_build
-from citygraph.web.clients import current_client
-from citygraph.web.jobs import Job, Reply
-from citygraph.web.lanes import SlowQueries, await_reply, decrement, lower_priority
-from citygraph.web.query_process import memory_message
-from citygraph.web.zygote import ForkedProcess, Zygote
 
 __all__ = [
     "END_REASONS",
@@ -374,7 +374,7 @@ class QueryPool:
         """Run ``job`` in a free query process; wait at most ``timeout`` seconds in all.
 
         The job counts against the current request's client
-        (:func:`~citygraph.web.clients.current_client`). Returns the reply and the data version
+        (:func:`~citygraph.engine.clients.current_client`). Returns the reply and the data version
         of the build that answered.
 
         Raises:
@@ -639,12 +639,12 @@ class QueryPool:
     def _start(
         self, build: Build, job_read: int, reply_write: int, stderr: IO[bytes]
     ) -> subprocess.Popen[bytes]:
-        """A new ``python -m citygraph.web.query_process`` on the on-disk build."""
+        """A new ``python -m citygraph.engine.query_process`` on the on-disk build."""
         return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "citygraph.web.query_process",
+                "citygraph.engine.query_process",
                 str(job_read),
                 str(reply_write),
                 str(build.path),

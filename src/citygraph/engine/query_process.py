@@ -2,10 +2,10 @@
 
 pyoxigraph cannot cancel a running query, so every query runs here, in a child of a server
 worker; on timeout the worker kills this process (the CPU work stops with it) and starts
-another. Run as ``python -m citygraph.web.query_process JOB_FD REPLY_FD BUILD_DIR VERSION
+another. Run as ``python -m citygraph.engine.query_process JOB_FD REPLY_FD BUILD_DIR VERSION
 IN_MEMORY OFFLINE MEMORY``; it answers ``("ready", version)``, ``("failed", message)`` (no such
 build) or ``("unsafe", message)`` (a limit below could not be applied) first, then one
-:class:`~citygraph.web.jobs.Reply` per job until its job pipe closes.
+:class:`~citygraph.engine.jobs.Reply` per job until its job pipe closes.
 
 The operating system bounds what a query can do here (:mod:`citygraph.sandbox`): with
 ``OFFLINE`` = 1 the process cannot open a network socket at all (set before any job is read),
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.errors import CitygraphError
 from citygraph.namespaces import PREFIXES
 from citygraph.sandbox import SandboxError, install_network_filter, limit_memory
 from citygraph.store import Build, open_build
-from citygraph.web.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

@@ -2,7 +2,7 @@
 
 Copying a build into memory takes seconds at 100k triples and minutes at 1M, and each copy
 holds the whole build. A server worker therefore starts one zygote per build (``python -m
-citygraph.web.zygote CONTROL_FD BUILD_DIR VERSION``): it copies the build into memory once,
+citygraph.engine.zygote CONTROL_FD BUILD_DIR VERSION``): it copies the build into memory once,
 answers ``("ready", version)`` or ``("failed", message)`` on its control socket, then, for each
 request, forks a query process. The children share the store's pages with the zygote
 (copy-on-write: a query reads them, it does not write them), so a new query process costs a
@@ -46,9 +46,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
-from citygraph.web.query_process import answer_jobs, enter_sandbox
 
 __all__ = ["ForkedProcess", "Zygote", "main"]
 
@@ -103,7 +103,7 @@ class Zygote:
                 [
                     sys.executable,
                     "-m",
-                    "citygraph.web.zygote",
+                    "citygraph.engine.zygote",
                     str(theirs.fileno()),
                     str(build.path),
                     build.version,

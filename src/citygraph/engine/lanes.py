@@ -1,4 +1,4 @@
-"""What the query pool's fast lane needs (see :mod:`citygraph.web.pool`, "Why two lanes"):
+"""What the query pool's fast lane needs (see :mod:`citygraph.engine.pool`, "Why two lanes"):
 a bounded memory of slow queries, a budget counted in CPU time, and a lower CPU priority for
 the general lane. No web framework here.
 """
