@@ -34,7 +34,8 @@ Why per-client counts: a client (see :mod:`citygraph.engine.clients`) may occupy
 progress; so a single client cannot take every query process or every place in the queue.
 
 Why generations: all children serve the same build. At most once per ``check_interval`` a
-request reads the store's ``current`` link (one ``readlink``); when it names a new build, a
+request asks the :class:`~citygraph.engine.builds.BuildWatcher` (one ``readlink`` of the
+store's ``current`` link); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
 swaps it in. Requests meanwhile keep being answered by the old generation, so a rebuild never
 fails a request; children of the old generation end when their current job is done, and the
@@ -46,7 +47,6 @@ No web framework here: the web layer maps the exceptions below to responses.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import threading
 import time
@@ -54,6 +54,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citygraph.engine.builds import BuildWatcher
 from citygraph.engine.clients import current_client
 from citygraph.engine.errors import (
     ClientLimitError,
@@ -68,7 +69,7 @@ from citygraph.engine.processes import Child, Generation, QueryProcesses
 from citygraph.engine.query_process import memory_message
 from citygraph.engine.zygote import Zygote
 from citygraph.errors import CitygraphError
-from citygraph.store import CURRENT, Build, current_build
+from citygraph.store import Build
 
 __all__ = [
     "END_REASONS",
@@ -144,6 +145,7 @@ class QueryPool:
         self.in_memory = in_memory
         self.max_concurrent = max_concurrent
         self.check_interval = check_interval
+        self._watcher = BuildWatcher(root, check_interval=check_interval)
         self.fast_size = max(0, fast_size)
         self.fast_budget = fast_budget
         self.client_processes = client_processes or self.size
@@ -166,9 +168,7 @@ class QueryPool:
         self._build: Build | None = None
         #: In memory: the zygote holding the current build, which forks the query processes.
         self._zygote: Zygote | None = None
-        self._target = ""
         self._inflight = 0
-        self._next_check = 0.0
         self._switching = False
         self._closed = False
 
@@ -181,14 +181,12 @@ class QueryPool:
             StoreNotFoundError: the store has no published build.
             QueryProcessError: a query process could not open the build.
         """
-        generation = self._generation(current_build(self.root))
+        generation = self._generation(self._watcher.current())
         with self._cond:
             self._build = generation.build
             self._zygote = generation.zygote
-            self._target = self._read_target()
             self._idle.extend(generation.general)
             self._idle_fast.extend(generation.fast)
-            self._next_check = time.monotonic() + self.check_interval
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -242,16 +240,13 @@ class QueryPool:
         With ``wait``, check now and return only when the new build is served (used after a
         write, so that the writer reads its own write).
         """
-        now = time.monotonic()
         if wait:
             self._switch_now()
             return
-        if now < self._next_check:
+        if self._build is None or not self._watcher.changed(self.version):
             return
-        self._next_check = now + self.check_interval
-        target = self._read_target()
         with self._cond:
-            if not target or target == self._target or self._switching or self._closed:
+            if self._switching or self._closed:
                 return
             self._switching = True
         threading.Thread(target=self._switch, name="citygraph-switch", daemon=True).start()
@@ -261,22 +256,14 @@ class QueryPool:
         with self._cond:
             while self._switching:
                 self._cond.wait(1.0)
-            target = self._read_target()
-            if not target or target == self._target or self._closed:
+            if self._closed or not self._watcher.changed(self.version, now=True):
                 return
             self._switching = True
         self._switch()
 
-    def _read_target(self) -> str:
-        try:
-            return os.readlink(self.root / CURRENT)
-        except OSError:
-            return ""
-
     def _switch(self) -> None:
         try:
-            build = current_build(self.root)
-            target = self._read_target()
+            build = self._watcher.current()
             generation = self._generation(build) if build.version != self.version else None
         except (CitygraphError, OSError) as error:
             log.error("cannot switch to the new build: %s", error)
@@ -293,7 +280,6 @@ class QueryPool:
                 self._idle_fast = generation.fast
                 self._build = build
                 self.stats.switches += 1
-            self._target = target
             self._switching = False
             closed = self._closed
             self._cond.notify_all()
