@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from tests.web.conftest import CITY, make_build, tiny_quads
 
-from citygraph.engine.builds import BuildWatcher
+from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.pool import QueryPool
 from citygraph.engine.snapshots import StoreHandle
@@ -95,3 +95,20 @@ def test_the_pool_switches_when_asked_to_wait(store_dir: Path) -> None:
         assert b"true" in reply.body
     finally:
         pool.close()
+
+
+def test_readers_sharing_the_link_look_again_when_one_sees_a_new_build(store_dir: Path) -> None:
+    """The endpoint learns of a write at once; the pages, sharing its link, follow it on their
+    next question rather than at the end of their interval (they read the write too)."""
+    link = CurrentLink(store_dir)
+    endpoint = BuildWatcher(store_dir, check_interval=3600.0, link=link)
+    pages = StoreHandle(store_dir, in_memory=False, check_interval=3600.0, link=link)
+    alone = StoreHandle(store_dir, in_memory=False, check_interval=3600.0)
+    assert endpoint.current().version == FIRST
+    assert pages.snapshot().version == FIRST
+    assert alone.snapshot().version == FIRST
+    make_build(store_dir, tiny_quads("v2"), SECOND)
+    assert pages.snapshot().version == FIRST  # nobody has looked yet
+    assert endpoint.changed(FIRST, now=True)
+    assert pages.snapshot().version == SECOND
+    assert alone.snapshot().version == FIRST  # its own link: waits for its interval

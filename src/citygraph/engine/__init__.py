@@ -5,6 +5,8 @@ The query processes and their pool (``pool`` schedules, ``processes`` makes them
 answer (``jobs``), the scheduling that keeps cheap queries moving (``lanes``, ``clients``), the
 response cache (``cache``), the pages' in-process view of the current build (``snapshots``) and
 the one watcher of the store's ``current`` link that both follow (``builds``).
+Writes (``writes``, ``write_process``, ``changes``) publish through the build transaction
+(:mod:`citygraph.publish`).
 The web layer (:mod:`citygraph.web`) calls into this package; nothing here imports it. Import
 each module directly: this package itself imports nothing, so a query process starts quickly.
 """

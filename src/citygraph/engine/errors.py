@@ -15,8 +15,13 @@ from typing import TypeVar
 from citygraph.errors import CitygraphError, InputSyntaxError
 
 __all__ = [
+    "ChangeRefusedError",
     "ClientLimitError",
     "EvaluationError",
+    "GraphExistsError",
+    "GraphNotFoundError",
+    "InvalidChangeError",
+    "NetworkRefusedError",
     "OverloadedError",
     "QueryMemoryError",
     "QueryProcessError",
@@ -57,6 +62,26 @@ class QueryProcessError(CitygraphError):
 
 class QueryMemoryError(CitygraphError):
     """The query needed more memory than a query process may use; its process was replaced."""
+
+
+class ChangeRefusedError(CitygraphError):
+    """A write (SPARQL Update, Graph Store) was refused for what it asks; nothing changed."""
+
+
+class InvalidChangeError(ChangeRefusedError):
+    """The change is malformed beyond syntax (a graph write whose body names other graphs)."""
+
+
+class GraphNotFoundError(ChangeRefusedError):
+    """The change needs a graph that does not exist (without ``SILENT``)."""
+
+
+class GraphExistsError(ChangeRefusedError):
+    """The change creates a graph that exists (``CREATE`` without ``SILENT``)."""
+
+
+class NetworkRefusedError(ChangeRefusedError):
+    """The change tried to reach another server (``LOAD``, ``SERVICE``); writes have no network."""
 
 
 def syntax_checked(action: Callable[[], T]) -> T:

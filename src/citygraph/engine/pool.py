@@ -54,7 +54,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citygraph.engine.builds import BuildWatcher
+from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.clients import current_client
 from citygraph.engine.errors import (
     ClientLimitError,
@@ -134,10 +134,12 @@ class QueryPool:
         fast_budget: float = 0.25,
         client_processes: int | None = None,
         client_max_queries: int | None = None,
+        link: CurrentLink | None = None,
     ) -> None:
         """``offline``: the children cannot open network sockets (the default; ``False`` only
         when SERVICE may call allowed endpoints). ``memory``: bytes each child may use beyond
-        its copy of the build (0: unlimited)."""
+        its copy of the build (0: unlimited). ``link``: the store's ``current`` link as the
+        other readers of this process follow it (see :mod:`citygraph.engine.builds`)."""
         self.root = root
         self.offline = offline
         self.memory = memory
@@ -145,7 +147,7 @@ class QueryPool:
         self.in_memory = in_memory
         self.max_concurrent = max_concurrent
         self.check_interval = check_interval
-        self._watcher = BuildWatcher(root, check_interval=check_interval)
+        self._watcher = BuildWatcher(root, check_interval=check_interval, link=link)
         self.fast_size = max(0, fast_size)
         self.fast_budget = fast_budget
         self.client_processes = client_processes or self.size

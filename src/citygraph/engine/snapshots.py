@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from citygraph.engine.builds import BuildWatcher
+from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.store import open_build
 
 __all__ = ["Snapshot", "StoreHandle"]
@@ -62,11 +62,18 @@ class StoreHandle:
         StoreNotFoundError: ``root`` has no published build.
     """
 
-    def __init__(self, root: Path, *, in_memory: bool, check_interval: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        in_memory: bool,
+        check_interval: float,
+        link: CurrentLink | None = None,
+    ) -> None:
         self.root = root
         self.in_memory = in_memory
         self.check_interval = check_interval
-        self._watcher = BuildWatcher(root, check_interval=check_interval)
+        self._watcher = BuildWatcher(root, check_interval=check_interval, link=link)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 
