@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__
 from citygraph.config import Settings
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
 from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
@@ -34,6 +35,9 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     :class:`~citygraph.errors.StoreNotFoundError` otherwise); at shutdown they end.
     """
     metrics = Metrics()
+    # One view of the store's `current` link for the endpoint and the pages, so that after a
+    # write both serve the new build at once (engine/builds.py).
+    link = CurrentLink(settings.store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +54,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             fast_budget=settings.fast_lane_budget,
             client_processes=settings.client_query_processes,
             client_max_queries=settings.client_max_queries,
+            link=link,
         )
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
@@ -81,7 +86,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     app.include_router(frontend.create_router())
     for router in extra_routers:
         app.include_router(router)
-    linked_data.install(app, settings)
+    linked_data.install(app, settings, link=link)
     install_error_handlers(app)
     # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
     # AccessLog outermost (it logs and counts everything).

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from citygraph import dataset, documents
 from citygraph.config import Settings
 from citygraph.documents import ThingGraph
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.snapshots import Snapshot, StoreHandle
 from citygraph.namespaces import GRAPH_ONTOLOGY
@@ -72,7 +73,9 @@ class Reader:
 class Site:
     """Renders every linked-data page and document for one app."""
 
-    def __init__(self, settings: Settings, *, shapes_dir: Path | None) -> None:
+    def __init__(
+        self, settings: Settings, *, shapes_dir: Path | None, link: CurrentLink | None = None
+    ) -> None:
         self.settings = settings
         # Like the query processes: in memory when the operator says so (the index pages scan
         # every partnership once per version: 3-5x less CPU in memory), else on disk.
@@ -80,6 +83,7 @@ class Site:
             settings.store,
             in_memory=settings.in_memory,
             check_interval=settings.version_check_interval,
+            link=link,
         )
         self.shapes_dir = shapes_dir
         self.cache = ResponseCache(max_bytes=settings.cache_bytes)
