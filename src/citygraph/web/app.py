@@ -14,7 +14,14 @@ from citygraph.config import Settings
 from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
-from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
+from citygraph.web import (
+    frontend,
+    linked_data,
+    routes_ops,
+    routes_sparql,
+    routes_store,
+    trailing_slash,
+)
 from citygraph.web.access_log import AccessLog
 from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import install_error_handlers
@@ -78,6 +85,8 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Starlette's redirect echoes the whole query string into Location: see trailing_slash.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.include_router(routes_sparql.router)
@@ -87,6 +96,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     for router in extra_routers:
         app.include_router(router)
     linked_data.install(app, settings, link=link)
+    trailing_slash.install(app)
     install_error_handlers(app)
     # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
     # AccessLog outermost (it logs and counts everything).
