@@ -26,6 +26,7 @@ from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.engine.remote import RemotePool
 from citygraph.engine.writes import Change, UpdateChange, apply_write
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
@@ -61,7 +62,7 @@ class Endpoint:
     def __init__(
         self,
         settings: Settings,
-        pool: QueryPool,
+        pool: QueryPool | RemotePool,
         cache: ResponseCache,
         metrics: Metrics,
         *,
