@@ -450,6 +450,16 @@ _UI: dict[str, dict[str, str]] = {
     },
     "legend_place": {"en": "a place", "de": "ein Ort", "zh": "地点"},
     "legend_chosen": {"en": "the chosen place", "de": "der gewählte Ort", "zh": "所选地点"},
+    "legend_cluster": {
+        "en": "places close together; choose to zoom in",
+        "de": "nahe beieinander liegende Orte; zum Vergrößern wählen",
+        "zh": "相邻的多个地点，点击放大",
+    },
+    "cluster_places": {
+        "en": "{n} places: {names}",
+        "de": "{n} Orte: {names}",
+        "zh": "{n} 个地点：{names}",
+    },
     "agreement": {"en": "Agreement", "de": "Vereinbarung", "zh": "协议"},
     "event": {"en": "Event", "de": "Veranstaltung", "zh": "活动"},
     "loading": {"en": "Loading…", "de": "Wird geladen…", "zh": "加载中…"},

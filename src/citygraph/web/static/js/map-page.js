@@ -64,6 +64,17 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
 }`;
   }
 
+  // The labels of many IRIs (a country's worldwide partnerships name thousands of places), a few
+  // hundred per query so that each stays far below the endpoint's limit on query length.
+  async function labelsOf(iris) {
+    const names = new Map();
+    for (let i = 0; i < iris.length; i += 400) {
+      const batch = labels(await select(labelsQuery(iris.slice(i, i + 400))));
+      for (const [iri, name] of batch) names.set(iri, name);
+    }
+    return names;
+  }
+
   const OPTIONS = {
     city: `SELECT DISTINCT ?s ?label WHERE {
   GRAPH <${base}graph/curated> { [] cg:partner ?s } ?s rdfs:label ?label . }`,
@@ -214,7 +225,7 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
     const f = filters();
     const shown = records(await select(partnershipsQuery(f))).filter((r) => inPeriod(r, f));
     const iris = new Set(shown.flatMap((r) => [...r.partners, r.type, r.status].filter(Boolean)));
-    const names = iris.size ? labels(await select(labelsQuery([...iris]))) : new Map();
+    const names = await labelsOf([...iris]);
     if (mine !== latest) return; // a newer choice of filters is on its way
     show(shown, (iri) => names.get(iri) || key(iri), f, map);
   }
