@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import rdflib
 from playwright.sync_api import Page, expect
 
 from citygraph.query import read_query_file
@@ -125,6 +126,68 @@ def test_query_ui_shows_results_with_coordinates_on_a_map(page: Page, server: st
         "gs => gs.reduce((n, g) => n + Number(g.dataset.count), 0)"
     )
     assert singles + clustered == len(select(server, query))
+
+
+def test_an_example_of_queries_renders_on_the_map(page: Page, server: str) -> None:
+    """At least one file of queries/ answers with coordinates, and the UI draws every row."""
+    mappable = [
+        p for p in sorted((ROOT / "queries").glob("*.rq")) if "map" in read_query_file(p).summary
+    ]
+    assert mappable, "no example in queries/ is meant for the map"
+    path = mappable[0]
+    rows = expected_rows(path)
+    assert rows
+    page.goto(server + "sparql-ui")
+    page.locator("#example-menu").select_option(path.name)
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    expect(panel.locator(".yasr .select_citygraphMap")).to_be_visible()
+    panel.locator(".yasr .select_citygraphMap").click()
+    expect(panel.locator("#cg-results-map svg")).to_have_attribute("data-places", str(rows))
+
+
+def test_query_results_show_prefixed_names_and_linked_labels_in_the_readers_language(
+    page: Page, server: str
+) -> None:
+    graph = rdflib.Graph()
+    for ttl in sorted((ROOT / "data").glob("*.ttl")):
+        graph.parse(ttl)
+    beijing = rdflib.URIRef("https://w3id.org/citygraph/id/city/cn-beijing")
+    chinese = next(
+        str(label)
+        for label in graph.objects(beijing, rdflib.RDFS.label)
+        if (label.language or "").lower() == "zh-hans"
+    )
+    page.goto(server + "sparql-ui?lang=zh")
+    page.locator("#example-menu").select_option("berlin-partners-on-the-map.rq")
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    link = panel.locator(".yasr td a[data-iri$='/id/city/cn-beijing']")
+    expect(link).to_have_text(chinese)
+    assert link.get_attribute("href") == server + "doc/city/cn-beijing?lang=zh"
+    # the prefixed name beside it, and datatypes compacted too, with prefixes the query lacks
+    expect(link.locator("xpath=following-sibling::span[@class='curie']")).to_have_text(
+        "city:cn-beijing"
+    )
+    expect(panel.locator(".yasr td sup a", has_text="xsd:decimal").first).to_be_visible()
+    assert "PREFIX xsd:" not in page.evaluate("window.citygraphYasgui.getTab().getQuery()")
+
+
+def test_a_label_missing_in_the_readers_language_is_marked_in_query_results(
+    page: Page, server: str
+) -> None:
+    query = (
+        "SELECT ?org WHERE { VALUES ?org { "
+        "<https://w3id.org/citygraph/id/org/cn-beijing-basketball-association> } }"
+    )
+    page.goto(server + "sparql-ui?lang=de")
+    page.wait_for_function("window.citygraphYasgui !== undefined")
+    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    link = panel.locator(".yasr td a[data-named]")
+    expect(link).to_have_attribute("lang", "en")
+    expect(link).to_have_class(re.compile(r"\bfallback\b"))
 
 
 def test_a_browser_get_of_sparql_without_a_query_opens_the_query_ui(

@@ -44,8 +44,10 @@ window.citygraph = (() => {
     zh: ["zh-hans", "zh", "zh-cn", "zh-hant", "zh-tw"],
   }[config.lang] || ["en"];
 
-  // From rows of ?s ?label, the best label per IRI: reader's language, English, then any.
-  function labels(rows) {
+  // From rows of ?s ?label, the best label per IRI with its language tag ({text, lang}): the
+  // reader's language, English, then any. `lang` is "" when it is the reader's language, else
+  // the tag to mark the name with (lang="en" class="fallback": the style sheet says so).
+  function taggedLabels(rows) {
     const found = new Map();
     for (const row of rows) {
       const iri = value(row, "s");
@@ -56,9 +58,16 @@ window.citygraph = (() => {
     const best = new Map();
     for (const [iri, byLang] of found) {
       const tag = [...tags, "en", ""].find((t) => t in byLang) || Object.keys(byLang).sort()[0];
-      best.set(iri, byLang[tag]);
+      const own = tags.includes(tag) || tag === "";
+      const shown = tag === "zh-hans" ? "zh-Hans" : tag === "zh-hant" ? "zh-Hant" : tag;
+      best.set(iri, { text: byLang[tag], lang: own ? "" : shown });
     }
     return best;
+  }
+
+  // The best label per IRI, as text (see taggedLabels).
+  function labels(rows) {
+    return new Map([...taggedLabels(rows)].map(([iri, label]) => [iri, label.text]));
   }
 
   // The last path segment of an IRI: "de-berlin" of .../id/city/de-berlin.
@@ -104,5 +113,5 @@ window.citygraph = (() => {
     return td;
   }
 
-  return { config, select, value, labels, key, docHref, year, text, cell };
+  return { config, select, value, labels, taggedLabels, key, docHref, year, text, cell };
 })();
