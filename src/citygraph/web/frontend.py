@@ -36,7 +36,7 @@ from citygraph.query import read_query_file
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
 from citygraph.web.dependencies import SettingsDep, local_base
-from citygraph.web.i18n import choose_language, html_lang, texts, ui
+from citygraph.web.i18n import choose_language, fallback_mark, html_lang, texts, ui
 from citygraph.web.linked_data.routes import get_site
 from citygraph.web.problems import NotFoundError
 from citygraph.web.responses import to_response
@@ -191,6 +191,7 @@ def render_query_ui(
             {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
         ],
         groups=[(ui(key, language), groups[key]) for key in order if key in groups],
+        example_mark=fallback_mark("en", language),
         endpoint=endpoint,
         description_link=description_link,
         config={

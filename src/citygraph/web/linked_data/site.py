@@ -174,7 +174,11 @@ class Site:
                     "endpoint": reader.local_base + "sparql",
                     "lang": language,
                     "baseIri": self.settings.base_iri,
-                    "text": {},
+                    # what worldmap.js and place-map.js say on these pages
+                    "text": {
+                        key: i18n.ui(key, language)
+                        for key in ("cluster_places", "in_en", "in_de", "in_zh")
+                    },
                 },
                 lang=language,
                 html_lang=i18n.html_lang(language),

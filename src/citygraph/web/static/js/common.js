@@ -70,6 +70,14 @@ window.citygraph = (() => {
     return new Map([...taggedLabels(rows)].map(([iri, label]) => [iri, label.text]));
   }
 
+  // A label of taggedLabels as text, followed by its language when it is not the reader's (for
+  // an SVG <title> or an <option>, which carry no markup; as web/i18n.py fallback_mark).
+  function marked(label) {
+    if (!label.lang) return label.text;
+    const primary = label.lang.split("-")[0].toLowerCase();
+    return label.text + (config.text[`in_${primary}`] || ` (${primary.toUpperCase()})`);
+  }
+
   // The last path segment of an IRI: "de-berlin" of .../id/city/de-berlin.
   function key(iri) {
     return iri.slice(Math.max(iri.lastIndexOf("/"), iri.lastIndexOf("#")) + 1);
@@ -97,21 +105,27 @@ window.citygraph = (() => {
   }
 
   // A table cell holding a link (or plain text when there is no href), named by its column's
-  // header (data-label: the style sheet shows it when a phone reflows the table).
+  // header (data-label: the style sheet shows it when a phone reflows the table). `label` is
+  // text or a label of taggedLabels, marked (lang, class="fallback") when in another language.
   function cell(row, label, href) {
+    const { text: shown, lang } = label && typeof label === "object" ? label : { text: label, lang: "" };
     const td = row.insertCell();
     const header = row.closest("table")?.tHead?.rows[0]?.cells[td.cellIndex];
     if (header) td.dataset.label = header.textContent.trim();
+    const holder = href ? document.createElement("a") : td;
     if (href) {
-      const a = document.createElement("a");
-      a.href = href;
-      a.textContent = label;
-      td.append(a);
-    } else {
-      td.textContent = label;
+      holder.href = href;
+      td.append(holder);
+    }
+    holder.textContent = shown ?? "";
+    if (lang) {
+      holder.lang = lang;
+      holder.classList.add("fallback");
     }
     return td;
   }
 
-  return { config, select, value, labels, taggedLabels, key, docHref, year, text, cell };
+  return {
+    config, select, value, labels, taggedLabels, marked, key, docHref, year, text, cell,
+  };
 })();
