@@ -144,3 +144,16 @@ def test_query_examples_written_in_english_are_marked_on_other_pages(
     assert not any(
         "(" + "English" in t for t in page.locator("#example-menu option").all_inner_texts()
     )
+
+
+@pytest.mark.parametrize("start", ["doc/city/de-berlin", "map", "sources"])
+def test_the_navigation_keeps_the_readers_language(page: Page, server: str, start: str) -> None:
+    # the browser asks for English (the fixture's en-GB); the reader chose Chinese on the page
+    page.goto(f"{server}{start}?lang=zh")
+    menu = page.locator("header nav a:not([hreflang])")  # not the language switch
+    assert menu.count() >= 5
+    for index in range(menu.count()):
+        page.goto(f"{server}{start}?lang=zh")
+        menu.nth(index).click()
+        page.wait_for_load_state()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
