@@ -144,6 +144,10 @@ def test_an_example_of_queries_renders_on_the_map(page: Page, server: str) -> No
     expect(panel.locator(".yasr .select_citygraphMap")).to_be_visible()
     panel.locator(".yasr .select_citygraphMap").click()
     expect(panel.locator("#cg-results-map svg")).to_have_attribute("data-places", str(rows))
+    # it zooms from the keyboard too
+    panel.locator("#cg-results-map .zoom button").first.focus()
+    page.keyboard.press("Enter")
+    expect(panel.locator("#cg-results-map svg")).to_have_attribute("data-zoom", "1.50")
 
 
 def test_query_results_show_prefixed_names_and_linked_labels_in_the_readers_language(

@@ -67,9 +67,25 @@
       const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       svg.setAttribute("role", "group"); // its arcs and dots are links
       svg.setAttribute("aria-label", text("results_map"));
-      holder.append(svg);
+      // the map page's zoom buttons, which a keyboard reaches (wheel, drag and clusters too)
+      const zoom = document.createElement("div");
+      zoom.className = "zoom";
+      zoom.setAttribute("role", "group");
+      zoom.setAttribute("aria-label", text("zoom"));
+      const buttons = [["+", "zoom_in"], ["−", "zoom_out"], [text("zoom_reset"), ""]].map(([shown, name]) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = shown;
+        if (name) button.setAttribute("aria-label", text(name));
+        zoom.append(button);
+        return button;
+      });
+      holder.append(zoom, svg);
       this.yasr.resultsEl.append(holder);
       const map = await citygraphMap.create(svg);
+      buttons[0].addEventListener("click", () => map.zoomBy(1.5));
+      buttons[1].addEventListener("click", () => map.zoomBy(1 / 1.5));
+      buttons[2].addEventListener("click", () => map.reset());
       const rows = this.rows();
       // Two points in a row (a partnership's two partners): an arc between them.
       map.drawArcs(rows.filter((r) => r.points.length === 2)

@@ -189,7 +189,7 @@ window.citygraphMap = (() => {
         .attr("aria-label", (g) => clusterName(g))
         .style("cursor", "zoom-in");
       discs.select("circle").attr("cx", (g) => g.x).attr("cy", (g) => g.y)
-        .attr("r", (g) => Math.min(18, 9 + Math.log2(g.members.length)) * k)
+        .attr("r", (g) => Math.min(18, 11 + Math.log2(g.members.length)) * k) // ≥ 24 px across
         .attr("stroke-width", 1.5 * k);
       discs.select("text").attr("x", (g) => g.x).attr("y", (g) => g.y)
         .attr("font-size", (g) => (g.members.length < 1000 ? 11 : 9) * k).text((g) => g.members.length);
