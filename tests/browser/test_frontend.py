@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 import rdflib
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from citygraph.query import read_query_file
 
-from .support import ROOT, PageLog, select
+from .support import ROOT, PageLog, data_graph, select
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,16 @@ def assert_only_our_server(page_log: PageLog, server: str) -> None:
 
 
 # -- §3 the query UI ------------------------------------------------------------------------
+
+
+def run_in_query_ui(page: Page, url: str, query: str) -> Locator:
+    """Open the query UI at ``url``, type ``query`` into its editor, run it; its result panel."""
+    page.goto(url)
+    page.wait_for_function("window.citygraphYasgui !== undefined")
+    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    return panel
 
 
 def test_query_ui_offers_every_query_file_in_a_grouped_menu(page: Page, server: str) -> None:
@@ -110,11 +120,7 @@ def test_query_ui_shows_results_with_coordinates_on_a_map(page: Page, server: st
         f"  FILTER (?partner != {BERLIN})\n"
         "  ?partner schema:latitude ?lat ; schema:longitude ?long .\n}"
     )
-    page.goto(server + "sparql-ui")
-    page.wait_for_function("window.citygraphYasgui !== undefined")
-    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
-    panel = page.locator(".tabPanel.active")
-    panel.locator(".yasqe_queryButton").click()
+    panel = run_in_query_ui(page, server + "sparql-ui", query)
     expect(panel.locator(".yasr table.dataTable tbody tr").first).to_be_visible()
     panel.locator(".yasr .select_citygraphMap").click()
     expect(panel.locator("#cg-results-map svg")).to_have_attribute(
@@ -153,9 +159,7 @@ def test_an_example_of_queries_renders_on_the_map(page: Page, server: str) -> No
 def test_query_results_show_prefixed_names_and_linked_labels_in_the_readers_language(
     page: Page, server: str
 ) -> None:
-    graph = rdflib.Graph()
-    for ttl in sorted((ROOT / "data").glob("*.ttl")):
-        graph.parse(ttl)
+    graph = data_graph()
     beijing = rdflib.URIRef("https://w3id.org/citygraph/id/city/cn-beijing")
     chinese = next(
         str(label)
@@ -184,11 +188,7 @@ def test_a_label_missing_in_the_readers_language_is_marked_in_query_results(
         "SELECT ?org WHERE { VALUES ?org { "
         "<https://w3id.org/citygraph/id/org/cn-beijing-basketball-association> } }"
     )
-    page.goto(server + "sparql-ui?lang=de")
-    page.wait_for_function("window.citygraphYasgui !== undefined")
-    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
-    panel = page.locator(".tabPanel.active")
-    panel.locator(".yasqe_queryButton").click()
+    panel = run_in_query_ui(page, server + "sparql-ui?lang=de", query)
     link = panel.locator(".yasr td a[data-named]")
     expect(link).to_have_attribute("lang", "en")
     expect(link).to_have_class(re.compile(r"\bfallback\b"))

@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from playwright.sync_api import Page, expect
 
-from .support import ROOT
+from .support import data_graph
 
 pytestmark = pytest.mark.e2e
 
@@ -23,14 +23,7 @@ NAMES = (rdflib.RDFS.label, rdflib.SKOS.prefLabel, rdflib.DCTERMS.title)
 ENGLISH = {"zh": "（英文）", "de": " (englisch)"}
 
 
-def data() -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in sorted((ROOT / "data").glob("*.ttl")):
-        graph.parse(path)
-    return graph
-
-
-DATA = data()
+DATA = data_graph()
 
 
 def names(key: str) -> dict[str, str]:
