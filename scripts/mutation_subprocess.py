@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("patterns", nargs="+", help="mutant names (fnmatch patterns)")
     parser.add_argument("--tests", nargs="+", required=True, help="pytest node ids or files")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per mutant")
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="also run the survivors again (after adding a test: a survivor it kills is killed)",
+    )
     args = parser.parse_args(argv)
     metas = sorted(MUTANTS.glob("src/**/*.py.meta"))
     if not metas:
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         todo = [
             name
             for name, code in codes.items()
-            if (code in NO_TESTS or code is None)
+            if (code in NO_TESTS or code is None or (args.survivors and code == SURVIVED))
             and any(fnmatch.fnmatch(name, p) for p in args.patterns)
         ]
         for name in todo:
