@@ -75,6 +75,13 @@ def test_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_main_runs_the_arguments_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
+    """``main(argv)`` (the console script's entry point) runs ``argv``, not the process's."""
+    cli_module.main(["--version"])
+
+    assert capsys.readouterr().out.startswith("citygraph, version ")
+
+
 def test_a_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttl"
     broken.write_text(
@@ -304,7 +311,10 @@ def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Pat
     second = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
 
     assert second.returncode == 1, second.stdout + second.stderr
-    assert "http://example.org/pair" in second.stdout + second.stderr
+    assert "http://example.org/pair" in second.stderr  # the report, where errors go
+    last = second.stderr.splitlines()[-1]  # and, last, what happened to the store
+    assert last.startswith("citygraph: "), second.stderr
+    assert "store was not changed" in last, second.stderr
     assert (store_dir / "current").resolve() == published
     assert sorted(p.name for p in (store_dir / "builds").iterdir() if p.is_dir()) == [
         published.name

@@ -207,6 +207,11 @@ def test_service_only_to_the_allowlist(store_dir: Path) -> None:
             params={"query": "SELECT * { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }"},
         )
         assert hidden.status_code == 403
+        variable = client.get(
+            "/sparql", params={"query": "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }"}
+        )
+        assert variable.status_code == 403
+        assert "fixed endpoint IRI" in variable.text
         silent = client.get(
             "/sparql", params={"query": f"SELECT * {{ SERVICE SILENT <{allowed}> {{ ?s ?p ?o }} }}"}
         )
