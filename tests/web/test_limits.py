@@ -192,6 +192,7 @@ def test_service_is_refused_by_default(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": query})
     assert response.status_code == 403
     assert "SERVICE (federated query) is disabled" in response.text
+    assert "CITYGRAPH_SERVICE_ALLOWLIST" in response.text  # the setting that allows it
 
 
 def test_service_only_to_the_allowlist(store_dir: Path) -> None:
