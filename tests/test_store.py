@@ -31,9 +31,12 @@ def publish(root: Path, version: str, quads: tuple[ox.Quad, ...] = (QUAD,)) -> s
 
 def test_a_published_build_is_current_with_its_metadata(tmp_path: Path) -> None:
     publish(tmp_path, "v1")
-    publish(tmp_path, "v2", ())
+    published = publish(tmp_path, "v2", ())
 
     current = store.current_build(tmp_path)
+
+    assert (published.path.resolve(), published.version) == (current.path, current.version)
+    assert published.metadata == current.metadata
 
     assert current.version == "v2"
     assert current.path == (tmp_path / "builds" / "v2").resolve()
@@ -89,6 +92,8 @@ def test_the_current_build_opens_read_only_or_as_a_copy(tmp_path: Path) -> None:
     memory.remove(QUAD)  # the copy is the caller's
     assert list(memory) == []
     assert list(store.open_current(tmp_path)[0]) == [QUAD]
+    with pytest.raises(RuntimeError, match="read-write"):
+        store.open_build(build).add(QUAD)  # read-only unless asked for a copy
 
 
 @pytest.mark.parametrize("current_file", [None, "garbage"], ids=["emptied", "corrupted"])
@@ -113,11 +118,13 @@ def test_a_new_build_directory_clears_what_killed_builds_left(tmp_path: Path) ->
     (builds / "kept").mkdir()
 
     path = store.new_build_dir(tmp_path, "v9")
+    first = store.new_build_dir(tmp_path / "new" / "store", "v1")  # a store not made yet
 
     assert path == builds / ".tmp-v9"
     assert path.is_dir()
     assert not list(path.iterdir())
     assert sorted(p.name for p in builds.iterdir()) == [".tmp-v9", "kept"]
+    assert first.is_dir()
 
 
 def test_pruning_keeps_the_newest_two_by_default(tmp_path: Path) -> None:
@@ -138,16 +145,17 @@ def test_pruning_keeps_the_newest_two_by_default(tmp_path: Path) -> None:
 
 
 def test_pruning_never_removes_the_current_build(tmp_path: Path) -> None:
-    for version in ("v1", "v2", "v3"):
+    for version in ("v1", "v2", "v3", "v4"):
         publish(tmp_path, version)
+    (tmp_path / "builds" / "v1.json").unlink()  # a build without metadata is pruned all the same
     os.replace(tmp_path / "current", tmp_path / "old")
-    os.symlink("builds/v1", tmp_path / "current")  # an older build made current again
+    os.symlink("builds/v2", tmp_path / "current")  # an older build made current again
 
     removed = store.prune_builds(tmp_path, keep=1)
 
-    assert removed == ["v2"]
-    assert (tmp_path / "builds" / "v1").is_dir()
-    assert (tmp_path / "builds" / "v1.json").is_file()
+    assert removed == ["v3", "v1"]
+    assert (tmp_path / "builds" / "v2").is_dir()
+    assert (tmp_path / "builds" / "v2.json").is_file()
 
 
 def test_pruning_leaves_a_build_in_progress(tmp_path: Path) -> None:
