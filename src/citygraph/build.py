@@ -125,7 +125,7 @@ def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
 
     def check(target: ox.Store) -> None:
         from citygraph import fastshacl
-        from citygraph.validate import Severity
+        from citygraph.shacl.model import Severity
 
         report = fastshacl.validate_store(target, shapes_dir=shapes_dir, copy=False)
         if not report.conforms(Severity.VIOLATION):

@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 from citygraph import __version__
 from citygraph.report import compact, display_path, message, severity_label
-from citygraph.validate import Severity, ValidationReport, ValidationResult
+from citygraph.shacl.model import Severity, ValidationReport, ValidationResult
 
 __all__ = ["render_github", "render_junit", "render_sarif"]
 

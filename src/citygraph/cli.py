@@ -401,7 +401,7 @@ def query(sparql: str | None, query_file: Path | None, fmt: str, store_dir: Path
 @store_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats(store_dir: Path, as_json: bool) -> None:
-    """Show triples per graph, instances per class and links out per target.
+    """Show triples (all, and per graph), entities, instances per class and links per target.
 
     \b
     Example:
@@ -409,34 +409,38 @@ def stats(store_dir: Path, as_json: bool) -> None:
     """
     from citygraph import store
     from citygraph.query import term_text
-    from citygraph.stats import store_stats
+    from citygraph.stats import LINK_SETS, store_stats
 
     try:
         target, build = store.open_current(store_dir)
     except CitygraphError as error:
         _fail(error)
     result = store_stats(target)
+    links = {link.label: result.links[link.name] for link in LINK_SETS}
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "version": build.version,
-                    "triples_per_graph": result.triples_per_graph,
+                    "triples": result.triples,
+                    "triples_per_graph": result.quads_per_graph,
                     "instances_per_class": result.instances_per_class,
-                    "links_per_target": result.links_per_target,
+                    "entities": result.entities,
+                    "links_per_target": links,
                 },
                 indent=2,
             )
         )
         return
     click.echo(f"store {store_dir} (version {build.version})")
+    click.echo(f"\n{result.triples:,} distinct triples, {result.entities:,} entities")
     for title, counts in (
-        ("triples per graph", result.triples_per_graph),
+        ("triples per graph", result.quads_per_graph),
         ("instances per class", result.instances_per_class),
-        ("links out per target", result.links_per_target),
+        ("links out per target", links),
     ):
         click.echo(f"\n{title}:")
-        for key, count in counts.items():
+        for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             click.echo(f"  {count:>10,}  {term_text(_iri(key), compact=True)}")
 
 

@@ -2,16 +2,17 @@
 
 :func:`describe_dataset` returns the description of ``https://w3id.org/citygraph/dataset`` as
 triples with canonical IRIs (the web layer serves it at ``/dataset`` and
-``/.well-known/void``). Statistics are counted from the store every time the description is
-built (callers cache it per data version): triples per named graph, entities per class, links to
-Wikidata and GeoNames. :func:`dump` writes the data graphs as gzip-compressed Turtle or N-Quads.
+``/.well-known/void``). Its statistics are counted from the store by :mod:`citygraph.stats` (the
+one place citygraph counts its data) every time the description is built (callers cache it per
+data version): triples per named graph, entities per class, links to Wikidata and GeoNames.
+:func:`dump` writes the data graphs as gzip-compressed Turtle or N-Quads.
 
 The *data graphs* are every named graph except ``graph:meta`` (the build's own records).
 
 >>> import pyoxigraph as ox
 >>> s = ox.Store()
->>> stats = dataset_statistics(s)
->>> stats.triples, stats.per_graph
+>>> counts = dataset_statistics(s)
+>>> counts.triples, counts.per_graph
 (0, {})
 """
 
@@ -24,6 +25,7 @@ from enum import Enum
 
 import pyoxigraph as ox
 
+from citygraph import stats
 from citygraph.documents import Term
 from citygraph.namespaces import (
     BASE,
@@ -33,14 +35,15 @@ from citygraph.namespaces import (
     GRAPH_WORLDWIDE,
     PREFIXES,
 )
+from citygraph.stats import LINK_SETS, URI_SPACE, LinkSet
 
 __all__ = [
     "DATASET",
     "LINK_SETS",
+    "URI_SPACE",
     "DatasetStatistics",
     "DumpFormat",
     "LinkSet",
-    "class_counts",
     "data_graphs",
     "dataset_statistics",
     "describe_dataset",
@@ -50,7 +53,6 @@ __all__ = [
 
 DATASET = BASE + "dataset"
 ENDPOINT = BASE + "sparql"
-URI_SPACE = BASE + "id/"
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 CC_BY_SA = "https://creativecommons.org/licenses/by-sa/4.0/"
 
@@ -78,35 +80,6 @@ VOCABULARIES: tuple[str, ...] = (
     PREFIXES["foaf"],
     PREFIXES["rdfs"],
     PREFIXES["owl"],
-)
-
-
-@dataclass(frozen=True)
-class LinkSet:
-    """Links from our things to another dataset: one predicate, one IRI prefix."""
-
-    name: str
-    title: str
-    predicate: str
-    prefix: str
-    target: str
-
-
-LINK_SETS: tuple[LinkSet, ...] = (
-    LinkSet(
-        "wikidata",
-        "Links to Wikidata",
-        _OWL + "sameAs",
-        PREFIXES["wd"],
-        "https://www.wikidata.org/",
-    ),
-    LinkSet(
-        "geonames",
-        "Links to GeoNames",
-        _SKOS + "exactMatch",
-        "https://sws.geonames.org/",
-        "https://www.geonames.org/",
-    ),
 )
 
 
@@ -189,83 +162,14 @@ def dump(target: ox.Store, fmt: DumpFormat) -> bytes:
     return gzip.compress(data or b"", compresslevel=6, mtime=0)
 
 
-_NOT_META = "FILTER(?g != <" + GRAPH_META + ">)"  # a constant, never a request value
 _META = ox.NamedNode(GRAPH_META)
 
 
-def _solutions(
-    target: ox.Store, query: str, bindings: dict[str, Term] | None = None
-) -> ox.QuerySolutions:
-    # pyoxigraph applies substitutions to projected variables only: every bound variable below
-    # is also selected (and grouped by).
-    result = target.query(
-        query,
-        substitutions={ox.Variable(name): value for name, value in (bindings or {}).items()},
-    )
-    assert isinstance(result, ox.QuerySolutions)
-    return result
-
-
-def _number(term: object) -> int:
-    return int(term.value) if isinstance(term, ox.Literal) else 0
-
-
-def class_counts(target: ox.Store) -> dict[str, int]:
-    """Distinct instances per class over the data graphs, sorted by class IRI."""
-    per_class: dict[str, int] = {}
-    for row in _solutions(
-        target,
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-        + _NOT_META
-        + " FILTER(isIRI(?c)) } GROUP BY ?c",
-    ):
-        cls = row["c"]
-        if isinstance(cls, ox.NamedNode):
-            per_class[cls.value] = _number(row["n"])
-    return dict(sorted(per_class.items()))
-
-
 def dataset_statistics(target: ox.Store, *, version: str = "") -> DatasetStatistics:
-    """Count triples (distinct, over all graphs: what the endpoint's default graph holds), and
-    over the data graphs: triples per graph, entities, classes and links."""
-    per_graph = {}
-    for row in _solutions(
-        target, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    ):
-        graph = row["g"]
-        if isinstance(graph, ox.NamedNode) and graph.value != GRAPH_META:
-            per_graph[graph.value] = _number(row["n"])
-    # void:triples is what the SPARQL endpoint's default graph holds (issue 9 §4: it said 2
-    # fewer, leaving out graph:meta's build records): the union of all graphs, in which
-    # Oxigraph holds each distinct triple once.
-    union = target.query(
-        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", use_default_graph_as_union=True
-    )
-    assert isinstance(union, ox.QuerySolutions)
-    triples = sum(_number(row["n"]) for row in union)
-    entities = 0
-    for row in _solutions(
-        target,
-        # typed things only: every thing citygraph names has a class (docs/model.md)
-        "SELECT ?space (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-        + _NOT_META
-        + " FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?space)) } GROUP BY ?space",
-        {"space": ox.Literal(URI_SPACE)},
-    ):
-        entities = _number(row["n"])
-    per_class = class_counts(target)
-    links = {}
-    for link in LINK_SETS:
-        links[link.name] = 0
-        for row in _solutions(
-            target,
-            "SELECT ?lp ?prefix (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?lp ?prefix ?s ?o "
-            "WHERE { GRAPH ?g { ?s ?lp ?o } "
-            + _NOT_META
-            + " FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?prefix)) } } GROUP BY ?lp ?prefix",
-            {"lp": ox.NamedNode(link.predicate), "prefix": ox.Literal(link.prefix)},
-        ):
-            links[link.name] = _number(row["n"])
+    """The counts the description gives (:mod:`citygraph.stats`: triples, what the endpoint's
+    default graph holds; over the data graphs, triples per graph, entities, classes and links)
+    and the build's ``dcterms:modified`` from graph:meta."""
+    counts = stats.store_stats(target)
     modified = None
     for quad in target.quads_for_pattern(
         ox.NamedNode(DATASET), ox.NamedNode(_DCT + "modified"), None, _META
@@ -273,11 +177,11 @@ def dataset_statistics(target: ox.Store, *, version: str = "") -> DatasetStatist
         if isinstance(quad.object, ox.Literal):
             modified = quad.object
     return DatasetStatistics(
-        triples=triples,
-        entities=entities,
-        per_graph=dict(sorted(per_graph.items())),
-        per_class=per_class,
-        links=links,
+        triples=counts.triples,
+        entities=counts.entities,
+        per_graph=counts.data_graphs,
+        per_class=counts.instances_per_class,
+        links=counts.links,
         version=version,
         modified=modified,
     )

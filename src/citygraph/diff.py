@@ -30,7 +30,8 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from citygraph.errors import CitygraphError, InputSyntaxError
-from citygraph.validate import load_graph, term_text
+from citygraph.shacl.graphs import load_graph
+from citygraph.shacl.terms import term_text
 
 __all__ = [
     "DiffError",

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from citygraph.validate import ValidationReport
+    from citygraph.shacl.model import ValidationReport
 
 __all__ = [
     "BuildError",

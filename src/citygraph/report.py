@@ -20,13 +20,9 @@ from rdflib.term import Node
 from rdflib.util import from_n3
 
 from citygraph.namespaces import PREFIXES, SH
+from citygraph.shacl.model import Severity, ValidationReport, ValidationResult
+from citygraph.shacl.terms import path_to_shacl
 from citygraph.sourcemap import Position
-from citygraph.validate import (
-    Severity,
-    ValidationReport,
-    ValidationResult,
-    path_to_shacl,
-)
 
 __all__ = ["FORMATS", "Format", "compact", "display_path", "render", "severity_label"]
 
@@ -89,7 +85,7 @@ def render(
     Raises:
         ValueError: ``fmt`` is not one of :data:`FORMATS`.
 
-    >>> from citygraph.validate import ValidationReport
+    >>> from citygraph.shacl import ValidationReport
     >>> render(ValidationReport(results=()), fmt="text", lang="en")
     '0 results: 0 violations, 0 warnings, 0 infos\\n'
     """

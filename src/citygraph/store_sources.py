@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from citygraph.shacl.graphs import load_graph
+from citygraph.shacl.model import ValidationReport, locate
 from citygraph.sourcemap import SourceMap
 from citygraph.store import Build
-from citygraph.validate import ValidationReport, load_graph, locate
 
 __all__ = ["locate_in_build_inputs", "recorded_inputs"]
 

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from citygraph.fastshacl.engine import run
 from citygraph.fastshacl.loading import load_files
 from citygraph.fastshacl.shapes import ShapesGraph, UnsupportedShapeError, read_shapes
-from citygraph.validate import ValidationReport
+from citygraph.shacl.model import ValidationReport
 
 __all__ = [
     "UnsupportedShapeError",

@@ -50,12 +50,12 @@ from citygraph.fastshacl.terms import (
     term_for_rdflib,
     text,
 )
-from citygraph.validate import (
+from citygraph.shacl.model import (
+    ResultTerms,
     Severity,
     ShapesError,
     ValidationReport,
     ValidationResult,
-    _Terms,
 )
 
 __all__ = ["run"]
@@ -430,7 +430,7 @@ class _Converter:
             value=value_text,
             messages=self.messages(raw, focus_text, value_text, path),
             source_constraint=None if raw.constraint is None else self.term(raw.constraint.node)[1],
-            terms=_Terms(focus_node=focus, path=rdf_path, value=value),
+            terms=ResultTerms(focus_node=focus, path=rdf_path, value=value),
         )
 
 
@@ -448,16 +448,6 @@ def _messages(raw: _Raw, focus: str, value: str | None, path: str | None) -> dic
         local = raw.component.removeprefix(SH).removesuffix("ConstraintComponent")
         messages["en"] = f"{local} constraint not met" + (f" on {path}" if path else "")
     return messages
-
-
-def _sort_key(result: ValidationResult) -> tuple[str, int, str, str, str]:
-    return (
-        result.focus_node,
-        -result.severity,
-        result.shape,
-        result.path or "",
-        result.value or "",
-    )
 
 
 def run(
@@ -490,6 +480,4 @@ def run(
         for raw in _Runner(store, files=files, union=union, only=only).shape(shape)
     ]
     converter = _Converter()
-    results = [converter.result(raw) for raw in raws]
-    results.sort(key=_sort_key)
-    return ValidationReport(results=tuple(results))
+    return ValidationReport.of(converter.result(raw) for raw in raws)

@@ -10,10 +10,12 @@ from typing import Final
 import pyoxigraph as ox
 
 from citygraph.errors import InputSyntaxError
+from citygraph.shacl.graphs import expand
 
 __all__ = ["PRESERVED", "SURROGATE", "expand", "load_files", "original_datatype"]
 
-#: File suffixes read from directories, and the Oxigraph format for each (as citygraph.validate).
+#: The Oxigraph format of each file suffix read (the files are those :func:`expand` finds, as
+#: for pySHACL: :mod:`citygraph.shacl.graphs`).
 FORMATS: Final = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 
 _XSD: Final = "http://www.w3.org/2001/XMLSchema#"
@@ -66,28 +68,6 @@ def _preserve(quads: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
             yield ox.Quad(quad.subject, quad.predicate, surrogate, quad.graph_name)
         else:
             yield quad
-
-
-def expand(paths: Sequence[Path]) -> Iterator[Path]:
-    """The files ``paths`` stand for: a directory for its ``*.ttl``/``*.nt`` (recursive, sorted).
-
-    Each file is given once, in order of first mention.
-
-    Raises:
-        InputSyntaxError: a path does not exist.
-    """
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS)
-        elif path.exists():
-            found = [path]
-        else:
-            raise InputSyntaxError("no such file or directory", path=path)
-        for file in found:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
-                yield file
 
 
 def load_files(store: ox.Store, paths: Sequence[Path], *, preserve: bool = True) -> None:

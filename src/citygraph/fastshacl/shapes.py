@@ -13,7 +13,7 @@ from typing import Final, TypeAlias
 
 import pyoxigraph as ox
 
-from citygraph.validate import Severity, ShapesError
+from citygraph.shacl.model import Severity, ShapesError
 
 __all__ = [
     "Alternative",

@@ -30,7 +30,7 @@ from rdflib.term import Node
 
 from citygraph.fastshacl.loading import original_datatype
 from citygraph.fastshacl.shapes import XSD, Alternative, Inverse, Path, Repeat, Sequence, Term
-from citygraph.validate import path_text, term_text
+from citygraph.shacl.terms import path_text, term_text
 
 __all__ = ["canonical_language", "path_for_rdflib", "path_string", "term_for_rdflib", "text"]
 
