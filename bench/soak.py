@@ -55,6 +55,7 @@ from bench.fuzz.grammar import EXPENSIVE, PREFIXES, deep_nesting
 from bench.fuzz.observe import expected_503, process_tree, read_metrics
 from bench.fuzz.runner import TOKEN, build_store, send
 from citygraph.config import Settings
+from citygraph.engine.lanes import cpu_seconds
 
 __all__ = ["main", "soak"]
 
@@ -228,9 +229,6 @@ def server_memory(root: int) -> Memory:
     return Memory(sum(p.rss_kib for p in tree.values()), sum(pss.values()), pss.get(root, 0))
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
 class CpuUse:
     """CPU seconds the server's processes used, by role: the worker, the general lane (the
     processes running nicer than the worker) and the others (fast lane, zygote, writes)."""
@@ -242,19 +240,18 @@ class CpuUse:
         worker_nice = None
         for pid in sorted(process_tree(root), key=lambda p: p != root):
             try:
-                text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+                nice = os.getpriority(os.PRIO_PROCESS, pid)
             except OSError:
-                continue
-            fields = text.rsplit(")", 1)[1].split()
-            seconds = (int(fields[11]) + int(fields[12])) / _TICKS
-            nice = int(fields[16])
+                continue  # ended meanwhile
+            seconds = cpu_seconds(pid)
             if pid == root:
                 worker_nice, role = nice, "worker"
             elif worker_nice is not None and nice > worker_nice:
                 role = "general lane"
             else:
                 role = "other"
-            self.seen[pid] = (role, seconds)
+            if seconds or pid not in self.seen:  # 0: it ended after the first read
+                self.seen[pid] = (role, seconds)
 
     def by_role(self) -> dict[str, float]:
         """CPU seconds by role, of every process seen (ended ones up to their last sample)."""
@@ -271,9 +268,12 @@ CACHE_GAUGES = ("citygraph_cache_bytes", "citygraph_get_cache_bytes")
 CACHE_FULL = 0.9
 
 
-def fill_caches(port: int, reads: Sequence[Case], *, budget: int, limit: float) -> float:
+def fill_caches(
+    port: int, reads: Sequence[Case], *, budget: int, limit: float
+) -> tuple[float, bool]:
     """Distinct SPARQL reads from 4 clients until the caches of :data:`CACHE_GAUGES` hold
-    :data:`CACHE_FULL` of ``budget`` bytes, at most ``limit`` seconds; the seconds taken.
+    :data:`CACHE_FULL` of ``budget`` bytes, at most ``limit`` seconds; the seconds taken and
+    whether they got that full.
 
     The caches grow up to their budget by design (issue 9 §2); memory measured while they fill
     would count that as growth. So the warm-up fills them first.
@@ -296,15 +296,16 @@ def fill_caches(port: int, reads: Sequence[Case], *, budget: int, limit: float) 
     threads = [threading.Thread(target=send_reads, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
-    while time.monotonic() - started < limit:
+    filled = False
+    while not filled and time.monotonic() - started < limit:
         sums, _, _ = read_metrics(base)
-        if all(sums.get(gauge, 0.0) >= CACHE_FULL * budget for gauge in CACHE_GAUGES):
-            break
-        time.sleep(2)
+        filled = all(sums.get(gauge, 0.0) >= CACHE_FULL * budget for gauge in CACHE_GAUGES)
+        if not filled:
+            time.sleep(2)
     full.set()
     for thread in threads:
         thread.join()
-    return time.monotonic() - started
+    return time.monotonic() - started, filled
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def _measure(options: SoakOptions, server: servers.Server) -> dict[str, object]:
         warm.request(rng.choice(reads))
     warm.close()
     budget = Settings.from_env().cache_bytes
-    fill_seconds = fill_caches(server.port, reads, budget=budget, limit=options.fill_limit)
+    fill_seconds, filled = fill_caches(server.port, reads, budget=budget, limit=options.fill_limit)
     idle_client = Client(server.port, PROBE)
     idle = time_lookups(idle_client, None, options.idle_seconds)
     idle_load = os.getloadavg()[0]
@@ -492,6 +493,7 @@ def _measure(options: SoakOptions, server: servers.Server) -> dict[str, object]:
         "ordinary_requests": ordinary,
         "cache_budget_bytes": budget,
         "cache_fill_seconds": round(fill_seconds, 1),
+        "caches_filled": filled,
         "memory_first_minute_mib": mib(first, "pss"),
         "memory_last_minute_mib": mib(last, "pss"),
         "memory_growth": growth,
@@ -539,7 +541,8 @@ def table(result: dict[str, object]) -> str:
         ),
         (
             "caches filled before the soak (budget each; seconds)",
-            f"{result['cache_budget_bytes']} bytes; {result['cache_fill_seconds']} s",
+            f"{result['cache_budget_bytes']} bytes; {result['cache_fill_seconds']} s"
+            + ("" if result["caches_filled"] else " (**not full**: --fill-limit reached)"),
         ),
         (
             "memory of all server processes (PSS), first → last minute (goal < 10 %)",
