@@ -32,12 +32,17 @@ serve: build frontend
 test: install
 	bash scripts/test.sh
 
-# Mutation testing of the modules that carry the promises (outside `make test`; about an hour).
-# Subprocesses the tests start (citygraph serve, build) import the mutated copy too.
+# Mutation testing of the modules that carry the promises (outside `make test`; hours on two
+# cores). Subprocesses the tests start (citygraph serve, build) import the mutated copy too;
+# mutants/src exists before mutmut starts, else the installed src/ is imported instead.
+# Then the mutants only a subprocess reaches, and the decorated functions mutmut skips.
 mutate: install
 	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
-	rm -rf mutants
+	rm -rf mutants && mkdir -p mutants/src
 	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python scripts/mutation_subprocess.py 'citygraph.cli.x__fail__*' \
+		'citygraph.cli.x_exit_not_conforming__*' 'citygraph.cli.x_main__*' --tests tests/test_cli.py
+	$(BIN)/python scripts/mutation_by_hand.py
 	$(BIN)/python scripts/mutation_summary.py
 
 # Line and branch coverage of src/ over the whole suite (outside `make test`).

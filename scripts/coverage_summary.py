@@ -21,7 +21,20 @@ PROMISE_MODULES = (
     "engine/query_process.py",
     "web/negotiation.py",
     "web/linked_data/iris.py",
+    "web/linked_data/routes.py",
+    "report.py",
 )
+
+
+def _lines(summary: dict[str, int]) -> float:
+    # not "percent_covered": with branch coverage on, that mixes lines and branches
+    return (
+        summary["covered_lines"] / summary["num_statements"] if summary["num_statements"] else 1.0
+    )
+
+
+def _branches(summary: dict[str, int]) -> float:
+    return summary["covered_branches"] / summary["num_branches"] if summary["num_branches"] else 1.0
 
 
 def main(argv: list[str]) -> int:
@@ -33,12 +46,10 @@ def main(argv: list[str]) -> int:
         rows.append((name not in PROMISE_MODULES, name, summary))
     print(f"{'module':40} {'lines':>7} {'branches':>9}")
     for _, name, s in sorted(rows):
-        branches = s["covered_branches"] / s["num_branches"] if s["num_branches"] else 1.0
         marker = "*" if name in PROMISE_MODULES else " "
-        print(f"{marker}{name:39} {s['percent_covered'] / 100:>7.1%} {branches:>9.1%}")
+        print(f"{marker}{name:39} {_lines(s):>7.1%} {_branches(s):>9.1%}")
     totals = report["totals"]
-    branches = totals["covered_branches"] / max(totals["num_branches"], 1)
-    print(f" {'all of src/citygraph':39} {totals['percent_covered'] / 100:>7.1%} {branches:>9.1%}")
+    print(f" {'all of src/citygraph':39} {_lines(totals):>7.1%} {_branches(totals):>9.1%}")
     print("(* the modules that carry the README's and docs' promises)")
     return 0
 

@@ -1,7 +1,9 @@
 """Summarise `mutmut run` (called by `make mutate`): mutants per module and what survived.
 
-Reads ``mutmut results --all true`` (one ``name: status`` line per mutant), prints the score of
-each module and the surviving mutants, and writes them to ``var/mutation.json``. The survivors
+Reads ``mutmut results --all true`` (one ``name: status`` line per mutant; those only a
+subprocess reaches are filled in by ``scripts/mutation_subprocess.py``), prints the score of
+each module and the surviving mutants, and writes them to ``var/mutation.json``; then the
+hand-made mutants of ``scripts/mutation_by_hand.py`` (``var/mutation-by-hand.json``). The survivors
 are explained (or killed by a new test) in docs/testing.md.
 """
 
@@ -52,6 +54,14 @@ def main() -> int:
         print(f"\nsurvived in {module}:")
         for name in names:
             print(f"  {name}")
+    by_hand = ROOT / "var" / "mutation-by-hand.json"
+    if by_hand.exists():  # scripts/mutation_by_hand.py: the decorated functions
+        hand = json.loads(by_hand.read_text(encoding="utf-8"))
+        killed = sum(status == "killed" for status in hand.values())
+        print(f"\nby hand (decorated functions): {killed} of {len(hand)} killed")
+        for name, status in hand.items():
+            if status != "killed":
+                print(f"  {name} ({status})")
     out = ROOT / "var" / "mutation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,22 +58,48 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "help_command"),
     [
-        pytest.param(["build", "--no-such-option"], id="unknown-option"),
-        pytest.param(["query"], id="query-without-query"),
-        pytest.param(["validate", "--format", "yaml"], id="bad-choice"),
-        pytest.param(["no-such-command"], id="unknown-command"),
-        pytest.param(["validate", "does/not/exist.ttl"], id="missing-path"),
+        pytest.param(["build", "--no-such-option"], "citygraph build", id="unknown-option"),
+        pytest.param(["query"], "citygraph query", id="query-without-query"),
+        pytest.param(["validate", "--format", "yaml"], "citygraph validate", id="bad-choice"),
+        pytest.param(["no-such-command"], "citygraph", id="unknown-command"),
+        pytest.param(["validate", "does/not/exist.ttl"], "citygraph validate", id="missing-path"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str], help_command: str) -> None:
     result = run(*args)
 
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("citygraph: error:")
+    assert result.stderr.rstrip().endswith(f"{help_command} --help')"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_main_runs_the_arguments_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
+    """``main(argv)`` (the console script's entry point) runs ``argv``, not the process's."""
+    cli_module.main(["--version"])
+
+    assert capsys.readouterr().out.startswith("citygraph, version ")
+
+
+def test_ctrl_c_ends_a_command_with_130_and_no_traceback() -> None:
+    command = subprocess.Popen(
+        [sys.executable, "-m", "citygraph", "validate"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert command.stderr is not None
+    command.stderr.readline()  # "citygraph: project …": it has started validating
+    command.send_signal(signal.SIGINT)
+    _, stderr = command.communicate(timeout=120)
+
+    assert command.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "citygraph: aborted", stderr
+    assert "Traceback" not in stderr
 
 
 def test_a_syntax_error_exits_2_naming_file_and_line(tmp_path: Path) -> None:
@@ -304,7 +331,10 @@ def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Pat
     second = run("build", "--project", str(project), "--store", str(store_dir), "--quiet")
 
     assert second.returncode == 1, second.stdout + second.stderr
-    assert "http://example.org/pair" in second.stdout + second.stderr
+    assert "http://example.org/pair" in second.stderr  # the report, where errors go
+    last = second.stderr.splitlines()[-1]  # and, last, what happened to the store
+    assert last.startswith("citygraph: "), second.stderr
+    assert "store was not changed" in last, second.stderr
     assert (store_dir / "current").resolve() == published
     assert sorted(p.name for p in (store_dir / "builds").iterdir() if p.is_dir()) == [
         published.name

@@ -90,7 +90,7 @@ def open_build(build: Build, *, in_memory: bool = False) -> ox.Store:
     """
     try:
         disk = ox.Store.read_only(str(build.path))
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found it corrupted
         raise StoreNotFoundError(f"cannot open the store at {build.path}: {error}") from None
     if not in_memory:
         return disk

@@ -192,6 +192,7 @@ def test_service_is_refused_by_default(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": query})
     assert response.status_code == 403
     assert "SERVICE (federated query) is disabled" in response.text
+    assert "CITYGRAPH_SERVICE_ALLOWLIST" in response.text  # the setting that allows it
 
 
 def test_service_only_to_the_allowlist(store_dir: Path) -> None:
@@ -207,6 +208,11 @@ def test_service_only_to_the_allowlist(store_dir: Path) -> None:
             params={"query": "SELECT * { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }"},
         )
         assert hidden.status_code == 403
+        variable = client.get(
+            "/sparql", params={"query": "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }"}
+        )
+        assert variable.status_code == 403
+        assert "fixed endpoint IRI" in variable.text
         silent = client.get(
             "/sparql", params={"query": f"SELECT * {{ SERVICE SILENT <{allowed}> {{ ?s ?p ?o }} }}"}
         )

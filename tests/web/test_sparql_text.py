@@ -6,7 +6,14 @@ import random
 
 import pytest
 
-from citygraph.web.sparql_text import Token, add_using, analyse, tokenize, tokenize_sparse
+from citygraph.web.sparql_text import (
+    Token,
+    add_using,
+    analyse,
+    decode_escapes,
+    tokenize,
+    tokenize_sparse,
+)
 
 BASE = "https://w3id.org/citygraph/"
 E = "http://e/"
@@ -166,3 +173,157 @@ def test_sparse_tokens_keep_every_word_bracket_and_operator(seed: int) -> None:
         return [t for t in tokens if t.kind == "word" or (t.kind == "other" and t.text in OPS)]
 
     assert significant(list(tokenize_sparse(text))) == significant(list(tokenize(text)))
+
+
+# -- found by mutation testing (docs/testing.md): cases no test above told apart -------------
+
+
+@pytest.mark.parametrize(
+    ("escaped", "decoded"),
+    [
+        pytest.param("\\U00000053", "S", id="long-escape-alone"),
+        pytest.param("a\\u0053\\U00000045b", "aSEb", id="short-and-long"),
+        pytest.param("\\U0010FFFF", "\U0010ffff", id="highest-codepoint"),
+        pytest.param("\\U00110000", "\\U00110000", id="beyond-unicode-kept"),
+        pytest.param("\\UFFFFFFFF x", "\\UFFFFFFFF x", id="far-beyond-unicode-kept"),
+    ],
+)
+def test_decode_escapes(escaped: str, decoded: str) -> None:
+    assert decode_escapes(escaped) == decoded
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "is_update", "services", "load"),
+    [
+        # only the long form of the escape: still decoded, the SERVICE is seen
+        pytest.param(
+            "SELECT * { \\U00000053ERVICE <http://e/> {} }",
+            "SELECT",
+            False,
+            (E,),
+            False,
+            id="long-escape-service",
+        ),
+        pytest.param(
+            "SELECT * { SERV\\u0049CE <sparql> {} }",
+            "SELECT",
+            False,
+            (BASE + "sparql",),
+            False,
+            id="escaped-service-relative-iri",
+        ),
+        # the form only the decoding reading finds
+        pytest.param("\\u0053ELECT * {}", "SELECT", False, (), False, id="escaped-form"),
+        pytest.param("\\u0049NSERT DATA {}", "INSERT", True, (), False, id="escaped-update"),
+        pytest.param(
+            "INSERT DATA { <a> <b> '\\u0041' }", "INSERT", True, (), False, id="update-with-escape"
+        ),
+        pytest.param("\\u004COAD <http://e/x>", "LOAD", True, (), True, id="escaped-load"),
+    ],
+)
+def test_escapes_keep_form_update_service_and_load(
+    text: str, form: str, is_update: bool, services: tuple[str, ...], load: bool
+) -> None:
+    analysis = analyse(text, base_iri=BASE)
+    assert (analysis.form, analysis.is_update, analysis.services, analysis.has_load) == (
+        form,
+        is_update,
+        services,
+        load,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "services"),
+    [
+        pytest.param(
+            "BASE <sub/> SELECT * { SERVICE <sparql> {} }",
+            (BASE + "sub/sparql",),
+            id="relative-base",
+        ),
+        pytest.param(
+            "BASE <http://o/a/> SELECT * { SERVICE <sparql> {} }",
+            ("http://o/a/sparql",),
+            id="base-with-path",
+        ),
+        pytest.param(
+            "PREFIX geo: <http://e/> SELECT * { SERVICE geo:sparql {} }",
+            (E + "sparql",),
+            id="long-prefix",
+        ),
+        pytest.param(
+            "PREFIX e: <rel/> SELECT * { SERVICE e:sparql {} }",
+            (BASE + "rel/sparql",),
+            id="relative-prefix-iri",
+        ),
+        pytest.param(
+            "PREFIX e: <http://e/> SELECT * { ?s e: <http://x/> . SERVICE e:sparql {} }",
+            (E + "sparql",),
+            id="pname-then-iri-is-no-prefix",
+        ),
+        pytest.param(
+            "PREFIX e: ?x SELECT * { SERVICE e:sparql {} }", (None,), id="prefix-without-iri"
+        ),
+        pytest.param(
+            "PREFIX e: <http://e/> SELECT * { SERVICE e:a:b {} }",
+            (E + "a:b",),
+            id="colon-in-local-name",
+        ),
+        pytest.param("SELECT * { SERVICE x:sparql {} }", (None,), id="undeclared-prefix"),
+        pytest.param(
+            "PREFIX e: <http://e/> SELECT * { SERVICE e:a\\-b {} }",
+            (None,),
+            id="escaped-local-name",
+        ),
+        pytest.param(
+            "PREFIX e: <http://e/> SELECT * { SERVICE e:a%20b {} }",
+            (None,),
+            id="percent-in-local-name",
+        ),
+        pytest.param("SELECT * { SERVICE", (None,), id="ends-after-service"),
+        pytest.param("SELECT * { SERVICE SILENT", (None,), id="ends-after-silent"),
+    ],
+)
+def test_service_endpoints_resolve_as_the_engine_would(
+    text: str, services: tuple[str | None, ...]
+) -> None:
+    assert analyse(text, base_iri=BASE).services == services
+
+
+def test_a_prolog_cut_short_is_no_error() -> None:
+    assert analyse("PREFIX e:", base_iri=BASE).form is None
+
+
+def test_with_is_a_dataset_clause() -> None:
+    text = "WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    assert analyse(text, base_iri=BASE).has_dataset_clause
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        pytest.param(
+            "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            "DELETE { ?s ?p ?o } USING <http://g> USING <http://h> USING NAMED <http://n> "
+            "USING NAMED <http://m> WHERE { ?s ?p ?o }",
+            id="delete-only",
+        ),
+        pytest.param(
+            "INSERT { ?s <p> 1 ; <q> 2 } WHERE { ?s ?p ?o }",
+            "INSERT { ?s <p> 1 ; <q> 2 } USING <http://g> USING <http://h> "
+            "USING NAMED <http://n> USING NAMED <http://m> WHERE { ?s ?p ?o }",
+            id="semicolon-in-template",
+        ),
+        pytest.param(
+            "INSERT { ?s <p> 1 } WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } } ; "
+            "INSERT { ?s <q> 1 } WHERE { ?s ?p ?o }",
+            "INSERT { ?s <p> 1 } USING <http://g> USING <http://h> USING NAMED <http://n> "
+            "USING NAMED <http://m> WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } } ; "
+            "INSERT { ?s <q> 1 } USING <http://g> USING <http://h> USING NAMED <http://n> "
+            "USING NAMED <http://m> WHERE { ?s ?p ?o }",
+            id="nested-then-another",
+        ),
+    ],
+)
+def test_add_using_with_two_graphs_each(update: str, expected: str) -> None:
+    assert add_using(update, ["http://g", "http://h"], ["http://n", "http://m"]) == expected

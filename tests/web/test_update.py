@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import CITY, CURATED, VOCAB, auth
+from tests.web.conftest import CITY, CURATED, TOKEN, VOCAB, auth
 
 from citygraph import store
 
@@ -40,8 +40,31 @@ def test_update_needs_the_bearer_token(writer: TestClient) -> None:
         "/sparql", content=INSERT, headers={"Content-Type": UPDATE, **auth("wrong")}
     )
     assert response.status_code == 401
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    # RFC 6750 §3: the challenge names the realm and the error
+    assert response.headers["www-authenticate"] == 'Bearer realm="citygraph", error="invalid_token"'
+    assert "token is not valid" in response.text
     assert not ask(writer, ROME)
+
+
+def test_a_missing_token_is_explained(writer: TestClient) -> None:
+    response = writer.post("/sparql", content=INSERT, headers={"Content-Type": UPDATE})
+    assert response.status_code == 401
+    assert "Authorization: Bearer <token>" in response.text
+
+
+def test_the_token_under_another_scheme_is_refused(writer: TestClient) -> None:
+    headers = {"Content-Type": UPDATE, "Authorization": f"Basic {TOKEN}"}
+    response = writer.post("/sparql", content=INSERT, headers=headers)
+    assert response.status_code == 401
+    assert not ask(writer, ROME)
+
+
+def test_the_bearer_scheme_is_case_insensitive(writer: TestClient) -> None:
+    """RFC 7235 §2.1: the scheme is case-insensitive, one or more spaces follow it."""
+    headers = {"Content-Type": UPDATE, "Authorization": f"bearer  {TOKEN}"}
+    response = writer.post("/sparql", content=INSERT, headers=headers)
+    assert response.status_code == 204, response.text
+    assert ask(writer, ROME)
 
 
 @pytest.mark.parametrize("via", ["direct", "form"])
@@ -255,7 +278,7 @@ def write_processes() -> list[int]:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue  # ended meanwhile
-        if b"citygraph.web.write_process" in command and parent == os.getpid():
+        if b"citygraph.engine.write_process" in command and parent == os.getpid():
             found.append(int(entry.name))
     return found
 

@@ -11,8 +11,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__, allocator
 from citygraph.config import Settings
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
+from citygraph.engine.remote import RemotePool, backend_of
 from citygraph.web import (
     frontend,
     linked_data,
@@ -41,23 +43,21 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     :class:`~citygraph.errors.StoreNotFoundError` otherwise); at shutdown they end.
     """
     metrics = Metrics()
+    # One view of the store's `current` link for the endpoint and the pages, so that after a
+    # write both serve the new build at once (engine/builds.py).
+    link = CurrentLink(settings.store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = QueryPool(
-            settings.store,
-            size=settings.query_processes,
-            in_memory=settings.in_memory,
-            max_concurrent=settings.max_concurrent_queries,
-            check_interval=settings.version_check_interval,
-            # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
-            offline=not settings.service_allowlist,
-            memory=settings.query_memory_bytes,
-            fast_size=settings.fast_query_processes,
-            fast_budget=settings.fast_lane_budget,
-            client_processes=settings.client_query_processes,
-            client_max_queries=settings.client_max_queries,
-        )
+        pool: QueryPool | RemotePool
+        if settings.backend:  # a remote SPARQL store (docs/backends.md)
+            pool = RemotePool(
+                backend_of(settings),
+                max_concurrent=settings.max_concurrent_queries,
+                check_interval=settings.version_check_interval,
+            )
+        else:
+            pool = _embedded_pool(settings, link)
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
             settings,
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     app.include_router(frontend.create_router())
     for router in extra_routers:
         app.include_router(router)
-    linked_data.install(app, settings)
+    linked_data.install(app, settings, link=link)
     trailing_slash.install(app)
     install_error_handlers(app)
     # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
@@ -108,6 +108,25 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     )
     app.add_middleware(AccessLog, metrics=metrics, proxies=settings.proxy_networks())
     return app
+
+
+def _embedded_pool(settings: Settings, link: CurrentLink) -> QueryPool:
+    """The query processes on the embedded store's current build."""
+    return QueryPool(
+        settings.store,
+        size=settings.query_processes,
+        in_memory=settings.in_memory,
+        max_concurrent=settings.max_concurrent_queries,
+        check_interval=settings.version_check_interval,
+        # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
+        offline=not settings.service_allowlist,
+        memory=settings.query_memory_bytes,
+        fast_size=settings.fast_query_processes,
+        fast_budget=settings.fast_lane_budget,
+        client_processes=settings.client_query_processes,
+        client_max_queries=settings.client_max_queries,
+        link=link,
+    )
 
 
 def create_app_from_env() -> FastAPI:

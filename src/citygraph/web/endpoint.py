@@ -26,6 +26,8 @@ from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.engine.remote import RemotePool
+from citygraph.engine.writes import Change, UpdateChange, apply_write
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -45,7 +47,6 @@ from citygraph.web.query_page import QueryPageRenderer, render_query_page
 from citygraph.web.service_description import PREFIXES as SD_PREFIXES
 from citygraph.web.service_description import describe_service
 from citygraph.web.sparql_text import Analysis, add_using, analyse
-from citygraph.web.writes import Change, UpdateChange, apply_write
 
 __all__ = ["Answer", "Endpoint", "EvaluationError", "not_acceptable", "syntax_checked"]
 
@@ -61,7 +62,7 @@ class Endpoint:
     def __init__(
         self,
         settings: Settings,
-        pool: QueryPool,
+        pool: QueryPool | RemotePool,
         cache: ResponseCache,
         metrics: Metrics,
         *,
@@ -353,7 +354,7 @@ class Endpoint:
 
         Raises:
             WriteBusyError, StoreNotFoundError, WriteCrashedError: see
-                :func:`~citygraph.web.writes.apply_write`; and what ``change`` raises (nothing
+                :func:`~citygraph.engine.writes.apply_write`; and what ``change`` raises (nothing
                 is published then).
         """
         result, build = apply_write(
