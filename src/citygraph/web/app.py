@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from citygraph import __version__
+from citygraph import __version__, allocator
 from citygraph.config import Settings
 from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
@@ -130,5 +130,10 @@ def _embedded_pool(settings: Settings, link: CurrentLink) -> QueryPool:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app for the settings in the environment (the factory uvicorn workers call)."""
+    """The app for the settings in the environment (the factory uvicorn workers call).
+
+    The worker's allocator is limited to a few arenas first, before any request thread starts
+    (:mod:`citygraph.allocator`: its memory levels off instead of growing with the churn of
+    its caches)."""
+    allocator.limit_arenas()
     return create_app(Settings.from_env())

@@ -38,6 +38,8 @@ def canonical_location(app: FastAPI, scope: Scope) -> str | None:
         or path == "/"
         or not path.endswith("/")
         or len(raw_path) > MAX_LOCATION
+        # "//host" or "/\host" in a Location leaves this site (an open redirect)
+        or raw_path[1:2] in (b"/", b"\\")
     ):
         return None
     query = scope["query_string"].decode("latin-1")
