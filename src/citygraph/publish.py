@@ -31,7 +31,7 @@ from citygraph.engine.remote import Backend, BackendError, SparqlClient
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
-__all__ = ["STAGING", "Publication", "publish_build", "switch_update"]
+__all__ = ["STAGING", "Publication", "download", "publish_build", "switch_update"]
 
 #: The prefix of the graph names a build is uploaded under before the switch.
 STAGING = "urn:citygraph:staging:"
@@ -100,6 +100,25 @@ def publish_build(build: Build, backend: Backend) -> Publication:
         upload_seconds=uploaded - started,
         switch_seconds=switched - uploaded,
     )
+
+
+def download(backend: Backend) -> ox.Store:
+    """Everything the remote store serves in named graphs, in a new in-memory store (for
+    ``citygraph validate --store --backend``).
+
+    Raises:
+        BackendError, QueryTimeoutError: the store cannot be read.
+    """
+    client = SparqlClient(backend, connections=1)
+    try:
+        rows = client.select(
+            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
+        )
+    finally:
+        client.close()
+    target = ox.Store()
+    target.bulk_extend(ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+    return target
 
 
 def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
