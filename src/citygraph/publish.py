@@ -29,14 +29,18 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
+from citygraph.engine.remote import (
+    STAGING,
+    VERSION_QUERY,
+    Backend,
+    BackendError,
+    SparqlClient,
+)
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
 __all__ = ["STAGING", "Publication", "download", "publish_build", "switch_update"]
 
-#: The prefix of the graph names a build is uploaded under before the switch.
-STAGING = "urn:citygraph:staging:"
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
 

@@ -59,6 +59,7 @@ from citygraph.namespaces import GRAPH_META
 __all__ = [
     "GRAPH_TYPES",
     "RESULT_TYPES",
+    "STAGING",
     "Backend",
     "BackendError",
     "RemotePool",
@@ -98,6 +99,9 @@ VERSION_QUERY = (
     "} } LIMIT 1"
 )
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: The prefix of the graph names a build is uploaded under before the switch
+#: (:mod:`citygraph.publish`): never part of what is served.
+STAGING = "urn:citygraph:staging:"
 
 
 class BackendError(CitygraphError):
@@ -364,7 +368,13 @@ class RemotePool:
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        names = tuple(sorted(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)))
+        names = tuple(
+            sorted(
+                r["g"].value
+                for r in rows
+                if isinstance(r["g"], ox.NamedNode) and not r["g"].value.startswith(STAGING)
+            )
+        )
         self._graph_names = (version, names)
         return names
 
