@@ -1,4 +1,4 @@
-"""Publishing a build to a remote store (citygraph.publish, docs/backends.md), against a real
+"""Publishing a build to a remote store (engine/remote_publish.py, docs/backends.md), against a real
 ``oxigraph serve``: the store ends up holding exactly the new build, leftovers of a failed
 publication go, other graphs stay, and a publication that fails leaves the served build."""
 
@@ -13,7 +13,7 @@ from tests.backends import OxigraphServers
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
 from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
-from citygraph.publish import download, publish_build
+from citygraph.engine.remote_publish import download, publish_build
 from citygraph.store import Build
 
 FOREIGN = "http://example.org/someone-elses-graph"
