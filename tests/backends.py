@@ -1,8 +1,9 @@
 """The stores the suite runs on: the embedded one, and a real ``oxigraph serve`` (remote).
 
-Tests that must hold on every backend take the ``backend`` fixture, parametrised with
-:data:`BACKENDS` (``pytestmark = backend_parametrised`` in their module): the same test runs
-on the embedded store and on a remote store reached over the SPARQL 1.1 Protocol. A remote
+Tests that must hold on every backend are marked ``every_backend`` (``pytestmark =
+every_backend`` in their module): each of them that uses the ``backend`` fixture (directly or
+through ``settings``) runs on every backend of :data:`BACKENDS`, on the embedded store and on a
+remote store reached over the SPARQL 1.1 Protocol (tests/conftest.py). A remote
 build gets there through :func:`citygraph.engine.remote_publish.publish_build`, as ``citygraph build
 --backend`` publishes it. One ``oxigraph serve`` runs per data set and session (started on
 first use, on 127.0.0.1 and a free port): see :class:`OxigraphServers`.
@@ -27,11 +28,11 @@ from citygraph.engine.remote_publish import publish_build
 from citygraph.engine.remote_store import RemoteHandle
 from citygraph.store import current_build, open_current
 
-__all__ = ["BACKENDS", "OxigraphServers", "backend_parametrised", "open_store", "remote_settings"]
+__all__ = ["BACKENDS", "OxigraphServers", "every_backend", "open_store", "remote_settings"]
 
 #: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``.
 BACKENDS = ("embedded", "oxigraph")
-backend_parametrised = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+every_backend = pytest.mark.every_backend
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 
@@ -77,7 +78,10 @@ class OxigraphServers:
         """Server ``name`` holding the current build of ``store_dir`` (published if needed)."""
         backend = self.get(name)
         build = current_build(store_dir)
-        if self._published.get(name) != f"{store_dir}:{build.version}":
+        published = self._published.get(name, "")
+        if published != f"{store_dir}:{build.version}":
+            if not published.startswith(f"{store_dir}:"):  # another test's store: start empty
+                httpx.post(backend.update, data={"update": "DROP ALL"}).raise_for_status()
             publish_build(build, backend)
             self._published[name] = f"{store_dir}:{build.version}"
         return backend

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.backends import OxigraphServers
+from tests.backends import BACKENDS, OxigraphServers
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``every_backend`` that use the ``backend`` fixture run on each backend."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "every_backend"
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture(scope="session")

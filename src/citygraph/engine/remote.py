@@ -59,6 +59,7 @@ from citygraph.namespaces import GRAPH_META
 __all__ = [
     "GRAPH_TYPES",
     "RESULT_TYPES",
+    "STAGING",
     "Backend",
     "BackendError",
     "RemotePool",
@@ -98,6 +99,9 @@ VERSION_QUERY = (
     "} } LIMIT 1"
 )
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: The prefix of the graph names a build is uploaded under before the switch
+#: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
+STAGING = "urn:citygraph:staging:"
 
 
 class BackendError(CitygraphError):
@@ -199,14 +203,23 @@ class SparqlClient:
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
             timeout=httpx.Timeout(remaining),
         )
-        try:
-            response = self.http.send(request, stream=True)
-        except httpx.TimeoutException:
-            raise QueryTimeoutError("the query did not finish within the timeout") from None
-        except httpx.TransportError as error:
-            raise BackendError(
-                f"the store at {self.backend.query} is unreachable: {error}"
-            ) from None
+        for attempt in (1, 2):
+            try:
+                response = self.http.send(request, stream=True)
+                break
+            except httpx.TimeoutException:
+                raise QueryTimeoutError("the query did not finish within the timeout") from None
+            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+                # A kept-alive connection the store closed meanwhile: a query is safe to send
+                # again, once, on a new connection.
+                if attempt == 2:
+                    raise BackendError(
+                        f"the store at {self.backend.query} failed: {error}"
+                    ) from None
+            except httpx.TransportError as error:
+                raise BackendError(
+                    f"the store at {self.backend.query} is unreachable: {error}"
+                ) from None
         if response.status_code >= 500:
             text = _error_text(response)
             raise BackendError(f"the store at {self.backend.query} failed: {text}")
@@ -355,7 +368,13 @@ class RemotePool:
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        names = tuple(sorted(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)))
+        names = tuple(
+            sorted(
+                r["g"].value
+                for r in rows
+                if isinstance(r["g"], ox.NamedNode) and not r["g"].value.startswith(STAGING)
+            )
+        )
         self._graph_names = (version, names)
         return names
 

@@ -31,6 +31,7 @@ from citygraph.engine.errors import (
     QueryProcessError,
     QueryTimeoutError,
 )
+from citygraph.engine.remote import BackendError
 from citygraph.engine.writes import WriteBusyError, WriteCrashedError
 from citygraph.errors import (
     CitygraphError,
@@ -65,6 +66,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (QueryProcessError, 500),
     (EvaluationError, 500),
     (WriteCrashedError, 500),
+    (BackendError, 502),  # the remote store failed or cannot be reached (docs/backends.md)
 )
 
 
