@@ -272,6 +272,47 @@ def test_a_whole_degree_point_is_not_used_to_match(
     }
 
 
+def test_a_point_given_to_another_place_too_does_not_reject_the_name(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # The geocoder gave Nienburg the point of Wuppertal (a fallback, as it gave nine Japanese
+    # towns one point): Nienburg's only record lies 150 km from it. The point is another
+    # place's too, so it is ignored, with a warning, and the name decides.
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        "Nienburg,Germany,51.2562,7.1508,Berlin,Germany,52.52,13.405\n"
+        "Wuppertal,Germany,51.2562,7.1508,Paris,France,48.8534,2.3488\n"
+    )
+    result = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY)
+    assert result.report.counts()["warning"] == {"shared-coordinates": 1}
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2862620/"
+    }
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["schema"] + "latitude") == {
+        "52.64437"
+    }
+    # Wuppertal lies at that point: its match by the point stands, without a warning.
+    assert values(result.quads, CITY + "de-wuppertal", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2805753/"
+    }
+
+
+def test_a_point_of_its_own_far_from_the_name_still_rejects_it(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # The same point, given to Nienburg alone: it may be another Nienburg, not in GeoNames.
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+        "Nienburg,Germany,51.2562,7.1508,Berlin,Germany,52.52,13.405\n"
+    )
+    result = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY)
+    assert "warning" not in result.report.counts()
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["skos"] + "exactMatch") == set()
+    assert result.report.unreconciled == {"far-from-coordinates": 1}
+
+
 def test_the_report_checks_each_link_against_the_files_points(
     data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
 ) -> None:
