@@ -21,7 +21,7 @@ from typing import Any
 
 from citygraph.worldwide import gazetteer
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key, region_forms
-from citygraph.worldwide.variants import loose_key, record_forms
+from citygraph.worldwide.variants import fold_key, loose_key, record_forms
 
 __all__ = [
     "MAX_DISTANCE_KM",
@@ -205,16 +205,15 @@ class GeoNamesIndex:
             name_key = match_key(city.name)
             primary[(city.country, name_key)].append(city.id)
             seen = {name_key}
-            names = [city.name, *record_forms(city.name, city.country)]
             for alt in record.get("alternatenames") or ():
                 if not _latin(alt) or (alt.isupper() and len(alt) <= 4):
                     continue
                 key = match_key(alt)
                 if key and key not in seen:
                     seen.add(key)
-                    names.append(alt)
                     alternate[(city.country, key)].append(city.id)
-            for loose in {loose_key(n, city.country) for n in names}:
+            seen.update(match_key(form) for form in record_forms(city.name, city.country))
+            for loose in {fold_key(key, city.country) for key in seen}:
                 if loose:
                     variant[(city.country, loose)].append(city.id)
             cell = (math.floor(city.latitude), math.floor(city.longitude))

@@ -31,7 +31,7 @@ import re
 
 from citygraph.worldwide.normalise import GERMAN_SPEAKING, german_addition, match_key
 
-__all__ = ["CYRILLIC", "loose_key", "record_forms"]
+__all__ = ["CYRILLIC", "fold_key", "loose_key", "record_forms"]
 
 #: Countries whose names the lists transliterate from Cyrillic.
 CYRILLIC = frozenset({"RU", "UA", "BY", "KZ", "KG", "TJ", "BG", "MK", "MN"})
@@ -75,7 +75,15 @@ def loose_key(name: str, iso: str) -> str:
     >>> loose_key("Maria", "IT"), loose_key("Maria", "UA")
     ('maria', 'marya')
     """
-    key = match_key(name)
+    return fold_key(match_key(name), iso)
+
+
+def fold_key(key: str, iso: str) -> str:
+    """:func:`loose_key` of a name whose match key is ``key`` (computed once by the caller).
+
+    >>> fold_key("velykyi bereznyi", "UA")
+    'velykyberezny'
+    """
     if iso in CYRILLIC:
         key = _CYRILLIC_END.sub("y", key)
         for old, new in _CYRILLIC_VOWELS:
