@@ -16,8 +16,9 @@ nearest within 30 km of the file's point). See docs/worldwide.md, *Spelling vari
   "Argostoli"/"Argostolion") and the two spellings of χ ("Haidari"/"Chaidari").
 - **Japanese** long vowels written "ou"/"oo" or plain ("Ōtsu"), and the municipal word after the
   name ("Ikata-chō", "Rankoshi-machi"): dropped.
-- **GeoNames names in two languages** ("Bleiburg/Pliberk", "Rodengo - Rodeneck", "Mequinensa /
-  Mequinenza"): each part is a name of the place.
+- **GeoNames names written as two** ("Bleiburg/Pliberk", "Rodengo - Rodeneck", "Mequinensa /
+  Mequinenza", mostly two languages; "Bratislava - Vajnory", a town and its quarter): each part
+  is a name of the place (a part that is another record's own name is found by that first).
 - **German-language additions GeoNames keeps and the lists leave out**: a title before the name
   ("Ostseebad Binz", "Kurort Oybin") or a river, lake or landscape after it ("Breisach am Rhein",
   "Obernburg am Main"): the record is also found by the bare name. The other way round ("Zeil
