@@ -3,7 +3,7 @@
 A remote backend speaks only the standards (SPARQL 1.1 Query, Update and Protocol, the Graph
 Store Protocol), but stores read them differently. Every difference citygraph knows of is a
 field of :class:`Dialect` or a step of :func:`normalise_binding` / :func:`normalise_term`, and
-each is checked against a real server in ``tests/backends/test_virtuoso_dialect.py`` (the raw
+each is checked against a real server in ``tests/dialects/test_virtuoso_dialect.py`` (the raw
 behaviour, so a store that changes is noticed, and the answer after this module). The table in
 docs/scaling.md is the prose version of this module.
 
