@@ -61,6 +61,27 @@ class Settings:
             "working directory."
         ),
     )
+    backend: str = field(
+        default="",
+        metadata=_doc(
+            "SPARQL 1.1 query endpoint URL of a remote store to serve instead of the embedded "
+            "one (`--backend`); empty: the embedded store in `store` (docs/backends.md)."
+        ),
+    )
+    backend_update: str = field(
+        default="",
+        metadata=_doc(
+            "SPARQL 1.1 Update endpoint URL of the remote store (`--backend-update`), used to "
+            "publish builds; empty: the query URL."
+        ),
+    )
+    backend_store: str = field(
+        default="",
+        metadata=_doc(
+            "Graph Store Protocol URL of the remote store (`--backend-store`), used to upload "
+            "builds; needed to publish to it."
+        ),
+    )
     base_iri: str = field(
         default=BASE,
         metadata=_doc(
@@ -235,6 +256,12 @@ class Settings:
             if getattr(self, name) < 0:
                 raise SettingError(f"{name} must not be negative")
         self.proxy_networks()
+        for name in ("backend", "backend_update", "backend_store"):
+            url = getattr(self, name)
+            if url and not url.startswith(("http://", "https://")):
+                raise SettingError(f"{name} must be an http:// or https:// URL, not {url!r}")
+        if (self.backend_update or self.backend_store) and not self.backend:
+            raise SettingError("backend_update and backend_store need backend (the query URL)")
 
     @property
     def query_memory_bytes(self) -> int:

@@ -47,6 +47,9 @@ __all__ = [
     "execute",
     "main",
     "memory_message",
+    "serialise_quads",
+    "serialise_solutions_via_tsv",
+    "serialise_triples",
     "serve",
 ]
 
@@ -112,7 +115,7 @@ def execute(store: ox.Store, job: Job) -> Reply:
             return _graph(store, job)
         if isinstance(job, DatasetJob):
             quads = store.quads_for_pattern(None, None, None, None)
-            body, count = _serialise_quads(quads, job.graph_format, job.max_rows, job.max_bytes)
+            body, count = serialise_quads(quads, job.graph_format, job.max_rows, job.max_bytes)
             return Reply(body=body, family="graph", format=job.graph_format, count=count)
         if isinstance(job, GraphNamesJob):
             names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
@@ -156,7 +159,7 @@ def _query(store: ox.Store, job: QueryJob) -> Reply:
         return Reply(body=body, family="solutions", format=job.solutions_format, count=count)
     if job.graph_format is None:
         return _not_acceptable("graph")
-    body, count = _serialise_triples(result, job.graph_format, job.max_rows, job.max_bytes)
+    body, count = serialise_triples(result, job.graph_format, job.max_rows, job.max_bytes)
     return Reply(body=body, family="graph", format=job.graph_format, count=count)
 
 
@@ -172,7 +175,7 @@ def _graph(store: ox.Store, job: GraphJob) -> Reply:
             substitutions={ox.Variable("g"): graph},
         )
     assert isinstance(triples, ox.QueryTriples)
-    body, count = _serialise_triples(triples, job.graph_format, job.max_rows, job.max_bytes)
+    body, count = serialise_triples(triples, job.graph_format, job.max_rows, job.max_bytes)
     return Reply(body=body, family="graph", format=job.graph_format, count=count)
 
 
@@ -206,14 +209,14 @@ def _serialise_solutions(
                 raise
             again = rerun()
             assert isinstance(again, ox.QuerySolutions)
-            return _serialise_via_tsv(again, job)
+            return serialise_solutions_via_tsv(again, job)
         body = buffer.getvalue()
         rows = buffer.lines if fmt_name == "XML" else buffer.lines + (b'"bindings":[{' in body)
         return body, rows
-    return _serialise_via_tsv(result, job)
+    return serialise_solutions_via_tsv(result, job)
 
 
-def _serialise_via_tsv(result: ox.QuerySolutions, job: QueryJob) -> tuple[bytes, int]:
+def serialise_solutions_via_tsv(result: ox.QuerySolutions, job: QueryJob) -> tuple[bytes, int]:
     # TSV has one line per solution and is lossless: count rows while streaming, stop at the
     # limit, then convert (in Rust) to the requested format.
     buffer = _LimitedBuffer(job.max_rows + 1, job.max_bytes)
@@ -230,11 +233,22 @@ def _serialise_via_tsv(result: ox.QuerySolutions, job: QueryJob) -> tuple[bytes,
     return body, count
 
 
-def _serialise_triples(
-    triples: ox.QueryTriples, fmt_name: str, max_rows: int, max_bytes: int
+def serialise_triples(
+    triples: ox.QueryTriples | Iterable[ox.Triple], fmt_name: str, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int]:
+    """Serialise ``triples`` as ``fmt_name`` within the limits; returns the body and count.
+
+    Raises:
+        LimitExceededError: more than ``max_rows`` triples or ``max_bytes`` bytes.
+    """
     buffer = _LimitedBuffer(max_rows, max_bytes)
-    _run_limited(lambda: triples.serialize(buffer, format=_NT), buffer, max_rows, max_bytes)
+
+    def serialise() -> object:
+        if isinstance(triples, ox.QueryTriples):
+            return triples.serialize(buffer, format=_NT)
+        return ox.serialize(triples, buffer, format=_NT)
+
+    _run_limited(serialise, buffer, max_rows, max_bytes)
     nt = buffer.getvalue()
     if fmt_name == "N_TRIPLES":
         return nt, buffer.lines
@@ -246,7 +260,7 @@ def _serialise_triples(
     return body, buffer.lines
 
 
-def _serialise_quads(
+def serialise_quads(
     quads: Iterable[ox.Quad], fmt_name: str, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int]:
     buffer = _LimitedBuffer(max_rows, max_bytes)

@@ -13,6 +13,7 @@ from citygraph import __version__
 from citygraph.config import Settings
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
+from citygraph.engine.remote import RemotePool, backend_of
 from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
 from citygraph.web.access_log import AccessLog
 from citygraph.web.endpoint import Endpoint
@@ -37,20 +38,15 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = QueryPool(
-            settings.store,
-            size=settings.query_processes,
-            in_memory=settings.in_memory,
-            max_concurrent=settings.max_concurrent_queries,
-            check_interval=settings.version_check_interval,
-            # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
-            offline=not settings.service_allowlist,
-            memory=settings.query_memory_bytes,
-            fast_size=settings.fast_query_processes,
-            fast_budget=settings.fast_lane_budget,
-            client_processes=settings.client_query_processes,
-            client_max_queries=settings.client_max_queries,
-        )
+        pool: QueryPool | RemotePool
+        if settings.backend:  # a remote SPARQL store (docs/backends.md)
+            pool = RemotePool(
+                backend_of(settings),
+                max_concurrent=settings.max_concurrent_queries,
+                check_interval=settings.version_check_interval,
+            )
+        else:
+            pool = _embedded_pool(settings)
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
             settings,
@@ -98,6 +94,24 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     )
     app.add_middleware(AccessLog, metrics=metrics, proxies=settings.proxy_networks())
     return app
+
+
+def _embedded_pool(settings: Settings) -> QueryPool:
+    """The query processes on the embedded store's current build."""
+    return QueryPool(
+        settings.store,
+        size=settings.query_processes,
+        in_memory=settings.in_memory,
+        max_concurrent=settings.max_concurrent_queries,
+        check_interval=settings.version_check_interval,
+        # SERVICE to allowed endpoints needs the network; otherwise the OS refuses it.
+        offline=not settings.service_allowlist,
+        memory=settings.query_memory_bytes,
+        fast_size=settings.fast_query_processes,
+        fast_budget=settings.fast_lane_budget,
+        client_processes=settings.client_query_processes,
+        client_max_queries=settings.client_max_queries,
+    )
 
 
 def create_app_from_env() -> FastAPI:

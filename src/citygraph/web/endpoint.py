@@ -26,6 +26,7 @@ from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.engine.remote import RemotePool
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -61,7 +62,7 @@ class Endpoint:
     def __init__(
         self,
         settings: Settings,
-        pool: QueryPool,
+        pool: QueryPool | RemotePool,
         cache: ResponseCache,
         metrics: Metrics,
         *,

@@ -20,6 +20,8 @@ from citygraph import dataset, documents
 from citygraph.config import Settings
 from citygraph.documents import ThingGraph
 from citygraph.engine.cache import ResponseCache
+from citygraph.engine.remote import backend_of
+from citygraph.engine.remote_store import RemoteHandle
 from citygraph.engine.snapshots import Snapshot, StoreHandle
 from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web import i18n
@@ -76,11 +78,17 @@ class Site:
         self.settings = settings
         # Like the query processes: in memory when the operator says so (the index pages scan
         # every partnership once per version: 3-5x less CPU in memory), else on disk.
-        self.handle = StoreHandle(
-            settings.store,
-            in_memory=settings.in_memory,
-            check_interval=settings.version_check_interval,
-        )
+        self.handle: StoreHandle | RemoteHandle
+        if settings.backend:  # a remote SPARQL store (docs/backends.md)
+            self.handle = RemoteHandle(
+                backend_of(settings), check_interval=settings.version_check_interval
+            )
+        else:
+            self.handle = StoreHandle(
+                settings.store,
+                in_memory=settings.in_memory,
+                check_interval=settings.version_check_interval,
+            )
         self.shapes_dir = shapes_dir
         self.cache = ResponseCache(max_bytes=settings.cache_bytes)
 

@@ -1,0 +1,511 @@
+"""A remote SPARQL 1.1 store as the engine: the endpoint's jobs answered over the Protocol.
+
+:class:`RemotePool` has the interface of :class:`~citygraph.engine.pool.QueryPool` (``run``,
+``version``, ``check_for_new_build``, ``load``, ``stats``…), so the endpoint, its caches and
+ETags work unchanged on either. It speaks only the standards: SPARQL 1.1 Query over the
+Protocol (``POST`` with ``application/x-www-form-urlencoded``), and reads what a store answers
+in any of the result formats pyoxigraph parses.
+
+Every difference between stores is handled here, in one place (docs/backends.md):
+
+- Result media types: the store is asked for JSON/XML/TSV results (N-Triples, Turtle or
+  RDF/XML graphs) and the answer is parsed by its ``Content-Type`` (:data:`RESULT_TYPES`,
+  :data:`GRAPH_TYPES`, aliases such as ``text/plain`` included), then serialised by citygraph
+  in the format the client negotiated: clients get the same bytes from every store.
+- The union default graph (what the embedded engine queries when a request names no dataset)
+  is not in the standard, and stores differ (Oxigraph: the real default graph; Virtuoso: the
+  union). So citygraph names it: ``default-graph-uri`` and ``named-graph-uri`` list every
+  named graph of the build (the dataset of a union default graph, standard on every store).
+- Blank nodes are whatever labels the store gives; a ``DESCRIBE`` is the store's own.
+
+Limits hold while streaming: the answer is parsed as it arrives and serialised through the
+same limited buffers as the embedded engine's (:mod:`citygraph.engine.query_process`); at
+``max_rows`` or ``max_bytes`` the connection is closed. The deadline is checked on every chunk
+and bounds every read; when it passes, the request is abandoned (its connection closed, which
+stops a store that streams; a store computing an aggregate stops at its own timeout, so set the
+store's query timeout to citygraph's, docs/backends.md) and :class:`QueryTimeoutError` raised.
+
+The data version (ETags, caches) is the ``owl:versionInfo`` the build wrote into ``graph:meta``,
+read at most every ``check_interval`` seconds, like the embedded pool reads ``current``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any, cast
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+from citygraph.config import Settings
+from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
+from citygraph.engine.query_process import (
+    LimitExceededError,
+    serialise_quads,
+    serialise_solutions_via_tsv,
+    serialise_triples,
+)
+from citygraph.errors import CitygraphError, StoreNotFoundError
+from citygraph.namespaces import GRAPH_META
+
+__all__ = [
+    "GRAPH_TYPES",
+    "RESULT_TYPES",
+    "Backend",
+    "BackendError",
+    "RemotePool",
+    "SparqlClient",
+    "backend_of",
+]
+
+#: Media types of SELECT/ASK results a store may answer with, and how citygraph parses them.
+RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+#: Media types of CONSTRUCT/DESCRIBE results a store may answer with.
+GRAPH_TYPES: dict[str, ox.RdfFormat] = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,  # Virtuoso's and older stores' N-Triples
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+}
+_ACCEPT_RESULTS = (
+    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+    "text/tab-separated-values;q=0.8"
+)
+_ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+_ACCEPT_ANY = _ACCEPT_RESULTS + ", " + _ACCEPT_GRAPH
+_CHUNK = 64 * 1024
+_POSITION = re.compile(r"error at (\d+):(\d+):")
+
+VERSION_QUERY = (
+    "SELECT ?version WHERE { GRAPH <" + GRAPH_META + "> { "
+    "<https://w3id.org/citygraph/dataset> <http://www.w3.org/2002/07/owl#versionInfo> ?version "
+    "} } LIMIT 1"
+)
+GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+class BackendError(CitygraphError):
+    """The remote store could not be reached or answered with a server error."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the remote store listens: query endpoint, update endpoint, Graph Store."""
+
+    query: str
+    update: str = ""
+    store: str = ""
+
+    @property
+    def update_url(self) -> str:
+        """The update endpoint (the query URL when none is given: Fuseki, Virtuoso…)."""
+        return self.update or self.query
+
+
+def backend_of(settings: Settings) -> Backend:
+    """The remote store the settings name (:attr:`Settings.backend` must be set)."""
+    return Backend(settings.backend, settings.backend_update, settings.backend_store)
+
+
+class _DeadlineError(Exception):
+    """The deadline passed while reading an answer."""
+
+
+class _Body(io.RawIOBase):
+    """An answer being received, as a file for pyoxigraph's parsers; checks the deadline."""
+
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
+        super().__init__()
+        self._chunks = response.iter_bytes(_CHUNK)
+        self._pending = b""
+        self._deadline = deadline
+        self.expired = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            if time.monotonic() > self._deadline:
+                self.expired = True
+                raise _DeadlineError
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+            except httpx.TimeoutException:
+                self.expired = True
+                raise _DeadlineError from None
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class SparqlClient:
+    """Sends queries to one SPARQL 1.1 query endpoint (thread-safe; one connection pool)."""
+
+    def __init__(self, backend: Backend, *, connections: int = 16) -> None:
+        self.backend = backend
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self.http = httpx.Client(limits=limits, follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def send(
+        self,
+        query: str,
+        *,
+        deadline: float,
+        accept: str = _ACCEPT_ANY,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> httpx.Response:
+        """POST ``query`` and return the streaming response (the caller closes it).
+
+        Raises:
+            QueryTimeoutError: no answer before ``deadline``.
+            BackendError: the store cannot be reached or failed (5xx).
+        """
+        data: list[tuple[str, str]] = [("query", query)]
+        data += [("default-graph-uri", g) for g in default_graphs or ()]
+        data += [("named-graph-uri", g) for g in named_graphs or ()]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueryTimeoutError("the query did not finish within the timeout")
+        request = self.http.build_request(
+            "POST",
+            self.backend.query,
+            content=urlencode(data).encode(),
+            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            timeout=httpx.Timeout(remaining),
+        )
+        try:
+            response = self.http.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise QueryTimeoutError("the query did not finish within the timeout") from None
+        except httpx.TransportError as error:
+            raise BackendError(
+                f"the store at {self.backend.query} is unreachable: {error}"
+            ) from None
+        if response.status_code >= 500:
+            text = _error_text(response)
+            raise BackendError(f"the store at {self.backend.query} failed: {text}")
+        return response
+
+    def select(
+        self,
+        query: str,
+        *,
+        timeout: float,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> list[ox.QuerySolution]:
+        """Evaluate a SELECT ``query`` and read its whole answer.
+
+        Raises:
+            QueryTimeoutError, BackendError: see :meth:`send`; BackendError also when the store
+                refuses the query or answers with something else than solutions.
+        """
+        try:
+            result = self.query(
+                query, timeout=timeout, default_graphs=default_graphs, named_graphs=named_graphs
+            )
+        except SyntaxError as error:
+            raise BackendError(f"the store refused a query of citygraph: {error}") from None
+        if not isinstance(result, ox.QuerySolutions):
+            raise BackendError("expected solutions, the store answered with something else")
+        return list(result)
+
+    def query(
+        self,
+        query: str,
+        *,
+        timeout: float,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+        """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it.
+
+        Raises:
+            QueryTimeoutError, BackendError: see :meth:`send`.
+            SyntaxError: the store refused the query (4xx), with its message.
+        """
+        deadline = time.monotonic() + timeout
+        response = self.send(
+            query, deadline=deadline, default_graphs=default_graphs, named_graphs=named_graphs
+        )
+        try:
+            if response.status_code >= 400:
+                raise SyntaxError(_error_text(response))
+            body = _Body(response, deadline)
+            try:
+                data = body.read()
+            except _DeadlineError:
+                raise QueryTimeoutError("the query did not finish within the timeout") from None
+        finally:
+            response.close()
+        return _parse(response, data)
+
+
+def _parse(
+    response: httpx.Response, body: _Body | bytes
+) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+    """Parse ``body`` by the response's media type (the one place where types are mapped)."""
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    data = body if isinstance(body, bytes) else cast(IO[bytes], body)
+    if media in RESULT_TYPES:
+        return ox.parse_query_results(data, format=RESULT_TYPES[media])
+    if media in GRAPH_TYPES:
+        return (q.triple for q in ox.parse(data, format=GRAPH_TYPES[media]))
+    raise BackendError(
+        f"the store answered with {media or 'no media type'}, which citygraph cannot read"
+    )
+
+
+def _error_text(response: httpx.Response) -> str:
+    response.read()
+    text = response.text.strip()
+    return text[:2000] or f"HTTP {response.status_code}"
+
+
+class RemotePool:
+    """The endpoint's engine on a remote store (the interface of
+    :class:`~citygraph.engine.pool.QueryPool`).
+
+    Raises (from :meth:`start`):
+        StoreNotFoundError: the store holds no citygraph build (no version in ``graph:meta``).
+        BackendError: the store cannot be reached.
+    """
+
+    def __init__(self, backend: Backend, *, max_concurrent: int, check_interval: float) -> None:
+        self.client = SparqlClient(backend, connections=max_concurrent)
+        self.max_concurrent = max_concurrent
+        self.check_interval = check_interval
+        self.stats = PoolStats()
+        self._lock = threading.Lock()
+        self._version = ""
+        self._next_check = 0.0
+        self._inflight = 0
+        self._graph_names: tuple[str, tuple[str, ...]] | None = None
+
+    def start(self) -> None:
+        self._version = self._read_version()
+
+    def close(self) -> None:
+        self.client.close()
+
+    @property
+    def version(self) -> str:
+        """The data version the store holds (as last read)."""
+        return self._version
+
+    @property
+    def inflight(self) -> int:
+        return self._inflight
+
+    def load(self) -> PoolLoad:
+        with self._lock:
+            free = max(0, self.max_concurrent - self._inflight)
+            return PoolLoad(free=free, free_fast=0, waiting=0, inflight=self._inflight)
+
+    def pids(self) -> list[int]:
+        """No local query processes: the store evaluates."""
+        return []
+
+    def check_for_new_build(self, *, wait: bool = False) -> None:
+        """Read the store's version if ``check_interval`` has passed (always with ``wait``)."""
+        now = time.monotonic()
+        with self._lock:
+            if not wait and now < self._next_check:
+                return
+            self._next_check = now + self.check_interval
+        try:
+            version = self._read_version()
+        except (BackendError, QueryTimeoutError, StoreNotFoundError):
+            return  # keep the last known version; the queries themselves will report
+        with self._lock:
+            if version != self._version:
+                self._version = version
+                self.stats.switches += 1
+
+    def graph_names(self, *, timeout: float) -> tuple[str, ...]:
+        """The named graphs of the build the store holds (read once per version)."""
+        version = self._version
+        cached = self._graph_names
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
+        names = tuple(sorted(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)))
+        self._graph_names = (version, names)
+        return names
+
+    def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
+        """Answer ``job`` on the store; returns the reply and the data version.
+
+        Raises:
+            QueryTimeoutError: the store did not answer within ``timeout``.
+            OverloadedError: ``max_concurrent`` queries are already in progress.
+            BackendError: the store is unreachable or failed.
+        """
+        with self._lock:
+            if self._inflight >= self.max_concurrent:
+                raise OverloadedError("too many queries in progress; retry shortly")
+            self._inflight += 1
+        try:
+            version = self._version
+            deadline = time.monotonic() + timeout
+            return self._answer(job, deadline), version
+        finally:
+            with self._lock:
+                self._inflight -= 1
+
+    def _answer(self, job: Job, deadline: float) -> Reply:
+        if isinstance(job, GraphNamesJob):
+            return Reply(graph_names=self.graph_names(timeout=deadline - time.monotonic()))
+        if isinstance(job, QueryJob):
+            return self._query(job, deadline)
+        if isinstance(job, GraphJob):
+            return self._graph(job, deadline)
+        if isinstance(job, DatasetJob):
+            return self._dataset(job, deadline)
+        raise TypeError(f"unknown job {job!r}")  # pragma: no cover
+
+    def _query(self, job: QueryJob, deadline: float) -> Reply:
+        default, named = job.default_graphs, job.named_graphs
+        if default is None and named is None and job.union_default:
+            default = named = self.graph_names(timeout=deadline - time.monotonic())
+        elif default is not None or named is not None:
+            default, named = default or (), named or ()
+        # The base IRI on a line of its own: the store's syntax errors are one line off.
+        query = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        return self._stream(
+            query,
+            deadline,
+            default,
+            named,
+            job.solutions_format,
+            job.graph_format,
+            job,
+            line_offset=1 if job.base_iri else 0,
+        )
+
+    def _graph(self, job: GraphJob, deadline: float) -> Reply:
+        if job.graph is None:
+            query = "CONSTRUCT WHERE { ?s ?p ?o }"
+        else:
+            if job.graph not in self.graph_names(timeout=deadline - time.monotonic()):
+                return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
+            query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{job.graph}> {{ ?s ?p ?o }} }}"
+        limits = QueryJob(
+            query, "", None, None, False, None, job.graph_format, job.max_rows, job.max_bytes
+        )
+        return self._stream(query, deadline, None, None, None, job.graph_format, limits)
+
+    def _dataset(self, job: DatasetJob, deadline: float) -> Reply:
+        query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
+        return self._stream(query, deadline, None, None, "", job.graph_format, limits)
+
+    def _stream(
+        self,
+        query: str,
+        deadline: float,
+        default: tuple[str, ...] | None,
+        named: tuple[str, ...] | None,
+        solutions_format: str | None,
+        graph_format: str | None,
+        job: QueryJob,
+        *,
+        line_offset: int = 0,
+    ) -> Reply:
+        """Send ``query`` and serialise its answer while it arrives, within the limits.
+
+        ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
+        ``graph_format`` (a dataset read).
+        """
+        response = self.client.send(
+            query, deadline=deadline, default_graphs=default, named_graphs=named
+        )
+        body = _Body(response, deadline)
+        try:
+            if response.status_code >= 400:
+                return _refused(response, line_offset)
+            return _serialise(_parse(response, body), solutions_format, graph_format, job)
+        except LimitExceededError as error:
+            return Reply(error=error.what, message=error.message)
+        except (_DeadlineError, OSError, SyntaxError) as error:
+            if body.expired or isinstance(error, _DeadlineError):
+                raise QueryTimeoutError("the query did not finish within the timeout") from None
+            return Reply(error="evaluation", message=f"the store's answer was not valid: {error}")
+        finally:
+            response.close()
+
+    def _read_version(self) -> str:
+        rows = self.client.select(VERSION_QUERY, timeout=30.0)
+        if not rows or rows[0]["version"] is None:
+            raise StoreNotFoundError(
+                f"the store at {self.client.backend.query} holds no citygraph build (no "
+                f"owl:versionInfo in <{GRAPH_META}>): publish one with `citygraph build "
+                "--backend …`"
+            )
+        return str(rows[0]["version"].value)
+
+
+def _serialise(
+    parsed: ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple],
+    solutions_format: str | None,
+    graph_format: str | None,
+    job: QueryJob,
+) -> Reply:
+    """The reply to ``job`` from the store's parsed answer (see :meth:`RemotePool._stream`).
+
+    Raises:
+        LimitExceededError: the answer passed a limit of ``job``.
+    """
+    if isinstance(parsed, ox.QuerySolutions) and solutions_format == "" and graph_format:
+        quads = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in parsed)
+        data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
+        return Reply(body=data, family="graph", format=graph_format, count=count)
+    if isinstance(parsed, ox.QueryBoolean | ox.QuerySolutions):
+        if not solutions_format:
+            return Reply(error="not_acceptable", family="solutions")
+        if isinstance(parsed, ox.QuerySolutions):
+            data, count = serialise_solutions_via_tsv(parsed, job)
+            return Reply(body=data, family="solutions", format=solutions_format, count=count)
+        boolean = parsed.serialize(format=getattr(ox.QueryResultsFormat, solutions_format))
+        assert boolean is not None
+        return Reply(body=boolean, family="solutions", format=solutions_format)
+    if graph_format is None:
+        return Reply(error="not_acceptable", family="graph")
+    data, count = serialise_triples(parsed, graph_format, job.max_rows, job.max_bytes)
+    return Reply(body=data, family="graph", format=graph_format, count=count)
+
+
+def _refused(response: httpx.Response, line_offset: int) -> Reply:
+    """A 4xx of the store: a syntax error (Oxigraph: ``error at L:C: …``, where L counts
+    the ``line_offset`` lines citygraph put before the query) or a missing graph."""
+    text = _error_text(response)
+    if response.status_code == 404:
+        return Reply(error="not_found", message=text)
+    position = _POSITION.search(text)
+    if position is not None:
+        line = max(1, int(position.group(1)) - line_offset)
+        text = f"error at {line}:{position.group(2)}:" + text[position.end() :]
+    return Reply(error="syntax", message=text)

@@ -1,0 +1,88 @@
+"""The stores the suite runs on: the embedded one, and a real ``oxigraph serve`` (remote).
+
+Tests that must hold on every backend take the ``backend`` fixture, parametrised with
+:data:`BACKENDS` (``pytestmark = backend_parametrised`` in their module): the same test runs
+on the embedded store and on a remote store reached over the SPARQL 1.1 Protocol. A remote
+build gets there through :func:`citygraph.publish.publish_build`, as ``citygraph build
+--backend`` publishes it. One ``oxigraph serve`` runs per data set and session (started on
+first use, on 127.0.0.1 and a free port): see :class:`OxigraphServers`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from citygraph.engine.remote import Backend
+from citygraph.publish import publish_build
+from citygraph.store import current_build
+from tests.serving import free_port
+
+__all__ = ["BACKENDS", "OxigraphServers", "backend_parametrised"]
+
+#: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``.
+BACKENDS = ("embedded", "oxigraph")
+backend_parametrised = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+
+
+class OxigraphServers:
+    """``oxigraph serve`` processes of one test session, one per name (a data set)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._running: dict[str, tuple[subprocess.Popen[bytes], Backend]] = {}
+        self._published: dict[str, str] = {}
+
+    def get(self, name: str) -> Backend:
+        """The server called ``name``, started now if it is not running."""
+        if name not in self._running:
+            self._running[name] = self._start(name)
+        return self._running[name][1]
+
+    def publish(self, name: str, store_dir: Path) -> Backend:
+        """Server ``name`` holding the current build of ``store_dir`` (published if needed)."""
+        backend = self.get(name)
+        build = current_build(store_dir)
+        if self._published.get(name) != f"{store_dir}:{build.version}":
+            publish_build(build, backend)
+            self._published[name] = f"{store_dir}:{build.version}"
+        return backend
+
+    def close(self) -> None:
+        for process, _ in self._running.values():
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _start(self, name: str) -> tuple[subprocess.Popen[bytes], Backend]:
+        assert OXIGRAPH.is_file(), "oxigraph is not installed: pip install -e '.[test]'"
+        port = free_port()
+        location = self.directory / name
+        log = (self.directory / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (self.directory / f"{name}.log").read_text()
+            try:
+                if httpx.get(url + "/query", params={"query": "ASK {}"}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "oxigraph serve did not start"
+            time.sleep(0.05)
+        return process, Backend(query=url + "/query", update=url + "/update", store=url + "/store")
