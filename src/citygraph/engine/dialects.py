@@ -1,75 +1,77 @@
-"""How SPARQL stores differ, and what citygraph does about it: the one place (issue 11 §1).
+"""How SPARQL stores differ, and what citygraph does about it: the one list (issue 11 §1).
 
-A remote backend speaks only the standards (SPARQL 1.1 Query, Update and Protocol, the Graph
-Store Protocol), but stores read them differently. Every difference citygraph knows of is a
-field of :class:`Dialect` or a step of :func:`normalise_binding` / :func:`normalise_term`, and
-each is checked against a real server in ``tests/dialects/test_virtuoso_dialect.py`` (the raw
-behaviour, so a store that changes is noticed, and the answer after this module). The table in
-docs/scaling.md is the prose version of this module.
+A remote backend (:mod:`citygraph.engine.remote`) speaks only the standards: SPARQL 1.1 Query,
+Update and Protocol, the Graph Store Protocol. Stores read them differently. Every difference
+citygraph knows of is named here, with what citygraph does about it; the corrections are the
+functions of this module, which the remote backend calls. Each is checked against a real
+Virtuoso in ``tests/dialects/test_virtuoso_dialect.py`` (the raw behaviour, so a store that
+changes is noticed, and the answer after this module). docs/scaling.md is the operator's view.
 
-What citygraph does, whatever the store:
-
-* **Result media types.** It always asks for ``application/sparql-results+json`` (SELECT, ASK)
-  and ``application/n-triples`` (CONSTRUCT, DESCRIBE), formats every store here writes, and
-  serialises the answer itself in whatever the client negotiated. It never passes a store's
-  own CSV, TSV, XML or Turtle through: Virtuoso quotes every CSV cell, answers a SELECT asked as
-  N-Triples or Turtle with the DAWG result-set vocabulary, and has no N-Quads or JSON-LD.
+* **Result media types.** citygraph asks for ``application/sparql-results+json`` (SELECT, ASK)
+  and ``application/n-triples`` (CONSTRUCT, DESCRIBE) first (:data:`QUERY_ACCEPT`), parses the
+  answer and serialises it itself in the format the client negotiated; it never relays a
+  store's own CSV, TSV, XML or Turtle. Virtuoso's TSV loses language tags and writes IRIs as
+  strings, its CSV quotes every cell, a SELECT asked as Turtle comes back in the DAWG
+  result-set vocabulary, and it has no N-Quads or JSON-LD results (406).
 * **Union default graph.** citygraph's queries see the union of its graphs as default graph
-  (``use_default_graph_as_union`` on the embedded store). A store whose default graph is already
-  that union (``oxigraph serve --union-default-graph``) needs nothing; on any other store
-  (:attr:`Dialect.dataset_from_protocol`) citygraph names its graphs with the protocol's
-  ``default-graph-uri`` and ``named-graph-uri`` parameters (:func:`dataset_parameters`): a plain
-  Virtuoso default graph is *every* graph of the server, its own system graphs included
-  (about 2,500 triples in 3 graphs on a fresh database), and ``GRAPH ?g`` ranges over those too.
-  Graphs a query names must be among them even when empty (:func:`dataset_parameters`).
+  (``use_default_graph_as_union`` on the embedded store). On a remote store citygraph names
+  them in every query, with the protocol's ``default-graph-uri`` and ``named-graph-uri``
+  (:func:`union_graphs`): Oxigraph's default graph is a graph of its own, and Virtuoso's is
+  *every* graph of the server, its system graphs included (2,496 triples in 3 graphs on a
+  fresh database), which ``GRAPH ?g`` would list too. Graphs a query names must be among them
+  even when empty: see :func:`union_graphs` for the Virtuoso bug that makes this necessary.
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
-* **DESCRIBE.** Each store defines its own DESCRIBE: Oxigraph returns the concise bounded
-  description (the resource's triples and those of its blank nodes), Virtuoso adds incoming
-  links and returns nothing at all for some resources. citygraph sends the CONSTRUCT of
-  :func:`describe_query` instead, so a DESCRIBE of IRIs means the same on every backend.
-* **Blank nodes.** Labels are only meaningful within one result (as the standard says). Virtuoso
-  writes ``nodeID://b10230`` in JSON results, not a valid label: it becomes ``vb10230``.
-* **Literals.** ``typed-literal`` (SPARQL 1.0's JSON) becomes ``literal``; ``xsd:string`` is
-  dropped (RDF 1.1: a simple literal *is* an xsd:string, and Oxigraph writes none); booleans
-  take their canonical form (Virtuoso writes ``"1"^^xsd:boolean``); Virtuoso's
-  ``virtrdf:Geometry`` is ``geo:wktLiteral`` again. Virtuoso *stores* a WKT literal as its own
-  geometry type with single-precision coordinates (``POINT(7.14816 51.25627)`` comes back as
-  ``POINT(7.1481599807739 51.256271362305)``): that loss happens at load time and cannot be
-  undone here; it moves a map pin by less than a metre.
-* **Language tags** are lower case on both stores tested (``zh-Hans`` becomes ``zh-hans``);
-  pages match them case-insensitively.
+* **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
+  (the resource's triples and those of its blank nodes); Virtuoso adds the triples *pointing
+  to* the resource, and returns nothing for some resources. :func:`describe_query` is a
+  CONSTRUCT that gives Oxigraph's answer on any store.
+* **Blank nodes.** Labels mean something only within one answer (as the standard says).
+  Virtuoso writes ``nodeID://b10230`` in JSON and XML results, which is not a valid label
+  (pyoxigraph refuses it): it becomes ``vb10230``.
+* **Literals.** Virtuoso writes ``typed-literal`` (SPARQL 1.0's JSON; pyoxigraph reads it),
+  gives plain strings the datatype ``xsd:string`` (the same term in RDF 1.1), writes booleans
+  as ``"1"``/``"0"`` (made ``true``/``false`` here) and stores a ``geo:wktLiteral`` as its
+  own ``virtrdf:Geometry`` (the datatype is mapped back here) with single-precision
+  coordinates: ``POINT(7.14816 51.25627)`` comes back as ``POINT(7.1481599807739
+  51.256271362305)``. That loss happens when the data is loaded and cannot be undone; it moves
+  a map pin by less than a metre. A *computed* boolean (``BIND(true AS ?b)``) is
+  ``"1"^^xsd:integer`` on Virtuoso: no query of citygraph computes one.
+* **Language tags** are lower case on both stores tested (``zh-Hans`` becomes ``zh-hans``,
+  as on the embedded store); pages compare them case-insensitively.
 * **Aggregates** keep each store's numeric types and lexical forms: ``SUM`` of a decimal and a
-  double is a double on Oxigraph, a decimal on Virtuoso; ``AVG`` has 18 digits on Oxigraph, 15 on
-  Virtuoso; a double is ``"2"`` on one and ``"2.0"`` on the other. citygraph's own queries only
-  count (``COUNT`` is ``xsd:integer`` everywhere). ``GROUP_CONCAT`` without ``separator`` is an
-  error on Virtuoso: citygraph's queries always name one.
-* **Ordering.** ``ORDER BY`` over one type agrees; over mixed kinds of terms the stores differ
-  (Virtuoso sorts literals before IRIs, against SPARQL §15.1), and without ``ORDER BY`` no order
-  is promised. citygraph's queries order by one kind of term, or compare answers as multisets.
-* **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an unsupported
-  built-in, a missing argument) with 500, both as ``text/plain``: :func:`classify_error` reads
-  its SQL state, so the query's fault stays a 400 and a timeout a 503, and only the backend's
-  own failure becomes a 502.
-* **Partial answers.** When Virtuoso's time limit (``MaxQueryExecutionTime``, or a ``timeout``
-  request parameter) strikes, it answers **200 with the rows found so far** and the header
-  ``X-SQL-State: S1TAT`` ("anytime query"). :func:`is_complete` says so, and citygraph answers
-  such a response as a timeout, never as the result. A query whose *estimated* cost exceeds
-  ``MaxQueryCostEstimationTime`` is refused before it starts (500, SQL state 42000): also a
-  timeout to :func:`classify_error`.
-* **Graph Store Protocol.** Virtuoso's endpoint (``/sparql-graph-crud``) takes both ``graph=``
-  and its own ``graph-uri=``; citygraph sends the standard ``graph=``.
+  double is a double on Oxigraph, a decimal on Virtuoso; ``AVG`` has 18 digits on Oxigraph, 15
+  on Virtuoso; a double is ``"2"`` on one and ``"2.0"`` on the other. citygraph's own queries
+  only count (``COUNT`` is ``xsd:integer`` everywhere). ``GROUP_CONCAT`` without
+  ``separator`` fails on Virtuoso: citygraph's queries always name one.
+* **Ordering.** ``ORDER BY`` over one kind of term agrees; over mixed kinds the stores differ
+  (Virtuoso sorts literals before IRIs, against SPARQL 1.1 §15.1), and without ``ORDER BY``
+  no order is promised. citygraph's queries order by one kind of term.
+* **Partial answers.** When Virtuoso's time limit strikes (``MaxQueryExecutionTime``, or a
+  ``timeout`` request parameter) it answers **200 with the rows found so far** and the header
+  ``X-SQL-State: S1TAT`` ("anytime query"). :func:`is_complete` tells; citygraph answers such
+  a response as a timeout, never as the result. A query whose *estimated* cost exceeds
+  ``MaxQueryCostEstimationTime`` is refused before it starts (500, SQL state 42000).
+* **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an
+  unsupported function, a missing argument) with 500, both as ``text/plain`` starting with
+  its SQL state: :func:`classify_error` reads that, so the query's fault is the client's 400,
+  a timeout a 503, and only the store's own failure a 502.
+* **Graph Store Protocol.** Virtuoso's endpoint is ``/sparql-graph-crud``; it takes the
+  standard ``graph=`` (and its own ``graph-uri=``). ``MOVE`` and ``DROP SILENT`` work.
+
+The dialect of a store is read from its HTTP ``Server`` header (:func:`detect`): no setting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import pyoxigraph as ox
 
 from citygraph.namespaces import (
+    GRAPH,
     GRAPH_CURATED,
     GRAPH_DERIVED,
     GRAPH_META,
@@ -86,12 +88,13 @@ __all__ = [
     "Dialect",
     "ErrorKind",
     "classify_error",
-    "dataset_parameters",
     "describe_query",
     "detect",
     "is_complete",
     "normalise_binding",
     "normalise_term",
+    "rewrite_stream",
+    "union_graphs",
 ]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -110,7 +113,7 @@ QUERY_ACCEPT: Mapping[str, str] = {
 
 ErrorKind = Literal["query", "timeout", "backend"]
 
-#: Every graph citygraph's queries may name, present in a build or not (see dataset_parameters).
+#: Every graph citygraph's queries may name, present in a build or not (see union_graphs).
 KNOWN_GRAPHS = (
     GRAPH_ONTOLOGY,
     GRAPH_VOCAB,
@@ -130,26 +133,38 @@ class Dialect:
 
     #: The name settings use (``CITYGRAPH_BACKEND_DIALECT``).
     name: str
-    #: True when the store's default graph is not the union of citygraph's graphs, so each
-    #: query names them with ``default-graph-uri`` / ``named-graph-uri``.
-    dataset_from_protocol: bool
     #: Datatype IRIs the store invents, mapped back to the standard ones.
     datatypes: Mapping[str, str]
     #: Prefix of blank-node labels that are not valid labels (``nodeID://``), or "".
     blank_node_prefix: str = ""
+    #: Byte strings replaced in a store's JSON results and N-Triples as they stream in
+    #: (:func:`rewrite_stream`): the same corrections as :func:`normalise_binding`.
+    byte_rewrites: tuple[tuple[bytes, bytes], ...] = ()
 
 
 DIALECTS: Mapping[str, Dialect] = {
     # Oxigraph's server started with --union-default-graph; also the assumption for any store not
     # listed (Fuseki with tdb2:unionDefaultGraph, GraphDB, QLever: docs/scaling.md).
-    "standard": Dialect("standard", dataset_from_protocol=False, datatypes={}),
-    # A store whose default graph is its own: name the graphs in every request.
-    "dataset": Dialect("dataset", dataset_from_protocol=True, datatypes={}),
+    "standard": Dialect("standard", datatypes={}),
     "virtuoso": Dialect(
         "virtuoso",
-        dataset_from_protocol=True,
         datatypes={VIRTUOSO_GEOMETRY: WKT_LITERAL},
         blank_node_prefix="nodeID://",
+        byte_rewrites=(
+            # Exactly as Virtuoso 7.2 writes JSON results and N-Triples (type before value).
+            (b'"type": "bnode", "value": "nodeID://', b'"type": "bnode", "value": "v'),
+            (
+                b'"datatype": "' + XSD_BOOLEAN.encode() + b'", "value": "1"',
+                b'"datatype": "' + XSD_BOOLEAN.encode() + b'", "value": "true"',
+            ),
+            (
+                b'"datatype": "' + XSD_BOOLEAN.encode() + b'", "value": "0"',
+                b'"datatype": "' + XSD_BOOLEAN.encode() + b'", "value": "false"',
+            ),
+            (b'"1"^^<' + XSD_BOOLEAN.encode() + b">", b'"true"^^<' + XSD_BOOLEAN.encode() + b">"),
+            (b'"0"^^<' + XSD_BOOLEAN.encode() + b">", b'"false"^^<' + XSD_BOOLEAN.encode() + b">"),
+            (VIRTUOSO_GEOMETRY.encode(), WKT_LITERAL.encode()),
+        ),
     ),
 }
 
@@ -167,27 +182,47 @@ def detect(server_header: str | None) -> Dialect:
     return DIALECTS["standard"]
 
 
-def dataset_parameters(
-    dialect: Dialect, graphs: Iterable[str], *, has_dataset_clause: bool
-) -> list[tuple[str, str]]:
-    """Protocol parameters that make ``graphs`` the union default graph and the named graphs.
+def union_graphs(served: Iterable[str]) -> tuple[str, ...]:
+    """The graphs to name as default and named graphs for citygraph's union default graph.
 
-    None when the store already has that default graph, or when the query names its own
-    dataset (``FROM``): the protocol's parameters would override it (SPARQL 1.1 Protocol §2.1.4).
+    Of the graphs a store holds (``served``), only citygraph's own: not a store's system graphs
+    (Virtuoso has three) nor a publication's staging graphs, which would show half a build.
     :data:`KNOWN_GRAPHS` are always named, present or not: Virtuoso answers *nothing at all* to
     a query with ``FILTER NOT EXISTS { GRAPH <g> {…} }`` or ``MINUS`` when ``<g>`` is not one of
     the named graphs (sources-disagree-worldwide.rq on a build without the worldwide layer).
 
-    >>> params = dataset_parameters(DIALECTS["virtuoso"], ["urn:g1"], has_dataset_clause=False)
-    >>> params[0], len(params) == 2 * (1 + len(KNOWN_GRAPHS))
-    (('default-graph-uri', 'https://w3id.org/citygraph/graph/curated'), True)
-    >>> dataset_parameters(DIALECTS["standard"], ["urn:g1"], has_dataset_clause=False)
-    []
+    >>> union_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
+    ...               "https://w3id.org/citygraph/graph/curated"]) == tuple(sorted(KNOWN_GRAPHS))
+    True
     """
-    if not dialect.dataset_from_protocol or has_dataset_clause:
-        return []
-    names = sorted(set(graphs) | set(KNOWN_GRAPHS))
-    return [("default-graph-uri", g) for g in names] + [("named-graph-uri", g) for g in names]
+    return tuple(sorted({g for g in served if g.startswith(GRAPH)} | set(KNOWN_GRAPHS)))
+
+
+def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` of a store's answer with :attr:`Dialect.byte_rewrites` applied, still streamed.
+
+    A pattern cut by a chunk boundary is found: the last bytes of a chunk that could begin one
+    wait for the next chunk.
+
+    >>> answer = [b'{"x": { "type": "bnode", "va', b'lue": "nodeID://b7" }}']
+    >>> b"".join(rewrite_stream(DIALECTS["virtuoso"], answer))
+    b'{"x": { "type": "bnode", "value": "vb7" }}'
+    """
+    if not dialect.byte_rewrites:
+        yield from chunks
+        return
+    keep = max(len(old) for old, _ in dialect.byte_rewrites) - 1
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        for old, new in dialect.byte_rewrites:
+            data = data.replace(old, new)
+        carry = data[-keep:] if len(data) > keep else data
+        ready = data[: len(data) - len(carry)]
+        if ready:
+            yield ready
+    if carry:
+        yield carry
 
 
 def normalise_binding(dialect: Dialect, value: Mapping[str, str]) -> dict[str, str]:
