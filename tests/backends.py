@@ -10,26 +10,52 @@ first use, on 127.0.0.1 and a free port): see :class:`OxigraphServers`.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
-
-from citygraph.engine.remote import Backend
-from citygraph.publish import publish_build
-from citygraph.store import current_build
 from tests.serving import free_port
 
-__all__ = ["BACKENDS", "OxigraphServers", "backend_parametrised"]
+from citygraph.config import Settings
+from citygraph.engine.remote import Backend
+from citygraph.engine.remote_store import RemoteHandle
+from citygraph.publish import publish_build
+from citygraph.store import current_build, open_current
+
+__all__ = ["BACKENDS", "OxigraphServers", "backend_parametrised", "open_store", "remote_settings"]
 
 #: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``.
 BACKENDS = ("embedded", "oxigraph")
 backend_parametrised = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+
+
+def open_store(backend: str, store_dir: Path, servers: OxigraphServers) -> ox.Store:
+    """The current build of ``store_dir`` on ``backend``: the embedded store opened
+    read-only, or a store-like view of it published to an ``oxigraph serve`` of its own."""
+    if backend == "embedded":
+        return open_current(store_dir)[0]
+    remote = servers.publish(str(store_dir), store_dir)
+    return RemoteHandle(remote, check_interval=0.0).snapshot().store
+
+
+def remote_settings(
+    settings: Settings, backend: str, servers: OxigraphServers, *, name: str = ""
+) -> Settings:
+    """``settings`` on ``backend``: for ``oxigraph``, their store's current build published to
+    the server ``name`` (default: one per store directory) and the backend URLs set."""
+    if backend == "embedded":
+        return settings
+    remote = servers.publish(name or str(settings.store), settings.store)
+    return dataclasses.replace(
+        settings, backend=remote.query, backend_update=remote.update, backend_store=remote.store
+    )
 
 
 class OxigraphServers:
@@ -39,6 +65,7 @@ class OxigraphServers:
         self.directory = directory
         self._running: dict[str, tuple[subprocess.Popen[bytes], Backend]] = {}
         self._published: dict[str, str] = {}
+        self._count = 0
 
     def get(self, name: str) -> Backend:
         """The server called ``name``, started now if it is not running."""
@@ -67,17 +94,26 @@ class OxigraphServers:
     def _start(self, name: str) -> tuple[subprocess.Popen[bytes], Backend]:
         assert OXIGRAPH.is_file(), "oxigraph is not installed: pip install -e '.[test]'"
         port = free_port()
-        location = self.directory / name
-        log = (self.directory / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        self._count += 1
+        location = self.directory / f"server-{self._count}"
+        log_path = location.with_suffix(".log")
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    str(OXIGRAPH),
+                    "serve",
+                    "--location",
+                    str(location),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, (self.directory / f"{name}.log").read_text()
+            assert process.poll() is None, log_path.read_text()
             try:
                 if httpx.get(url + "/query", params={"query": "ASK {}"}).status_code == 200:
                     break

@@ -17,8 +17,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
+from tests.backends import OxigraphServers, backend_parametrised, open_store
 
-from citygraph import store
 from citygraph.build import build_store, default_build_inputs
 from citygraph.query import QueryFile, read_query_file, run_query, term_text
 
@@ -52,15 +52,20 @@ def stem(query: QueryFile) -> str:
 
 
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's ontology, vocabularies and data, built as `citygraph build` does.
 
     Session-scoped because it is only ever read.
     """
     root = tmp_path_factory.mktemp("store")
     build_store(root, default_build_inputs(ROOT))
-    target, _ = store.open_current(root)
-    return target
+    return root
+
+
+@pytest.fixture
+def built_store(built_dir: Path, backend: str, oxigraph_servers: OxigraphServers) -> ox.Store:
+    """That build on the test's backend (published to the remote store once per session)."""
+    return open_store(backend, built_dir, oxigraph_servers)
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +165,7 @@ def test_query_uses_only_declared_ontology_terms(query: QueryFile, declared: set
 
 
 @pytest.mark.parametrize("query", WITH_EXPECTATION, ids=stem)
+@backend_parametrised
 def test_query_returns_the_expected_answer(query: QueryFile, built_store: ox.Store) -> None:
     expected_path = QUERIES / query.header["expect"]
     assert expected_path.resolve().parent == EXPECTED.resolve(), (

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from tests.backends import OxigraphServers, remote_settings
 
 from citygraph import store
 from citygraph.config import Settings
@@ -77,8 +78,10 @@ def store_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(store_dir: Path) -> Settings:
-    return Settings(store=store_dir, query_processes=2, version_check_interval=0.0)
+def settings(store_dir: Path, backend: str, oxigraph_servers: OxigraphServers) -> Settings:
+    """Settings of an app on the tiny store, on the test's backend (tests/backends.py)."""
+    local = Settings(store=store_dir, query_processes=2, version_check_interval=0.0)
+    return remote_settings(local, backend, oxigraph_servers, name="web")
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ import io
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -164,6 +165,8 @@ class SparqlClient:
         self.backend = backend
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.http = httpx.Client(limits=limits, follow_redirects=False)
+        # Pages' handles live as long as their app, which has no shutdown hook for them.
+        weakref.finalize(self, self.http.close)
 
     def close(self) -> None:
         self.http.close()
