@@ -93,6 +93,7 @@ __all__ = [
     "is_complete",
     "normalise_binding",
     "normalise_term",
+    "own_graphs",
     "rewrite_stream",
     "union_graphs",
 ]
@@ -182,20 +183,30 @@ def detect(server_header: str | None) -> Dialect:
     return DIALECTS["standard"]
 
 
+def own_graphs(served: Iterable[str]) -> tuple[str, ...]:
+    """Of the graphs a store holds (``served``), citygraph's own, sorted: not a store's system
+    graphs (Virtuoso has three) nor a publication's staging graphs (half a build).
+
+    >>> own_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
+    ...             "https://w3id.org/citygraph/graph/curated"])
+    ('https://w3id.org/citygraph/graph/curated',)
+    """
+    return tuple(sorted({g for g in served if g.startswith(GRAPH)}))
+
+
 def union_graphs(served: Iterable[str]) -> tuple[str, ...]:
     """The graphs to name as default and named graphs for citygraph's union default graph.
 
-    Of the graphs a store holds (``served``), only citygraph's own: not a store's system graphs
-    (Virtuoso has three) nor a publication's staging graphs, which would show half a build.
-    :data:`KNOWN_GRAPHS` are always named, present or not: Virtuoso answers *nothing at all* to
-    a query with ``FILTER NOT EXISTS { GRAPH <g> {…} }`` or ``MINUS`` when ``<g>`` is not one of
-    the named graphs (sources-disagree-worldwide.rq on a build without the worldwide layer).
+    :func:`own_graphs` of ``served``, and always :data:`KNOWN_GRAPHS`, present or not: Virtuoso
+    answers *nothing at all* to a query with ``FILTER NOT EXISTS { GRAPH <g> {…} }`` or
+    ``MINUS`` when ``<g>`` is not one of the named graphs (sources-disagree-worldwide.rq on a
+    build without the worldwide layer).
 
     >>> union_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
     ...               "https://w3id.org/citygraph/graph/curated"]) == tuple(sorted(KNOWN_GRAPHS))
     True
     """
-    return tuple(sorted({g for g in served if g.startswith(GRAPH)} | set(KNOWN_GRAPHS)))
+    return tuple(sorted(set(own_graphs(served)) | set(KNOWN_GRAPHS)))
 
 
 def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -45,6 +45,7 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
+from citygraph.engine import dialects
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.query_process import (
@@ -132,7 +133,9 @@ class _Body(io.RawIOBase):
 
     def __init__(self, response: httpx.Response, deadline: float) -> None:
         super().__init__()
-        self._chunks = response.iter_bytes(_CHUNK)
+        # The store's quirks corrected as the bytes arrive (citygraph.engine.dialects).
+        dialect = dialects.detect(response.headers.get("server"))
+        self._chunks = dialects.rewrite_stream(dialect, response.iter_bytes(_CHUNK))
         self._pending = b""
         self._deadline = deadline
         self.expired = False
@@ -207,9 +210,17 @@ class SparqlClient:
             raise BackendError(
                 f"the store at {self.backend.query} is unreachable: {error}"
             ) from None
+        dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
             text = _error_text(response)
-            raise BackendError(f"the store at {self.backend.query} failed: {text}")
+            kind = dialects.classify_error(dialect, response.status_code, text)
+            if kind == "timeout":
+                raise QueryTimeoutError("the query did not finish within the timeout")
+            if kind == "backend":
+                raise BackendError(f"the store at {self.backend.query} failed: {text}")
+        elif not dialects.is_complete(dialect, response.headers):
+            response.close()  # a part of the answer, cut by the store's own time limit
+            raise QueryTimeoutError("the query did not finish within the timeout")
         return response
 
     def select(
@@ -355,7 +366,8 @@ class RemotePool:
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        names = tuple(sorted(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)))
+        served = (r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+        names = dialects.own_graphs(served)
         self._graph_names = (version, names)
         return names
 
@@ -393,7 +405,8 @@ class RemotePool:
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
         if default is None and named is None and job.union_default:
-            default = named = self.graph_names(timeout=deadline - time.monotonic())
+            names = self.graph_names(timeout=deadline - time.monotonic())
+            default = named = dialects.union_graphs(names)
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.

@@ -26,6 +26,7 @@ from typing import cast
 
 import pyoxigraph as ox
 
+from citygraph.engine.dialects import union_graphs
 from citygraph.engine.remote import Backend, RemotePool
 from citygraph.engine.snapshots import Snapshot
 
@@ -69,7 +70,7 @@ class RemoteStore:
             default = tuple(g.value for g in default_graph or ())
             named = tuple(g.value for g in named_graphs or ())
         elif use_default_graph_as_union:
-            default = named = self.pool.graph_names(timeout=self.timeout)
+            default = named = union_graphs(self.pool.graph_names(timeout=self.timeout))
         result = self.pool.client.query(
             text, timeout=self.timeout, default_graphs=default, named_graphs=named
         )
