@@ -12,7 +12,9 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   answer and serialises it itself in the format the client negotiated; it never relays a
   store's own CSV, TSV, XML or Turtle. Virtuoso's TSV loses language tags and writes IRIs as
   strings, its CSV quotes every cell, a SELECT asked as Turtle comes back in the DAWG
-  result-set vocabulary, and it has no N-Quads or JSON-LD results (406).
+  result-set vocabulary, a CONSTRUCT asked with JSON results first in ``Accept`` comes back as
+  ``?s ?p ?o`` rows, and it has no N-Quads or JSON-LD results (406). So citygraph's ``Accept``
+  names only the formats of the query's form.
 * **Union default graph.** citygraph's queries see the union of its graphs as default graph
   (``use_default_graph_as_union`` on the embedded store). On a remote store citygraph names
   them in every query, with the protocol's ``default-graph-uri`` and ``named-graph-uri``
@@ -24,8 +26,10 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
   (the resource's triples and those of its blank nodes); Virtuoso adds the triples *pointing
-  to* the resource, and returns nothing for some resources. :func:`describe_query` is a
-  CONSTRUCT that gives Oxigraph's answer on any store.
+  to* the resource, and returns nothing for some resources (one whose only triple is a label).
+  :func:`rewrite_describe` sends the CONSTRUCT of :func:`describe_query` instead, which gives
+  Oxigraph's answer on any store, for a DESCRIBE of IRIs (the form the pages' "data" links and
+  most clients use); a DESCRIBE of variables stays the store's own.
 * **Blank nodes.** Labels mean something only within one answer (as the standard says).
   Virtuoso writes ``nodeID://b10230`` in JSON and XML results, which is not a valid label
   (pyoxigraph refuses it): it becomes ``vb10230``.
@@ -55,7 +59,9 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
 * **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an
   unsupported function, a missing argument) with 500, both as ``text/plain`` starting with
   its SQL state: :func:`classify_error` reads that, so the query's fault is the client's 400,
-  a timeout a 503, and only the store's own failure a 502.
+  a timeout a 503, and only the store's own failure a 502. Its syntax errors name a line but
+  no column: when a store refuses a query, citygraph parses it itself, and a syntax error
+  pyoxigraph finds is reported in its words (line and column), the same on every backend.
 * **Graph Store Protocol.** Virtuoso's endpoint is ``/sparql-graph-crud``; it takes the
   standard ``graph=`` (and its own ``graph-uri=``). ``MOVE`` and ``DROP SILENT`` work.
 
@@ -64,6 +70,7 @@ The dialect of a store is read from its HTTP ``Server`` header (:func:`detect`):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -91,9 +98,11 @@ __all__ = [
     "describe_query",
     "detect",
     "is_complete",
+    "local_syntax_error",
     "normalise_binding",
     "normalise_term",
     "own_graphs",
+    "rewrite_describe",
     "rewrite_stream",
     "union_graphs",
 ]
@@ -311,6 +320,58 @@ def describe_query(iris: Sequence[str], *, depth: int = DESCRIBE_DEPTH) -> str:
         inner = f" {where}" if where else ""
         where = f"OPTIONAL {{ ?o{_n(i)} ?p{i + 1} ?o{i + 1} FILTER(isBlank(?o{_n(i)})){inner} }}"
     return f"CONSTRUCT {{ {template}}} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o {where} }}"
+
+
+_DESCRIBE_IRIS = re.compile(
+    r"""(?P<prologue>(?:\s+|\#[^\n]*\n|PREFIX\s+[\w.-]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*)
+        DESCRIBE\s+(?P<iris>(?:<[^<>"{}|^`\\\s]*>\s*)+)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def rewrite_describe(query: str) -> str | None:
+    """:func:`describe_query` for a ``DESCRIBE`` of absolute IRIs only (no ``WHERE``), or None.
+
+    Any other query (a DESCRIBE of variables, prefixed names or relative IRIs included) is
+    left to the store: its DESCRIBE is its own (see the module docstring).
+
+    >>> rewrite_describe("PREFIX a: <http://a/> DESCRIBE <http://ex.org/x>")[:9]
+    'CONSTRUCT'
+    >>> rewrite_describe("DESCRIBE ?x WHERE { ?x ?p 1 }") is None
+    True
+    """
+    match = _DESCRIBE_IRIS.fullmatch(query)
+    if match is None:
+        return None
+    iris = re.findall(r"<([^<>]*)>", match.group("iris"))
+    if not all(re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri) for iri in iris):
+        return None
+    try:
+        return describe_query(iris)
+    except ValueError:  # not an IRI pyoxigraph accepts: the store will say so
+        return None
+
+
+def local_syntax_error(query: str) -> str | None:
+    """pyoxigraph's syntax error for ``query`` (``error at L:C: …``), or None if it parses.
+
+    Only parses: the query is never evaluated (pyoxigraph evaluates lazily, and a query that
+    mentions SERVICE is not even handed to it, so nothing is ever fetched).
+
+    >>> local_syntax_error("SELECT * { ?s ?p ?o } x")
+    'error at 1:24: expected [_]'
+    >>> local_syntax_error("SELECT * { ?s ?p ?o }") is None
+    True
+    """
+    if "service" in query.lower():
+        return None
+    try:
+        ox.Store().query(query)
+    except SyntaxError as error:
+        return str(error)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return None
 
 
 def _n(i: int) -> str:

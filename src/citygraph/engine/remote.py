@@ -410,7 +410,8 @@ class RemotePool:
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.
-        query = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        text = dialects.rewrite_describe(job.query) or job.query
+        query = f"BASE <{job.base_iri}>\n{text}" if job.base_iri else text
         return self._stream(
             query,
             deadline,
@@ -456,13 +457,20 @@ class RemotePool:
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
         ``graph_format`` (a dataset read).
         """
+        # Ask by form: Virtuoso answers a CONSTRUCT with SPARQL JSON results (?s ?p ?o rows)
+        # when those come first in Accept (citygraph.engine.dialects).
+        accept = _ACCEPT_ANY
+        if solutions_format is None:
+            accept = _ACCEPT_GRAPH
+        elif graph_format is None:
+            accept = _ACCEPT_RESULTS
         response = self.client.send(
-            query, deadline=deadline, default_graphs=default, named_graphs=named
+            query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
         )
         body = _Body(response, deadline)
         try:
             if response.status_code >= 400:
-                return _refused(response, line_offset)
+                return _refused(response, line_offset, query)
             return _serialise(_parse(response, body), solutions_format, graph_format, job)
         except LimitExceededError as error:
             return Reply(error=error.what, message=error.message)
@@ -514,13 +522,17 @@ def _serialise(
     return Reply(body=data, family="graph", format=graph_format, count=count)
 
 
-def _refused(response: httpx.Response, line_offset: int) -> Reply:
+def _refused(response: httpx.Response, line_offset: int, query: str = "") -> Reply:
     """A 4xx of the store: a syntax error (Oxigraph: ``error at L:C: …``, where L counts
     the ``line_offset`` lines citygraph put before the query) or a missing graph."""
     text = _error_text(response)
     if response.status_code == 404:
         return Reply(error="not_found", message=text)
     position = _POSITION.search(text)
+    if position is None and query:
+        # A store that names no column (Virtuoso): pyoxigraph's message, if it finds the error.
+        text = dialects.local_syntax_error(query) or text
+        position = _POSITION.search(text)
     if position is not None:
         line = max(1, int(position.group(1)) - line_offset)
         text = f"error at {line}:{position.group(2)}:" + text[position.end() :]
