@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
+from tests.backends import BACKENDS, OxigraphServers, remote_settings
 
 from citygraph.build import build_store, default_build_inputs
 from citygraph.config import Settings
@@ -37,10 +38,17 @@ def store(store_dir: Path) -> ox.Store:
     return opened
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the pages runs on every backend (tests/backends.py)."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings(store_dir: Path) -> Settings:
-    """Settings pointing at the session's store."""
-    return Settings(store=store_dir, version_check_interval=3600.0)
+def settings(store_dir: Path, backend: str, oxigraph_servers: OxigraphServers) -> Settings:
+    """Settings pointing at the session's store, on the test's backend."""
+    local = Settings(store=store_dir, version_check_interval=3600.0)
+    return remote_settings(local, backend, oxigraph_servers)
 
 
 @pytest.fixture
