@@ -102,6 +102,7 @@ __all__ = [
     "normalise_binding",
     "normalise_term",
     "own_graphs",
+    "query_form",
     "rewrite_describe",
     "rewrite_stream",
     "union_graphs",
@@ -327,6 +328,23 @@ _DESCRIBE_IRIS = re.compile(
         DESCRIBE\s+(?P<iris>(?:<[^<>"{}|^`\\\s]*>\s*)+)""",
     re.IGNORECASE | re.VERBOSE,
 )
+
+
+_FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
+_NOT_KEYWORDS = re.compile(r"<[^<>]*>|#[^\n]*")
+
+
+def query_form(query: str) -> str | None:
+    """The form of one of citygraph's own queries (its first form keyword), or None.
+
+    For the queries citygraph writes (pages, listings, versions): a user's query has its form
+    from the endpoint's tokenizer. IRIs and comments are skipped, strings are not.
+
+    >>> query_form("PREFIX s: <http://ex.org/select#> CONSTRUCT WHERE { ?s ?p ?o }")
+    'CONSTRUCT'
+    """
+    match = _FORM.search(_NOT_KEYWORDS.sub(" ", query))
+    return match.group(1).upper() if match else None
 
 
 def rewrite_describe(query: str) -> str | None:

@@ -262,8 +262,19 @@ class SparqlClient:
             SyntaxError: the store refused the query (4xx), with its message.
         """
         deadline = time.monotonic() + timeout
+        # Ask by form (citygraph.engine.dialects: Virtuoso answers a CONSTRUCT as JSON rows).
+        form = dialects.query_form(query)
+        accept = _ACCEPT_ANY
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            accept = _ACCEPT_GRAPH
+        elif form in ("SELECT", "ASK"):
+            accept = _ACCEPT_RESULTS
         response = self.send(
-            query, deadline=deadline, default_graphs=default_graphs, named_graphs=named_graphs
+            query,
+            deadline=deadline,
+            accept=accept,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
         )
         try:
             if response.status_code >= 400:

@@ -72,6 +72,10 @@ class RemoteStore:
             named = tuple(g.value for g in named_graphs or ())
         elif use_default_graph_as_union:
             default = named = union_graphs(self.pool.graph_names(timeout=self.timeout))
+        else:
+            # As on the embedded store: citygraph's graphs are the named graphs and the default
+            # graph is empty (a store's own default graph may hold its system graphs: Virtuoso).
+            named = union_graphs(self.pool.graph_names(timeout=self.timeout))
         result = self.pool.client.query(
             text, timeout=self.timeout, default_graphs=default, named_graphs=named
         )
