@@ -30,7 +30,14 @@ from citygraph.engine.remote_store import RemoteHandle
 from citygraph.publish import publish_build
 from citygraph.store import current_build, open_current
 
-__all__ = ["BACKENDS", "PAGE_BACKENDS", "OxigraphServers", "backend_parametrised", "open_store", "remote_settings"]
+__all__ = [
+    "BACKENDS",
+    "PAGE_BACKENDS",
+    "OxigraphServers",
+    "backend_parametrised",
+    "open_store",
+    "remote_settings",
+]
 
 #: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``; ``virtuoso``: a
 #: real Virtuoso Open Source (tests/virtuoso.py; Debian's package, installed by make test).
