@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.backends import OxigraphServers
+from tests.backends import BACKENDS, OxigraphServers
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``every_backend`` that use the ``backend`` fixture run on each backend;
+    those also marked ``virtuoso`` on Virtuoso too."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "every_backend"
+    ):
+        backends = BACKENDS
+        if metafunc.definition.get_closest_marker("virtuoso"):
+            backends = (*BACKENDS, "virtuoso")
+        metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
-from tests.backends import OxigraphServers, backend_parametrised, open_store
+from tests.backends import OxigraphServers, every_backend, open_store
 
 from citygraph.build import build_store, default_build_inputs
 from citygraph.query import QueryFile, read_query_file, run_query, term_text
@@ -165,7 +165,8 @@ def test_query_uses_only_declared_ontology_terms(query: QueryFile, declared: set
 
 
 @pytest.mark.parametrize("query", WITH_EXPECTATION, ids=stem)
-@backend_parametrised
+@every_backend
+@pytest.mark.virtuoso
 def test_query_returns_the_expected_answer(query: QueryFile, built_store: ox.Store) -> None:
     expected_path = QUERIES / query.header["expect"]
     assert expected_path.resolve().parent == EXPECTED.resolve(), (

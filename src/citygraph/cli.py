@@ -22,9 +22,18 @@ from citygraph.errors import CitygraphError, DataNotConformingError
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
+    from citygraph.engine.remote import Backend
     from citygraph.project import Project
 
-__all__ = ["announced_shapes_check", "exit_not_conforming", "main", "store_option"]
+__all__ = [
+    "announced_shapes_check",
+    "backend_options",
+    "chosen_backend",
+    "exit_not_conforming",
+    "main",
+    "publish_to",
+    "store_option",
+]
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 LANGUAGES = {"en": "en", "de": "de", "zh": "zh-Hans", "zh-Hans": "zh-Hans"}
@@ -63,6 +72,63 @@ store_option = click.option(
     show_default=f"$CITYGRAPH_STORE, else {DEFAULT_STORE}",
     help="Directory of the on-disk store (made by `citygraph build`).",
 )
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--backend QUERY_URL [--backend-update URL] [--backend-store URL]`` (else the
+    ``CITYGRAPH_BACKEND…`` settings): a remote SPARQL store (docs/backends.md)."""
+    for name, metavar, text in reversed(_BACKEND_OPTIONS):
+        command = click.option(
+            "--" + name.replace("_", "-"), name, default=None, metavar=metavar, help=text
+        )(command)
+    return command
+
+
+_BACKEND_OPTIONS = (
+    (
+        "backend",
+        "QUERY_URL",
+        "SPARQL 1.1 query endpoint of a remote store to use instead of the embedded one "
+        "(else $CITYGRAPH_BACKEND).",
+    ),
+    ("backend_update", "URL", "Its SPARQL Update endpoint (else the query URL)."),
+    ("backend_store", "URL", "Its Graph Store Protocol endpoint (needed to publish to it)."),
+)
+
+
+def chosen_backend(
+    backend: str | None, backend_update: str | None, backend_store: str | None
+) -> Backend | None:
+    """The remote store the options (else the environment's settings) choose, or ``None``.
+
+    Raises:
+        SettingError: a URL is not http(s), or update/store URLs without a query URL.
+    """
+    from citygraph.config import Settings
+    from citygraph.engine.remote import backend_of
+
+    given = {"backend": backend, "backend_update": backend_update, "backend_store": backend_store}
+    settings = Settings.from_env(None, **{k: v for k, v in given.items() if v is not None})
+    return backend_of(settings) if settings.backend else None
+
+
+def publish_to(backend: Backend | None, store_dir: Path) -> None:
+    """Publish the current build of ``store_dir`` to ``backend`` (if any) and say so.
+
+    Raises:
+        BackendError: the store refused it (it keeps serving the previous build).
+    """
+    if backend is None:
+        return
+    from citygraph.publish import publish_build
+    from citygraph.store import current_build
+
+    done = publish_build(current_build(store_dir), backend)
+    click.echo(
+        f"published {done.version} to {backend.query}: {done.quads:,} quads in "
+        f"{len(done.graphs)} graphs (upload {done.upload_seconds:.1f} s, switch "
+        f"{done.switch_seconds:.1f} s)"
+    )
 
 
 def _fail(error: CitygraphError) -> NoReturn:
@@ -143,6 +209,7 @@ def cli() -> None:
     help="The git revision --changed-only compares with.",
 )
 @project_option
+@backend_options
 def validate(
     paths: tuple[Path, ...],
     store_dir: Path | None,
@@ -152,6 +219,9 @@ def validate(
     changed_only: bool,
     base: str,
     project_dir: Path | None,
+    backend: str | None,
+    backend_update: str | None,
+    backend_store: str | None,
 ) -> None:
     """Validate the ontology, vocabularies and data against the shapes.
 
@@ -170,6 +240,7 @@ def validate(
       citygraph validate --lang de
       citygraph validate tests/data/shapes/Partnership-partner/fail.ttl --format json
       citygraph validate --store var/store --fail-on violation
+      citygraph validate --store var/store --backend http://127.0.0.1:7878/query
       citygraph validate --changed-only --base origin/main --format github
     """
     from citygraph import fastshacl, store
@@ -186,7 +257,14 @@ def validate(
         if store_dir is not None and paths:
             raise click.UsageError("give either PATHs or --store, not both")
         focus = _changed_focus(project, list(paths), base) if changed_only else None
-        if store_dir is not None:
+        remote = chosen_backend(backend, backend_update, backend_store)
+        if store_dir is not None and remote is not None:
+            # What the remote store serves, read into memory (docs/backends.md).
+            from citygraph.publish import download
+
+            target = download(remote)
+            report = fastshacl.validate_store(target, shapes_dir=shapes, copy=False, focus=focus)
+        elif store_dir is not None:
             target, built = store.open_current(store_dir)
             report = fastshacl.validate_store(
                 target, shapes_dir=shapes, copy=fits_in_memory(len(target)), focus=focus
@@ -306,7 +384,15 @@ def diff(
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @project_option
-def build(store_dir: Path, quiet: bool, project_dir: Path | None) -> None:
+@backend_options
+def build(
+    store_dir: Path,
+    quiet: bool,
+    project_dir: Path | None,
+    backend: str | None,
+    backend_update: str | None,
+    backend_store: str | None,
+) -> None:
     """Parse, load, derive and validate the data into the on-disk store.
 
     Everything that would be served (curated data, derived links, an imported worldwide layer)
@@ -314,15 +400,22 @@ def build(store_dir: Path, quiet: bool, project_dir: Path | None) -> None:
     store is published only when everything succeeded: a failed or interrupted build
     leaves the previous store intact and served.
 
+    With --backend (and --backend-store), the validated build is then published to that
+    remote SPARQL store, whose readers see the old build until one update switches to the new
+    one (docs/backends.md); the store directory keeps the local copy it was built in.
+
     \b
     Example:
       citygraph build --store var/store
+      citygraph build --backend http://127.0.0.1:7878/query \\
+          --backend-update http://127.0.0.1:7878/update --backend-store http://127.0.0.1:7878/store
     """
     from citygraph.build import build_store, default_build_inputs
     from citygraph.project import Project
 
     try:
         project = Project.find(project_dir)
+        remote = chosen_backend(backend, backend_update, backend_store)
     except CitygraphError as error:
         _fail(error)
     root = project.root
@@ -352,6 +445,13 @@ def build(store_dir: Path, quiet: bool, project_dir: Path | None) -> None:
     for graph, count in result.quads_per_graph.items():
         click.echo(f"  {count:>10,}  {graph}")
     click.echo(f"store: {store_dir.resolve()}")
+    try:
+        publish_to(remote, store_dir)
+    except CitygraphError as error:
+        _fail(error)
+    if remote is not None:
+        click.echo(f"serve it:  citygraph serve --backend {remote.query}")
+        return
     click.echo(
         f'query it:  citygraph query --store {store_dir} "SELECT * WHERE {{ ?s ?p ?o }} LIMIT 10"'
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from citygraph.cli import store_option
+from citygraph.cli import backend_options, store_option
 from citygraph.config import Settings, describe_settings, hand_on_to_child_processes
 from citygraph.errors import CitygraphError
 from citygraph.store import current_build
@@ -61,7 +61,17 @@ def _settings_help() -> str:
     help="Answer one GET request for PATH without opening a socket, print it and exit "
     "(exit code 0 for 2xx, 1 otherwise).",
 )
-def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | None) -> None:
+@backend_options
+def serve(
+    store_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    get_path: str | None,
+    backend: str | None,
+    backend_update: str | None,
+    backend_store: str | None,
+) -> None:
     """Serve the built store: SPARQL 1.1 at /sparql, the Graph Store at /store.
 
     \b
@@ -72,10 +82,19 @@ def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | N
         --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' \\
         http://127.0.0.1:8000/sparql
       citygraph serve --get '/sparql?query=ASK{?s?p?o}'
+      citygraph serve --backend http://127.0.0.1:7878/query
+
+    With --backend, the endpoint, Graph Store reads, pages, map, dumps and VoID are answered
+    from that remote SPARQL 1.1 store instead of the store directory (docs/backends.md).
     """
+    given = {"backend": backend, "backend_update": backend_update, "backend_store": backend_store}
+    overrides = {k: v for k, v in given.items() if v is not None}
     try:
-        settings = Settings.from_env(store=store_dir.resolve())
-        build = current_build(settings.store)
+        settings = Settings.from_env(None, store=store_dir.resolve(), **overrides)
+        if settings.backend:
+            serving = f"the remote store {settings.backend}"
+        else:
+            serving = f"build {current_build(settings.store).version} of {settings.store}"
     except CitygraphError as error:
         raise click.ClickException(str(error)) from None
     if get_path is not None:
@@ -83,12 +102,8 @@ def serve(store_dir: Path, host: str, port: int, workers: int, get_path: str | N
     import uvicorn
 
     # Worker processes build their own app from the environment: hand the store on to them.
-    hand_on_to_child_processes(store=settings.store)
-    click.echo(
-        f"citygraph: serving build {build.version} of {settings.store} "
-        f"on http://{host}:{port}/sparql",
-        err=True,
-    )
+    hand_on_to_child_processes(store=settings.store, **overrides)
+    click.echo(f"citygraph: serving {serving} on http://{host}:{port}/sparql", err=True)
     uvicorn.run(
         "citygraph.web.app:create_app_from_env",
         factory=True,

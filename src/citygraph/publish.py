@@ -7,9 +7,11 @@ nothing that fails validation gets this far). Then, with the standards only:
    *staging* name, ``urn:citygraph:staging:<version>:<n>``, which no citygraph query reads
    (readers keep seeing the old build; an upload that fails leaves only staging graphs, removed
    by the next publication);
-2. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each citygraph graph the
-   new build no longer has, and ``MOVE SILENT GRAPH <staging> TO <served>`` for each graph of
-   the build, ``graph:meta`` (which holds the data version) included.
+2. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
+   build the new one no longer has (the graphs of citygraph's namespace, and those of the
+   served build when its directory is still beside the new one; other graphs are left alone),
+   and ``MOVE SILENT GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
+   (which holds the data version) included.
 
 The guarantee rests on step 2 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
@@ -27,11 +29,11 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.remote import Backend, BackendError, SparqlClient
+from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
-__all__ = ["STAGING", "Publication", "publish_build", "switch_update"]
+__all__ = ["STAGING", "Publication", "download", "publish_build", "switch_update"]
 
 #: The prefix of the graph names a build is uploaded under before the switch.
 STAGING = "urn:citygraph:staging:"
@@ -87,7 +89,10 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             _put(client, staging, data)
             staged[graph] = staging
         uploaded = time.monotonic()
-        dropped = tuple(g for g in served if g.startswith(GRAPH) and g not in staged)
+        replaced = _graphs_of_served_build(client, build)
+        dropped = tuple(
+            g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
+        )
         _update(client, switch_update(staged, dropped))
         switched = time.monotonic()
     finally:
@@ -102,6 +107,25 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     )
 
 
+def download(backend: Backend) -> ox.Store:
+    """Everything the remote store serves in named graphs, in a new in-memory store (for
+    ``citygraph validate --store --backend``).
+
+    Raises:
+        BackendError, QueryTimeoutError: the store cannot be read.
+    """
+    client = SparqlClient(backend, connections=1)
+    try:
+        rows = client.select(
+            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
+        )
+    finally:
+        client.close()
+    target = ox.Store()
+    target.bulk_extend(ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+    return target
+
+
 def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
     """The one update request that replaces the served build by the staged one.
 
@@ -112,6 +136,25 @@ def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
     operations = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
     operations += [f"MOVE SILENT GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
     return " ;\n".join(operations)
+
+
+def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
+    """The named graphs of the build the store serves, when it is one of ours (kept beside
+    ``build``): with the graphs of citygraph's namespace, they are what the switch replaces;
+    any other graph of the store is left alone."""
+    rows = client.select(VERSION_QUERY, timeout=REQUEST_TIMEOUT)
+    version = rows[0]["version"] if rows else None
+    if (
+        not isinstance(version, ox.Literal)
+        or "/" in version.value
+        or version.value == build.version
+    ):
+        return set()
+    path = build.path.parent / version.value
+    if not path.is_dir():
+        return set()
+    served = open_build(Build(path=path, version=version.value, metadata={}))
+    return {g.value for g in served.named_graphs() if isinstance(g, ox.NamedNode)}
 
 
 def _put(client: SparqlClient, graph: str, data: bytes) -> None:

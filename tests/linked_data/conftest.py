@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
-from tests.backends import PAGE_BACKENDS, OxigraphServers, remote_settings
+from tests.backends import BACKENDS, OxigraphServers, remote_settings
 
 from citygraph.build import build_store, default_build_inputs
 from citygraph.config import Settings
@@ -41,7 +41,7 @@ def store(store_dir: Path) -> ox.Store:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test of the pages runs on every backend (tests/backends.py)."""
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", PAGE_BACKENDS, indirect=True)
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.backends import every_backend
 
 from citygraph.web.etags import etag, etag_matches
+
+pytestmark = every_backend
 
 TAG = etag("v1", "doc", "en")
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
+from tests.backends import every_backend
 from tests.web.conftest import CURATED, META, VOCAB, auth
+
+pytestmark = every_backend
 
 NEW = "http://example.org/graph/new"
 TURTLE = {"Content-Type": "text/turtle"}

@@ -13,6 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
+from tests.backends import every_backend
 from tests.web.conftest import make_build
 
 from citygraph.config import Settings
@@ -20,6 +21,8 @@ from citygraph.engine.jobs import QueryJob, Reply
 from citygraph.engine.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.engine.query_process import memory_message
 from citygraph.web.app import create_app
+
+pytestmark = every_backend
 
 #: 200^5 solutions: far beyond any timeout.
 CROSS_PRODUCT = (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from tests.backends import every_backend
 
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, choose, offered_types
 from citygraph.web.negotiation import MediaRange, negotiate, parse_accept
 from citygraph.web.problems import BadRequestError
+
+pytestmark = every_backend
 
 RESULTS = offered_types(SOLUTION_FORMATS)
 JSON = "application/sparql-results+json"

@@ -9,10 +9,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.backends import backend_parametrised
+from tests.backends import every_backend
 from tests.web.conftest import CITY, CURATED, META, VOCAB
 
-pytestmark = backend_parametrised
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 FORM = "application/x-www-form-urlencoded"
 LABELS = "SELECT ?label WHERE { <https://w3id.org/citygraph/id/city/de-berlin> ?p ?label }"

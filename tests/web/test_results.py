@@ -10,7 +10,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from fastapi.testclient import TestClient
+from tests.backends import every_backend
 from tests.web.conftest import CITY
+
+pytestmark = every_backend
 
 SELECT = f"SELECT ?label WHERE {{ <{CITY}de-berlin> ?p ?label }} ORDER BY ?label"
 CONSTRUCT = f"CONSTRUCT WHERE {{ <{CITY}de-berlin> ?p ?label }}"

@@ -6,10 +6,13 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 from rdflib.namespace import RDF, RDFS
+from tests.backends import every_backend
 from tests.web.conftest import CURATED, META, VOCAB
 
 from citygraph.config import Settings
 from citygraph.web.app import create_app
+
+pytestmark = every_backend
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")

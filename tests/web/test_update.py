@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.backends import every_backend
 from tests.web.conftest import CITY, CURATED, VOCAB, auth
 
 from citygraph import store
+
+pytestmark = every_backend
 
 UPDATE = "application/sparql-update"
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"

@@ -202,14 +202,23 @@ class SparqlClient:
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
             timeout=httpx.Timeout(remaining),
         )
-        try:
-            response = self.http.send(request, stream=True)
-        except httpx.TimeoutException:
-            raise QueryTimeoutError("the query did not finish within the timeout") from None
-        except httpx.TransportError as error:
-            raise BackendError(
-                f"the store at {self.backend.query} is unreachable: {error}"
-            ) from None
+        for attempt in (1, 2):
+            try:
+                response = self.http.send(request, stream=True)
+                break
+            except httpx.TimeoutException:
+                raise QueryTimeoutError("the query did not finish within the timeout") from None
+            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+                # A kept-alive connection the store closed meanwhile: a query is safe to send
+                # again, once, on a new connection.
+                if attempt == 2:
+                    raise BackendError(
+                        f"the store at {self.backend.query} failed: {error}"
+                    ) from None
+            except httpx.TransportError as error:
+                raise BackendError(
+                    f"the store at {self.backend.query} is unreachable: {error}"
+                ) from None
         dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
             text = _error_text(response)

@@ -26,7 +26,8 @@ from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
-from citygraph.engine.remote import RemotePool
+from citygraph.engine.remote import RemotePool, backend_of
+from citygraph.publish import publish_build
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -349,8 +350,9 @@ class Endpoint:
         return Answer(status=204)
 
     def write(self, change: Change, description: str) -> bool:
-        """Apply ``change`` to a copy of the current build in a write process, publish it, and
-        wait until this worker's query processes serve it; return what the change returned.
+        """Apply ``change`` to a copy of the current build in a write process, publish it (to
+        the remote store too, with one), and wait until this worker's engine serves it; return
+        what the change returned.
 
         Raises:
             WriteBusyError, StoreNotFoundError, WriteCrashedError: see
@@ -365,6 +367,10 @@ class Endpoint:
             offline=not self.settings.service_allowlist,
         )
         log.info("published build %s after %s", build.version, description)
+        if self.settings.backend:
+            # The store directory is the remote store's working copy: the new build goes up
+            # like `citygraph build --backend` publishes one (docs/backends.md).
+            publish_build(build, backend_of(self.settings))
         self.pool.check_for_new_build(wait=True)
         return result
 

@@ -27,6 +27,7 @@ from citygraph.engine.pool import (
     QueryProcessError,
     QueryTimeoutError,
 )
+from citygraph.engine.remote import BackendError
 from citygraph.errors import (
     CitygraphError,
     InputSyntaxError,
@@ -57,6 +58,7 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (QueryProcessError, 500),
     (EvaluationError, 500),
     (WriteCrashedError, 500),
+    (BackendError, 502),  # the remote store failed or cannot be reached (docs/backends.md)
 )
 
 

@@ -30,7 +30,14 @@ from pathlib import Path
 
 import click
 
-from citygraph.cli import announced_shapes_check, exit_not_conforming, store_option
+from citygraph.cli import (
+    announced_shapes_check,
+    backend_options,
+    chosen_backend,
+    exit_not_conforming,
+    publish_to,
+    store_option,
+)
 from citygraph.errors import CitygraphError, DataNotConformingError
 from citygraph.worldwide.importer import import_twins
 
@@ -63,7 +70,15 @@ def import_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the full import report (every problem row, match rates, diff) as JSON here.",
 )
-def twins(csv_files: tuple[Path, ...], store_dir: Path, report_file: Path | None) -> None:
+@backend_options
+def twins(
+    csv_files: tuple[Path, ...],
+    store_dir: Path,
+    report_file: Path | None,
+    backend: str | None,
+    backend_update: str | None,
+    backend_store: str | None,
+) -> None:
     """Import Wikipedia twin-town lists (CSV) into graph:worldwide.
 
     Both layouts are read (city1,country1,city2,country2 and the geocoded one with
@@ -71,6 +86,8 @@ def twins(csv_files: tuple[Path, ...], store_dir: Path, report_file: Path | None
     curated places; pairs the curated data already has are left to it. A malformed file is
     rejected with its line number and nothing is written. The new version of the store is
     validated against shapes/ like a build, and a Violation stops it before it is published.
+    With --backend, the new build (made in the store directory) is then published to that
+    remote SPARQL store like `citygraph build --backend` does.
 
     \b
     Example:
@@ -81,7 +98,9 @@ def twins(csv_files: tuple[Path, ...], store_dir: Path, report_file: Path | None
 
     check = announced_shapes_check(repository_root() / "shapes", quiet=False)
     try:
+        remote = chosen_backend(backend, backend_update, backend_store)
         report = import_twins(store_dir, list(csv_files), validate=check)
+        publish_to(remote, store_dir)
     except DataNotConformingError as error:
         exit_not_conforming(error)
     except CitygraphError as error:

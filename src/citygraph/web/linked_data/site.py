@@ -7,6 +7,7 @@ headers); :mod:`citygraph.web.linked_data.routes` only parses requests and sends
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from citygraph.engine.cache import ResponseCache
 from citygraph.engine.remote import backend_of
 from citygraph.engine.remote_store import RemoteHandle
 from citygraph.engine.snapshots import Snapshot, StoreHandle
+from citygraph.errors import CitygraphError
 from citygraph.namespaces import GRAPH_ONTOLOGY
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
@@ -53,6 +55,8 @@ from citygraph.web.linked_data.term_pages import (
 from citygraph.web.templating import STATIC, environment
 
 __all__ = ["Reader", "Site"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,16 @@ class Site:
 
     def _start_search_index(self, snap: Snapshot) -> bool:
         thread = threading.Thread(
-            target=self.search_index, args=(snap,), name="search-index", daemon=True
+            target=self._warm_search_index, args=(snap,), name="search-index", daemon=True
         )
         thread.start()
         return True
+
+    def _warm_search_index(self, snap: Snapshot) -> None:
+        try:
+            self.search_index(snap)
+        except CitygraphError as error:  # a remote store went away: the first search retries
+            log.warning("the search index could not be made in advance: %s", error)
 
     def labels(self, snap: Snapshot) -> Mapping[str, Mapping[str, str]]:
         """Labels of any IRI of the build, looked up on demand (remembered per version)."""

@@ -1,0 +1,83 @@
+"""What must still hold when the engine is a remote SPARQL store (docs/backends.md): the
+deadline, the SERVICE gate (no OS sandbox reaches a remote store), and a new build published to
+the store being served with new ETags. Each runs against a real ``oxigraph serve``; the
+SERVICE gate also on the embedded store, for comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+from tests.backends import OxigraphServers, every_backend, remote_settings
+from tests.web.conftest import RDFS_LABEL, make_build, tiny_quads
+from tests.web.recorder import recording_server
+from tests.web.test_limits import CHEAP, CROSS_PRODUCT
+
+from citygraph.config import SettingError, Settings
+from citygraph.web.app import create_app
+
+pytestmark = every_backend
+
+HIDDEN_SERVICE = [
+    pytest.param("SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", id="plain"),
+    pytest.param("SELECT * {{ #x\rSERVICE <{url}> {{ ?x ?p ?o }} }}", id="cr-comment"),
+    pytest.param("SELECT * {{ \\u0053ERVICE <{url}> {{ ?x ?p ?o }} }}", id="escaped-keyword"),
+]
+
+
+@pytest.mark.parametrize("template", HIDDEN_SERVICE)
+def test_service_gets_403_and_the_store_calls_nothing(client: TestClient, template: str) -> None:
+    with recording_server() as recorder:
+        query = template.format(url=recorder.url("/sparql"))
+        response = client.get("/sparql", params={"query": query})
+        assert recorder.seen() == (0, [])
+    assert response.status_code == 403, response.text
+    assert "SERVICE" in response.text
+
+
+def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    graph = ox.NamedNode("http://example.org/g")
+    wide = [
+        ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), RDFS_LABEL, ox.Literal(i), graph)
+        for i in range(200)
+    ]
+    make_build(tmp_path / "wide", [*wide, *tiny_quads()], "20260101T000000000000Z-wide000000")
+    local = Settings(store=tmp_path / "wide", query_timeout=1.0, version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name="deadline")
+    with TestClient(create_app(settings)) as client:
+        heavy = client.get("/sparql", params={"query": CROSS_PRODUCT})
+        cheap = client.get("/sparql", params={"query": CHEAP})
+    assert heavy.status_code == 503, heavy.text
+    assert "timeout" in heavy.text
+    assert cheap.status_code == 200
+    assert cheap.json()["boolean"] is True
+
+
+def test_a_build_published_to_the_store_is_served_with_a_new_etag(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=store_dir, version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name="switch")
+    query = {"query": "SELECT ?l { <https://w3id.org/citygraph/id/city/fr-paris> ?p ?l }"}
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/sparql", params=query)
+        make_build(store_dir, tiny_quads("v2"), "20260102T000000000000Z-bbbbbbbbbb")
+        remote_settings(local, "oxigraph", oxigraph_servers, name="switch")  # publishes v2
+        after = client.get("/sparql", params=query)
+        page = client.get("/id/city/fr-paris", headers={"Accept": "application/n-triples"})
+    labels = [b["l"]["value"] for b in after.json()["results"]["bindings"]]
+    assert [b["l"]["value"] for b in before.json()["results"]["bindings"]] == ["Paris v1"]
+    assert labels == ["Paris v2"]
+    assert after.headers["etag"] != before.headers["etag"]
+    assert "Paris v2" in page.text
+
+
+def test_settings_name_the_remote_store_only_with_http_urls() -> None:
+    with pytest.raises(SettingError, match="http"):
+        dataclasses.replace(Settings(), backend="file:///etc/passwd")
