@@ -7,11 +7,12 @@ the ``SPARQL`` account (the one anonymous HTTP requests run as) gets the right t
 SPARQL 1.1 Update endpoint (``/sparql``) and the Graph Store endpoint (``/sparql-graph-crud``)
 accept writes from 127.0.0.1 without authentication, as a test backend should.
 
-Run ``python -m tests.virtuoso DIR`` to start one by hand (Ctrl-C stops it).
+Run ``python -m tests.virtuoso DIR`` to start one by hand (Ctrl-C or SIGTERM stops it).
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -237,6 +238,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m tests.virtuoso DATABASE_DIR", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)  # kill PID stops Virtuoso too, as Ctrl-C does
     directory = Path(argv[0]).resolve()
     if directory.exists() and any(directory.iterdir()):
         print(f"{directory} is not empty: give a new directory", file=sys.stderr)
@@ -252,6 +254,10 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             return 0
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
