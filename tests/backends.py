@@ -4,7 +4,7 @@ Tests that must hold on every backend are marked ``every_backend`` (``pytestmark
 every_backend`` in their module): each of them that uses the ``backend`` fixture (directly or
 through ``settings``) runs on every backend of :data:`BACKENDS`, on the embedded store and on a
 remote store reached over the SPARQL 1.1 Protocol (tests/conftest.py). A remote
-build gets there through :func:`citygraph.publish.publish_build`, as ``citygraph build
+build gets there through :func:`citygraph.engine.remote_publish.publish_build`, as ``citygraph build
 --backend`` publishes it. One ``oxigraph serve`` runs per data set and session (started on
 first use, on 127.0.0.1 and a free port), and one Virtuoso per data set in the same way: see
 :class:`OxigraphServers`.
@@ -27,8 +27,8 @@ from tests.virtuoso import running_virtuoso
 
 from citygraph.config import Settings
 from citygraph.engine.remote import Backend
+from citygraph.engine.remote_publish import publish_build
 from citygraph.engine.remote_store import RemoteHandle
-from citygraph.publish import publish_build
 from citygraph.store import current_build, open_current
 
 __all__ = [

@@ -29,7 +29,7 @@ from tests.backends import OxigraphServers
 from tests.serving import free_port
 
 from citygraph import store
-from citygraph.publish import publish_build
+from citygraph.engine.remote_publish import publish_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -1,27 +1,24 @@
-"""Building the store: parse, load, derive, validate, write, publish.
+"""Building the store: parse and load the inputs, then the build transaction.
 
 ``build_store`` is what ``citygraph build`` runs; ``replace_graph`` is what importers run. Both
-assemble the new version in an in-memory Oxigraph store when it fits (loading, deriving and
-validating there is several times faster than on disk), then write it to a new on-disk build
-and publish that atomically. When the input is too large for memory, the same steps run on the
-new on-disk build directly (slower, with memory bounded by Oxigraph's own caches). Each step
-either finishes or leaves the previously published store untouched (see :mod:`citygraph.store`).
+fill in the new version (in an in-memory Oxigraph store when it fits: loading, deriving and
+validating there is several times faster than on disk; else on the new on-disk build directly,
+slower, with memory bounded by Oxigraph's own caches) and hand it to the one build transaction,
+:func:`citygraph.publish.publish`, which derives, records, validates, writes and publishes it
+atomically, as it does for HTTP writes. Each step either finishes or leaves the previously
+published store untouched (see :mod:`citygraph.store`). ``DERIVE_UPDATES``, ``derive`` and
+``BuildResult`` live in :mod:`citygraph.publish` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import subprocess
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from citygraph import __version__, disk_writer, sizing, store
+from citygraph import sizing, store
 from citygraph.errors import (
     BuildError,
     DataNotConformingError,
@@ -35,8 +32,8 @@ from citygraph.namespaces import (
     GRAPH_ONTOLOGY,
     GRAPH_VOCAB,
     GRAPH_WORLDWIDE,
-    sparql_prolog,
 )
+from citygraph.publish import DERIVE_UPDATES, BuildResult, derive, new_version, publish
 
 __all__ = [
     "DERIVE_UPDATES",
@@ -65,71 +62,6 @@ RDF_FORMATS = {
     ".trig": ox.RdfFormat.TRIG,
 }
 
-#: The derivations of a build, in order, as SPARQL Update. They read every graph and write only
-#: graph:derived, so rebuilding from the same inputs gives the same result. (In an update the
-#: default graph is the store's own default graph, which citygraph leaves empty: read GRAPH ?g.)
-DERIVE_UPDATES: tuple[str, ...] = (
-    # The symmetric place-to-place shortcut (aligned with Wikidata P190), in both directions,
-    # from every partnership node (docs/model.md). Never written by hand.
-    sparql_prolog(["cg", "graph"])
-    + """
-INSERT { GRAPH graph:derived { ?a cg:twinnedWith ?b . ?b cg:twinnedWith ?a } }
-WHERE {
-  GRAPH ?g1 { ?p a cg:Partnership }
-  GRAPH ?g2 { ?p cg:partner ?a }
-  GRAPH ?g3 { ?p cg:partner ?b }
-  FILTER (?a != ?b)
-}""",
-    # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
-    # rdf:Statement per triple about a curated thing, with the sources that give it: those of
-    # the cg:sourceNote notes that cover it (property, and value where named), else the thing's own
-    # prov:wasDerivedFrom. Sources, claims and countries (reference data) are not reified.
-    sparql_prolog(["cg", "graph", "rdf", "prov"])
-    + """
-INSERT { GRAPH graph:derived {
-  ?statement a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
-             prov:wasDerivedFrom ?source } }
-WHERE {
-  {
-    SELECT DISTINCT ?s ?p ?o WHERE {
-      GRAPH graph:curated {
-        ?s ?p ?o .
-        FILTER (isIRI(?s) && !isBlank(?o) && ?p NOT IN (prov:wasDerivedFrom, cg:sourceNote))
-        FILTER (STRSTARTS(STR(?s), "https://w3id.org/citygraph/id/"))
-        FILTER NOT EXISTS { ?s a ?kind . FILTER (?kind IN (cg:Source, cg:Country, rdf:Statement)) }
-      }
-    }
-  }
-  GRAPH graph:curated {
-    { ?s cg:sourceNote ?note . ?note cg:aboutProperty ?p ; cg:statedIn ?source }
-    UNION
-    { ?s prov:wasDerivedFrom ?source }
-  }
-  # After the join, where ?s ?p ?o are bound: a note counts where it covers the statement (its
-  # property, and its value if it names values); the node's own sources only where none does.
-  FILTER (IF(BOUND(?note),
-    NOT EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?anyValue } }
-      || EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?o } },
-    NOT EXISTS { GRAPH graph:curated {
-      ?s cg:sourceNote ?other .
-      ?other cg:aboutProperty ?p .
-      FILTER (NOT EXISTS { ?other cg:aboutValue ?otherValue } || EXISTS { ?other cg:aboutValue ?o })
-    } }))
-  BIND (IF(isIRI(?o), STR(?o), CONCAT(STR(?o), "@", LANG(?o), "^^", STR(DATATYPE(?o)))) AS ?key)
-  BIND (IRI(CONCAT("https://w3id.org/citygraph/id/claim/statement-",
-                   SHA1(CONCAT(STR(?s), " ", STR(?p), " ", ?key)))) AS ?statement)
-}""",
-    # Superclass types, so consumers can ask for schema:City or prov:Entity without inference.
-    sparql_prolog(["rdfs", "graph"])
-    + """
-INSERT { GRAPH graph:derived { ?x a ?super } }
-WHERE {
-  GRAPH graph:ontology { ?class rdfs:subClassOf+ ?super . FILTER isIRI(?super) }
-  GRAPH ?g { ?x a ?class }
-  FILTER NOT EXISTS { GRAPH ?h { ?x a ?super } }
-}""",
-)
-
 
 @dataclass(frozen=True)
 class BuildInput:
@@ -137,20 +69,6 @@ class BuildInput:
 
     path: Path
     graph: str
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """What a finished build published."""
-
-    build: store.Build
-    quads_per_graph: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    #: Wall-clock seconds of each step, in order: load, derive, validate, write (to disk,
-    #: compaction included), publish.
-    steps: dict[str, float] = field(default_factory=dict)
-    #: Whether the build was assembled in memory (else on the new on-disk store directly).
-    in_memory: bool = True
 
 
 def default_build_inputs(root: Path) -> list[BuildInput]:
@@ -195,13 +113,6 @@ def load_inputs(
             ) from None
         if progress is not None:
             progress(str(item.path), len(target) - before)
-
-
-def derive(target: ox.Store) -> None:
-    """Run :data:`DERIVE_UPDATES` on ``target`` (replacing graph:derived)."""
-    target.update(f"DROP SILENT GRAPH <{GRAPH_DERIVED}>")
-    for update in DERIVE_UPDATES:
-        target.update(update)
 
 
 def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
@@ -252,7 +163,6 @@ def build_store(
         DataNotConformingError: ``validate`` found a Violation; nothing is published.
         StoreBusyError: another build or write held the store for ``lock_timeout`` seconds.
     """
-    started = time.monotonic()
     missing = [str(i.path) for i in inputs if not i.path.is_file()]
     if missing:
         raise BuildError("input file not found: " + ", ".join(missing))
@@ -267,15 +177,15 @@ def build_store(
             load_inputs(target, inputs, progress=progress)
             _carry_over(root, target, carry_over, progress)
 
-        return _assemble(
+        _, result = publish(
             root,
-            _new_version(inputs),
             fill,
+            version=_new_version(inputs),
+            inputs=[str(i.path) for i in inputs],
             validate=validate,
             in_memory=in_memory,
-            metadata={"inputs": [str(i.path) for i in inputs]},
-            started=started,
         )
+        return result
 
 
 def replace_graph(
@@ -297,7 +207,6 @@ def replace_graph(
         StoreNotFoundError: if ``root`` has no current build to start from.
         DataNotConformingError: ``validate`` found a Violation; nothing is published.
     """
-    started = time.monotonic()
     with store.write_lock(root, timeout=LOCK_TIMEOUT):
         previous, previous_build = store.open_current(root)
         if in_memory is None:
@@ -315,95 +224,17 @@ def replace_graph(
             graph = ox.NamedNode(graph_iri)
             target.bulk_extend(_counted(_into_graph(quads, graph), graph_iri, progress))
 
-        return _assemble(
+        _, result = publish(
             root,
-            _new_version_from(previous_build.version, graph_iri),
             fill,
+            version=new_version(f"{previous_build.version} {graph_iri}".encode()),
+            inputs=previous_build.metadata.get("inputs", []),
+            derived_from=previous_build.version,
+            change=f"replaced graph <{graph_iri}>",
             validate=validate,
             in_memory=in_memory,
-            metadata=dict(previous_build.metadata),
-            started=started,
         )
-
-
-def _assemble(
-    root: Path,
-    version: str,
-    fill: Callable[[ox.Store], None],
-    *,
-    validate: Callable[[ox.Store], None] | None,
-    in_memory: bool,
-    metadata: dict[str, object],
-    started: float,
-) -> BuildResult:
-    """Fill, derive, validate and write a new build, then publish it (or leave no trace).
-
-    An in-memory build is written to disk by a separate process while it is validated (the two
-    take about as long, and a thread would share one interpreter lock), through an N-Quads file
-    beside the new build. A Violation stops the writer and removes what it wrote.
-    """
-    tmp_dir = store.new_build_dir(root, version)
-    staging = tmp_dir.with_name(tmp_dir.name + ".nq")
-    steps: dict[str, float] = {}
-    clock = _StepClock(steps)
-    writer: subprocess.Popen[bytes] | None = None
-    try:
-        target = ox.Store() if in_memory else ox.Store(str(tmp_dir))
-        fill(target)
-        clock.done("load")
-        derive(target)
-        clock.done("derive")
-        _write_meta(target, version)
-        counts = _quads_per_graph(target)
-        if in_memory:
-            target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
-            writer = disk_writer.start(tmp_dir, staging)
-        if validate is not None:
-            validate(target)
-        clock.done("validate")
-        if writer is None:
-            target.flush()
-            target.optimize()
-        del target  # free the memory; close an on-disk store before its directory is renamed
-        if writer is not None:
-            disk_writer.wait(writer)
-            staging.unlink()
-        clock.done("write")
-        metadata.update(
-            version=version,
-            built=datetime.now(UTC).isoformat(timespec="seconds"),
-            citygraph=__version__,
-            quads_per_graph=counts,
-        )
-        build = store.publish_build(root, tmp_dir, version, metadata)
-    except BaseException:
-        if writer is not None:
-            disk_writer.stop(writer)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        staging.unlink(missing_ok=True)
-        raise
-    store.prune_builds(root)
-    clock.done("publish")
-    return BuildResult(
-        build=build,
-        quads_per_graph=counts,
-        seconds=time.monotonic() - started,
-        steps=steps,
-        in_memory=in_memory,
-    )
-
-
-class _StepClock:
-    """Records the seconds since the previous step into ``steps`` under each step's name."""
-
-    def __init__(self, steps: dict[str, float]) -> None:
-        self.steps = steps
-        self.last = time.monotonic()
-
-    def done(self, step: str) -> None:
-        now = time.monotonic()
-        self.steps[step] = round(now - self.last, 2)
-        self.last = now
+        return result
 
 
 def _carried_quads(root: Path, graphs: Sequence[str]) -> int:
@@ -427,44 +258,6 @@ def _carry_over(
         graph = ox.NamedNode(graph_iri)
         quads = previous.quads_for_pattern(None, None, None, graph)
         target.bulk_extend(_counted(quads, graph_iri, progress))
-
-
-def _write_meta(target: ox.Store, version: str) -> None:
-    """Record the build in graph:meta (what consumers see of it)."""
-    meta = ox.NamedNode(GRAPH_META)
-    dataset = ox.NamedNode("https://w3id.org/citygraph/dataset")
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    target.add(
-        ox.Quad(
-            dataset,
-            ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo"),
-            ox.Literal(version),
-            meta,
-        )
-    )
-    target.add(
-        ox.Quad(
-            dataset,
-            ox.NamedNode("http://purl.org/dc/terms/modified"),
-            ox.Literal(
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                datatype=ox.NamedNode(xsd + "dateTime"),
-            ),
-            meta,
-        )
-    )
-
-
-def _quads_per_graph(target: ox.Store) -> dict[str, int]:
-    result = target.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(result, ox.QuerySolutions)
-    counts: dict[str, int] = {}
-    for row in result:
-        graph, number = row["g"], row["n"]
-        assert isinstance(graph, ox.NamedNode)
-        assert isinstance(number, ox.Literal)
-        counts[graph.value] = int(number.value)
-    return dict(sorted(counts.items()))
 
 
 def _into_graph(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> Iterator[ox.Quad]:
@@ -495,16 +288,5 @@ def _syntax_error(error: SyntaxError, path: Path) -> InputSyntaxError:
     return InputSyntaxError(message, path=path, line=error.lineno, column=error.offset)
 
 
-def _new_version_from(previous: str, graph_iri: str) -> str:
-    digest = hashlib.sha256(f"{previous} {graph_iri}".encode())
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{stamp}-{digest.hexdigest()[:10]}"
-
-
 def _new_version(inputs: Sequence[BuildInput]) -> str:
-    digest = hashlib.sha256()
-    for item in inputs:
-        digest.update(item.graph.encode())
-        digest.update(item.path.read_bytes())
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{stamp}-{digest.hexdigest()[:10]}"
+    return new_version(*(part for i in inputs for part in (i.graph.encode(), i.path.read_bytes())))

@@ -120,7 +120,7 @@ def publish_to(backend: Backend | None, store_dir: Path) -> None:
     """
     if backend is None:
         return
-    from citygraph.publish import publish_build
+    from citygraph.engine.remote_publish import publish_build
     from citygraph.store import current_build
 
     done = publish_build(current_build(store_dir), backend)
@@ -260,7 +260,7 @@ def validate(
         remote = chosen_backend(backend, backend_update, backend_store)
         if store_dir is not None and remote is not None:
             # What the remote store serves, read into memory (docs/backends.md).
-            from citygraph.publish import download
+            from citygraph.engine.remote_publish import download
 
             target = download(remote)
             report = fastshacl.validate_store(target, shapes_dir=shapes, copy=False, focus=focus)

@@ -1,192 +1,281 @@
-"""Publishing a build to a remote SPARQL 1.1 store, so that a reader never sees half of it.
+"""The one build transaction: derive, record, validate, write and publish a new build.
 
-A build is made and validated locally exactly as for the embedded store (:mod:`citygraph.build`:
-nothing that fails validation gets this far). Then, with the standards only:
+Every producer of builds goes through :func:`publish`: ``citygraph build``
+(:func:`citygraph.build.build_store`), importers (:func:`citygraph.build.replace_graph`) and
+HTTP writes (:func:`citygraph.engine.writes.transaction`). Each only says how the new build's
+data is filled in (load files, copy the current build and replace a graph, apply a change to a
+checkpoint of the current build); what follows is the same for all, so a build made any way
+looks the same to its readers:
 
-1. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
-   *staging* name, ``urn:citygraph:staging:<version>:<n>``, which no citygraph query reads
-   (readers keep seeing the old build; an upload that fails leaves only staging graphs, removed
-   by the next publication);
-2. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
-   build the new one no longer has (the graphs of citygraph's namespace, and those of the
-   served build when its directory is still beside the new one; other graphs are left alone),
-   and ``MOVE SILENT GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
-   (which holds the data version) included.
+1. **derive** graph:derived from the data (:data:`DERIVE_UPDATES`);
+2. **record** the build in graph:meta (``owl:versionInfo``, ``dcterms:modified``: what
+   ``/dataset`` shows) and count the quads per graph (:func:`citygraph.stats.quads_per_graph`);
+3. **validate** what would be served, when the caller gives a check (a Violation stops here);
+4. **write** it to the new on-disk build (an in-memory assembly is written by a separate
+   process *while* it is validated, :mod:`citygraph.disk_writer`);
+5. **publish** it atomically with its metadata (``builds/VERSION.json``: version, when, by which
+   citygraph, from which inputs and which build, what change, quads per graph), and prune old
+   builds.
 
-The guarantee rests on step 2 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
-treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
-in one transaction). What a store must support: the Graph Store Protocol's ``PUT``, SPARQL
-Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
+A transaction that fails at any step leaves no trace and the published build untouched
+(:mod:`citygraph.store`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
 
-import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
-from citygraph.namespaces import GRAPH
-from citygraph.store import Build, open_build
+from citygraph import __version__, disk_writer, store
+from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
+from citygraph.stats import quads_per_graph
 
-__all__ = ["STAGING", "Publication", "download", "publish_build", "switch_update"]
+__all__ = [
+    "DERIVE_UPDATES",
+    "BuildResult",
+    "derive",
+    "new_version",
+    "publish",
+    "record_build",
+]
 
-#: The prefix of the graph names a build is uploaded under before the switch.
-STAGING = "urn:citygraph:staging:"
-#: Seconds one upload or the switch may take.
-REQUEST_TIMEOUT = 600.0
+T = TypeVar("T")
+
+#: The derivations of a build, in order, as SPARQL Update. They read every graph and write only
+#: graph:derived, so rebuilding from the same inputs gives the same result. (In an update the
+#: default graph is the store's own default graph, which citygraph leaves empty: read GRAPH ?g.)
+DERIVE_UPDATES: tuple[str, ...] = (
+    # The symmetric place-to-place shortcut (aligned with Wikidata P190), in both directions,
+    # from every partnership node (docs/model.md). Never written by hand.
+    sparql_prolog(["cg", "graph"])
+    + """
+INSERT { GRAPH graph:derived { ?a cg:twinnedWith ?b . ?b cg:twinnedWith ?a } }
+WHERE {
+  GRAPH ?g1 { ?p a cg:Partnership }
+  GRAPH ?g2 { ?p cg:partner ?a }
+  GRAPH ?g3 { ?p cg:partner ?b }
+  FILTER (?a != ?b)
+}""",
+    # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
+    # rdf:Statement per triple about a curated thing, with the sources that give it: those of
+    # the cg:sourceNote notes that cover it (property, and value where named), else the thing's own
+    # prov:wasDerivedFrom. Sources, claims and countries (reference data) are not reified.
+    sparql_prolog(["cg", "graph", "rdf", "prov"])
+    + """
+INSERT { GRAPH graph:derived {
+  ?statement a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+             prov:wasDerivedFrom ?source } }
+WHERE {
+  {
+    SELECT DISTINCT ?s ?p ?o WHERE {
+      GRAPH graph:curated {
+        ?s ?p ?o .
+        FILTER (isIRI(?s) && !isBlank(?o) && ?p NOT IN (prov:wasDerivedFrom, cg:sourceNote))
+        FILTER (STRSTARTS(STR(?s), "https://w3id.org/citygraph/id/"))
+        FILTER NOT EXISTS { ?s a ?kind . FILTER (?kind IN (cg:Source, cg:Country, rdf:Statement)) }
+      }
+    }
+  }
+  GRAPH graph:curated {
+    { ?s cg:sourceNote ?note . ?note cg:aboutProperty ?p ; cg:statedIn ?source }
+    UNION
+    { ?s prov:wasDerivedFrom ?source }
+  }
+  # After the join, where ?s ?p ?o are bound: a note counts where it covers the statement (its
+  # property, and its value if it names values); the node's own sources only where none does.
+  FILTER (IF(BOUND(?note),
+    NOT EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?anyValue } }
+      || EXISTS { GRAPH graph:curated { ?note cg:aboutValue ?o } },
+    NOT EXISTS { GRAPH graph:curated {
+      ?s cg:sourceNote ?other .
+      ?other cg:aboutProperty ?p .
+      FILTER (NOT EXISTS { ?other cg:aboutValue ?otherValue } || EXISTS { ?other cg:aboutValue ?o })
+    } }))
+  BIND (IF(isIRI(?o), STR(?o), CONCAT(STR(?o), "@", LANG(?o), "^^", STR(DATATYPE(?o)))) AS ?key)
+  BIND (IRI(CONCAT("https://w3id.org/citygraph/id/claim/statement-",
+                   SHA1(CONCAT(STR(?s), " ", STR(?p), " ", ?key)))) AS ?statement)
+}""",
+    # Superclass types, so consumers can ask for schema:City or prov:Entity without inference.
+    sparql_prolog(["rdfs", "graph"])
+    + """
+INSERT { GRAPH graph:derived { ?x a ?super } }
+WHERE {
+  GRAPH graph:ontology { ?class rdfs:subClassOf+ ?super . FILTER isIRI(?super) }
+  GRAPH ?g { ?x a ?class }
+  FILTER NOT EXISTS { GRAPH ?h { ?x a ?super } }
+}""",
+)
+
+#: The dataset described in graph:meta and at ``/dataset``.
+DATASET = BASE + "dataset"
+_XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+_MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
 
 @dataclass(frozen=True)
-class Publication:
-    """What a publication did: the version, the graphs and quads sent, the time it took."""
+class BuildResult:
+    """What a finished build published."""
 
-    version: str
-    graphs: tuple[str, ...]
-    quads: int
-    dropped: tuple[str, ...]
-    upload_seconds: float
-    switch_seconds: float
+    build: store.Build
+    quads_per_graph: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    #: Wall-clock seconds of each step, in order: load (filling it in), derive, validate, write
+    #: (to disk, compaction included), publish.
+    steps: dict[str, float] = field(default_factory=dict)
+    #: Whether the build was assembled in memory (else on the new on-disk store directly).
+    in_memory: bool = True
 
 
-def publish_build(build: Build, backend: Backend) -> Publication:
-    """Publish the local ``build`` to the remote store ``backend`` (see the module docstring).
+def derive(target: ox.Store) -> None:
+    """Run :data:`DERIVE_UPDATES` on ``target`` (replacing graph:derived)."""
+    target.update(f"DROP SILENT GRAPH <{GRAPH_DERIVED}>")
+    for update in DERIVE_UPDATES:
+        target.update(update)
 
-    Raises:
-        BackendError: the store has no Graph Store URL, cannot be reached or refused a request;
-            readers still see the previous build then.
-    """
-    if not backend.store:
-        raise BackendError(
-            "publishing to a remote store needs its Graph Store Protocol URL (--backend-store)"
-        )
-    source = open_build(build)
-    graphs = sorted(g.value for g in source.named_graphs() if isinstance(g, ox.NamedNode))
-    client = SparqlClient(backend, connections=2)
-    try:
-        served = [
-            row["g"].value
-            for row in client.select(
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-            )
-            if isinstance(row["g"], ox.NamedNode)
+
+def record_build(target: ox.Store, version: str, modified: datetime) -> None:
+    """Replace graph:meta with the build's record: its ``version`` and when it was ``modified``
+    (what consumers see of it, at ``/dataset``)."""
+    meta = ox.NamedNode(GRAPH_META)
+    dataset = ox.NamedNode(DATASET)
+    target.clear_graph(meta)
+    target.extend(
+        [
+            ox.Quad(dataset, _VERSION_INFO, ox.Literal(version), meta),
+            ox.Quad(
+                dataset,
+                _MODIFIED,
+                ox.Literal(modified.isoformat(timespec="seconds"), datatype=_XSD_DATETIME),
+                meta,
+            ),
         ]
-        leftovers = [g for g in served if g.startswith(STAGING)]
-        if leftovers:  # from a publication that failed before its switch
-            _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
-        started = time.monotonic()
-        staged: dict[str, str] = {}
-        quads = 0
-        for number, graph in enumerate(graphs):
-            staging = f"{STAGING}{build.version}:{number}"
-            data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-            assert data is not None
-            quads += data.count(b"\n")
-            _put(client, staging, data)
-            staged[graph] = staging
-        uploaded = time.monotonic()
-        replaced = _graphs_of_served_build(client, build)
-        dropped = tuple(
-            g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
-        )
-        _update(client, switch_update(staged, dropped))
-        switched = time.monotonic()
-    finally:
-        client.close()
-    return Publication(
-        version=build.version,
-        graphs=tuple(graphs),
-        quads=quads,
-        dropped=dropped,
-        upload_seconds=uploaded - started,
-        switch_seconds=switched - uploaded,
     )
 
 
-def download(backend: Backend) -> ox.Store:
-    """Everything the remote store serves in named graphs, in a new in-memory store (for
-    ``citygraph validate --store --backend``).
+def new_version(*parts: bytes) -> str:
+    """A new build version: the time now (so versions sort by time, whoever made them) and a
+    digest of ``parts`` (what the build is made of)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{digest.hexdigest()[:10]}"
+
+
+def publish(
+    root: Path,
+    fill: Callable[[ox.Store], T],
+    *,
+    version: str,
+    inputs: Sequence[str] = (),
+    derived_from: str | None = None,
+    change: str | None = None,
+    validate: Callable[[ox.Store], None] | None = None,
+    in_memory: bool = True,
+    checkpoint: store.Build | None = None,
+    compact: bool = True,
+    keep: int = store.KEEP_BUILDS,
+) -> tuple[T, BuildResult]:
+    """Make, check and publish a new build of the store directory ``root``, or leave no trace.
+
+    Call it holding :func:`citygraph.store.write_lock`. ``fill`` puts the new build's data into
+    the store it is given (returning what the caller wants back, e.g. whether a write created a
+    graph): an empty in-memory store with ``in_memory``, else the new on-disk build, empty or,
+    with ``checkpoint``, a copy of that build (RocksDB hard links: fast, and no bigger on disk
+    until data changes). Then the steps of the module docstring run: derive, record, ``validate``
+    (when given), write, publish. The metadata records ``inputs`` (the files the data came
+    from), ``derived_from`` (the build it was made from) and ``change`` (what changed it), with
+    the version, the time, citygraph's version and the quads per graph. ``compact``: compact
+    an on-disk build before publishing (worth it after a bulk load, not after a small write).
+    ``keep``: published builds kept by the prune (:func:`citygraph.store.prune_builds`).
 
     Raises:
-        BackendError, QueryTimeoutError: the store cannot be read.
+        DataNotConformingError (from ``validate``), and what ``fill`` raises: nothing is
+            published.
+        BuildError: the disk writer failed.
     """
-    client = SparqlClient(backend, connections=1)
+    started = time.monotonic()
+    tmp_dir = store.new_build_dir(root, version)
+    staging = tmp_dir.with_name(tmp_dir.name + ".nq")
+    clock = _StepClock()
+    writer: subprocess.Popen[bytes] | None = None
     try:
-        rows = client.select(
-            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-        )
-    finally:
-        client.close()
-    target = ox.Store()
-    target.bulk_extend(ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
-    return target
+        if in_memory:
+            target = ox.Store()
+        else:
+            if checkpoint is not None:
+                tmp_dir.rmdir()  # the checkpoint creates the directory itself
+                ox.Store.read_only(str(checkpoint.path)).backup(str(tmp_dir))
+            target = ox.Store(str(tmp_dir))
+        outcome = fill(target)
+        clock.done("load")
+        derive(target)
+        clock.done("derive")
+        now = datetime.now(UTC)
+        record_build(target, version, now)
+        counts = quads_per_graph(target)
+        if in_memory:
+            target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
+            writer = disk_writer.start(tmp_dir, staging)
+        if validate is not None:
+            validate(target)
+        clock.done("validate")
+        if writer is None:
+            target.flush()
+            if compact:
+                target.optimize()
+        del target  # free the memory; close an on-disk store before its directory is renamed
+        if writer is not None:
+            disk_writer.wait(writer)
+            staging.unlink()
+        clock.done("write")
+        metadata: dict[str, object] = {
+            "version": version,
+            "built": now.isoformat(timespec="seconds"),
+            "citygraph": __version__,
+            "inputs": list(inputs),
+            "quads_per_graph": counts,
+        }
+        if derived_from is not None:
+            metadata["derived_from"] = derived_from
+        if change is not None:
+            metadata["change"] = change
+        build = store.publish_build(root, tmp_dir, version, metadata)
+    except BaseException:
+        if writer is not None:
+            disk_writer.stop(writer)
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        staging.unlink(missing_ok=True)
+        raise
+    store.prune_builds(root, keep=keep)
+    clock.done("publish")
+    return outcome, BuildResult(
+        build=build,
+        quads_per_graph=counts,
+        seconds=time.monotonic() - started,
+        steps=clock.steps,
+        in_memory=in_memory,
+    )
 
 
-def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
-    """The one update request that replaces the served build by the staged one.
+class _StepClock:
+    """Records the seconds since the previous step into ``steps`` under each step's name."""
 
-    >>> print(switch_update({"http://g/a": "urn:s:0"}, ["http://g/old"]))
-    DROP SILENT GRAPH <http://g/old> ;
-    MOVE SILENT GRAPH <urn:s:0> TO <http://g/a>
-    """
-    operations = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
-    operations += [f"MOVE SILENT GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
-    return " ;\n".join(operations)
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self.last = time.monotonic()
 
-
-def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
-    """The named graphs of the build the store serves, when it is one of ours (kept beside
-    ``build``): with the graphs of citygraph's namespace, they are what the switch replaces;
-    any other graph of the store is left alone."""
-    rows = client.select(VERSION_QUERY, timeout=REQUEST_TIMEOUT)
-    version = rows[0]["version"] if rows else None
-    if (
-        not isinstance(version, ox.Literal)
-        or "/" in version.value
-        or version.value == build.version
-    ):
-        return set()
-    path = build.path.parent / version.value
-    if not path.is_dir():
-        return set()
-    served = open_build(Build(path=path, version=version.value, metadata={}))
-    return {g.value for g in served.named_graphs() if isinstance(g, ox.NamedNode)}
-
-
-def _put(client: SparqlClient, graph: str, data: bytes) -> None:
-    url = client.backend.store + ("&" if "?" in client.backend.store else "?")
-    url += urlencode({"graph": graph})
-    try:
-        response = client.http.put(
-            url,
-            content=data,
-            headers={"Content-Type": "application/n-triples"},
-            timeout=REQUEST_TIMEOUT,
-        )
-    except httpx.HTTPError as error:
-        raise BackendError(f"uploading to {client.backend.store} failed: {error}") from None
-    if response.status_code >= 300:
-        raise BackendError(
-            f"the store refused the upload of a staging graph (HTTP {response.status_code}): "
-            + response.text[:500]
-        )
-
-
-def _update(client: SparqlClient, update: str) -> None:
-    try:
-        response = client.http.post(
-            client.backend.update_url,
-            content=urlencode({"update": update}).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            timeout=REQUEST_TIMEOUT,
-        )
-    except httpx.HTTPError as error:
-        raise BackendError(f"the update at {client.backend.update_url} failed: {error}") from None
-    if response.status_code >= 300:
-        raise BackendError(
-            f"the store refused the update (HTTP {response.status_code}): " + response.text[:500]
-        )
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps[step] = round(now - self.last, 2)
+        self.last = now

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from citygraph.namespaces import sparql_prolog
 
-__all__ = ["LINK_TARGETS", "StoreStats", "store_stats"]
+__all__ = ["LINK_TARGETS", "StoreStats", "quads_per_graph", "store_stats"]
 
 #: External link targets counted by ``citygraph stats``: name -> IRI prefix.
 LINK_TARGETS: dict[str, str] = {
@@ -47,6 +47,26 @@ def store_stats(target: ox.Store) -> StoreStats:
     found = {term_value(row["prefix"]): _int(row["n"]) for row in result}
     links = {name: found.get(prefix, 0) for name, prefix in LINK_TARGETS.items()}
     return StoreStats(per_graph, per_class, links)
+
+
+def quads_per_graph(target: ox.Store) -> dict[str, int]:
+    """The number of quads in each named graph of ``target``, by graph IRI (sorted).
+
+    >>> store = ox.Store()
+    >>> g, s = ox.NamedNode("http://example.org/g"), ox.NamedNode("http://example.org/s")
+    >>> store.add(ox.Quad(s, s, ox.Literal("a"), g))
+    >>> store.add(ox.Quad(s, s, ox.Literal("b"), g))
+    >>> quads_per_graph(store)
+    {'http://example.org/g': 2}
+    """
+    result = target.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(result, ox.QuerySolutions)
+    counts: dict[str, int] = {}
+    for row in result:
+        graph = row["g"]
+        assert isinstance(graph, ox.NamedNode)
+        counts[graph.value] = _int(row["n"])
+    return dict(sorted(counts.items()))
 
 
 def _pairs(target: ox.Store, query: str) -> dict[str, int]:

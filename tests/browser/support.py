@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import rdflib
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -46,3 +47,11 @@ def select(server: str, query: str) -> list[dict[str, Any]]:
     response.raise_for_status()
     bindings: list[dict[str, Any]] = response.json()["results"]["bindings"]
     return bindings
+
+
+def data_graph() -> rdflib.Graph:
+    """data/ as rdflib reads it: the expected values come from here, not from the server."""
+    graph = rdflib.Graph()
+    for path in sorted((ROOT / "data").glob("*.ttl")):
+        graph.parse(path)
+    return graph

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+import rdflib
+from playwright.sync_api import Locator, Page, expect
 
 from citygraph.query import read_query_file
 
-from .support import ROOT, PageLog, select
+from .support import ROOT, PageLog, data_graph, select
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +57,16 @@ def assert_only_our_server(page_log: PageLog, server: str) -> None:
 
 
 # -- §3 the query UI ------------------------------------------------------------------------
+
+
+def run_in_query_ui(page: Page, url: str, query: str) -> Locator:
+    """Open the query UI at ``url``, type ``query`` into its editor, run it; its result panel."""
+    page.goto(url)
+    page.wait_for_function("window.citygraphYasgui !== undefined")
+    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    return panel
 
 
 def test_query_ui_offers_every_query_file_in_a_grouped_menu(page: Page, server: str) -> None:
@@ -109,15 +120,78 @@ def test_query_ui_shows_results_with_coordinates_on_a_map(page: Page, server: st
         f"  FILTER (?partner != {BERLIN})\n"
         "  ?partner schema:latitude ?lat ; schema:longitude ?long .\n}"
     )
-    page.goto(server + "sparql-ui")
-    page.wait_for_function("window.citygraphYasgui !== undefined")
-    page.evaluate("q => { window.citygraphYasgui.getTab().setQuery(q); }", query)
-    panel = page.locator(".tabPanel.active")
-    panel.locator(".yasqe_queryButton").click()
+    panel = run_in_query_ui(page, server + "sparql-ui", query)
     expect(panel.locator(".yasr table.dataTable tbody tr").first).to_be_visible()
     panel.locator(".yasr .select_citygraphMap").click()
-    places = panel.locator("#cg-results-map circle.place")
-    expect(places).to_have_count(len(select(server, query)))
+    expect(panel.locator("#cg-results-map svg")).to_have_attribute(
+        "data-places", str(len(select(server, query)))
+    )
+    # every place is drawn, alone or counted in a cluster
+    singles = panel.locator("#cg-results-map circle.place").count()
+    clustered = panel.locator("#cg-results-map .cluster").evaluate_all(
+        "gs => gs.reduce((n, g) => n + Number(g.dataset.count), 0)"
+    )
+    assert singles + clustered == len(select(server, query))
+
+
+def test_an_example_of_queries_renders_on_the_map(page: Page, server: str) -> None:
+    """At least one file of queries/ answers with coordinates, and the UI draws every row."""
+    mappable = [
+        p for p in sorted((ROOT / "queries").glob("*.rq")) if "map" in read_query_file(p).summary
+    ]
+    assert mappable, "no example in queries/ is meant for the map"
+    path = mappable[0]
+    rows = expected_rows(path)
+    assert rows
+    page.goto(server + "sparql-ui")
+    page.locator("#example-menu").select_option(path.name)
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    expect(panel.locator(".yasr .select_citygraphMap")).to_be_visible()
+    panel.locator(".yasr .select_citygraphMap").click()
+    expect(panel.locator("#cg-results-map svg")).to_have_attribute("data-places", str(rows))
+    # it zooms from the keyboard too
+    panel.locator("#cg-results-map .zoom button").first.focus()
+    page.keyboard.press("Enter")
+    expect(panel.locator("#cg-results-map svg")).to_have_attribute("data-zoom", "1.50")
+
+
+def test_query_results_show_prefixed_names_and_linked_labels_in_the_readers_language(
+    page: Page, server: str
+) -> None:
+    graph = data_graph()
+    beijing = rdflib.URIRef("https://w3id.org/citygraph/id/city/cn-beijing")
+    chinese = next(
+        str(label)
+        for label in graph.objects(beijing, rdflib.RDFS.label)
+        if (label.language or "").lower() == "zh-hans"
+    )
+    page.goto(server + "sparql-ui?lang=zh")
+    page.locator("#example-menu").select_option("berlin-partners-on-the-map.rq")
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").click()
+    link = panel.locator(".yasr td a[data-iri$='/id/city/cn-beijing']")
+    expect(link).to_have_text(chinese)
+    assert link.get_attribute("href") == server + "doc/city/cn-beijing?lang=zh"
+    # the prefixed name beside it, and datatypes compacted too, with prefixes the query lacks
+    expect(link.locator("xpath=following-sibling::span[@class='curie']")).to_have_text(
+        "city:cn-beijing"
+    )
+    expect(panel.locator(".yasr td sup a", has_text="xsd:decimal").first).to_be_visible()
+    assert "PREFIX xsd:" not in page.evaluate("window.citygraphYasgui.getTab().getQuery()")
+
+
+def test_a_label_missing_in_the_readers_language_is_marked_in_query_results(
+    page: Page, server: str
+) -> None:
+    query = (
+        "SELECT ?org WHERE { VALUES ?org { "
+        "<https://w3id.org/citygraph/id/org/cn-beijing-basketball-association> } }"
+    )
+    panel = run_in_query_ui(page, server + "sparql-ui?lang=de", query)
+    link = panel.locator(".yasr td a[data-named]")
+    expect(link).to_have_attribute("lang", "en")
+    expect(link).to_have_class(re.compile(r"\bfallback\b"))
 
 
 def test_a_browser_get_of_sparql_without_a_query_opens_the_query_ui(

@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from playwright.sync_api import Page, expect
 
-from .support import ROOT, PageLog
+from .support import ROOT, PageLog, select
 
 pytestmark = pytest.mark.e2e
 
@@ -136,3 +136,88 @@ def test_the_map_zooms_and_names_a_place_on_keyboard_focus(page: Page, server: s
     berlin = page.locator("#worldmap .places a:has(circle.chosen)")
     berlin.focus()
     expect(page.locator("#worldmap .names text")).to_have_text("Berlin")
+
+
+def places_on_the_curated_map(server: str) -> set[str]:
+    """The partners of the curated partnerships that have coordinates (what /map draws)."""
+    rows = select(
+        server,
+        "PREFIX cg: <https://w3id.org/citygraph/ontology#>\n"
+        "PREFIX schema: <https://schema.org/>\n"
+        "SELECT DISTINCT ?place WHERE {\n"
+        "  GRAPH <https://w3id.org/citygraph/graph/curated> { ?p a cg:Partnership }\n"
+        "  ?p cg:partner ?place, ?other . FILTER (?place != ?other)\n"
+        "  ?place schema:latitude ?lat ; schema:longitude ?long .\n"
+        "  ?other schema:latitude ?lat2 ; schema:longitude ?long2 .\n}",
+    )
+    return {row["place"]["value"] for row in rows}
+
+
+def shown_places(page: Page) -> tuple[int, int]:
+    """(places drawn as single dots, places counted in clusters) on the map."""
+    singles = page.locator("#worldmap circle.place").count()
+    in_clusters = page.locator("#worldmap .cluster").evaluate_all(
+        "gs => gs.reduce((n, g) => n + Number(g.dataset.count), 0)"
+    )
+    return singles, in_clusters
+
+
+def test_the_map_clusters_the_places_that_pile_up_and_opens_a_cluster(
+    page: Page, page_log: PageLog, server: str
+) -> None:
+    page.goto(server + "map?lang=en")
+    svg = page.locator("#worldmap")
+    expect(svg).to_have_attribute("data-state", "ready")
+    places = places_on_the_curated_map(server)
+    singles, in_clusters = shown_places(page)
+    # Europe: Berlin, Wuppertal and their European partners lie too close for single dots.
+    assert in_clusters > 0
+    assert singles + in_clusters == len(places)
+    biggest = max(
+        page.locator("#worldmap .cluster").all(), key=lambda g: int(g.get_attribute("data-count"))
+    )
+    size = int(biggest.get_attribute("data-count") or 0)
+    # named on keyboard focus, with the number of places in the reader's language
+    biggest.focus()
+    expect(page.locator("#worldmap .names text")).to_contain_text(f"{size} places:")
+    page.keyboard.press("Enter")
+    expect(svg).not_to_have_attribute("data-zoom", "1.00")
+    assert float(svg.get_attribute("data-zoom") or 0) > 1
+    # closer in, the same places, and more of them drawn one by one
+    page.wait_for_function(
+        f"document.querySelectorAll('#worldmap circle.place').length > {singles}"
+    )
+    after_singles, after_in_clusters = shown_places(page)
+    assert after_singles + after_in_clusters == len(places)
+    page.locator("#zoom-reset").click()
+    expect(svg).to_have_attribute("data-zoom", "1.00")
+    page.wait_for_function(
+        f"document.querySelectorAll('#worldmap circle.place').length === {singles}"
+    )
+    assert not page_log.errors, page_log.errors
+    assert not [u for u in page_log.requests if not u.startswith((server, "data:"))]
+
+
+def test_at_the_closest_zoom_every_place_is_a_dot_of_its_own(page: Page, server: str) -> None:
+    page.goto(server + "map?lang=de")
+    svg = page.locator("#worldmap")
+    expect(svg).to_have_attribute("data-state", "ready")
+    total = len(places_on_the_curated_map(server))
+    for _ in range(12):  # 1.5 times per click: 1.5 ** 11 > 64, the closest zoom
+        page.locator("#zoom-in").click()
+    expect(svg).to_have_attribute("data-zoom", "64.00")
+    expect(page.locator("#worldmap .cluster")).to_have_count(0)
+    expect(page.locator("#worldmap circle.place")).to_have_count(total)
+
+
+def test_the_map_of_a_country_without_a_city(page: Page, server: str) -> None:
+    page.goto(server + "map?country=cn&lang=zh")
+    expect(page.locator("#worldmap")).to_have_attribute("data-state", "ready")
+    rows = select(
+        server,
+        "PREFIX cg: <https://w3id.org/citygraph/ontology#>\n"
+        "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {\n"
+        "  ?p a cg:Partnership ;\n"
+        "     cg:partner/cg:country <https://w3id.org/citygraph/id/country/cn> .\n}",
+    )
+    expect(page.locator("#partnerships tbody tr")).to_have_count(int(rows[0]["n"]["value"]))

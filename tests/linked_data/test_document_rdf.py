@@ -14,11 +14,20 @@ from rdflib.namespace import DCTERMS, FOAF, VOID
 from .support import BASE, TestClient
 
 BERLIN = BASE + "id/city/de-berlin"
+#: one document of every kind of thing
 DOCS = [
     "/doc/city/de-berlin",
+    "/doc/region/be-brussels-capital",
+    "/doc/country/cn",
     "/doc/partnership/cn-beijing--de-berlin",
+    "/doc/agreement/cn-beijing--de-east-berlin-1988-05-05-agreement",
+    "/doc/event/berlin-business-desk-china-opening",
+    "/doc/org/cn-beijing-city-government",
     "/doc/source/berlin-de-beijing-de",
+    "/vocab/theme/sport",
 ]
+#: the documents the site describes itself, whose axioms are their content
+SITE_DOCS = ["/ontology", "/shapes", "/dataset"]
 
 
 def turtle(client: TestClient, path: str) -> str:
@@ -27,7 +36,7 @@ def turtle(client: TestClient, path: str) -> str:
     return response.text
 
 
-@pytest.mark.parametrize("path", DOCS)
+@pytest.mark.parametrize("path", DOCS + SITE_DOCS)
 def test_a_document_declares_only_the_prefixes_it_uses(client: TestClient, path: str) -> None:
     text = turtle(client, path)
     declared = re.findall(r"^@prefix ([a-z]+):", text, flags=re.M)
@@ -51,10 +60,14 @@ def test_a_document_carries_no_axioms_about_other_vocabularies(
     assert foreign == set(), foreign  # e.g. schema:City a owl:Class
 
 
-def test_the_turtle_document_says_what_it_is(client: TestClient) -> None:
-    graph = rdflib.Graph().parse(data=turtle(client, "/doc/city/de-berlin"), format="turtle")
-    document = rdflib.URIRef(BASE + "doc/city/de-berlin")
-    assert graph.value(document, FOAF.primaryTopic) == rdflib.URIRef(BERLIN)
+@pytest.mark.parametrize("path", DOCS)
+def test_the_turtle_document_says_what_it_is(client: TestClient, path: str) -> None:
+    graph = rdflib.Graph().parse(data=turtle(client, path), format="turtle")
+    document = rdflib.URIRef(BASE + path.lstrip("/"))
+    topic = BASE + path.lstrip("/")  # a concept is its own topic (/vocab/…)
+    if path.startswith("/doc/"):
+        topic = BASE + "id/" + path.removeprefix("/doc/")
+    assert graph.value(document, FOAF.primaryTopic) == rdflib.URIRef(topic)
     assert graph.value(document, VOID.inDataset) == rdflib.URIRef(BASE + "dataset")
     assert graph.value(document, DCTERMS.license) == rdflib.URIRef(
         "https://creativecommons.org/licenses/by/4.0/"
@@ -79,4 +92,23 @@ def test_json_ld_is_compacted_with_the_published_context(client: TestClient) -> 
     from_json = rdflib.Graph().parse(data=json.dumps(inlined), format="json-ld")
     from_turtle = rdflib.Graph().parse(data=turtle(client, "/doc/city/de-berlin"), format="turtle")
     assert len(from_json) == len(from_turtle)
+    assert isomorphic(from_json, from_turtle)
+
+
+# rdflib's JSON-LD parser builds a ConjunctiveGraph, which rdflib itself deprecates
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("path", DOCS + SITE_DOCS)
+def test_every_json_ld_document_is_compacted_and_says_what_turtle_says(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path + ".jsonld")
+    assert response.status_code == 200
+    document = response.json()
+    assert isinstance(document, dict), "expanded JSON-LD (a list), not compacted"
+    assert document["@context"] == BASE + "context.jsonld"
+    context = client.get("/context.jsonld").json()["@context"]
+    from_json = rdflib.Graph().parse(
+        data=json.dumps(dict(document, **{"@context": context})), format="json-ld"
+    )
+    from_turtle = rdflib.Graph().parse(data=turtle(client, path), format="turtle")
     assert isomorphic(from_json, from_turtle)

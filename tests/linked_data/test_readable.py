@@ -11,6 +11,7 @@ import rdflib
 from rdflib.namespace import OWL, SKOS
 
 from citygraph.documents import ThingGraph
+from citygraph.web.i18n import fallback_mark
 from citygraph.web.linked_data.iris import Links
 from citygraph.web.linked_data.pages import build_view
 
@@ -247,7 +248,7 @@ def test_a_name_missing_in_the_readers_language_falls_back_visibly(client: TestC
     assert link is not None
     assert 'lang="en"' in link.group(1)
     assert 'class="fallback"' in link.group(1)
-    assert "mit ihrem Kürzel markiert" in page
+    assert "mit der Sprache dahinter" in page
 
 
 def test_a_statement_shows_only_the_sources_that_give_it_and_no_bookkeeping(
@@ -265,3 +266,18 @@ def test_a_statement_shows_only_the_sources_that_give_it_and_no_bookkeeping(
     assert "/doc/source/berlin-de-beijing-de" in row
     assert "/doc/source/berlin-de-beijing-en" not in row
     assert "sourceNote" not in facts
+
+
+def test_the_style_sheets_fallback_marks_are_the_interface_texts() -> None:
+    """The marks the style sheet writes after class="fallback" (HTML) and the ones the pages
+    write where no markup can carry them (options, SVG titles) read the same."""
+    css = (REPO / "src" / "citygraph" / "web" / "static" / "css" / "citygraph.css").read_text(
+        encoding="utf-8"
+    )
+    rules = re.findall(
+        r'html\[lang="([^"]+)"\] \.fallback:lang\(([a-z]+)\)::after \{ content: "([^"]*)"; \}', css
+    )
+    assert len(rules) == 6  # each of en, de, zh pages, with names in each other language
+    for page_lang, name_lang, mark in rules:
+        language = page_lang.split("-")[0].lower()
+        assert mark == fallback_mark(name_lang, language), (page_lang, name_lang)

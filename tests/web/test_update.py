@@ -258,7 +258,7 @@ def write_processes() -> list[int]:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue  # ended meanwhile
-        if b"citygraph.web.write_process" in command and parent == os.getpid():
+        if b"citygraph.engine.write_process" in command and parent == os.getpid():
             found.append(int(entry.name))
     return found
 

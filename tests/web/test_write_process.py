@@ -12,10 +12,11 @@ import pytest
 from tests.web.conftest import BASE
 
 from citygraph import store
+from citygraph.engine.changes import UpdateChange
+from citygraph.engine.errors import NetworkRefusedError
+from citygraph.engine.writes import apply_write
 from citygraph.errors import CitygraphError
-from citygraph.web.changes import UpdateChange
-from citygraph.web.problems import ProblemError
-from citygraph.web.writes import apply_write
+from citygraph.web.error_handlers import problem_for
 
 
 @contextmanager
@@ -58,11 +59,11 @@ def load(port: int) -> UpdateChange:
 
 def test_the_write_process_cannot_reach_the_network(store_dir: Path) -> None:
     before = store.current_build(store_dir).version
-    with listener() as (port, received), pytest.raises(ProblemError) as refused:
+    with listener() as (port, received), pytest.raises(NetworkRefusedError) as refused:
         apply_write(store_dir, load(port), description="load", lock_timeout=10)
     assert received == []
-    assert refused.value.status == 403
-    assert "its writes have no network" in refused.value.message
+    assert problem_for(refused.value)[0] == 403
+    assert "its writes have no network" in str(refused.value)
     assert store.current_build(store_dir).version == before
 
 

@@ -1,7 +1,9 @@
-"""pyoxigraph's errors read into citygraph's: syntax errors with line and column, and the rest.
+"""The engine's errors: pyoxigraph's read into citygraph's (syntax errors with line and column,
+and the rest), and what running a query in a query process can end in.
 
-Shared by the server worker (query replies), the write process (updates, uploads) and the
-Graph Store; framework-free, so the write process imports little.
+Shared by the server worker (query replies), the pool and its processes, the write process
+(updates, uploads) and the Graph Store; framework-free, so the write process imports little.
+No HTTP status here: the web layer maps each class to one (``web/error_handlers.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,21 @@ from typing import TypeVar
 
 from citygraph.errors import CitygraphError, InputSyntaxError
 
-__all__ = ["EvaluationError", "syntax_checked", "syntax_error"]
+__all__ = [
+    "ChangeRefusedError",
+    "ClientLimitError",
+    "EvaluationError",
+    "GraphExistsError",
+    "GraphNotFoundError",
+    "InvalidChangeError",
+    "NetworkRefusedError",
+    "OverloadedError",
+    "QueryMemoryError",
+    "QueryProcessError",
+    "QueryTimeoutError",
+    "syntax_checked",
+    "syntax_error",
+]
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): ?(.*)$", re.DOTALL)
 _RDF_POSITION = re.compile(r"^Parser error at line \d+ column \d+: ")
@@ -22,6 +38,50 @@ T = TypeVar("T")
 
 class EvaluationError(CitygraphError):
     """The engine failed while evaluating (a failed SERVICE call, a store read error)."""
+
+
+class QueryTimeoutError(CitygraphError):
+    """The query did not finish within the timeout; its process was killed."""
+
+
+class OverloadedError(CitygraphError):
+    """Too many queries at once, or no query process became free before the deadline."""
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ClientLimitError(OverloadedError):
+    """One client has too many queries in progress (the others are still served)."""
+
+
+class QueryProcessError(CitygraphError):
+    """A query process died or could not start (a server fault, not the client's)."""
+
+
+class QueryMemoryError(CitygraphError):
+    """The query needed more memory than a query process may use; its process was replaced."""
+
+
+class ChangeRefusedError(CitygraphError):
+    """A write (SPARQL Update, Graph Store) was refused for what it asks; nothing changed."""
+
+
+class InvalidChangeError(ChangeRefusedError):
+    """The change is malformed beyond syntax (a graph write whose body names other graphs)."""
+
+
+class GraphNotFoundError(ChangeRefusedError):
+    """The change needs a graph that does not exist (without ``SILENT``)."""
+
+
+class GraphExistsError(ChangeRefusedError):
+    """The change creates a graph that exists (``CREATE`` without ``SILENT``)."""
+
+
+class NetworkRefusedError(ChangeRefusedError):
+    """The change tried to reach another server (``LOAD``, ``SERVICE``); writes have no network."""
 
 
 def syntax_checked(action: Callable[[], T]) -> T:

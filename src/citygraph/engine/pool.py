@@ -9,6 +9,8 @@ Why a zygote: in memory, copying the build takes seconds to minutes and holds th
 So each generation has one :class:`~citygraph.engine.zygote.Zygote` that copies it once and forks
 the children of both lanes; they share its pages, and a replacement is a fork (milliseconds).
 On disk, each child is a fresh ``python -m citygraph.engine.query_process`` on the shared build.
+Making, readying and stopping them is :mod:`citygraph.engine.processes`; this module schedules
+jobs onto them.
 
 Why the operating system: a child may be refused the network and given a memory budget
 (:mod:`citygraph.sandbox`, applied by the child at start). A query over the budget makes the
@@ -32,7 +34,8 @@ Why per-client counts: a client (see :mod:`citygraph.engine.clients`) may occupy
 progress; so a single client cannot take every query process or every place in the queue.
 
 Why generations: all children serve the same build. At most once per ``check_interval`` a
-request reads the store's ``current`` link (one ``readlink``); when it names a new build, a
+request asks the :class:`~citygraph.engine.builds.BuildWatcher` (one ``readlink`` of the
+store's ``current`` link); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
 swaps it in. Requests meanwhile keep being answered by the old generation, so a rebuild never
 fails a request; children of the old generation end when their current job is done, and the
@@ -44,25 +47,29 @@ No web framework here: the web layer maps the exceptions below to responses.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
 
+from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.clients import current_client
+from citygraph.engine.errors import (
+    ClientLimitError,
+    OverloadedError,
+    QueryMemoryError,
+    QueryProcessError,
+    QueryTimeoutError,
+)
 from citygraph.engine.jobs import Job, Reply
-from citygraph.engine.lanes import SlowQueries, await_reply, decrement, lower_priority
+from citygraph.engine.lanes import SlowQueries, await_reply, decrement
+from citygraph.engine.processes import Child, Generation, QueryProcesses
 from citygraph.engine.query_process import memory_message
-from citygraph.engine.zygote import ForkedProcess, Zygote
-from citygraph.errors import CitygraphError, StoreNotFoundError
-from citygraph.store import CURRENT, Build, current_build
+from citygraph.engine.zygote import Zygote
+from citygraph.errors import CitygraphError
+from citygraph.store import Build
 
 __all__ = [
     "END_REASONS",
@@ -78,79 +85,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: How long a new query process may take to open its build (an in-memory copy takes a while).
-STARTUP_TIMEOUT = 900.0
-
-#: Why a query process ended while running a job (the closed label set of ``/metrics``):
-#: killed at the timeout, aborted over its memory budget, or died otherwise (a crash).
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
 #: CPU budget (the query runs again in the general lane); its memory budget; anything else.
 END_REASONS = ("timeout", "demoted", "memory", "crash")
-
-#: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``).
-_ALLOCATION_FAILED = b"memory allocation of "
-
-
-class QueryTimeoutError(CitygraphError):
-    """The query did not finish within the timeout; its process was killed."""
-
-
-class OverloadedError(CitygraphError):
-    """Too many queries at once, or no query process became free before the deadline."""
-
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class ClientLimitError(OverloadedError):
-    """One client has too many queries in progress (the others are still served)."""
-
-
-class QueryProcessError(CitygraphError):
-    """A query process died or could not start (a server fault, not the client's)."""
-
-
-class QueryMemoryError(CitygraphError):
-    """The query needed more memory than a query process may use; its process was replaced."""
-
-
-@dataclass
-class _Child:
-    process: subprocess.Popen[bytes] | ForkedProcess
-    jobs: Connection
-    replies: Connection
-    build: Build
-    #: The child's stderr (an unlinked temporary file): read when it dies, to say why.
-    stderr: IO[bytes] | None = None
-    #: In the fast lane: on the on-disk build, runs a query for at most the fast budget.
-    fast: bool = False
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self, *, kill: bool = False) -> None:
-        if kill:
-            self.process.kill()
-        self.jobs.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.replies.close()
-        if self.stderr is not None:
-            self.stderr.close()
-
-    def last_words(self) -> bytes:
-        """The end of what the child wrote to stderr (after it ended)."""
-        if self.stderr is None or self.stderr.closed:  # stopped meanwhile (the pool closed)
-            return b""
-        self.stderr.seek(0, os.SEEK_END)
-        size = self.stderr.tell()
-        self.stderr.seek(max(0, size - 4096))
-        return self.stderr.read()
 
 
 @dataclass
@@ -197,10 +134,12 @@ class QueryPool:
         fast_budget: float = 0.25,
         client_processes: int | None = None,
         client_max_queries: int | None = None,
+        link: CurrentLink | None = None,
     ) -> None:
         """``offline``: the children cannot open network sockets (the default; ``False`` only
         when SERVICE may call allowed endpoints). ``memory``: bytes each child may use beyond
-        its copy of the build (0: unlimited)."""
+        its copy of the build (0: unlimited). ``link``: the store's ``current`` link as the
+        other readers of this process follow it (see :mod:`citygraph.engine.builds`)."""
         self.root = root
         self.offline = offline
         self.memory = memory
@@ -208,25 +147,30 @@ class QueryPool:
         self.in_memory = in_memory
         self.max_concurrent = max_concurrent
         self.check_interval = check_interval
+        self._watcher = BuildWatcher(root, check_interval=check_interval, link=link)
         self.fast_size = max(0, fast_size)
         self.fast_budget = fast_budget
         self.client_processes = client_processes or self.size
         self.client_max_queries = client_max_queries or max_concurrent
         self.stats = PoolStats()
         self._cond = threading.Condition()
-        self._idle: list[_Child] = []
-        self._idle_fast: list[_Child] = []
+        self._idle: list[Child] = []
+        self._idle_fast: list[Child] = []
         self._waiting = 0
         self._client_inflight: Counter[str] = Counter()
         self._client_general: Counter[str] = Counter()
         self._slow = SlowQueries()
-        self._children: dict[int, _Child] = {}
+        self._processes = QueryProcesses(
+            in_memory=in_memory,
+            size=self.size,
+            fast_size=self.fast_size,
+            offline=offline,
+            memory=memory,
+        )
         self._build: Build | None = None
         #: In memory: the zygote holding the current build, which forks the query processes.
         self._zygote: Zygote | None = None
-        self._target = ""
         self._inflight = 0
-        self._next_check = 0.0
         self._switching = False
         self._closed = False
 
@@ -239,15 +183,12 @@ class QueryPool:
             StoreNotFoundError: the store has no published build.
             QueryProcessError: a query process could not open the build.
         """
-        build = current_build(self.root)
-        zygote, children = self._spawn_generation(build)
+        generation = self._generation(self._watcher.current())
         with self._cond:
-            self._build = build
-            self._zygote = zygote
-            self._target = self._read_target()
-            self._idle.extend(c for c in children if not c.fast)
-            self._idle_fast.extend(c for c in children if c.fast)
-            self._next_check = time.monotonic() + self.check_interval
+            self._build = generation.build
+            self._zygote = generation.zygote
+            self._idle.extend(generation.general)
+            self._idle_fast.extend(generation.fast)
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -259,11 +200,9 @@ class QueryPool:
             self._idle_fast = []
             self._cond.notify_all()
         for child in idle:
-            self._stop(child)
-        with self._cond:
-            busy = list(self._children.values())
-        for child in busy:
-            self._stop(child, kill=True)
+            self._processes.stop(child)
+        for child in self._processes.live():  # busy
+            self._processes.stop(child, kill=True)
         with self._cond:
             zygote, self._zygote = self._zygote, None
         if zygote is not None:
@@ -303,16 +242,13 @@ class QueryPool:
         With ``wait``, check now and return only when the new build is served (used after a
         write, so that the writer reads its own write).
         """
-        now = time.monotonic()
         if wait:
             self._switch_now()
             return
-        if now < self._next_check:
+        if self._build is None or not self._watcher.changed(self.version):
             return
-        self._next_check = now + self.check_interval
-        target = self._read_target()
         with self._cond:
-            if not target or target == self._target or self._switching or self._closed:
+            if self._switching or self._closed:
                 return
             self._switching = True
         threading.Thread(target=self._switch, name="citygraph-switch", daemon=True).start()
@@ -322,25 +258,15 @@ class QueryPool:
         with self._cond:
             while self._switching:
                 self._cond.wait(1.0)
-            target = self._read_target()
-            if not target or target == self._target or self._closed:
+            if self._closed or not self._watcher.changed(self.version, now=True):
                 return
             self._switching = True
         self._switch()
 
-    def _read_target(self) -> str:
-        try:
-            return os.readlink(self.root / CURRENT)
-        except OSError:
-            return ""
-
     def _switch(self) -> None:
         try:
-            build = current_build(self.root)
-            target = self._read_target()
-            zygote, children = (
-                self._spawn_generation(build) if build.version != self.version else (None, [])
-            )
+            build = self._watcher.current()
+            generation = self._generation(build) if build.version != self.version else None
         except (CitygraphError, OSError) as error:
             log.error("cannot switch to the new build: %s", error)
             with self._cond:
@@ -349,19 +275,18 @@ class QueryPool:
         with self._cond:
             old = []
             old_zygote = None
-            if children:
+            if generation is not None:
                 old = self._idle + self._idle_fast
-                old_zygote, self._zygote = self._zygote, zygote
-                self._idle = [c for c in children if not c.fast]
-                self._idle_fast = [c for c in children if c.fast]
+                old_zygote, self._zygote = self._zygote, generation.zygote
+                self._idle = generation.general
+                self._idle_fast = generation.fast
                 self._build = build
                 self.stats.switches += 1
-            self._target = target
             self._switching = False
             closed = self._closed
             self._cond.notify_all()
         for child in old:
-            self._stop(child)
+            self._processes.stop(child)
         if old_zygote is not None:
             old_zygote.close()  # it ends once the old generation's busy children have
         if closed:
@@ -438,7 +363,7 @@ class QueryPool:
 
     def _acquire(
         self, deadline: float, timeout: float, client: str, *, fast: bool, key: bytes
-    ) -> _Child:
+    ) -> Child:
         """A free process: the fast lane's if ``fast``, one is free and the query ``key`` is not
         known to be slow (it may become known while this one waits), else the general lane's
         while ``client`` occupies fewer than ``client_processes`` of them."""
@@ -473,7 +398,7 @@ class QueryPool:
                 finally:
                     self._waiting -= 1
 
-    def _leave(self, child: _Child, client: str) -> None:
+    def _leave(self, child: Child, client: str) -> None:
         """The client no longer occupies ``child`` (its waiting queries may now take one)."""
         if child.fast:
             return
@@ -481,7 +406,7 @@ class QueryPool:
             decrement(self._client_general, client)
             self._cond.notify_all()
 
-    def _exchange(self, child: _Child, job: Job, deadline: float, timeout: float) -> Reply:
+    def _exchange(self, child: Child, job: Job, deadline: float, timeout: float) -> Reply:
         try:
             child.jobs.send(job)
             if not self._await_reply(child, deadline):
@@ -500,7 +425,7 @@ class QueryPool:
             self.stats.ends["memory"] += 1
         return reply
 
-    def _death(self, child: _Child) -> CitygraphError:
+    def _death(self, child: Child) -> CitygraphError:
         """Count why ``child`` died during a job and return the error to raise."""
         if self._closed:
             # close() killed it: the server is going away, the query is not at fault.
@@ -511,7 +436,7 @@ class QueryPool:
             status = None
         words = child.last_words()
         self.stats.died += 1
-        if self.memory > 0 and _ALLOCATION_FAILED in words:
+        if self.memory > 0 and child.ran_out_of_memory():
             self.stats.ends["memory"] += 1
             log.warning("query process %s ran out of its memory budget", child.pid)
             return QueryMemoryError(memory_message(self.memory))
@@ -527,11 +452,11 @@ class QueryPool:
             "(a server fault, logged)"
         )
 
-    def _await_reply(self, child: _Child, deadline: float) -> bool:
+    def _await_reply(self, child: Child, deadline: float) -> bool:
         budget = self.fast_budget if child.fast else None
         return await_reply(child.replies, child.pid, deadline=deadline, cpu_budget=budget)
 
-    def _release(self, child: _Child) -> None:
+    def _release(self, child: Child) -> None:
         with self._cond:
             current = not self._closed and child.build.version == self.version
             if current:
@@ -539,11 +464,11 @@ class QueryPool:
                 # Waiters differ (lane, client limit): wake all, each checks what it may take.
                 self._cond.notify_all()
         if not current:
-            self._stop(child)
+            self._processes.stop(child)
 
-    def _discard(self, child: _Child) -> None:
+    def _discard(self, child: Child) -> None:
         """Kill a child that timed out or broke, and replace it in the background."""
-        self._stop(child, kill=True)
+        self._processes.stop(child, kill=True)
         threading.Thread(
             target=self._replace,
             args=(child.build, child.fast),
@@ -557,131 +482,22 @@ class QueryPool:
         if zygote is not None and zygote.build.version != build.version:
             return  # the build was switched meanwhile; the new generation is complete
         try:
-            child = self._spawn(build, fast=fast, zygote=zygote)
-            self._await_ready(child)
+            child = self._processes.spawn(build, fast=fast, zygote=zygote)
+            self._processes.await_ready(child)
         except (CitygraphError, OSError) as error:
             if not self._closed:  # else it was stopped by close(), not broken
                 log.error("cannot start a query process: %s", error)
             return
-        self._release(child)
-
-    # -- processes ----------------------------------------------------------------------------
-
-    def _spawn_generation(self, build: Build) -> tuple[Zygote | None, list[_Child]]:
-        """The query processes of both lanes on ``build``, ready; in memory, forked from a new
-        zygote holding the build (returned with them), so that they share one copy of it."""
-        zygote = None
-        if self.in_memory:
-            zygote = Zygote(build)
-            status, message = zygote.ready(STARTUP_TIMEOUT)
-            if status != "ready":
-                zygote.close()
-                if status == "failed":
-                    raise StoreNotFoundError(message)
-                raise QueryProcessError(message)
-        children: list[_Child] = []
-        try:
-            children = [self._spawn(build, zygote=zygote) for _ in range(self.size)]
-            children += [
-                self._spawn(build, fast=True, zygote=zygote) for _ in range(self.fast_size)
-            ]
-            for child in children:
-                self._await_ready(child)
-        except BaseException:
-            for child in children:
-                self._stop(child, kill=True)
-            if zygote is not None:
-                zygote.close()
-            raise
-        return zygote, children
-
-    def _spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> _Child:
-        """A query process on ``build``: forked by ``zygote`` (in memory), else started on the
-        on-disk build."""
-        job_read, job_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
-        process: subprocess.Popen[bytes] | ForkedProcess
-        try:
-            if zygote is not None:
-                process = zygote.fork(
-                    job_read,
-                    reply_write,
-                    stderr.fileno(),
-                    offline=self.offline,
-                    memory=self.memory,
-                )
-            else:
-                process = self._start(build, job_read, reply_write, stderr)
-        except BaseException:
-            stderr.close()
-            os.close(job_write)
-            os.close(reply_read)
-            raise
-        finally:
-            os.close(job_read)
-            os.close(reply_write)
-        child = _Child(
-            process=process,
-            jobs=Connection(job_write, readable=False),
-            replies=Connection(reply_read, writable=False),
-            build=build,
-            stderr=stderr,
-            fast=fast,
-        )
-        if not fast:
-            lower_priority(process.pid)
         with self._cond:
             self.stats.started += 1
-            self._children[child.pid] = child
-        return child
+        self._release(child)
 
-    def _start(
-        self, build: Build, job_read: int, reply_write: int, stderr: IO[bytes]
-    ) -> subprocess.Popen[bytes]:
-        """A new ``python -m citygraph.engine.query_process`` on the on-disk build."""
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "citygraph.engine.query_process",
-                str(job_read),
-                str(reply_write),
-                str(build.path),
-                build.version,
-                "0",
-                "1" if self.offline else "0",
-                str(self.memory),
-            ],
-            pass_fds=(job_read, reply_write),
-            stdin=subprocess.DEVNULL,
-            stderr=stderr,
-            close_fds=True,
-        )
-
-    def _await_ready(self, child: _Child) -> None:
-        try:
-            if not child.replies.poll(STARTUP_TIMEOUT):
-                raise QueryProcessError(f"query process {child.pid} did not start in time")
-            message = child.replies.recv()
-        except (EOFError, OSError) as error:
-            words = child.last_words().decode("utf-8", "replace").strip()[-1000:]
-            raise QueryProcessError(
-                f"query process {child.pid} failed to start: {words or '(no message)'}"
-            ) from error
-        if message[0] == "failed":
-            self._stop(child, kill=True)
-            raise StoreNotFoundError(message[1])
-        if message[0] == "unsafe":
-            self._stop(child, kill=True)
-            raise QueryProcessError(message[1])
-
-    def _stop(self, child: _Child, *, kill: bool = False) -> None:
+    def _generation(self, build: Build) -> Generation:
+        generation = self._processes.generation(build)
         with self._cond:
-            self._children.pop(child.pid, None)
-        child.stop(kill=kill)
+            self.stats.started += len(generation.children)
+        return generation
 
     def pids(self) -> list[int]:
         """The process ids of the live query processes (for tests and diagnostics)."""
-        with self._cond:
-            return sorted(self._children)
+        return self._processes.pids()

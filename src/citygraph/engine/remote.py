@@ -60,6 +60,7 @@ from citygraph.namespaces import GRAPH_META
 __all__ = [
     "GRAPH_TYPES",
     "RESULT_TYPES",
+    "STAGING",
     "Backend",
     "BackendError",
     "RemotePool",
@@ -99,6 +100,9 @@ VERSION_QUERY = (
     "} } LIMIT 1"
 )
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: The prefix of the graph names a build is uploaded under before the switch
+#: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
+STAGING = "urn:citygraph:staging:"
 
 
 class BackendError(CitygraphError):
@@ -387,6 +391,7 @@ class RemotePool:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
         served = (r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+        # citygraph's own graphs: never a staging graph nor a store's system graphs.
         names = dialects.own_graphs(served)
         self._graph_names = (version, names)
         return names

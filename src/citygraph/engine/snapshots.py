@@ -3,15 +3,14 @@
 Pages ask small, bounded questions (one thing's document, one listing), bind their values with
 ``substitutions=`` and need terms rather than serialised bytes, so they read the build directly
 instead of going through the endpoint's query processes. Like the query pool, the handle follows
-the store's ``current`` link (checked at most every ``check_interval`` seconds) and everything
+the store's ``current`` link (through a :class:`~citygraph.engine.builds.BuildWatcher`, read at
+most every ``check_interval`` seconds) and everything
 computed from the data is cached per data version: the data changes only at rebuild.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from citygraph.store import CURRENT, current_build, open_build
+from citygraph.engine.builds import BuildWatcher, CurrentLink
+from citygraph.store import open_build
 
 __all__ = ["Snapshot", "StoreHandle"]
 
@@ -62,34 +62,29 @@ class StoreHandle:
         StoreNotFoundError: ``root`` has no published build.
     """
 
-    def __init__(self, root: Path, *, in_memory: bool, check_interval: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        in_memory: bool,
+        check_interval: float,
+        link: CurrentLink | None = None,
+    ) -> None:
         self.root = root
         self.in_memory = in_memory
         self.check_interval = check_interval
+        self._watcher = BuildWatcher(root, check_interval=check_interval, link=link)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
-        self._target = ""
-        self._next_check = 0.0
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the current build (switching to a new one when it is published)."""
-        now = time.monotonic()
         with self._lock:
-            if self._snapshot is not None and now < self._next_check:
-                return self._snapshot
-            self._next_check = now + self.check_interval
-            target = self._read_target()
-            if self._snapshot is not None and target == self._target:
-                return self._snapshot
-            build = current_build(self.root)
-            self._snapshot = Snapshot(
-                store=open_build(build, in_memory=self.in_memory), version=build.version
-            )
-            self._target = target
-            return self._snapshot
-
-    def _read_target(self) -> str:
-        try:
-            return os.readlink(self.root / CURRENT)
-        except OSError:
-            return ""
+            snapshot = self._snapshot
+            if snapshot is not None and not self._watcher.changed(snapshot.version):
+                return snapshot
+            build = self._watcher.current()
+            if snapshot is None or build.version != snapshot.version:
+                store = open_build(build, in_memory=self.in_memory)
+                self._snapshot = snapshot = Snapshot(store=store, version=build.version)
+            return snapshot

@@ -11,10 +11,18 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__
 from citygraph.config import Settings
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
 from citygraph.engine.remote import RemotePool, backend_of
-from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
+from citygraph.web import (
+    frontend,
+    linked_data,
+    routes_ops,
+    routes_sparql,
+    routes_store,
+    trailing_slash,
+)
 from citygraph.web.access_log import AccessLog
 from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import install_error_handlers
@@ -35,6 +43,9 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     :class:`~citygraph.errors.StoreNotFoundError` otherwise); at shutdown they end.
     """
     metrics = Metrics()
+    # One view of the store's `current` link for the endpoint and the pages, so that after a
+    # write both serve the new build at once (engine/builds.py).
+    link = CurrentLink(settings.store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +57,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
                 check_interval=settings.version_check_interval,
             )
         else:
-            pool = _embedded_pool(settings)
+            pool = _embedded_pool(settings, link)
         await run_in_threadpool(pool.start)
         endpoint = Endpoint(
             settings,
@@ -69,6 +80,8 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Starlette's redirect echoes the whole query string into Location: see trailing_slash.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.include_router(routes_sparql.router)
@@ -77,7 +90,8 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     app.include_router(frontend.create_router())
     for router in extra_routers:
         app.include_router(router)
-    linked_data.install(app, settings)
+    linked_data.install(app, settings, link=link)
+    trailing_slash.install(app)
     install_error_handlers(app)
     # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
     # AccessLog outermost (it logs and counts everything).
@@ -96,7 +110,7 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     return app
 
 
-def _embedded_pool(settings: Settings) -> QueryPool:
+def _embedded_pool(settings: Settings, link: CurrentLink) -> QueryPool:
     """The query processes on the embedded store's current build."""
     return QueryPool(
         settings.store,
@@ -111,6 +125,7 @@ def _embedded_pool(settings: Settings) -> QueryPool:
         fast_budget=settings.fast_lane_budget,
         client_processes=settings.client_query_processes,
         client_max_queries=settings.client_max_queries,
+        link=link,
     )
 
 

@@ -27,7 +27,8 @@ from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_erro
 from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.engine.remote import RemotePool, backend_of
-from citygraph.publish import publish_build
+from citygraph.engine.remote_publish import publish_build
+from citygraph.engine.writes import Change, UpdateChange, apply_write
 from citygraph.web import etags, formats
 from citygraph.web.answers import Answer
 from citygraph.web.formats import GRAPH_FORMATS, SOLUTION_FORMATS, Format
@@ -47,7 +48,6 @@ from citygraph.web.query_page import QueryPageRenderer, render_query_page
 from citygraph.web.service_description import PREFIXES as SD_PREFIXES
 from citygraph.web.service_description import describe_service
 from citygraph.web.sparql_text import Analysis, add_using, analyse
-from citygraph.web.writes import Change, UpdateChange, apply_write
 
 __all__ = ["Answer", "Endpoint", "EvaluationError", "not_acceptable", "syntax_checked"]
 
@@ -356,7 +356,7 @@ class Endpoint:
 
         Raises:
             WriteBusyError, StoreNotFoundError, WriteCrashedError: see
-                :func:`~citygraph.web.writes.apply_write`; and what ``change`` raises (nothing
+                :func:`~citygraph.engine.writes.apply_write`; and what ``change`` raises (nothing
                 is published then).
         """
         result, build = apply_write(

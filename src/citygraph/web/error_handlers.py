@@ -20,14 +20,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
-from citygraph.engine.pool import (
+from citygraph.engine.errors import (
+    ChangeRefusedError,
     ClientLimitError,
+    GraphExistsError,
+    GraphNotFoundError,
+    NetworkRefusedError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
     QueryTimeoutError,
 )
 from citygraph.engine.remote import BackendError
+from citygraph.engine.writes import WriteBusyError, WriteCrashedError
 from citygraph.errors import (
     CitygraphError,
     InputSyntaxError,
@@ -39,7 +44,6 @@ from citygraph.web.linked_data import Site, reader_for
 from citygraph.web.negotiation import negotiate
 from citygraph.web.problems import ProblemError
 from citygraph.web.responses import to_response
-from citygraph.web.writes import WriteBusyError, WriteCrashedError
 
 __all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
 
@@ -49,6 +53,10 @@ log = logging.getLogger(__name__)
 DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (InputSyntaxError, 400),
     (QueryError, 400),
+    (GraphNotFoundError, 404),
+    (GraphExistsError, 409),
+    (NetworkRefusedError, 403),
+    (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
     (QueryMemoryError, 503),
     (ClientLimitError, 429),

@@ -30,13 +30,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from citygraph import documents
-from citygraph.namespaces import BASE
+from citygraph.namespaces import BASE, PREFIXES
 from citygraph.project import Project
 from citygraph.query import read_query_file
 from citygraph.web import i18n
 from citygraph.web.answers import Answer
 from citygraph.web.dependencies import SettingsDep, local_base
-from citygraph.web.i18n import choose_language, html_lang, texts, ui
+from citygraph.web.i18n import choose_language, fallback_mark, html_lang, texts, ui
 from citygraph.web.linked_data.routes import get_site
 from citygraph.web.problems import NotFoundError
 from citygraph.web.responses import to_response
@@ -191,10 +191,29 @@ def render_query_ui(
             {**e, "href": endpoint + "?" + urlencode({"query": e["query"]})} for e in examples
         ],
         groups=[(ui(key, language), groups[key]) for key in order if key in groups],
+        example_mark=fallback_mark("en", language),
         endpoint=endpoint,
         description_link=description_link,
-        config={"endpoint": endpoint, "examples": examples, "baseIri": base_iri},
+        config={
+            "endpoint": endpoint,
+            "examples": examples,
+            "baseIri": base_iri,
+            "prefixes": _prefixes(base_iri),
+        },
     )
+
+
+def _prefixes(base_iri: str) -> dict[str, str]:
+    """The prefix map of the data (:data:`citygraph.namespaces.PREFIXES`) for data whose base is
+    ``base_iri``: what the query UI compacts result IRIs with.
+
+    >>> _prefixes("http://example.org/")["city"]
+    'http://example.org/id/city/'
+    """
+    return {
+        name: base_iri + iri.removeprefix(BASE) if iri.startswith(BASE) else iri
+        for name, iri in PREFIXES.items()
+    }
 
 
 def create_router() -> APIRouter:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from citygraph.engine.changes import GraphChange
 from citygraph.engine.jobs import DatasetJob, GraphJob, Job
 from citygraph.web import formats
 from citygraph.web.answers import Answer
-from citygraph.web.changes import GraphChange
 from citygraph.web.endpoint import Endpoint, not_acceptable
 from citygraph.web.formats import DATASET_FORMATS, GRAPH_FORMATS
 from citygraph.web.nesting import check_rdf

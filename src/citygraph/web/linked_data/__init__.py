@@ -18,6 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from citygraph.config import Settings
+from citygraph.engine.builds import CurrentLink
 from citygraph.project import Project
 from citygraph.web.linked_data.routes import reader_for, router
 from citygraph.web.linked_data.site import Site
@@ -31,12 +32,19 @@ def default_shapes_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def install(app: FastAPI, settings: Settings, *, shapes_dir: Path | None = None) -> Site:
-    """Add the linked-data routes to ``app``; ``shapes_dir`` defaults to the checkout's.
+def install(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    shapes_dir: Path | None = None,
+    link: CurrentLink | None = None,
+) -> Site:
+    """Add the linked-data routes to ``app``; ``shapes_dir`` defaults to the checkout's;
+    ``link``: the store's ``current`` link shared with the endpoint's query pool.
 
     Nothing is opened here: the store's current build is opened on the first request.
     """
-    site = Site(settings, shapes_dir=shapes_dir or default_shapes_dir())
+    site = Site(settings, shapes_dir=shapes_dir or default_shapes_dir(), link=link)
     app.state.linked_data = site
     app.include_router(router)
     return site

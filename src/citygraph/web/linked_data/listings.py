@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from citygraph import indexes
 from citygraph.engine.snapshots import Snapshot
-from citygraph.web.i18n import differs, pick_tagged
+from citygraph.web.i18n import differs, fallback_mark, pick_tagged
 from citygraph.web.linked_data.pages import Link
 from citygraph.web.linked_data.site import Reader, Site
 from citygraph.web.problems import BadRequestError
@@ -51,6 +51,11 @@ class _Namer:
 
     def name(self, iri: str) -> str:
         return self.tagged(iri)[0]
+
+    def marked(self, iri: str) -> str:
+        """The name, followed by its language when that is not the reader's."""
+        text, tag = self.tagged(iri)
+        return text + fallback_mark(tag, self.language)
 
     def tagged(self, iri: str) -> tuple[str, str]:
         labels = self.labels.get(iri, {})
@@ -102,8 +107,9 @@ def int_parameter(params: Mapping[str, str], name: str) -> int | None:
 
 
 def _options(values: set[str], prefix: str, chosen: str, namer: _Namer) -> list[Option]:
+    # A name in another language is marked in the text: an <option> can carry no other markup.
     options = [
-        Option(v[len(prefix) :], namer.name(v), v[len(prefix) :] == chosen)
+        Option(v[len(prefix) :], namer.marked(v), v[len(prefix) :] == chosen)
         for v in values
         if v.startswith(prefix)
     ]

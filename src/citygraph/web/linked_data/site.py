@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from citygraph import dataset, documents
 from citygraph.config import Settings
 from citygraph.documents import ThingGraph
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.remote import backend_of
 from citygraph.engine.remote_store import RemoteHandle
@@ -78,7 +79,9 @@ class Reader:
 class Site:
     """Renders every linked-data page and document for one app."""
 
-    def __init__(self, settings: Settings, *, shapes_dir: Path | None) -> None:
+    def __init__(
+        self, settings: Settings, *, shapes_dir: Path | None, link: CurrentLink | None = None
+    ) -> None:
         self.settings = settings
         # Like the query processes: in memory when the operator says so (the index pages scan
         # every partnership once per version: 3-5x less CPU in memory), else on disk.
@@ -92,6 +95,7 @@ class Site:
                 settings.store,
                 in_memory=settings.in_memory,
                 check_interval=settings.version_check_interval,
+                link=link,
             )
         self.shapes_dir = shapes_dir
         self.cache = ResponseCache(max_bytes=settings.cache_bytes)
@@ -192,7 +196,11 @@ class Site:
                     "endpoint": reader.local_base + "sparql",
                     "lang": language,
                     "baseIri": self.settings.base_iri,
-                    "text": {},
+                    # what worldmap.js and place-map.js say on these pages
+                    "text": {
+                        key: i18n.ui(key, language)
+                        for key in ("cluster_places", "in_en", "in_de", "in_zh")
+                    },
                 },
                 lang=language,
                 html_lang=i18n.html_lang(language),
@@ -283,7 +291,7 @@ class Site:
         elif template == "thing.html":
             body = self._rdf_document(snap, iri, doc_path, found, representation)
         else:
-            body = serialize(found, representation)
+            body = self._rdf(found, representation)
         self.cache.put(tag, body, representation.content_type)
         return Answer(
             body=body, content_type=representation.content_type, headers=headers, etag=tag
@@ -303,8 +311,14 @@ class Site:
         triples = without_foreign_axioms(found) + about(
             base + doc_path, iri, dataset=dataset.DATASET, version=snap.version
         )
+        return self._rdf(triples, representation)
+
+    def _rdf(self, triples: list[ox.Triple], representation: Representation) -> bytes:
+        """``triples`` as RDF with only the prefixes they use, JSON-LD compacted with the
+        published context: a thing's document, the ontology, the shapes, the dataset."""
         if representation.rdf_format is ox.RdfFormat.JSON_LD:
-            compacted = compact_jsonld(triples, context_url=base + CONTEXT_PATH)
+            context_url = self.settings.base_iri + CONTEXT_PATH
+            compacted = compact_jsonld(triples, context_url=context_url)
             return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
         return serialize(triples, representation, prefixes=used_prefixes(triples))
 

@@ -58,6 +58,9 @@ class TermView:
     title: str
     definition: str
     facts: tuple[Fact, ...]
+    #: the language tags of title and definition when not the reader's (shown marked)
+    title_lang: str = ""
+    definition_lang: str = ""
 
 
 @dataclass
@@ -68,6 +71,9 @@ class OntologyView:
     description: str
     facts: list[Fact]
     sections: list[tuple[str, list[TermView]]] = field(default_factory=list)
+    #: the language tags of title and description when not the reader's (shown marked)
+    title_lang: str = ""
+    description_lang: str = ""
 
 
 def _facts(label: Labeller, iri: str, predicates: Iterable[str]) -> tuple[Fact, ...]:
@@ -82,9 +88,13 @@ def _facts(label: Labeller, iri: str, predicates: Iterable[str]) -> tuple[Fact, 
 def ontology_view(label: Labeller) -> OntologyView:
     """The ontology's header and every ``cg:`` term, grouped by kind of term."""
     graph = label.graph
+    title, title_lang = label.tagged_text(ONTOLOGY, DCTERMS + "title")
+    description, description_lang = label.tagged_text(ONTOLOGY, DCTERMS + "description")
     view = OntologyView(
-        title=label.text(ONTOLOGY, DCTERMS + "title") or "citygraph ontology",
-        description=label.text(ONTOLOGY, DCTERMS + "description"),
+        title=title or "citygraph ontology",
+        title_lang=title_lang if title else "en",
+        description=description,
+        description_lang=description_lang,
         facts=list(
             _facts(
                 label,
@@ -102,19 +112,29 @@ def ontology_view(label: Labeller) -> OntologyView:
     )
     for cls, heading in _SECTIONS:
         terms = [
-            TermView(
-                anchor=s[len(CG) :],
-                iri=s,
-                title=label.name(s),
-                definition=label.text(s, SKOS + "definition") or label.text(s, RDFS + "comment"),
-                facts=_facts(label, s, _TERM_FACTS),
-            )
+            _term_view(label, s)
             for s in sorted(graph.forward)
             if s.startswith(CG) and cls in graph.types(s)
         ]
         if terms:
             view.sections.append((heading, terms))
     return view
+
+
+def _term_view(label: Labeller, iri: str) -> TermView:
+    title, title_lang = label.tagged_name(iri)
+    definition, definition_lang = label.tagged_text(iri, SKOS + "definition")
+    if not definition:
+        definition, definition_lang = label.tagged_text(iri, RDFS + "comment")
+    return TermView(
+        anchor=iri[len(CG) :],
+        iri=iri,
+        title=title,
+        definition=definition,
+        facts=_facts(label, iri, _TERM_FACTS),
+        title_lang=title_lang,
+        definition_lang=definition_lang,
+    )
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,10 @@ window.citygraph = (() => {
     zh: ["zh-hans", "zh", "zh-cn", "zh-hant", "zh-tw"],
   }[config.lang] || ["en"];
 
-  // From rows of ?s ?label, the best label per IRI: reader's language, English, then any.
-  function labels(rows) {
+  // From rows of ?s ?label, the best label per IRI with its language tag ({text, lang}): the
+  // reader's language, English, then any. `lang` is "" when it is the reader's language, else
+  // the tag to mark the name with (lang="en" class="fallback": the style sheet says so).
+  function taggedLabels(rows) {
     const found = new Map();
     for (const row of rows) {
       const iri = value(row, "s");
@@ -56,9 +58,24 @@ window.citygraph = (() => {
     const best = new Map();
     for (const [iri, byLang] of found) {
       const tag = [...tags, "en", ""].find((t) => t in byLang) || Object.keys(byLang).sort()[0];
-      best.set(iri, byLang[tag]);
+      const own = tags.includes(tag) || tag === "";
+      const shown = tag === "zh-hans" ? "zh-Hans" : tag === "zh-hant" ? "zh-Hant" : tag;
+      best.set(iri, { text: byLang[tag], lang: own ? "" : shown });
     }
     return best;
+  }
+
+  // The best label per IRI, as text (see taggedLabels).
+  function labels(rows) {
+    return new Map([...taggedLabels(rows)].map(([iri, label]) => [iri, label.text]));
+  }
+
+  // A label of taggedLabels as text, followed by its language when it is not the reader's (for
+  // an SVG <title> or an <option>, which carry no markup; as web/i18n.py fallback_mark).
+  function marked(label) {
+    if (!label.lang) return label.text;
+    const primary = label.lang.split("-")[0].toLowerCase();
+    return label.text + (config.text[`in_${primary}`] || ` (${primary.toUpperCase()})`);
   }
 
   // The last path segment of an IRI: "de-berlin" of .../id/city/de-berlin.
@@ -88,21 +105,27 @@ window.citygraph = (() => {
   }
 
   // A table cell holding a link (or plain text when there is no href), named by its column's
-  // header (data-label: the style sheet shows it when a phone reflows the table).
+  // header (data-label: the style sheet shows it when a phone reflows the table). `label` is
+  // text or a label of taggedLabels, marked (lang, class="fallback") when in another language.
   function cell(row, label, href) {
+    const { text: shown, lang } = label && typeof label === "object" ? label : { text: label, lang: "" };
     const td = row.insertCell();
     const header = row.closest("table")?.tHead?.rows[0]?.cells[td.cellIndex];
     if (header) td.dataset.label = header.textContent.trim();
+    const holder = href ? document.createElement("a") : td;
     if (href) {
-      const a = document.createElement("a");
-      a.href = href;
-      a.textContent = label;
-      td.append(a);
-    } else {
-      td.textContent = label;
+      holder.href = href;
+      td.append(holder);
+    }
+    holder.textContent = shown ?? "";
+    if (lang) {
+      holder.lang = lang;
+      holder.classList.add("fallback");
     }
     return td;
   }
 
-  return { config, select, value, labels, key, docHref, year, text, cell };
+  return {
+    config, select, value, labels, taggedLabels, marked, key, docHref, year, text, cell,
+  };
 })();

@@ -6,7 +6,9 @@
 "use strict";
 
 (() => {
-  const { config, select, value, labels, key, docHref, year, text, cell } = citygraph;
+  const {
+    config, select, value, taggedLabels, marked, key, docHref, year, text, cell,
+  } = citygraph;
   const base = config.baseIri;
   const form = document.getElementById("filters");
   const svg = document.getElementById("worldmap");
@@ -62,6 +64,17 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
   VALUES ?s { ${iris.map((iri) => `<${iri}>`).join(" ")} }
   ?s rdfs:label|skos:prefLabel ?label .
 }`;
+  }
+
+  // The labels of many IRIs (a country's worldwide partnerships name thousands of places), a few
+  // hundred per query so that each stays far below the endpoint's limit on query length.
+  async function labelsOf(iris) {
+    const names = new Map();
+    for (let i = 0; i < iris.length; i += 400) {
+      const batch = taggedLabels(await select(labelsQuery(iris.slice(i, i + 400))));
+      for (const [iri, name] of batch) names.set(iri, name);
+    }
+    return names;
   }
 
   const OPTIONS = {
@@ -120,7 +133,8 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
 
   async function fillOptions() {
     await Promise.all(Object.entries(OPTIONS).map(async ([name, query]) => {
-      const names = labels(await select(query));
+      const names = new Map([...taggedLabels(await select(query))]
+        .map(([iri, label]) => [iri, marked(label)]));
       const sorted = [...names].sort((x, y) => x[1].localeCompare(y[1], config.lang));
       if (name === "city") {
         for (const [iri, label] of sorted) offerCity(label, key(iri));
@@ -164,7 +178,7 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
     return true;
   }
 
-  function show(shown, label, f, map) {
+  function show(shown, label, named, f, map) {
     const drawable = shown.filter((r) => r.points[0] && r.points[1]);
     map.drawArcs(drawable.map((r) => ({
       from: r.points[0], to: r.points[1], href: docHref(r.iri),
@@ -193,10 +207,10 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
     body.replaceChildren();
     for (const r of shown) {
       const row = body.insertRow();
-      cell(row, label(r.partners[0]), docHref(r.partners[0]));
-      cell(row, label(r.partners[1]), docHref(r.partners[1]));
-      cell(row, label(r.type), docHref(r.iri));
-      cell(row, label(r.status));
+      cell(row, named(r.partners[0]), docHref(r.partners[0]));
+      cell(row, named(r.partners[1]), docHref(r.partners[1]));
+      cell(row, named(r.type), docHref(r.iri));
+      cell(row, named(r.status));
       cell(row, r.start || text("undated"));
       cell(row, r.end);
     }
@@ -214,9 +228,11 @@ SELECT ?p ?a ?b ?type ?status ?start ?end ?aLat ?aLong ?bLat ?bLong WHERE {
     const f = filters();
     const shown = records(await select(partnershipsQuery(f))).filter((r) => inPeriod(r, f));
     const iris = new Set(shown.flatMap((r) => [...r.partners, r.type, r.status].filter(Boolean)));
-    const names = iris.size ? labels(await select(labelsQuery([...iris]))) : new Map();
+    const names = await labelsOf([...iris]);
     if (mine !== latest) return; // a newer choice of filters is on its way
-    show(shown, (iri) => names.get(iri) || key(iri), f, map);
+    // text for titles (marked when in another language), and the label for table cells
+    const named = (iri) => names.get(iri) || key(iri);
+    show(shown, (iri) => (names.has(iri) ? marked(names.get(iri)) : key(iri)), named, f, map);
   }
 
   function remember() {

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { config, docHref, text } = citygraph;
+  const { config, docHref, text, select, taggedLabels } = citygraph;
   const Yasgui = window.Yasgui.default || window.Yasgui;
 
   // Coordinates in a result: ?lat/?long pairs sharing a prefix (?aLat ?aLong), or
@@ -23,9 +23,12 @@
     }
     const wkt = variables.filter((v) => rows.some((r) => r[v] && /wktLiteral$/.test(r[v].datatype || "")));
     const rowPoints = rows.map((row) => {
-      const iri = variables.map((v) => row[v]).find((t) => t && t.type === "uri");
-      const title = variables.map((v) => row[v]).filter((t) => t && !/^-?[\d.]+$/.test(t.value))
-        .map((t) => t.value).slice(0, 2).join(" · ");
+      const terms = variables.map((v) => row[v]).filter(Boolean);
+      const iri = terms.find((t) => t.type === "uri");
+      // named by the row's words (a place's name), not by its numbers, points or IRIs
+      const words = terms.filter((t) => t.type !== "uri" && !/^-?[\d.]+$/.test(t.value)
+        && !/wktLiteral$/.test(t.datatype || "")).map((t) => t.value);
+      const title = words.slice(0, 2).join(" · ") || (iri ? iri.value : "");
       const href = iri ? docHref(iri.value) : undefined;
       const points = pairs.filter(([lat, lon]) => row[lat] && row[lon])
         .map(([lat, lon]) => [Number(row[lon].value), Number(row[lat].value)]);
@@ -33,7 +36,10 @@
         const m = POINT.exec(row[v] ? row[v].value : "");
         if (m) points.push([Number(m[1]), Number(m[2])]);
       }
-      return { points: points.filter((p) => p.every(Number.isFinite)), href, title };
+      // the same point twice (?lat ?long and its WKT) is one point
+      const distinct = points.filter((p, i) => p.every(Number.isFinite)
+        && points.findIndex((q) => q[0] === p[0] && q[1] === p[1]) === i);
+      return { points: distinct, href, title };
     });
     return rowPoints.filter((r) => r.points.length);
   }
@@ -61,9 +67,25 @@
       const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       svg.setAttribute("role", "group"); // its arcs and dots are links
       svg.setAttribute("aria-label", text("results_map"));
-      holder.append(svg);
+      // the map page's zoom buttons, which a keyboard reaches (wheel, drag and clusters too)
+      const zoom = document.createElement("div");
+      zoom.className = "zoom";
+      zoom.setAttribute("role", "group");
+      zoom.setAttribute("aria-label", text("zoom"));
+      const buttons = [["+", "zoom_in"], ["−", "zoom_out"], [text("zoom_reset"), ""]].map(([shown, name]) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = shown;
+        if (name) button.setAttribute("aria-label", text(name));
+        zoom.append(button);
+        return button;
+      });
+      holder.append(zoom, svg);
       this.yasr.resultsEl.append(holder);
       const map = await citygraphMap.create(svg);
+      buttons[0].addEventListener("click", () => map.zoomBy(1.5));
+      buttons[1].addEventListener("click", () => map.zoomBy(1 / 1.5));
+      buttons[2].addEventListener("click", () => map.reset());
       const rows = this.rows();
       // Two points in a row (a partnership's two partners): an arc between them.
       map.drawArcs(rows.filter((r) => r.points.length === 2)
@@ -86,6 +108,9 @@
 
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: config.endpoint, method: "POST" },
+    // IRIs in results as prefixed names (city:de-berlin, xsd:date) with every prefix of the
+    // data, not only those the query declares (the query's own win).
+    yasr: { prefixes: config.prefixes || {} },
     copyEndpointOnNewTab: true,
     persistenceId: null,
     autofocus: false,
@@ -139,13 +164,47 @@
   new MutationObserver(accessible).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
 
   // IRIs in the results link to this server's pages (/doc/…) rather than to the canonical
-  // addresses, which lead to the public deployment and not to the data being queried here.
+  // addresses, which lead to the public deployment and not to the data being queried here; and
+  // they read as names: the link shows the thing's label in the reader's language (marked when
+  // it is in another one), its prefixed name beside it.
   const ids = `${config.baseIri}id/`;
-  new MutationObserver(() => {
-    for (const a of document.querySelectorAll(`#yasgui a[href^="${ids}"]`)) {
-      a.href = docHref(a.getAttribute("href"));
+  const named = new Map(); // IRI -> {text, lang} or null (asked, no label)
+
+  function nameLinks() {
+    for (const a of document.querySelectorAll(`#yasgui a.iri[href^="${ids}"]`)) {
+      a.dataset.iri = a.getAttribute("href");
+      a.href = docHref(a.dataset.iri);
     }
-  }).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
+    const links = [...document.querySelectorAll("#yasgui td a.iri[data-iri]:not([data-named])")];
+    const missing = [...new Set(links.map((a) => a.dataset.iri))].filter((iri) => !named.has(iri));
+    for (const iri of missing) named.set(iri, null);
+    const show = () => {
+      for (const a of links) {
+        const label = named.get(a.dataset.iri);
+        if (!label || a.dataset.named) continue;
+        a.dataset.named = "";
+        const curie = document.createElement("span");
+        curie.className = "curie";
+        curie.textContent = a.textContent;
+        a.textContent = label.text;
+        if (label.lang) {
+          a.lang = label.lang;
+          a.classList.add("fallback");
+        }
+        a.after(curie);
+      }
+    };
+    if (!missing.length) { show(); return; }
+    const batches = [];
+    for (let i = 0; i < missing.length; i += 400) batches.push(missing.slice(i, i + 400));
+    Promise.all(batches.map((batch) => select(`SELECT ?s ?label WHERE {
+  VALUES ?s { ${batch.map((iri) => `<${iri}>`).join(" ")} }
+  ?s rdfs:label|skos:prefLabel ?label . }`))).then((answers) => {
+      for (const rows of answers) for (const [iri, label] of taggedLabels(rows)) named.set(iri, label);
+      show();
+    }).catch(() => {}); // without names the prefixed names stay: nothing is lost
+  }
+  new MutationObserver(nameLinks).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
 
   window.citygraphYasgui = yasgui;
 })();

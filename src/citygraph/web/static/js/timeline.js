@@ -3,7 +3,9 @@
 "use strict";
 
 (() => {
-  const { config, select, value, labels, key, docHref, year, text, cell } = citygraph;
+  const {
+    config, select, value, taggedLabels, marked, key, docHref, year, text, cell,
+  } = citygraph;
   const svgElement = document.getElementById("timeline");
   const caption = document.getElementById("timeline-caption");
   const table = document.getElementById("partnerships");
@@ -102,13 +104,13 @@ SELECT DISTINCT ?s ?label WHERE {
     });
   }
 
-  function fillTable(rows, label) {
+  function fillTable(rows, named) {
     const body = table.tBodies[0];
     for (const r of rows) {
       const row = body.insertRow();
-      cell(row, label(r.partner), docHref(r.iri));
-      cell(row, label(r.type));
-      cell(row, label(r.status));
+      cell(row, named(r.partner), docHref(r.iri));
+      cell(row, named(r.type));
+      cell(row, named(r.status));
       cell(row, r.start || text("undated"));
       cell(row, r.end);
     }
@@ -119,8 +121,11 @@ SELECT DISTINCT ?s ?label WHERE {
     const [partnershipRows, markRows, labelRows] = await Promise.all([
       select(PARTNERSHIPS), select(MARKS), select(LABELS),
     ]);
-    const names = labels(labelRows);
-    const label = (iri) => names.get(iri) || key(iri);
+    const names = taggedLabels(labelRows);
+    // a name as text (SVG titles, the heading), marked when in another language than the page's
+    const label = (iri) => (names.has(iri) ? marked(names.get(iri)) : key(iri));
+    // the same for a table cell, which marks it with lang and class="fallback"
+    const named = (iri) => names.get(iri) || key(iri);
     const seen = new Set();
     const rows = [];
     for (const row of partnershipRows) {
@@ -152,13 +157,18 @@ SELECT DISTINCT ?s ?label WHERE {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = docHref(r.iri);
-      link.textContent = label(r.partner);
+      const name = named(r.partner);
+      link.textContent = name.text ?? name;
+      if (name.lang) {
+        link.lang = name.lang;
+        link.classList.add("fallback");
+      }
       item.append(link);
       apart.querySelector("ul").append(item);
     }
     apart.hidden = undated.length === 0;
     svgElement.dataset.undated = String(undated.length);
-    fillTable(rows, label);
+    fillTable(rows, named);
     caption.textContent = text("shown", { n: rows.length });
     svgElement.dataset.rows = String(dated.length);
     svgElement.dataset.state = "ready";

@@ -1,4 +1,4 @@
-"""Publishing a build to a remote store (citygraph.publish, docs/backends.md), against a real
+"""Publishing a build to a remote store (engine/remote_publish.py, docs/backends.md), against a real
 ``oxigraph serve``: the store ends up holding exactly the new build, leftovers of a failed
 publication go, other graphs stay, and a publication that fails leaves the served build."""
 
@@ -12,8 +12,8 @@ import pytest
 from tests.backends import OxigraphServers
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
-from citygraph.engine.remote import Backend, BackendError, RemotePool
-from citygraph.publish import STAGING, download, publish_build
+from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
+from citygraph.engine.remote_publish import download, publish_build
 from citygraph.store import Build
 
 FOREIGN = "http://example.org/someone-elses-graph"
@@ -71,6 +71,11 @@ def test_the_store_holds_exactly_the_new_build_and_other_graphs_stay(
     assert version(remote) == "v1"  # graph:meta's owl:versionInfo (tiny_quads)
 
     put(remote, STAGING + "old:0", '<http://example.org/x> <http://example.org/y> "1" .\n')
+    # What is being uploaded is never part of what readers query.
+    pool = RemotePool(remote, max_concurrent=1, check_interval=0.0)
+    pool.start()
+    assert set(pool.graph_names(timeout=30)) == {CURATED, VOCAB, META, EXTRA, FOREIGN}
+    pool.close()
     done = publish_build(second, remote)
 
     assert graphs(remote) == {CURATED, VOCAB, META, FOREIGN}

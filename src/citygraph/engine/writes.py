@@ -1,12 +1,13 @@
 """Writes (SPARQL Update, Graph Store PUT/POST/DELETE) as new builds: copy on write, in a child.
 
 Builds are immutable and shared read-only by every worker's query processes, so a write never
-touches the served build. A write process (:mod:`citygraph.web.write_process`, one per write)
+touches the served build. A write process (:mod:`citygraph.engine.write_process`, one per write)
 takes the store's write lock (``DIR/.write.lock``, an ``flock``: one writer at a time across all
-processes and workers), checkpoints the current build into a new build directory (RocksDB hard
-links: fast, and no bigger on disk until data changes), applies the change there, derives,
-records the build in graph:meta, and publishes it as the new ``current``, like ``citygraph
-build`` does. Every worker switches to it within ``version_check_interval``; the worker that
+processes and workers) and runs the build transaction that ``citygraph build`` runs
+(:func:`citygraph.publish.publish`): it checkpoints the current build into a new build directory
+(RocksDB hard links: fast, and no bigger on disk until data changes), applies the change there,
+derives, records the build in graph:meta and its metadata, and publishes it as the new
+``current``. Every worker switches to it within ``version_check_interval``; the worker that
 wrote switches before it answers, so a client reads its own writes. A failed write publishes
 nothing.
 
@@ -22,40 +23,27 @@ query process), so this suits occasional curation, not a stream of small writes.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-import pyoxigraph as ox
-
-from citygraph import __version__
-
-# The build's own writers of graph:meta and of its counts, so that a write records itself as a
-# build does (issue 10 wants these in one public place; until then they are shared from here).
-from citygraph.build import _quads_per_graph, _write_meta, derive
+from citygraph.engine.changes import Change, GraphChange, UpdateChange
+from citygraph.engine.errors import (
+    ChangeRefusedError,
+    GraphExistsError,
+    GraphNotFoundError,
+    InvalidChangeError,
+    NetworkRefusedError,
+)
 from citygraph.errors import CitygraphError, InputSyntaxError
 from citygraph.errors import StoreBusyError as WriteBusyError
-from citygraph.namespaces import GRAPH_META
-from citygraph.store import (
-    LOCK_FILE,
-    Build,
-    current_build,
-    new_build_dir,
-    prune_builds,
-    publish_build,
-    write_lock,
-)
-from citygraph.web.changes import Change, GraphChange, UpdateChange
-from citygraph.web.problems import ProblemError
+from citygraph.publish import new_version, publish
+from citygraph.store import LOCK_FILE, Build, current_build, write_lock
 
 __all__ = [
     "LOCK_FILE",
@@ -71,6 +59,18 @@ __all__ = [
     "transaction",
     "write_lock",
 ]
+
+#: The refusals a write process can report, by class name.
+_REFUSALS: dict[str, type[ChangeRefusedError]] = {
+    cls.__name__: cls
+    for cls in (
+        ChangeRefusedError,
+        GraphExistsError,
+        GraphNotFoundError,
+        InvalidChangeError,
+        NetworkRefusedError,
+    )
+}
 
 #: Builds kept after a write: the new one, the one workers may still be reading, one more.
 KEEP_AFTER_WRITE = 3
@@ -95,13 +95,14 @@ class WriteJob:
 @dataclass(frozen=True)
 class WriteOutcome:
     """What the write process answers: the change's result and the published version, or the
-    error, as plain data (``kind``: ``ok``, ``syntax``, ``problem``, ``busy``, ``failed``)."""
+    error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``busy``, ``failed``;
+    ``refusal``: the name of the :class:`ChangeRefusedError` class)."""
 
     kind: str
     result: bool = False
     build: Build | None = None
     message: str = ""
-    status: int = 0
+    refusal: str = ""
     line: int | None = None
     column: int | None = None
 
@@ -121,8 +122,8 @@ def apply_write(
         WriteBusyError: the write lock was not free in time.
         StoreNotFoundError: there is no current build to change.
         WriteCrashedError: the write process ended without answering.
-        InputSyntaxError, ProblemError, CitygraphError: the change was refused (see
-            :mod:`citygraph.web.changes`); nothing was published.
+        InputSyntaxError, ChangeRefusedError, CitygraphError: the change was refused (see
+            :mod:`citygraph.engine.changes`); nothing was published.
     """
     job_read, job_write = os.pipe()
     reply_read, reply_write = os.pipe()
@@ -131,7 +132,7 @@ def apply_write(
             [
                 sys.executable,
                 "-m",
-                "citygraph.web.write_process",
+                "citygraph.engine.write_process",
                 str(job_read),
                 str(reply_write),
             ],
@@ -172,10 +173,9 @@ def _describe(code: int) -> str:
 def _error(outcome: WriteOutcome) -> Exception:
     if outcome.kind == "syntax":
         return InputSyntaxError(outcome.message, line=outcome.line, column=outcome.column)
-    if outcome.kind == "problem":
-        error = ProblemError(outcome.message)
-        error.status = outcome.status
-        return error
+    if outcome.kind == "refused":
+        refusal = _REFUSALS.get(outcome.refusal, ChangeRefusedError)
+        return refusal(outcome.message)
     if outcome.kind == "busy":
         return WriteBusyError(outcome.message)
     return CitygraphError(outcome.message)
@@ -185,8 +185,8 @@ def outcome_of(error: BaseException) -> WriteOutcome:
     """The :class:`WriteOutcome` that carries ``error`` back to the worker."""
     if isinstance(error, InputSyntaxError):
         return WriteOutcome("syntax", message=error.message, line=error.line, column=error.column)
-    if isinstance(error, ProblemError):
-        return WriteOutcome("problem", message=error.message, status=error.status)
+    if isinstance(error, ChangeRefusedError):
+        return WriteOutcome("refused", message=str(error), refusal=type(error).__name__)
     if isinstance(error, WriteBusyError):
         return WriteOutcome("busy", message=str(error))
     return WriteOutcome("failed", message=str(error))
@@ -195,7 +195,12 @@ def outcome_of(error: BaseException) -> WriteOutcome:
 def transaction(
     root: Path, change: Change, *, description: str, lock_timeout: float
 ) -> tuple[bool, Build]:
-    """The write itself, in this process: lock, checkpoint, change, derive, record, publish.
+    """The write itself, in this process: under the write lock, the build transaction
+    (:func:`citygraph.publish.publish`) on a checkpoint of the current build, with ``change``
+    as its filling: derive, record (graph:meta, quads per graph), publish.
+
+    Writes are not validated against the shapes (a curator's write may pass through states the
+    shapes refuse); builds and imports are.
 
     Raises:
         WriteBusyError: the write lock was not free in time.
@@ -204,40 +209,17 @@ def transaction(
     """
     with write_lock(root, timeout=lock_timeout):
         base = current_build(root)
-        version = _new_version(base, description)
-        tmp_dir = new_build_dir(root, version)
-        try:
-            tmp_dir.rmdir()  # the checkpoint creates the directory itself
-            ox.Store.read_only(str(base.path)).backup(str(tmp_dir))
-            target = ox.Store(str(tmp_dir))
-            result = change.apply(target)
-            derive(target)  # the derived links follow the written data, as after a build
-            # graph:meta and the build's metadata as a build writes them: the new version and
-            # date (/dataset's dcterms:modified), the quads per graph (issue 15)
-            target.clear_graph(ox.NamedNode(GRAPH_META))
-            _write_meta(target, version)
-            counts = _quads_per_graph(target)
-            target.flush()
-            del target  # close the store before its directory is renamed
-            metadata: dict[str, Any] = {
-                **base.metadata,
-                "version": version,
-                "built": datetime.now(UTC).isoformat(timespec="seconds"),
-                "citygraph": __version__,
-                "quads_per_graph": counts,
-                "derived_from": base.version,
-                "write": description,
-            }
-            build = publish_build(root, tmp_dir, version, metadata)
-        except BaseException:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-            raise
-        prune_builds(root, keep=KEEP_AFTER_WRITE)
-    return result, build
-
-
-def _new_version(base: Build, description: str) -> str:
-    # Same shape as `citygraph build` versions, so builds sort by time whoever made them.
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    digest = hashlib.sha256(f"{base.version}\n{description}\n{time.time_ns()}".encode())
-    return f"{stamp}-{digest.hexdigest()[:10]}"
+        version = new_version(f"{base.version}\n{description}\n{time.time_ns()}".encode())
+        created, result = publish(
+            root,
+            change.apply,
+            version=version,
+            inputs=base.metadata.get("inputs", []),
+            derived_from=base.version,
+            change=description,
+            in_memory=False,
+            checkpoint=base,
+            compact=False,
+            keep=KEEP_AFTER_WRITE,
+        )
+    return created, result.build

@@ -1,10 +1,11 @@
 """The changes a write applies, as plain data the write process can receive.
 
 :class:`UpdateChange` (SPARQL Update) and :class:`GraphChange` (Graph Store PUT, POST, DELETE)
-are sent to :mod:`citygraph.web.write_process`, which applies them to the copy of the current
-build (:func:`citygraph.web.writes.transaction`). Everything that runs the engine on client
+are sent to :mod:`citygraph.engine.write_process`, which applies them to the copy of the current
+build (:func:`citygraph.engine.writes.transaction`). Everything that runs the engine on client
 input (parsing the update or the body, executing it) happens in :meth:`Change.apply`, so in that
-process.
+process. Refusals are domain errors (:mod:`citygraph.engine.errors`); the web layer gives them
+their statuses.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from citygraph.engine.errors import EvaluationError, syntax_checked
-from citygraph.web.problems import BadRequestError, ConflictError, NotFoundError
+from citygraph.engine.errors import (
+    EvaluationError,
+    GraphExistsError,
+    GraphNotFoundError,
+    InvalidChangeError,
+    syntax_checked,
+)
 
 __all__ = ["Change", "GraphChange", "UpdateChange"]
 
@@ -41,17 +47,17 @@ class UpdateChange:
     base_iri: str
 
     def apply(self, store: ox.Store) -> bool:
-        """Apply the update, reading the engine's refusals into statuses.
+        """Apply the update, reading the engine's refusals into citygraph's errors.
 
         SPARQL 1.1 Update §3.1.5 and §3.2 make ``CLEAR``, ``DROP``, ``MOVE`` (…) of a graph that
         does not exist, and ``CREATE`` of one that does, fail unless ``SILENT`` is given. Those
-        are the client's to fix: 404 names the missing graph, as a Graph Store ``DELETE`` of it
-        answers (Graph Store Protocol §5.4); 409 names the existing one.
+        are the client's to fix (the web layer answers 404 naming the missing graph, as a Graph
+        Store ``DELETE`` of it answers, Graph Store Protocol §5.4; 409 naming the existing one).
 
         Raises:
             InputSyntaxError: the update does not parse.
-            NotFoundError: the update needs a graph that does not exist.
-            ConflictError: the update creates a graph that exists.
+            GraphNotFoundError: the update needs a graph that does not exist.
+            GraphExistsError: the update creates a graph that exists.
             EvaluationError: the engine failed otherwise.
         """
         try:
@@ -59,12 +65,12 @@ class UpdateChange:
         except RuntimeError as error:
             message = str(error)
             if _GRAPH_MISSING.match(message):
-                raise NotFoundError(
+                raise GraphNotFoundError(
                     f"{message}: the update fails (SPARQL 1.1 Update §3); add SILENT to ignore "
                     "missing graphs"
                 ) from None
             if _GRAPH_EXISTS.match(message):
-                raise ConflictError(
+                raise GraphExistsError(
                     f"{message}: CREATE fails (SPARQL 1.1 Update §3.2.1); add SILENT to ignore it"
                 ) from None
             raise EvaluationError(f"the update failed during evaluation: {message}") from None
@@ -88,15 +94,15 @@ class GraphChange:
 
         Raises:
             InputSyntaxError: the body does not parse.
-            BadRequestError: a JSON-LD body that names graphs.
-            NotFoundError: DELETE of a graph that does not exist.
+            InvalidChangeError: a JSON-LD body that names graphs.
+            GraphNotFoundError: DELETE of a graph that does not exist.
         """
         graph = ox.DefaultGraph() if self.graph is None else ox.NamedNode(self.graph)
         quads = self._quads(graph) if self.method in ("PUT", "POST") else []
         existed = isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
         if self.method == "DELETE":
             if not existed:
-                raise NotFoundError(f"there is no graph <{self.graph}>")
+                raise GraphNotFoundError(f"there is no graph <{self.graph}>")
             if isinstance(graph, ox.DefaultGraph):
                 store.clear_graph(graph)
             else:
@@ -119,7 +125,7 @@ class GraphChange:
             # JSON-LD can name graphs (a top-level @id with @graph); the body of a graph
             # write is one graph (Graph Store Protocol §5.3), so it must not.
             if not isinstance(quad.graph_name, ox.DefaultGraph):
-                raise BadRequestError(
+                raise InvalidChangeError(
                     f"the body names the graph {quad.graph_name}; a Graph Store write carries "
                     "one graph, named by ?graph=<IRI> or ?default (drop the @id next to @graph)"
                 )

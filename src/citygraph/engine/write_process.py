@@ -1,9 +1,9 @@
 """The write process: one write, in a child of the server worker that a crash cannot take down.
 
-Run as ``python -m citygraph.web.write_process JOB_FD REPLY_FD`` (by
-:func:`citygraph.web.writes.apply_write`): it reads one
-:class:`~citygraph.web.writes.WriteJob`, runs :func:`~citygraph.web.writes.transaction` and
-answers one :class:`~citygraph.web.writes.WriteOutcome`. If the engine crashes the process, the
+Run as ``python -m citygraph.engine.write_process JOB_FD REPLY_FD`` (by
+:func:`citygraph.engine.writes.apply_write`): it reads one
+:class:`~citygraph.engine.writes.WriteJob`, runs :func:`~citygraph.engine.writes.transaction` and
+answers one :class:`~citygraph.engine.writes.WriteOutcome`. If the engine crashes the process, the
 worker reads no answer and reports the write as failed; the write lock is released by the
 kernel with the process, and the half-made build directory is removed by the next write.
 
@@ -16,10 +16,10 @@ import signal
 import sys
 from multiprocessing.connection import Connection
 
+from citygraph.engine.errors import NetworkRefusedError
+from citygraph.engine.writes import WriteJob, WriteOutcome, outcome_of, transaction
 from citygraph.errors import CitygraphError
 from citygraph.sandbox import install_network_filter
-from citygraph.web.problems import ProblemError
-from citygraph.web.writes import WriteJob, WriteOutcome, outcome_of, transaction
 
 __all__ = ["confine", "main"]
 
@@ -44,11 +44,11 @@ def _io_outcome(error: OSError, *, offline: bool) -> WriteOutcome:
     # The network filter's refusal: EPERM from socket(), or a name lookup that had no socket.
     refused = isinstance(error, PermissionError) or "failed to lookup address" in str(error)
     if offline and refused:
-        return WriteOutcome(
-            "problem",
-            status=403,
-            message="this update tried to reach another server (LOAD or SERVICE); this endpoint "
-            "never fetches URLs, and its writes have no network",
+        return outcome_of(
+            NetworkRefusedError(
+                "this update tried to reach another server (LOAD or SERVICE); this endpoint "
+                "never fetches URLs, and its writes have no network"
+            )
         )
     return WriteOutcome("failed", message=f"the write failed: {error}")
 
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
             job.root, job.change, description=job.description, lock_timeout=job.lock_timeout
         )
         outcome = WriteOutcome("ok", result=result, build=build)
-    except (CitygraphError, ProblemError) as error:
+    except CitygraphError as error:
         outcome = outcome_of(error)
     except OSError as error:  # pyoxigraph's I/O errors: LOAD, SERVICE, the store
         outcome = _io_outcome(error, offline=job.offline)

@@ -1,0 +1,262 @@
+"""Creating and ending the query processes of one server worker (the pool schedules them).
+
+A query process is either forked by a :class:`~citygraph.engine.zygote.Zygote` that holds an
+in-memory copy of the build (so all of a generation share one copy), or started as ``python -m
+citygraph.engine.query_process`` on the on-disk build. Either way the worker talks to it over
+two pipes (jobs out, replies in) and keeps its stderr in an unlinked temporary file, read when
+it dies to say why. A new process is *ready* once it has answered ``("ready", …)``;
+``("failed", message)`` means it could not open the build, ``("unsafe", message)`` that it
+could not enter its sandbox (:mod:`citygraph.sandbox`).
+
+:class:`QueryProcesses` makes them (one at a time, or a whole :class:`Generation` on a build),
+waits until they are ready, stops them and knows which are alive. What runs on which process,
+and when, is :mod:`citygraph.engine.pool`'s business.
+
+No web framework here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import IO
+
+from citygraph.engine.errors import QueryProcessError
+from citygraph.engine.lanes import lower_priority
+from citygraph.engine.zygote import ForkedProcess, Zygote
+from citygraph.errors import StoreNotFoundError
+from citygraph.store import Build
+
+__all__ = ["STARTUP_TIMEOUT", "Child", "Generation", "QueryProcesses"]
+
+#: How long a new query process may take to open its build (an in-memory copy takes a while).
+STARTUP_TIMEOUT = 900.0
+
+#: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``).
+_ALLOCATION_FAILED = b"memory allocation of "
+
+
+@dataclass
+class Child:
+    """One query process, seen from the worker."""
+
+    process: subprocess.Popen[bytes] | ForkedProcess
+    jobs: Connection
+    replies: Connection
+    build: Build
+    #: The child's stderr (an unlinked temporary file): read when it dies, to say why.
+    stderr: IO[bytes] | None = None
+    #: In the fast lane: on the on-disk build, runs a query for at most the fast budget.
+    fast: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, *, kill: bool = False) -> None:
+        """End the process: close its job pipe (it exits when idle), or kill it."""
+        if kill:
+            self.process.kill()
+        self.jobs.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.replies.close()
+        if self.stderr is not None:
+            self.stderr.close()
+
+    def last_words(self) -> bytes:
+        """The end of what the child wrote to stderr (after it ended)."""
+        if self.stderr is None or self.stderr.closed:  # stopped meanwhile (the pool closed)
+            return b""
+        self.stderr.seek(0, os.SEEK_END)
+        size = self.stderr.tell()
+        self.stderr.seek(max(0, size - 4096))
+        return self.stderr.read()
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the child (now dead) died because an allocation failed."""
+        return _ALLOCATION_FAILED in self.last_words()
+
+
+@dataclass
+class Generation:
+    """The ready query processes of both lanes on one build, and the zygote that forked them
+    (in memory; ``None`` on the on-disk build)."""
+
+    build: Build
+    zygote: Zygote | None
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def general(self) -> list[Child]:
+        return [c for c in self.children if not c.fast]
+
+    @property
+    def fast(self) -> list[Child]:
+        return [c for c in self.children if c.fast]
+
+
+class QueryProcesses:
+    """Makes, readies and stops the query processes of one pool, and tracks the live ones.
+
+    ``in_memory``: each generation is forked from a zygote holding a copy of the build (else
+    started on the on-disk build). ``size`` and ``fast_size``: processes per generation in the
+    general and the fast lane. ``offline``: the processes cannot open network sockets.
+    ``memory``: bytes each may use beyond its copy of the build (0: unlimited).
+    """
+
+    def __init__(
+        self, *, in_memory: bool, size: int, fast_size: int, offline: bool, memory: int
+    ) -> None:
+        self.in_memory = in_memory
+        self.size = size
+        self.fast_size = fast_size
+        self.offline = offline
+        self.memory = memory
+        #: Processes started so far (for tests and diagnostics).
+        self.started = 0
+        self._lock = threading.Lock()
+        self._live: dict[int, Child] = {}
+
+    def generation(self, build: Build) -> Generation:
+        """The query processes of both lanes on ``build``, ready; in memory, forked from a new
+        zygote holding the build, so that they share one copy of it.
+
+        Raises:
+            StoreNotFoundError: the build cannot be opened.
+            QueryProcessError: a process (or the zygote) did not start.
+        """
+        zygote = None
+        if self.in_memory:
+            zygote = Zygote(build)
+            status, message = zygote.ready(STARTUP_TIMEOUT)
+            if status != "ready":
+                zygote.close()
+                if status == "failed":
+                    raise StoreNotFoundError(message)
+                raise QueryProcessError(message)
+        children: list[Child] = []
+        try:
+            children = [self.spawn(build, zygote=zygote) for _ in range(self.size)]
+            children += [self.spawn(build, fast=True, zygote=zygote) for _ in range(self.fast_size)]
+            for child in children:
+                self.await_ready(child)
+        except BaseException:
+            for child in children:
+                self.stop(child, kill=True)
+            if zygote is not None:
+                zygote.close()
+            raise
+        return Generation(build=build, zygote=zygote, children=children)
+
+    def spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> Child:
+        """A query process on ``build`` (not yet ready: see :meth:`await_ready`): forked by
+        ``zygote`` (in memory), else started on the on-disk build. General-lane processes run
+        at a lower CPU priority."""
+        job_read, job_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
+        process: subprocess.Popen[bytes] | ForkedProcess
+        try:
+            if zygote is not None:
+                process = zygote.fork(
+                    job_read,
+                    reply_write,
+                    stderr.fileno(),
+                    offline=self.offline,
+                    memory=self.memory,
+                )
+            else:
+                process = self._start(build, job_read, reply_write, stderr)
+        except BaseException:
+            stderr.close()
+            os.close(job_write)
+            os.close(reply_read)
+            raise
+        finally:
+            os.close(job_read)
+            os.close(reply_write)
+        child = Child(
+            process=process,
+            jobs=Connection(job_write, readable=False),
+            replies=Connection(reply_read, writable=False),
+            build=build,
+            stderr=stderr,
+            fast=fast,
+        )
+        if not fast:
+            lower_priority(process.pid)
+        with self._lock:
+            self.started += 1
+            self._live[child.pid] = child
+        return child
+
+    def _start(
+        self, build: Build, job_read: int, reply_write: int, stderr: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        """A new ``python -m citygraph.engine.query_process`` on the on-disk build."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "citygraph.engine.query_process",
+                str(job_read),
+                str(reply_write),
+                str(build.path),
+                build.version,
+                "0",
+                "1" if self.offline else "0",
+                str(self.memory),
+            ],
+            pass_fds=(job_read, reply_write),
+            stdin=subprocess.DEVNULL,
+            stderr=stderr,
+            close_fds=True,
+        )
+
+    def await_ready(self, child: Child) -> None:
+        """Wait until ``child`` has opened its build (at most :data:`STARTUP_TIMEOUT`).
+
+        Raises:
+            StoreNotFoundError: it could not open the build.
+            QueryProcessError: it died, did not start in time, or could not enter its sandbox.
+        """
+        try:
+            if not child.replies.poll(STARTUP_TIMEOUT):
+                raise QueryProcessError(f"query process {child.pid} did not start in time")
+            message = child.replies.recv()
+        except (EOFError, OSError) as error:
+            words = child.last_words().decode("utf-8", "replace").strip()[-1000:]
+            raise QueryProcessError(
+                f"query process {child.pid} failed to start: {words or '(no message)'}"
+            ) from error
+        if message[0] == "failed":
+            self.stop(child, kill=True)
+            raise StoreNotFoundError(message[1])
+        if message[0] == "unsafe":
+            self.stop(child, kill=True)
+            raise QueryProcessError(message[1])
+
+    def stop(self, child: Child, *, kill: bool = False) -> None:
+        """End ``child`` (see :meth:`Child.stop`); it is no longer counted as live."""
+        with self._lock:
+            self._live.pop(child.pid, None)
+        child.stop(kill=kill)
+
+    def live(self) -> list[Child]:
+        """The processes started and not yet stopped."""
+        with self._lock:
+            return list(self._live.values())
+
+    def pids(self) -> list[int]:
+        """The process ids of the live query processes."""
+        with self._lock:
+            return sorted(self._live)
