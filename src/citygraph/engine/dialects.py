@@ -78,7 +78,6 @@ from typing import Literal
 import pyoxigraph as ox
 
 from citygraph.namespaces import (
-    GRAPH,
     GRAPH_CURATED,
     GRAPH_DERIVED,
     GRAPH_META,
@@ -133,6 +132,19 @@ KNOWN_GRAPHS = (
     GRAPH_WORLDWIDE,
     GRAPH_META,
 )
+
+#: Graphs a store keeps for itself, never citygraph's nor a user's: Virtuoso 7.2's three on a
+#: fresh database (its RDF views, the LDP vocabulary, and its endpoint under the default URIQA
+#: host). A graph that a write creates under any other name is the user's and stays visible.
+SYSTEM_GRAPHS = frozenset(
+    {
+        "http://www.openlinksw.com/schemas/virtrdf#",
+        "http://www.w3.org/ns/ldp#",
+        "http://localuriqaserver/sparql",
+    }
+)
+#: The prefix of a publication's staging graphs (engine/remote_publish.py): half a build.
+STAGING_PREFIX = "urn:citygraph:staging:"
 
 #: How many blank nodes deep :func:`describe_query` follows (Oxigraph's DESCRIBE: unbounded).
 DESCRIBE_DEPTH = 3
@@ -194,14 +206,17 @@ def detect(server_header: str | None) -> Dialect:
 
 
 def own_graphs(served: Iterable[str]) -> tuple[str, ...]:
-    """Of the graphs a store holds (``served``), citygraph's own, sorted: not a store's system
-    graphs (Virtuoso has three) nor a publication's staging graphs (half a build).
+    """Of the graphs a store holds (``served``), those of the build, sorted: not a store's
+    :data:`SYSTEM_GRAPHS` nor a publication's staging graphs (half a build). Graphs that writes
+    created under other names (``/store?graph=…``, ``CREATE GRAPH``) are part of the build.
 
     >>> own_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
-    ...             "https://w3id.org/citygraph/graph/curated"])
-    ('https://w3id.org/citygraph/graph/curated',)
+    ...             "https://w3id.org/citygraph/graph/curated", "http://example.org/mine"])
+    ('http://example.org/mine', 'https://w3id.org/citygraph/graph/curated')
     """
-    return tuple(sorted({g for g in served if g.startswith(GRAPH)}))
+    return tuple(
+        sorted({g for g in served if g not in SYSTEM_GRAPHS and not g.startswith(STAGING_PREFIX)})
+    )
 
 
 def union_graphs(served: Iterable[str]) -> tuple[str, ...]:

@@ -102,7 +102,7 @@ VERSION_QUERY = (
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 #: The prefix of the graph names a build is uploaded under before the switch
 #: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
-STAGING = "urn:citygraph:staging:"
+STAGING = dialects.STAGING_PREFIX
 
 
 class BackendError(CitygraphError):
