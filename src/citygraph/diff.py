@@ -232,16 +232,21 @@ def changed_nodes(paths: Sequence[Path], revision: str) -> tuple[list[Path], set
 _BLANK_DEPTH = 8
 
 
-def changed_nodes_between(old: ox.Store, new: ox.Store) -> set[str] | None:
-    """The IRIs whose validation a change from store ``old`` to store ``new`` can affect (what
-    an HTTP write validates, :func:`citygraph.engine.writes.transaction`), or None: everything
-    (the ontology changed, or a class hierarchy, or a blank node no IRI refers to).
+def changed_nodes_between(old: ox.Store, new: ox.Store) -> tuple[set[str], set[str]] | None:
+    """What an HTTP write validates (:func:`citygraph.engine.writes.transaction`) after a change
+    from store ``old`` to store ``new``: the IRIs whose own description changed (the subjects)
+    and the IRIs that only gained or lost an edge into them (the IRI objects), or None:
+    everything (the ontology changed, or a class hierarchy, or a blank node no IRI refers to).
 
-    They are the subjects and the IRI objects of every quad added or removed in any graph but
-    graph:meta (graph:derived included, so derived links count), a blank node standing for the
-    IRIs that refer to it. :func:`citygraph.fastshacl.validate_store` adds the IRIs that refer
-    to them. Each graph is compared as its N-Triples dump (the stores share blank node labels:
-    ``new`` is a checkpoint of ``old``); an unchanged graph costs two dumps and one comparison.
+    Both are read from every quad added or removed in any graph but graph:meta (graph:derived
+    included, so derived links count), a blank subject standing for the IRIs that refer to it.
+    :func:`citygraph.fastshacl.validate_store` validates the subjects with the IRIs that refer
+    to them (``focus``, as ``citygraph validate --changed-only``), the objects alone
+    (``focus_alone``: an edge into an IRI matters to its own shapes, ``sh:inversePath`` or
+    ``sh:targetObjectsOf``, not to those of what refers to it; a class or a source many
+    things cite would otherwise bring all of them). Each graph is compared as its N-Triples dump
+    (the stores share blank node labels: ``new`` is a checkpoint of ``old``); an unchanged graph
+    costs two dumps and one comparison.
     """
     meta = ox.NamedNode(GRAPH_META)
     graphs: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = {ox.DefaultGraph()}
@@ -254,6 +259,7 @@ def changed_nodes_between(old: ox.Store, new: ox.Store) -> set[str] | None:
             differing = set(before.splitlines()) ^ set(after.splitlines())
             changed.append((graph, b"\n".join(sorted(differing))))
     nodes: set[str] = set()
+    objects: set[str] = set()
     for graph, lines in changed:
         if graph == ox.NamedNode(GRAPH_ONTOLOGY):
             return None  # classes and their hierarchy: what every shape targets
@@ -262,7 +268,7 @@ def changed_nodes_between(old: ox.Store, new: ox.Store) -> set[str] | None:
                 return None
             subject, value = triple.subject, triple.object
             if isinstance(value, ox.NamedNode):
-                nodes.add(value.value)
+                objects.add(value.value)
             if isinstance(subject, ox.NamedNode):
                 nodes.add(subject.value)
             elif isinstance(subject, ox.BlankNode):
@@ -270,7 +276,7 @@ def changed_nodes_between(old: ox.Store, new: ox.Store) -> set[str] | None:
                 if owners is None:
                     return None
                 nodes |= owners
-    return nodes
+    return nodes, objects - nodes
 
 
 _SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")

@@ -261,10 +261,10 @@ def transaction(
     return created, result.build
 
 
-def _changed_since(base: Build) -> Callable[[ox.Store], set[str] | None]:
+def _changed_since(base: Build) -> Callable[[ox.Store], tuple[set[str], set[str]] | None]:
     """The ``focus`` of a write's check: what changed between ``base`` and the new build."""
 
-    def focus(target: ox.Store) -> set[str] | None:
+    def focus(target: ox.Store) -> tuple[set[str], set[str]] | None:
         from citygraph.diff import changed_nodes_between
 
         return changed_nodes_between(ox.Store.read_only(str(base.path)), target)
