@@ -13,8 +13,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from tests.checkouts import ROOT, checkout, citygraph, committed, git
+
+from citygraph.diff import changed_nodes_between
 
 DIFF = ROOT / "tests" / "data" / "validation" / "diff"
 
@@ -162,3 +165,50 @@ def test_a_missing_store_exits_2(tmp_path: Path) -> None:
     assert done.stderr.splitlines()[-1].startswith(
         f"citygraph: error: no built store at {tmp_path}"
     )
+
+
+# --- changed_nodes_between: what an HTTP write validates ---------------------------------------
+
+_G = "https://w3id.org/citygraph/graph/curated"
+_E = "http://example.org/"
+
+
+def _store_and_copy(tmp_path: Path, data: str) -> tuple[ox.Store, ox.Store]:
+    old = ox.Store(str(tmp_path / "old"))
+    old.update(f"INSERT DATA {{ GRAPH <{_G}> {{ {data} }} }}")
+    old.flush()
+    old.backup(str(tmp_path / "new"))  # a checkpoint, as a write makes
+    return old, ox.Store(str(tmp_path / "new"))
+
+
+def test_changed_nodes_between_names_the_subjects_and_objects_of_changed_triples(
+    tmp_path: Path,
+) -> None:
+    old, new = _store_and_copy(tmp_path, f"<{_E}a> <{_E}p> <{_E}b> . <{_E}c> <{_E}p> 1 .")
+    assert changed_nodes_between(old, new) == (set(), set())
+    new.update(
+        f"INSERT DATA {{ GRAPH <{_G}> {{ <{_E}d> <{_E}p> <{_E}a> }} }} ;"
+        f"DELETE DATA {{ GRAPH <{_G}> {{ <{_E}c> <{_E}p> 1 }} }} ;"
+        "INSERT DATA { GRAPH <https://w3id.org/citygraph/graph/meta> { <x:v> <x:v> 2 } }"
+    )
+    # subjects d (the added triple) and c (the removed one), with the referrers; a only gained
+    # an edge into it, validated alone; graph:meta does not count
+    assert changed_nodes_between(old, new) == ({_E + "c", _E + "d"}, {_E + "a"})
+
+
+def test_a_changed_blank_node_stands_for_the_iris_that_refer_to_it(tmp_path: Path) -> None:
+    old, new = _store_and_copy(tmp_path, f'<{_E}a> <{_E}note> [ <{_E}text> "x" ] .')
+    new.update(
+        f'WITH <{_G}> DELETE {{ ?n <{_E}text> "x" }} INSERT {{ ?n <{_E}text> "y" }} '
+        f'WHERE {{ ?n <{_E}text> "x" }}'
+    )
+    assert changed_nodes_between(old, new) == ({_E + "a"}, set())
+
+
+def test_a_change_to_the_class_hierarchy_validates_everything(tmp_path: Path) -> None:
+    old, new = _store_and_copy(tmp_path, f"<{_E}a> <{_E}p> <{_E}b> .")
+    new.update(
+        f"INSERT DATA {{ GRAPH <{_G}> {{ <{_E}C> "
+        f"<http://www.w3.org/2000/01/rdf-schema#subClassOf> <{_E}D> }} }}"
+    )
+    assert changed_nodes_between(old, new) is None

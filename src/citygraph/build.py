@@ -12,7 +12,7 @@ published store untouched (see :mod:`citygraph.store`). ``DERIVE_UPDATES``, ``de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,9 +115,22 @@ def load_inputs(
             progress(str(item.path), len(target) - before)
 
 
-def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
-    """A ``validate`` callback for :func:`build_store` and :func:`replace_graph`: validates the
-    union of all graphs with :mod:`citygraph.fastshacl` and stops at the first Violation.
+def shapes_check(
+    shapes_dir: Path,
+    *,
+    focus: Callable[[ox.Store], tuple[Set[str], Set[str]] | None] | None = None,
+    copy: bool = False,
+) -> Callable[[ox.Store], None]:
+    """A ``validate`` callback for :func:`build_store` and :func:`replace_graph` (and HTTP
+    writes): validates the union of all graphs with :mod:`citygraph.fastshacl` and stops at the
+    first Violation.
+
+    ``focus`` gives, for the store to check, the IRIs to validate (None: everything): nodes
+    validated with the IRIs that refer to them, as ``citygraph validate --changed-only`` does,
+    and nodes validated alone (:func:`citygraph.fastshacl.validate_store`'s ``focus`` and
+    ``focus_alone``); everything above :data:`citygraph.fastshacl.FOCUS_LIMIT` nodes.
+    ``copy``: an on-disk store, copied into memory before everything is validated when it fits
+    (several times faster).
 
     Raises (from the callback):
         DataNotConformingError: carrying the report, when any result is a Violation.
@@ -127,7 +140,12 @@ def shapes_check(shapes_dir: Path) -> Callable[[ox.Store], None]:
         from citygraph import fastshacl
         from citygraph.shacl.model import Severity
 
-        report = fastshacl.validate_store(target, shapes_dir=shapes_dir, copy=False)
+        changed = None if focus is None else focus(target)
+        nodes, alone = changed if changed is not None else (None, set[str]())
+        in_memory = copy and sizing.fits_in_memory(len(target))
+        report = fastshacl.validate_store(
+            target, shapes_dir=shapes_dir, copy=in_memory, focus=nodes, focus_alone=alone
+        )
         if not report.conforms(Severity.VIOLATION):
             raise DataNotConformingError(report)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.exceptions import ParserError
@@ -30,6 +31,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from citygraph.errors import CitygraphError, InputSyntaxError
+from citygraph.namespaces import GRAPH_META, GRAPH_ONTOLOGY
 from citygraph.shacl.graphs import load_graph
 from citygraph.shacl.terms import term_text
 
@@ -37,6 +39,7 @@ __all__ = [
     "DiffError",
     "ThingChange",
     "changed_nodes",
+    "changed_nodes_between",
     "compare",
     "graph_at_revision",
     "graph_of_files",
@@ -225,6 +228,84 @@ def changed_nodes(paths: Sequence[Path], revision: str) -> tuple[list[Path], set
     return files, subjects
 
 
+#: Blank nodes are followed this many steps back to the IRIs that refer to them.
+_BLANK_DEPTH = 8
+
+
+def changed_nodes_between(old: ox.Store, new: ox.Store) -> tuple[set[str], set[str]] | None:
+    """What an HTTP write validates (:func:`citygraph.engine.writes.transaction`) after a change
+    from store ``old`` to store ``new``: the IRIs whose own description changed (the subjects)
+    and the IRIs that only gained or lost an edge into them (the IRI objects), or None:
+    everything (the ontology changed, or a class hierarchy, or a blank node no IRI refers to).
+
+    Both are read from every quad added or removed in any graph but graph:meta (graph:derived
+    included, so derived links count), a blank subject standing for the IRIs that refer to it.
+    :func:`citygraph.fastshacl.validate_store` validates the subjects with the IRIs that refer
+    to them (``focus``, as ``citygraph validate --changed-only``), the objects alone
+    (``focus_alone``: an edge into an IRI matters to its own shapes, ``sh:inversePath`` or
+    ``sh:targetObjectsOf``, not to those of what refers to it; a class or a source many
+    things cite would otherwise bring all of them). Each graph is compared as its N-Triples dump
+    (the stores share blank node labels: ``new`` is a checkpoint of ``old``); an unchanged graph
+    costs two dumps and one comparison.
+    """
+    meta = ox.NamedNode(GRAPH_META)
+    graphs: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = {ox.DefaultGraph()}
+    graphs |= set(old.named_graphs()) | set(new.named_graphs())
+    changed: list[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, bytes]] = []
+    for graph in graphs - {meta}:
+        before = _dump(old, graph)
+        after = _dump(new, graph)
+        if before != after:
+            differing = set(before.splitlines()) ^ set(after.splitlines())
+            changed.append((graph, b"\n".join(sorted(differing))))
+    nodes: set[str] = set()
+    objects: set[str] = set()
+    for graph, lines in changed:
+        if graph == ox.NamedNode(GRAPH_ONTOLOGY):
+            return None  # classes and their hierarchy: what every shape targets
+        for triple in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES):
+            if triple.predicate == _SUBCLASS_OF:
+                return None
+            subject, value = triple.subject, triple.object
+            if isinstance(value, ox.NamedNode):
+                objects.add(value.value)
+            if isinstance(subject, ox.NamedNode):
+                nodes.add(subject.value)
+            elif isinstance(subject, ox.BlankNode):
+                owners = _owners(subject, (old, new))
+                if owners is None:
+                    return None
+                nodes |= owners
+    return nodes, objects - nodes
+
+
+_SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+
+
+def _dump(target: ox.Store, graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bytes:
+    return target.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
+
+
+def _owners(blank: ox.BlankNode, stores: Sequence[ox.Store]) -> set[str] | None:
+    """The IRIs that refer to ``blank`` (through other blank nodes) in any of ``stores``, or
+    None if there are none within :data:`_BLANK_DEPTH` steps."""
+    owners: set[str] = set()
+    frontier, seen = {blank}, {blank}
+    for _ in range(_BLANK_DEPTH):
+        referrers = {
+            quad.subject
+            for target in stores
+            for node in frontier
+            for quad in target.quads_for_pattern(None, None, node, None)
+        }
+        owners |= {s.value for s in referrers if isinstance(s, ox.NamedNode)}
+        frontier = {s for s in referrers if isinstance(s, ox.BlankNode)} - seen
+        seen |= frontier
+        if not frontier:
+            return owners or None
+    return None
+
+
 def _parse(graph: Graph, text: str, name: str, revision: str, top: Path) -> None:
     fmt = "turtle" if name.endswith(".ttl") else "nt"
     try:
@@ -266,8 +347,6 @@ def graph_of_store(root: Path) -> Graph:
 
 
 def _rdflib(term: object) -> Node:
-    import pyoxigraph as ox
-
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):

@@ -6,10 +6,11 @@ takes the store's write lock (``DIR/.write.lock``, an ``flock``: one writer at a
 processes and workers) and runs the build transaction that ``citygraph build`` runs
 (:func:`citygraph.publish.publish`): it checkpoints the current build into a new build directory
 (RocksDB hard links: fast, and no bigger on disk until data changes), applies the change there,
-derives, records the build in graph:meta and its metadata, and publishes it as the new
-``current``. Every worker switches to it within ``version_check_interval``; the worker that
-wrote switches before it answers, so a client reads its own writes. A failed write publishes
-nothing.
+derives, records the build in graph:meta and its metadata, validates it against the shapes as
+a build is (only what the change can affect, :func:`citygraph.diff.changed_nodes_between`; a
+Violation refuses the write), and publishes it as the new ``current``. Every worker switches to
+it within ``version_check_interval``; the worker that wrote switches before it answers, so a
+client reads its own writes. A failed or refused write publishes nothing.
 
 Why a process: a write runs the engine on client input (an update, an RDF body). Input that
 crashes the engine (issue 9 §3: deep nesting overflowed the stack and killed the uvicorn worker)
@@ -28,9 +29,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
 
 from citygraph.engine.changes import Change, GraphChange, UpdateChange
 from citygraph.engine.errors import (
@@ -40,10 +45,13 @@ from citygraph.engine.errors import (
     InvalidChangeError,
     NetworkRefusedError,
 )
-from citygraph.errors import CitygraphError, InputSyntaxError
+from citygraph.errors import CitygraphError, DataNotConformingError, InputSyntaxError
 from citygraph.errors import StoreBusyError as WriteBusyError
 from citygraph.publish import new_version, publish
 from citygraph.store import LOCK_FILE, Build, current_build, write_lock
+
+if TYPE_CHECKING:
+    from citygraph.shacl.model import ValidationReport
 
 __all__ = [
     "LOCK_FILE",
@@ -95,8 +103,9 @@ class WriteJob:
 @dataclass(frozen=True)
 class WriteOutcome:
     """What the write process answers: the change's result and the published version, or the
-    error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``busy``, ``failed``;
-    ``refusal``: the name of the :class:`ChangeRefusedError` class)."""
+    error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``nonconforming``, ``busy``,
+    ``failed``; ``refusal``: the name of the :class:`ChangeRefusedError` class; ``report``: the
+    validation report of a nonconforming write)."""
 
     kind: str
     result: bool = False
@@ -105,6 +114,7 @@ class WriteOutcome:
     refusal: str = ""
     line: int | None = None
     column: int | None = None
+    report: ValidationReport | None = None
 
 
 def apply_write(
@@ -122,6 +132,7 @@ def apply_write(
         WriteBusyError: the write lock was not free in time.
         StoreNotFoundError: there is no current build to change.
         WriteCrashedError: the write process ended without answering.
+        DataNotConformingError: the changed data has a SHACL Violation; nothing was published.
         InputSyntaxError, ChangeRefusedError, CitygraphError: the change was refused (see
             :mod:`citygraph.engine.changes`); nothing was published.
     """
@@ -178,6 +189,8 @@ def _error(outcome: WriteOutcome) -> Exception:
         return refusal(outcome.message)
     if outcome.kind == "busy":
         return WriteBusyError(outcome.message)
+    if outcome.kind == "nonconforming" and outcome.report is not None:
+        return DataNotConformingError(outcome.report)
     return CitygraphError(outcome.message)
 
 
@@ -189,24 +202,46 @@ def outcome_of(error: BaseException) -> WriteOutcome:
         return WriteOutcome("refused", message=str(error), refusal=type(error).__name__)
     if isinstance(error, WriteBusyError):
         return WriteOutcome("busy", message=str(error))
+    if isinstance(error, DataNotConformingError):
+        from citygraph.shacl.model import ValidationReport
+
+        # plain data through the pipe: the messages as a dict, without the rdflib terms
+        results = tuple(
+            replace(r, messages=dict(r.messages), terms=None) for r in error.report.results
+        )
+        return WriteOutcome("nonconforming", message=str(error), report=ValidationReport(results))
     return WriteOutcome("failed", message=str(error))
 
 
 def transaction(
-    root: Path, change: Change, *, description: str, lock_timeout: float
+    root: Path,
+    change: Change,
+    *,
+    description: str,
+    lock_timeout: float,
+    shapes_dir: Path | None = None,
 ) -> tuple[bool, Build]:
     """The write itself, in this process: under the write lock, the build transaction
     (:func:`citygraph.publish.publish`) on a checkpoint of the current build, with ``change``
-    as its filling: derive, record (graph:meta, quads per graph), publish.
+    as its filling: derive, record (graph:meta, quads per graph), validate, publish.
 
-    Writes are not validated against the shapes (a curator's write may pass through states the
-    shapes refuse); builds and imports are.
+    The new build is validated against ``shapes_dir`` (default: the project's ``shapes/``, as
+    ``citygraph import`` does) like a build, with the focus of ``citygraph validate
+    --changed-only``: the nodes of the quads the change added or removed, derived ones included
+    (:func:`citygraph.diff.changed_nodes_between`), and the nodes that refer to them. A
+    Violation refuses the write; Warnings and Infos do not.
 
     Raises:
         WriteBusyError: the write lock was not free in time.
         StoreNotFoundError: there is no current build to change.
+        DataNotConformingError: the changed data has a Violation (nothing is published).
         and what ``change`` raises (nothing is published then).
     """
+    # here, not at the top: the server's workers import this module, and need neither
+    from citygraph.build import shapes_check
+    from citygraph.project import Project
+
+    shapes = shapes_dir if shapes_dir is not None else Project.find().shapes
     with write_lock(root, timeout=lock_timeout):
         base = current_build(root)
         version = new_version(f"{base.version}\n{description}\n{time.time_ns()}".encode())
@@ -217,9 +252,21 @@ def transaction(
             inputs=base.metadata.get("inputs", []),
             derived_from=base.version,
             change=description,
+            validate=shapes_check(shapes, focus=_changed_since(base), copy=True),
             in_memory=False,
             checkpoint=base,
             compact=False,
             keep=KEEP_AFTER_WRITE,
         )
     return created, result.build
+
+
+def _changed_since(base: Build) -> Callable[[ox.Store], tuple[set[str], set[str]] | None]:
+    """The ``focus`` of a write's check: what changed between ``base`` and the new build."""
+
+    def focus(target: ox.Store) -> tuple[set[str], set[str]] | None:
+        from citygraph.diff import changed_nodes_between
+
+        return changed_nodes_between(ox.Store.read_only(str(base.path)), target)
+
+    return focus

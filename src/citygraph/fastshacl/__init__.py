@@ -66,7 +66,12 @@ def load_shapes(shapes_dir: Path) -> ShapesGraph:
 
 
 def validate_store(
-    store: ox.Store, *, shapes_dir: Path, copy: bool = True, focus: Set[str] | None = None
+    store: ox.Store,
+    *,
+    shapes_dir: Path,
+    copy: bool = True,
+    focus: Set[str] | None = None,
+    focus_alone: Set[str] = frozenset(),
 ) -> ValidationReport:
     """Validate everything in ``store`` (the union of all its graphs) against ``shapes_dir``.
 
@@ -88,6 +93,8 @@ def validate_store(
     With ``focus`` (IRIs), only those nodes and the IRIs that refer to them are validated
     (``citygraph validate --store --changed-only``), with the results a full run gives them;
     more than :data:`FOCUS_LIMIT` such nodes are found faster by validating everything.
+    ``focus_alone`` (with ``focus``): more IRIs to validate, without those that refer to them
+    (an HTTP write's objects: what changed is an edge into them, not their own description).
 
     Raises:
         InputSyntaxError: a shapes file does not parse.
@@ -100,7 +107,7 @@ def validate_store(
     ()
     """
     shapes = load_shapes(shapes_dir)
-    nodes = None if focus is None else _with_referrers(store, focus, union=True)
+    nodes = None if focus is None else _with_referrers(store, focus, union=True) | focus_alone
     if nodes is not None and len(nodes) <= FOCUS_LIMIT:
         # a few nodes are found faster in the store itself than after copying all of it
         return run(store, shapes, files=False, union=True, focus=nodes)

@@ -7,7 +7,10 @@ traceback (it is never relabelled as a client error).
 
 Every error body is one line of plain text that says what is wrong, which every SPARQL client
 shows as is; a client that prefers ``text/html`` (a browser) gets the site's error page
-(``templates/error.html``) with the same message instead.
+(``templates/error.html``) with the same message instead. A write refused by validation
+(:class:`~citygraph.errors.DataNotConformingError`) is the exception: its body is the
+validation report (:func:`citygraph.report.render`), as text, or as JSON for a client that
+prefers ``application/json``, so the client sees which node failed which shape.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from citygraph.engine.remote import BackendError
 from citygraph.engine.writes import WriteBusyError, WriteCrashedError
 from citygraph.errors import (
     CitygraphError,
+    DataNotConformingError,
     InputSyntaxError,
     QueryError,
     StoreNotFoundError,
@@ -55,6 +59,9 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (QueryError, 400),
     (GraphNotFoundError, 404),
     (GraphExistsError, 409),
+    # A write whose result fails validation conflicts with the data it would join (RFC 9110
+    # §15.5.10: the client can resolve it and resubmit; docs/endpoint.md, "Writes").
+    (DataNotConformingError, 409),
     (NetworkRefusedError, 403),
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
@@ -97,7 +104,22 @@ def _respond(request: Request, error: Exception) -> Response:
     status, message, headers = problem_for(error)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, message)
+    if isinstance(error, DataNotConformingError):
+        return _report_response(request, status, error)
     return error_response(request, status, message, headers)
+
+
+def _report_response(request: Request, status: int, error: DataNotConformingError) -> Response:
+    """A write refused by validation: the report, as JSON if the client prefers it, else as
+    text after the one-line message (the shapes' messages in English)."""
+    from citygraph.report import render  # rdflib: imported only when a write is refused
+
+    wanted = negotiate(request.headers.get("accept"), ["text/plain", "application/json"])
+    if wanted == "application/json":
+        body = render(error.report, fmt="json", lang="en")
+        return Response(body, status_code=status, media_type="application/json")
+    body = f"{error}\n\n{render(error.report, fmt='text', lang='en')}"
+    return PlainTextResponse(body, status_code=status)
 
 
 def _http_error(request: Request, error: Exception) -> Response:
