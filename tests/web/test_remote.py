@@ -13,10 +13,11 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from tests.backends import OxigraphServers, every_backend, remote_settings
-from tests.web.conftest import RDFS_LABEL, make_build, tiny_quads
+from tests.web.conftest import CITY, CURATED, RDFS_LABEL, TOKEN, auth, make_build, tiny_quads
 from tests.web.recorder import recording_server
 from tests.web.test_limits import CHEAP, CROSS_PRODUCT
 
+from citygraph import store
 from citygraph.config import SettingError, Settings
 from citygraph.web.app import create_app
 
@@ -81,3 +82,38 @@ def test_a_build_published_to_the_store_is_served_with_a_new_etag(
 def test_settings_name_the_remote_store_only_with_http_urls() -> None:
     with pytest.raises(SettingError, match="http"):
         dataclasses.replace(Settings(), backend="file:///etc/passwd")
+
+
+ROME = f"ASK {{ <{CITY}it-rome> ?p ?o }}"
+INSERT_ROME = f'INSERT DATA {{ GRAPH <{CURATED}> {{ <{CITY}it-rome> {RDFS_LABEL} "Roma" }} }}'
+
+
+def test_a_write_the_store_refuses_is_published_nowhere(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=store_dir, version_check_interval=0.0, update_token=TOKEN)
+    remote = remote_settings(local, "oxigraph", oxigraph_servers, name="refusing")
+    # The Graph Store URL is wrong: the upload of the new build fails.
+    broken = dataclasses.replace(remote, backend_store=remote.backend + "-no-store")
+    before = store.current_build(store_dir).version
+    with TestClient(create_app(broken)) as client:
+        response = client.post(
+            "/sparql",
+            content=INSERT_ROME,
+            headers={"Content-Type": "application/sparql-update", **auth()},
+        )
+        rome = client.get("/sparql", params={"query": ROME})
+    assert response.status_code == 502, response.text
+    assert "refused the upload" in response.text
+    assert store.current_build(store_dir).version == before  # the local build did not move
+    assert rome.json()["boolean"] is False  # nor did the store's
+    with TestClient(create_app(remote)) as client:  # a later write publishes to both
+        again = client.post(
+            "/sparql",
+            content=INSERT_ROME,
+            headers={"Content-Type": "application/sparql-update", **auth()},
+        )
+        rome = client.get("/sparql", params={"query": ROME})
+    assert again.status_code == 204, again.text
+    assert rome.json()["boolean"] is True
+    assert store.current_build(store_dir).version != before

@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -90,12 +91,16 @@ class WriteJob:
     lock_timeout: float
     #: Whether the write process takes itself off the network (see ``write_process.confine``).
     offline: bool = True
+    #: Whether the write process asks the worker before it publishes: it sends a ``staged``
+    #: outcome with the finished build and publishes only if the worker answers ``True``.
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
 class WriteOutcome:
     """What the write process answers: the change's result and the published version, or the
-    error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``busy``, ``failed``;
+    error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``busy``, ``failed``, or
+    ``staged``: the build is ready, may it be published? (see :attr:`WriteJob.confirm``);
     ``refusal``: the name of the :class:`ChangeRefusedError` class)."""
 
     kind: str
@@ -108,12 +113,22 @@ class WriteOutcome:
 
 
 def apply_write(
-    root: Path, change: Change, *, description: str, lock_timeout: float, offline: bool = True
+    root: Path,
+    change: Change,
+    *,
+    description: str,
+    lock_timeout: float,
+    offline: bool = True,
+    before_publish: Callable[[Build], object] | None = None,
 ) -> tuple[bool, Build]:
     """Apply ``change`` to a copy of the current build in a write process and publish it.
 
     ``offline``: the write process cannot open network sockets (the default; ``False`` only
-    when SERVICE may reach allowed endpoints).
+    when SERVICE may reach allowed endpoints). ``before_publish``: run here, in the worker,
+    with the finished build (in its temporary directory) while the write process holds the
+    write lock and waits, before it publishes: publishing to a remote store, which needs the
+    network the write process does not have. If it raises, nothing is published and this
+    raises what it raised.
 
     Returns what the change returned (Graph Store: whether the graph was created) and the
     published build.
@@ -124,6 +139,7 @@ def apply_write(
         WriteCrashedError: the write process ended without answering.
         InputSyntaxError, ChangeRefusedError, CitygraphError: the change was refused (see
             :mod:`citygraph.engine.changes`); nothing was published.
+        and what ``before_publish`` raises: nothing was published.
     """
     job_read, job_write = os.pipe()
     reply_read, reply_write = os.pipe()
@@ -143,14 +159,28 @@ def apply_write(
     finally:
         os.close(job_read)
         os.close(reply_write)
+    job = WriteJob(root, change, description, lock_timeout, offline, before_publish is not None)
+    refusal: BaseException | None = None
     with Connection(job_write, readable=False) as jobs, Connection(reply_read) as replies:
         try:
-            jobs.send(WriteJob(root, change, description, lock_timeout, offline))
+            jobs.send(job)
             outcome: WriteOutcome = replies.recv()
+            if outcome.kind == "staged" and before_publish is not None:
+                assert outcome.build is not None
+                try:
+                    before_publish(outcome.build)
+                except BaseException as error:
+                    refusal = error
+                    jobs.send(False)  # the write process removes its build and ends
+                    raise
+                jobs.send(True)
+                outcome = replies.recv()
         except (EOFError, OSError):
             outcome = WriteOutcome("crashed")
         finally:
             code = process.wait()
+    if refusal is not None:
+        raise refusal
     if outcome.kind == "crashed":
         raise WriteCrashedError(
             f"the write ({description}) stopped with {_describe(code)} before it was published; "
@@ -193,14 +223,20 @@ def outcome_of(error: BaseException) -> WriteOutcome:
 
 
 def transaction(
-    root: Path, change: Change, *, description: str, lock_timeout: float
+    root: Path,
+    change: Change,
+    *,
+    description: str,
+    lock_timeout: float,
+    before_publish: Callable[[Build], object] | None = None,
 ) -> tuple[bool, Build]:
     """The write itself, in this process: under the write lock, the build transaction
     (:func:`citygraph.publish.publish`) on a checkpoint of the current build, with ``change``
     as its filling: derive, record (graph:meta, quads per graph), publish.
 
     Writes are not validated against the shapes (a curator's write may pass through states the
-    shapes refuse); builds and imports are.
+    shapes refuse); builds and imports are. ``before_publish``: see
+    :func:`citygraph.publish.publish`.
 
     Raises:
         WriteBusyError: the write lock was not free in time.
@@ -221,5 +257,6 @@ def transaction(
             checkpoint=base,
             compact=False,
             keep=KEEP_AFTER_WRITE,
+            before_publish=before_publish,
         )
     return created, result.build
