@@ -6,7 +6,10 @@ SERVICE gate also on the embedded store, for comparison.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +22,10 @@ from tests.web.test_limits import CHEAP, CROSS_PRODUCT
 
 from citygraph import store
 from citygraph.config import SettingError, Settings
+from citygraph.engine.clients import CURRENT
+from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.remote import RemotePool, backend_of
 from citygraph.web.app import create_app
 
 pytestmark = every_backend
@@ -40,16 +47,22 @@ def test_service_gets_403_and_the_store_calls_nothing(client: TestClient, templa
     assert "SERVICE" in response.text
 
 
-def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
-    tmp_path: Path, oxigraph_servers: OxigraphServers
-) -> None:
+def wide_store(root: Path) -> Path:
+    """The tiny store and 200 more triples (8·10⁶ solutions for a three-way cross product)."""
     graph = ox.NamedNode("http://example.org/g")
     wide = [
         ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), RDFS_LABEL, ox.Literal(i), graph)
         for i in range(200)
     ]
-    make_build(tmp_path / "wide", [*wide, *tiny_quads()], "20260101T000000000000Z-wide000000")
-    local = Settings(store=tmp_path / "wide", query_timeout=1.0, version_check_interval=0.0)
+    make_build(root, [*wide, *tiny_quads()], "20260101T000000000000Z-wide000000")
+    return root
+
+
+def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    wide = wide_store(tmp_path / "wide")
+    local = Settings(store=wide, query_timeout=1.0, version_check_interval=0.0)
     settings = remote_settings(local, "oxigraph", oxigraph_servers, name="deadline")
     with TestClient(create_app(settings)) as client:
         heavy = client.get("/sparql", params={"query": CROSS_PRODUCT})
@@ -117,3 +130,43 @@ def test_a_write_the_store_refuses_is_published_nowhere(
     assert again.status_code == 204, again.text
     assert rome.json()["boolean"] is True
     assert store.current_build(store_dir).version != before
+
+
+def job(query: str) -> QueryJob:
+    return QueryJob(query, "", None, None, True, "JSON", None, 10**9, 10**12)
+
+
+def test_a_client_gets_429_past_its_queries_in_progress(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=wide_store(tmp_path / "wide"), version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name="clients")
+    pool = RemotePool(
+        backend_of(settings), max_concurrent=4, check_interval=0.0, client_max_queries=1
+    )
+    pool.start()
+    streaming = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # streams until its deadline
+
+    def busy_client() -> None:
+        CURRENT.set("198.51.100.1")
+        with contextlib.suppress(QueryTimeoutError):
+            pool.run(job(streaming), timeout=3.0)
+
+    thread = threading.Thread(target=busy_client)
+    thread.start()
+    token = CURRENT.set("198.51.100.1")
+    try:
+        deadline = time.monotonic() + 10
+        while pool.inflight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.inflight == 1
+        with pytest.raises(ClientLimitError, match="too many queries from your address"):
+            pool.run(job(CHEAP), timeout=10.0)
+        CURRENT.set("203.0.113.5")  # another client is still served
+        reply, _ = pool.run(job(CHEAP), timeout=10.0)
+    finally:
+        CURRENT.reset(token)
+        thread.join()
+        pool.close()
+    assert reply.error is None
+    assert b"true" in reply.body

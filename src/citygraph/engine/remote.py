@@ -36,6 +36,7 @@ import re
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -45,7 +46,10 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
+from citygraph.engine.clients import current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.errors import ClientLimitError
+from citygraph.engine.lanes import decrement
 from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.query_process import (
     LimitExceededError,
@@ -310,15 +314,24 @@ class RemotePool:
         BackendError: the store cannot be reached.
     """
 
-    def __init__(self, backend: Backend, *, max_concurrent: int, check_interval: float) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        max_concurrent: int,
+        check_interval: float,
+        client_max_queries: int | None = None,
+    ) -> None:
         self.client = SparqlClient(backend, connections=max_concurrent)
         self.max_concurrent = max_concurrent
+        self.client_max_queries = client_max_queries or max_concurrent
         self.check_interval = check_interval
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._version = ""
         self._next_check = 0.0
         self._inflight = 0
+        self._client_inflight: Counter[str] = Counter()
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
@@ -381,15 +394,26 @@ class RemotePool:
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
 
+        The job counts against the current request's client, as on the embedded pool
+        (:meth:`~citygraph.engine.pool.QueryPool.run`).
+
         Raises:
             QueryTimeoutError: the store did not answer within ``timeout``.
+            ClientLimitError: the client already has ``client_max_queries`` in progress.
             OverloadedError: ``max_concurrent`` queries are already in progress.
             BackendError: the store is unreachable or failed.
         """
+        client = current_client()
         with self._lock:
             if self._inflight >= self.max_concurrent:
                 raise OverloadedError("too many queries in progress; retry shortly")
+            if self._client_inflight[client] >= self.client_max_queries:
+                raise ClientLimitError(
+                    f"too many queries from your address at once ({self.client_max_queries} in "
+                    "progress, this endpoint's limit per client); retry when one has finished"
+                )
             self._inflight += 1
+            self._client_inflight[client] += 1
         try:
             version = self._version
             deadline = time.monotonic() + timeout
@@ -397,6 +421,7 @@ class RemotePool:
         finally:
             with self._lock:
                 self._inflight -= 1
+                decrement(self._client_inflight, client)
 
     def _answer(self, job: Job, deadline: float) -> Reply:
         if isinstance(job, GraphNamesJob):
