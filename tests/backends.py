@@ -86,6 +86,20 @@ class OxigraphServers:
             self._published[name] = f"{store_dir}:{build.version}"
         return backend
 
+    def kill(self, name: str) -> int:
+        """Kill server ``name`` at once (a store failing mid-answer); returns its process id
+        as it was. The next :meth:`get` of ``name`` starts a new one."""
+        process, _ = self._running.pop(name)
+        self._published.pop(name, None)
+        process.kill()
+        process.wait()
+        return process.pid
+
+    def pid(self, name: str) -> int:
+        """The process id of server ``name`` (started if it is not running)."""
+        self.get(name)
+        return self._running[name][0].pid
+
     def close(self) -> None:
         for process, _ in self._running.values():
             process.terminate()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import threading
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from citygraph.config import SettingError, Settings
 from citygraph.engine.clients import CURRENT
 from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
 from citygraph.engine.jobs import QueryJob
-from citygraph.engine.remote import RemotePool, backend_of
+from citygraph.engine.remote import BackendError, RemotePool, backend_of
 from citygraph.web.app import create_app
 
 pytestmark = every_backend
@@ -170,3 +171,49 @@ def test_a_client_gets_429_past_its_queries_in_progress(
         pool.close()
     assert reply.error is None
     assert b"true" in reply.body
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (Linux ``/proc/PID/stat``: utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("via", ["endpoint", "pages"])
+def test_a_store_that_dies_mid_answer_is_a_backend_error(
+    tmp_path: Path, oxigraph_servers: OxigraphServers, via: str
+) -> None:
+    name = f"dying-{via}"
+    local = Settings(store=wide_store(tmp_path / "wide"), version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name=name)
+    pool = RemotePool(backend_of(settings), max_concurrent=4, check_interval=0.0)
+    pool.start()
+    pid = oxigraph_servers.pid(name)
+    streaming = "SELECT * { GRAPH ?x { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } }"  # 8·10⁶ solutions
+    outcome: list[BaseException | None] = []
+
+    def ask_store() -> None:
+        try:
+            if via == "endpoint":
+                pool.run(job(streaming), timeout=120.0)
+            else:  # what the pages call (engine/remote_store.py)
+                pool.client.query(streaming, timeout=120.0)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcome.append(error)
+
+    baseline = cpu_seconds(pid)
+    thread = threading.Thread(target=ask_store)
+    thread.start()
+    deadline = time.monotonic() + 60
+    # Oxigraph sends the headers, then evaluates as it streams: once it has worked a while, the
+    # answer is on its way.
+    while cpu_seconds(pid) < baseline + 0.5:
+        assert time.monotonic() < deadline, "the store did not start answering"
+        assert thread.is_alive(), outcome
+        time.sleep(0.01)
+    oxigraph_servers.kill(name)
+    thread.join()
+    pool.close()
+    assert isinstance(outcome[0], BackendError), repr(outcome[0])
+    assert "failed while answering" in str(outcome[0])

@@ -47,8 +47,8 @@ import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.engine.clients import current_client
-from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.errors import ClientLimitError
+from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.lanes import decrement
 from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.query_process import (
@@ -136,14 +136,20 @@ class _DeadlineError(Exception):
 
 
 class _Body(io.RawIOBase):
-    """An answer being received, as a file for pyoxigraph's parsers; checks the deadline."""
+    """An answer being received, as a file for pyoxigraph's parsers; checks the deadline.
 
-    def __init__(self, response: httpx.Response, deadline: float) -> None:
+    A store that fails mid-answer (connection reset or closed) raises :class:`BackendError`
+    and sets ``failure`` (pyoxigraph's parsers may pass it on as an ``OSError``).
+    """
+
+    def __init__(self, response: httpx.Response, deadline: float, url: str) -> None:
         super().__init__()
         self._chunks = response.iter_bytes(_CHUNK)
         self._pending = b""
         self._deadline = deadline
+        self._url = url
         self.expired = False
+        self.failure: BackendError | None = None
 
     def readable(self) -> bool:
         return True
@@ -160,6 +166,11 @@ class _Body(io.RawIOBase):
             except httpx.TimeoutException:
                 self.expired = True
                 raise _DeadlineError from None
+            except httpx.TransportError as error:
+                self.failure = BackendError(
+                    f"the store at {self._url} failed while answering: {error}"
+                )
+                raise self.failure from None
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -274,7 +285,7 @@ class SparqlClient:
         try:
             if response.status_code >= 400:
                 raise SyntaxError(_error_text(response))
-            body = _Body(response, deadline)
+            body = _Body(response, deadline, self.backend.query)
             try:
                 data = body.read()
             except _DeadlineError:
@@ -490,7 +501,7 @@ class RemotePool:
         response = self.client.send(
             query, deadline=deadline, default_graphs=default, named_graphs=named
         )
-        body = _Body(response, deadline)
+        body = _Body(response, deadline, self.client.backend.query)
         try:
             if response.status_code >= 400:
                 return _refused(response, line_offset)
@@ -500,6 +511,8 @@ class RemotePool:
         except (_DeadlineError, OSError, SyntaxError) as error:
             if body.expired or isinstance(error, _DeadlineError):
                 raise QueryTimeoutError("the query did not finish within the timeout") from None
+            if body.failure is not None:
+                raise body.failure from None
             return Reply(error="evaluation", message=f"the store's answer was not valid: {error}")
         finally:
             response.close()
