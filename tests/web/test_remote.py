@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from citygraph.engine.clients import CURRENT
 from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.remote import BackendError, RemotePool, backend_of
+from citygraph.engine.remote_store import RemoteHandle
 from citygraph.web.app import create_app
 
 pytestmark = every_backend
@@ -217,3 +219,28 @@ def test_a_store_that_dies_mid_answer_is_a_backend_error(
     pool.close()
     assert isinstance(outcome[0], BackendError), repr(outcome[0])
     assert "failed while answering" in str(outcome[0])
+
+
+def test_pages_do_not_queue_behind_a_version_read_of_a_slow_store(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=store_dir, version_check_interval=0.0)
+    backend = backend_of(remote_settings(local, "oxigraph", oxigraph_servers, name="stopped"))
+    handle = RemoteHandle(backend, check_interval=3600.0, version_timeout=20.0)
+    first = handle.snapshot()  # started; the next call reads the version again
+    pid = oxigraph_servers.pid("stopped")
+    os.kill(pid, signal.SIGSTOP)  # the store takes the requests but answers none
+    try:
+        reading = threading.Thread(target=handle.snapshot)
+        reading.start()
+        deadline = time.monotonic() + 30
+        while handle.pool._next_check == 0.0:  # until the read has begun
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # Another page meanwhile: served from the version last read, not held up by the read.
+        second = handle.snapshot()
+        assert reading.is_alive()  # the read is still waiting for the store
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    reading.join()
+    assert second is first

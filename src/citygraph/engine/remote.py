@@ -332,11 +332,14 @@ class RemotePool:
         max_concurrent: int,
         check_interval: float,
         client_max_queries: int | None = None,
+        version_timeout: float = 30.0,
     ) -> None:
         self.client = SparqlClient(backend, connections=max_concurrent)
         self.max_concurrent = max_concurrent
         self.client_max_queries = client_max_queries or max_concurrent
         self.check_interval = check_interval
+        #: Seconds a read of the store's version may take (the query timeout, in the server).
+        self.version_timeout = version_timeout
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._version = ""
@@ -518,7 +521,7 @@ class RemotePool:
             response.close()
 
     def _read_version(self) -> str:
-        rows = self.client.select(VERSION_QUERY, timeout=30.0)
+        rows = self.client.select(VERSION_QUERY, timeout=self.version_timeout)
         if not rows or rows[0]["version"] is None:
             raise StoreNotFoundError(
                 f"the store at {self.client.backend.query} holds no citygraph build (no "
