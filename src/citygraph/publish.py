@@ -40,7 +40,9 @@ from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
 from citygraph.stats import quads_per_graph
 
 __all__ = [
+    "DATASET",
     "DERIVE_UPDATES",
+    "VERSION_INFO",
     "BuildResult",
     "derive",
     "new_version",
@@ -118,7 +120,8 @@ WHERE {
 #: The dataset described in graph:meta and at ``/dataset``.
 DATASET = BASE + "dataset"
 _XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
-_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+#: The predicate of the build's data version in graph:meta (``DATASET owl:versionInfo "…"``).
+VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
 _MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
 
@@ -151,7 +154,7 @@ def record_build(target: ox.Store, version: str, modified: datetime) -> None:
     target.clear_graph(meta)
     target.extend(
         [
-            ox.Quad(dataset, _VERSION_INFO, ox.Literal(version), meta),
+            ox.Quad(dataset, VERSION_INFO, ox.Literal(version), meta),
             ox.Quad(
                 dataset,
                 _MODIFIED,

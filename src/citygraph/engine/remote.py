@@ -59,11 +59,14 @@ from citygraph.engine.query_process import (
 )
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
+from citygraph.publish import DATASET, VERSION_INFO
 
 __all__ = [
+    "GRAPH_NAMES_QUERY",
     "GRAPH_TYPES",
     "RESULT_TYPES",
     "STAGING",
+    "VERSION_QUERY",
     "Backend",
     "BackendError",
     "RemotePool",
@@ -98,9 +101,8 @@ _CHUNK = 64 * 1024
 _POSITION = re.compile(r"error at (\d+):(\d+):")
 
 VERSION_QUERY = (
-    "SELECT ?version WHERE { GRAPH <" + GRAPH_META + "> { "
-    "<https://w3id.org/citygraph/dataset> <http://www.w3.org/2002/07/owl#versionInfo> ?version "
-    "} } LIMIT 1"
+    f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
+    " LIMIT 1"
 )
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 #: The prefix of the graph names a build is uploaded under before the switch

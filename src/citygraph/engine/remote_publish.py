@@ -31,6 +31,7 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.engine.remote import (
+    GRAPH_NAMES_QUERY,
     STAGING,
     VERSION_QUERY,
     Backend,
@@ -75,9 +76,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     try:
         served = [
             row["g"].value
-            for row in client.select(
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-            )
+            for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
             if isinstance(row["g"], ox.NamedNode)
         ]
         leftovers = [g for g in served if g.startswith(STAGING)]

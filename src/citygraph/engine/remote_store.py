@@ -169,12 +169,14 @@ class RemoteHandle:
         backend: Backend,
         *,
         check_interval: float,
-        max_concurrent: int = 8,
+        connections: int = 8,
         version_timeout: float = 30.0,
     ) -> None:
+        # The pages ask the store through ``pool.client`` (``connections`` sizes its connection
+        # pool), not through ``pool.run``: its query count does not apply.
         self.pool = RemotePool(
             backend,
-            max_concurrent=max_concurrent,
+            max_concurrent=connections,
             check_interval=check_interval,
             version_timeout=version_timeout,
         )
