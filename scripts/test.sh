@@ -11,5 +11,7 @@ echo "== mypy"
 echo "== frontend assets and browser"
 bash scripts/frontend.sh
 bash scripts/browser.sh
+echo "== backends: Virtuoso and nginx"
+bash scripts/virtuoso.sh
 echo "== pytest"
 "$BIN/pytest" "$@"

@@ -6,11 +6,13 @@ through ``settings``) runs on every backend of :data:`BACKENDS`, on the embedded
 remote store reached over the SPARQL 1.1 Protocol (tests/conftest.py). A remote
 build gets there through :func:`citygraph.engine.remote_publish.publish_build`, as ``citygraph build
 --backend`` publishes it. One ``oxigraph serve`` runs per data set and session (started on
-first use, on 127.0.0.1 and a free port): see :class:`OxigraphServers`.
+first use, on 127.0.0.1 and a free port), and one Virtuoso per data set in the same way: see
+:class:`OxigraphServers`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from tests.serving import free_port
+from tests.virtuoso import running_virtuoso
 
 from citygraph.config import Settings
 from citygraph.engine.remote import Backend
@@ -28,9 +31,17 @@ from citygraph.engine.remote_publish import publish_build
 from citygraph.engine.remote_store import RemoteHandle
 from citygraph.store import current_build, open_current
 
-__all__ = ["BACKENDS", "OxigraphServers", "every_backend", "open_store", "remote_settings"]
+__all__ = [
+    "BACKENDS",
+    "OxigraphServers",
+    "every_backend",
+    "open_store",
+    "remote_settings",
+]
 
-#: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``.
+#: ``embedded``: the store directory; ``oxigraph``: a real ``oxigraph serve``. Tests also
+#: marked ``virtuoso`` run on a real Virtuoso Open Source too (tests/virtuoso.py; Debian's
+#: package, installed by make test): those that pass there (docs/scaling.md).
 BACKENDS = ("embedded", "oxigraph")
 every_backend = pytest.mark.every_backend
 
@@ -42,7 +53,7 @@ def open_store(backend: str, store_dir: Path, servers: OxigraphServers) -> ox.St
     read-only, or a store-like view of it published to an ``oxigraph serve`` of its own."""
     if backend == "embedded":
         return open_current(store_dir)[0]
-    remote = servers.publish(str(store_dir), store_dir)
+    remote = servers.publish(str(store_dir), store_dir, kind=backend)
     return RemoteHandle(remote, check_interval=0.0).snapshot().store
 
 
@@ -53,7 +64,7 @@ def remote_settings(
     the server ``name`` (default: one per store directory) and the backend URLs set."""
     if backend == "embedded":
         return settings
-    remote = servers.publish(name or str(settings.store), settings.store)
+    remote = servers.publish(name or str(settings.store), settings.store, kind=backend)
     return dataclasses.replace(
         settings, backend=remote.query, backend_update=remote.update, backend_store=remote.store
     )
@@ -64,19 +75,28 @@ class OxigraphServers:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._running: dict[str, tuple[subprocess.Popen[bytes], Backend]] = {}
+        self._running: dict[str, tuple[subprocess.Popen[bytes] | None, Backend]] = {}
+        self._virtuosos = contextlib.ExitStack()
         self._published: dict[str, str] = {}
         self._count = 0
 
-    def get(self, name: str) -> Backend:
-        """The server called ``name``, started now if it is not running."""
+    def get(self, name: str, *, kind: str = "oxigraph") -> Backend:
+        """The server called ``name``, started now if it is not running.
+
+        ``kind`` ``virtuoso``: a Virtuoso instead of an ``oxigraph serve``.
+        """
+        name = f"{kind}:{name}"
         if name not in self._running:
-            self._running[name] = self._start(name)
+            if kind == "virtuoso":
+                self._running[name] = self._start_virtuoso()
+            else:
+                self._running[name] = self._start()
         return self._running[name][1]
 
-    def publish(self, name: str, store_dir: Path) -> Backend:
+    def publish(self, name: str, store_dir: Path, *, kind: str = "oxigraph") -> Backend:
         """Server ``name`` holding the current build of ``store_dir`` (published if needed)."""
-        backend = self.get(name)
+        backend = self.get(name, kind=kind)
+        name = f"{kind}:{name}"
         build = current_build(store_dir)
         published = self._published.get(name, "")
         if published != f"{store_dir}:{build.version}":
@@ -101,7 +121,10 @@ class OxigraphServers:
         return self._running[name][0].pid
 
     def close(self) -> None:
+        self._virtuosos.close()
         for process, _ in self._running.values():
+            if process is None:
+                continue
             process.terminate()
             try:
                 process.wait(timeout=10)
@@ -109,7 +132,16 @@ class OxigraphServers:
                 process.kill()
                 process.wait()
 
-    def _start(self, name: str) -> tuple[subprocess.Popen[bytes], Backend]:
+    def _start_virtuoso(self) -> tuple[None, Backend]:
+        self._count += 1
+        server = self._virtuosos.enter_context(
+            running_virtuoso(self.directory / f"virtuoso-{self._count}")
+        )
+        return None, Backend(
+            query=server.query_url, update=server.update_url, store=server.store_url
+        )
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], Backend]:
         assert OXIGRAPH.is_file(), "oxigraph is not installed: pip install -e '.[test]'"
         port = free_port()
         self._count += 1

@@ -9,11 +9,15 @@ from tests.backends import BACKENDS, OxigraphServers
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked ``every_backend`` that use the ``backend`` fixture run on each backend."""
+    """Tests marked ``every_backend`` that use the ``backend`` fixture run on each backend;
+    those also marked ``virtuoso`` on Virtuoso too."""
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
         "every_backend"
     ):
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
+        backends = BACKENDS
+        if metafunc.definition.get_closest_marker("virtuoso"):
+            backends = (*BACKENDS, "virtuoso")
+        metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture(scope="session")

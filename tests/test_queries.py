@@ -166,7 +166,13 @@ def test_query_uses_only_declared_ontology_terms(query: QueryFile, declared: set
 
 @pytest.mark.parametrize("query", WITH_EXPECTATION, ids=stem)
 @every_backend
-def test_query_returns_the_expected_answer(query: QueryFile, built_store: ox.Store) -> None:
+@pytest.mark.virtuoso
+def test_query_returns_the_expected_answer(
+    query: QueryFile, built_store: ox.Store, backend: str
+) -> None:
+    if backend == "virtuoso" and "asWKT" in query.text:
+        # Virtuoso stores a WKT literal with single-precision coordinates (docs/scaling.md).
+        pytest.xfail("Virtuoso: WKT coordinates come back in single precision")
     expected_path = QUERIES / query.header["expect"]
     assert expected_path.resolve().parent == EXPECTED.resolve(), (
         f"{query.path.name}: expected answers belong in queries/expected/, not {expected_path}"

@@ -14,6 +14,7 @@ from citygraph.documents import ThingGraph
 from citygraph.web.i18n import fallback_mark
 from citygraph.web.linked_data.iris import Links
 from citygraph.web.linked_data.pages import build_view
+from citygraph.web.linked_data.vocabulary_labels import LABELS
 
 from .support import BASE, REPO, TestClient, text_of
 
@@ -281,3 +282,32 @@ def test_the_style_sheets_fallback_marks_are_the_interface_texts() -> None:
     for page_lang, name_lang, mark in rules:
         language = page_lang.split("-")[0].lower()
         assert mark == fallback_mark(name_lang, language), (page_lang, name_lang)
+
+
+#: RDF list cells: pages show the list, never its rdf:first/rdf:rest cells.
+LIST_CELLS = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#first",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest",
+}
+
+
+def test_every_property_the_data_uses_has_a_name_in_each_language(store: ox.Store) -> None:
+    """A page never falls back to a prefixed name for a property (issue 13 §2): each property
+    of the build is labelled in the ontology (de, en, zh-Hans) or in the table of reused terms."""
+    labelled: dict[str, set[str]] = {}
+    for row in store.query(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "SELECT ?p ?label WHERE { GRAPH ?g { ?p rdfs:label ?label } }"
+    ):
+        labelled.setdefault(row["p"].value, set()).add((row["label"].language or "").lower())
+    for iri, names in LABELS.items():
+        labelled.setdefault(iri, set()).update(names)
+    used = {
+        row["p"].value for row in store.query("SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }")
+    }
+    unnamed = {
+        iri: sorted({"en", "de", "zh-hans"} - labelled.get(iri, set()))
+        for iri in used - LIST_CELLS
+        if {"en", "de", "zh-hans"} - labelled.get(iri, set())
+    }
+    assert not unnamed

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.backends import every_backend
 from tests.web.conftest import CITY, CURATED, META, VOCAB
 
-pytestmark = every_backend
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 FORM = "application/x-www-form-urlencoded"
 LABELS = "SELECT ?label WHERE { <https://w3id.org/citygraph/id/city/de-berlin> ?p ?label }"
@@ -61,7 +61,11 @@ def test_query_via_post_directly(client: TestClient) -> None:
 
 
 # §2.1.4 the protocol dataset wins over FROM / FROM NAMED
-def test_default_graph_uri_overrides_from(client: TestClient) -> None:
+def test_default_graph_uri_overrides_from(client: TestClient, backend: str) -> None:
+    if backend == "virtuoso":
+        # Virtuoso lets the query's FROM win over the protocol's default-graph-uri (against
+        # SPARQL 1.1 Protocol §2.1.4); citygraph does not yet remove the FROM for it.
+        pytest.xfail("Virtuoso: FROM wins over default-graph-uri (docs/scaling.md)")
     query = f"SELECT ?s FROM <{CURATED}> WHERE {{ ?s ?p ?o }}"
     response = client.get("/sparql", params={"query": query, "default-graph-uri": META})
     assert values(response.json(), "s") == {"https://w3id.org/citygraph/dataset"}

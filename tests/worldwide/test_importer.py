@@ -255,21 +255,67 @@ def test_a_raw_row_borrows_the_coordinates_of_a_geocoded_file(
     assert both.report.counts()["merged"] == {"duplicate": 1}
 
 
+def plan_geocoded(
+    tmp_path: Path, geo: GeoNamesIndex, curated: CuratedIndex, *rows: str
+) -> ImportPlan:
+    """The plan of a geocoded file of these rows."""
+    geocoded = tmp_path / "geocoded.csv"
+    geocoded.write_text(
+        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n" + "".join(f"{r}\n" for r in rows)
+    )
+    return plan_import([read_twin_file(geocoded)], geo, curated, today=DAY)
+
+
 def test_a_whole_degree_point_is_not_used_to_match(
     tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
 ) -> None:
     # (52, 14) is the geocoder's fallback to an area, 57 km from Frankfurt (Oder): it would
     # reject the name's only fitting record; it is ignored, with a warning.
-    geocoded = tmp_path / "geocoded.csv"
-    geocoded.write_text(
-        "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
-        "Frankfurt (Oder),Germany,52,14,Wuppertal,Germany,51.2562,7.1508\n"
+    result = plan_geocoded(
+        tmp_path, geo, no_curated, "Frankfurt (Oder),Germany,52,14,Wuppertal,Germany,51.2562,7.1508"
     )
-    result = plan_import([read_twin_file(geocoded)], geo, no_curated, today=DAY)
     assert result.report.counts()["warning"] == {"coarse-coordinates": 1}
     assert values(result.quads, CITY + "de-frankfurt-oder", PREFIXES["skos"] + "exactMatch") == {
         "https://sws.geonames.org/2925535/"
     }
+
+
+def test_a_point_given_to_another_place_too_does_not_reject_the_name(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # The geocoder gave Nienburg the point of Wuppertal (a fallback, as it gave nine Japanese
+    # towns one point): Nienburg's only record lies 150 km from it. The point is another
+    # place's too, so it is ignored, with a warning, and the name decides.
+    result = plan_geocoded(
+        tmp_path,
+        geo,
+        no_curated,
+        "Nienburg,Germany,51.2562,7.1508,Berlin,Germany,52.52,13.405",
+        "Wuppertal,Germany,51.2562,7.1508,Paris,France,48.8534,2.3488",
+    )
+    assert result.report.counts()["warning"] == {"shared-coordinates": 1}
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2862620/"
+    }
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["schema"] + "latitude") == {
+        "52.64437"
+    }
+    # Wuppertal lies at that point: its match by the point stands, without a warning.
+    assert values(result.quads, CITY + "de-wuppertal", PREFIXES["skos"] + "exactMatch") == {
+        "https://sws.geonames.org/2805753/"
+    }
+
+
+def test_a_point_of_its_own_far_from_the_name_still_rejects_it(
+    tmp_path: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # The same point, given to Nienburg alone: it may be another Nienburg, not in GeoNames.
+    result = plan_geocoded(
+        tmp_path, geo, no_curated, "Nienburg,Germany,51.2562,7.1508,Berlin,Germany,52.52,13.405"
+    )
+    assert "warning" not in result.report.counts()
+    assert values(result.quads, CITY + "de-nienburg", PREFIXES["skos"] + "exactMatch") == set()
+    assert result.report.unreconciled == {"far-from-coordinates": 1}
 
 
 def test_the_report_checks_each_link_against_the_files_points(

@@ -46,6 +46,7 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
+from citygraph.engine import dialects
 from citygraph.engine.clients import current_client
 from citygraph.engine.errors import ClientLimitError
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
@@ -146,7 +147,9 @@ class _Body(io.RawIOBase):
 
     def __init__(self, response: httpx.Response, deadline: float, url: str) -> None:
         super().__init__()
-        self._chunks = response.iter_bytes(_CHUNK)
+        # The store's quirks corrected as the bytes arrive (citygraph.engine.dialects).
+        dialect = dialects.detect(response.headers.get("server"))
+        self._chunks = dialects.rewrite_stream(dialect, response.iter_bytes(_CHUNK))
         self._pending = b""
         self._deadline = deadline
         self._url = url
@@ -237,9 +240,17 @@ class SparqlClient:
                 raise BackendError(
                     f"the store at {self.backend.query} is unreachable: {error}"
                 ) from None
+        dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
             text = _error_text(response)
-            raise BackendError(f"the store at {self.backend.query} failed: {text}")
+            kind = dialects.classify_error(dialect, response.status_code, text)
+            if kind == "timeout":
+                raise QueryTimeoutError("the query did not finish within the timeout")
+            if kind == "backend":
+                raise BackendError(f"the store at {self.backend.query} failed: {text}")
+        elif not dialects.is_complete(dialect, response.headers):
+            response.close()  # a part of the answer, cut by the store's own time limit
+            raise QueryTimeoutError("the query did not finish within the timeout")
         return response
 
     def select(
@@ -281,8 +292,19 @@ class SparqlClient:
             SyntaxError: the store refused the query (4xx), with its message.
         """
         deadline = time.monotonic() + timeout
+        # Ask by form (citygraph.engine.dialects: Virtuoso answers a CONSTRUCT as JSON rows).
+        form = dialects.query_form(query)
+        accept = _ACCEPT_ANY
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            accept = _ACCEPT_GRAPH
+        elif form in ("SELECT", "ASK"):
+            accept = _ACCEPT_RESULTS
         response = self.send(
-            query, deadline=deadline, default_graphs=default_graphs, named_graphs=named_graphs
+            query,
+            deadline=deadline,
+            accept=accept,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
         )
         try:
             if response.status_code >= 400:
@@ -397,13 +419,9 @@ class RemotePool:
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        names = tuple(
-            sorted(
-                r["g"].value
-                for r in rows
-                if isinstance(r["g"], ox.NamedNode) and not r["g"].value.startswith(STAGING)
-            )
-        )
+        served = (r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+        # citygraph's own graphs: never a staging graph nor a store's system graphs.
+        names = dialects.own_graphs(served)
         self._graph_names = (version, names)
         return names
 
@@ -453,11 +471,13 @@ class RemotePool:
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
         if default is None and named is None and job.union_default:
-            default = named = self.graph_names(timeout=deadline - time.monotonic())
+            names = self.graph_names(timeout=deadline - time.monotonic())
+            default = named = dialects.union_graphs(names)
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.
-        query = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        text = dialects.rewrite_describe(job.query) or job.query
+        query = f"BASE <{job.base_iri}>\n{text}" if job.base_iri else text
         return self._stream(
             query,
             deadline,
@@ -503,13 +523,20 @@ class RemotePool:
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
         ``graph_format`` (a dataset read).
         """
+        # Ask by form: Virtuoso answers a CONSTRUCT with SPARQL JSON results (?s ?p ?o rows)
+        # when those come first in Accept (citygraph.engine.dialects).
+        accept = _ACCEPT_ANY
+        if solutions_format is None:
+            accept = _ACCEPT_GRAPH
+        elif graph_format is None:
+            accept = _ACCEPT_RESULTS
         response = self.client.send(
-            query, deadline=deadline, default_graphs=default, named_graphs=named
+            query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
         )
         body = _Body(response, deadline, self.client.backend.query)
         try:
             if response.status_code >= 400:
-                return _refused(response, line_offset)
+                return _refused(response, line_offset, query)
             return _serialise(_parse(response, body), solutions_format, graph_format, job)
         except LimitExceededError as error:
             return Reply(error=error.what, message=error.message)
@@ -563,13 +590,17 @@ def _serialise(
     return Reply(body=data, family="graph", format=graph_format, count=count)
 
 
-def _refused(response: httpx.Response, line_offset: int) -> Reply:
+def _refused(response: httpx.Response, line_offset: int, query: str = "") -> Reply:
     """A 4xx of the store: a syntax error (Oxigraph: ``error at L:C: …``, where L counts
     the ``line_offset`` lines citygraph put before the query) or a missing graph."""
     text = _error_text(response)
     if response.status_code == 404:
         return Reply(error="not_found", message=text)
     position = _POSITION.search(text)
+    if position is None and query:
+        # A store that names no column (Virtuoso): pyoxigraph's message, if it finds the error.
+        text = dialects.local_syntax_error(query) or text
+        position = _POSITION.search(text)
     if position is not None:
         line = max(1, int(position.group(1)) - line_offset)
         text = f"error at {line}:{position.group(2)}:" + text[position.end() :]

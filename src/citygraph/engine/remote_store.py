@@ -27,6 +27,7 @@ from typing import cast
 
 import pyoxigraph as ox
 
+from citygraph.engine.dialects import union_graphs
 from citygraph.engine.remote import Backend, RemotePool
 from citygraph.engine.snapshots import Snapshot
 
@@ -70,7 +71,11 @@ class RemoteStore:
             default = tuple(g.value for g in default_graph or ())
             named = tuple(g.value for g in named_graphs or ())
         elif use_default_graph_as_union:
-            default = named = self.pool.graph_names(timeout=self.timeout)
+            default = named = union_graphs(self.pool.graph_names(timeout=self.timeout))
+        else:
+            # As on the embedded store: citygraph's graphs are the named graphs and the default
+            # graph is empty (a store's own default graph may hold its system graphs: Virtuoso).
+            named = union_graphs(self.pool.graph_names(timeout=self.timeout))
         result = self.pool.client.query(
             text, timeout=self.timeout, default_graphs=default, named_graphs=named
         )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from citygraph.engine.pool import END_REASONS
+from citygraph.engine.remote import RemotePool
 from citygraph.web.dependencies import EndpointDep, get_endpoint, get_settings
 
 __all__ = ["router"]
@@ -15,7 +16,8 @@ router = APIRouter()
 
 @router.get("/healthz")
 async def healthz(request: Request) -> Response:
-    """200 ``ok`` while queries can be served; 503 ``unavailable`` without query processes, 503
+    """200 ``ok`` while queries can be served; 503 ``unavailable`` without query processes (on
+    the embedded store; a remote backend has none), 503
     ``saturated`` (with Retry-After) while no general-lane process is free and more than
     ``saturated_queue`` queries wait for one (docs/endpoint.md, "Fair under load").
 
@@ -28,7 +30,8 @@ async def healthz(request: Request) -> Response:
     processes = len(pool.pids())
     load = pool.load()
     status = "ok"
-    if not processes:
+    # A remote backend has no local query processes: the store evaluates (issue 11).
+    if not processes and not isinstance(pool, RemotePool):
         status = "unavailable"
     elif load.free == 0 and load.waiting > settings.saturated_queue:
         status = "saturated"

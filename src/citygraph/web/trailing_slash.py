@@ -37,6 +37,9 @@ def canonical_location(app: FastAPI, scope: Scope) -> str | None:
         or scope["method"] not in ("GET", "HEAD")
         or path == "/"
         or not path.endswith("/")
+        # an escaped slash (`/sparql%2F`) decodes to one, but stripping the raw path would
+        # give the same URL back: a redirect to itself
+        or not raw_path.endswith(b"/")
         or len(raw_path) > MAX_LOCATION
         # "//host" or "/\host" in a Location leaves this site (an open redirect)
         or raw_path[1:2] in (b"/", b"\\")

@@ -27,6 +27,8 @@ class Cell:
     point: tuple[float, float] | None
     status: MatchStatus = MatchStatus.MATCHED
     input_point: tuple[float, float] | None = None
+    #: Why the file's point was not used: the report's warning (``coarse-coordinates``, …).
+    point_issue: str | None = None
 
 
 class Rejected(Exception):  # noqa: N818 - an outcome of a row, not an error of the import
@@ -44,6 +46,8 @@ def cached_cell(
     point: tuple[float, float] | None,
     geo: GeoNamesIndex,
     curated: CuratedIndex,
+    *,
+    shared: frozenset[tuple[float, float]] = frozenset(),
 ) -> Cell:
     """:func:`resolve_cell` through ``cache``: a cell repeated in the files is resolved once.
 
@@ -61,7 +65,7 @@ def cached_cell(
     key = (city, country, point)
     if key not in cache:
         try:
-            cache[key] = resolve_cell(city, country, point, geo, curated)
+            cache[key] = resolve_cell(city, country, point, geo, curated, shared=point in shared)
         except Rejected as rejected:
             cache[key] = rejected
     value = cache[key]
@@ -76,11 +80,16 @@ def resolve_cell(
     point: tuple[float, float] | None,
     geo: GeoNamesIndex,
     curated: CuratedIndex,
+    *,
+    shared: bool = False,
 ) -> Cell:
     """Resolve one (place, country) cell: normalise, match to GeoNames and to curated places.
 
     ``point`` is the file's (latitude, longitude), if any; it is dropped when it lies in another
-    country (the returned cell's ``point`` is then ``None``).
+    country (the returned cell's ``point`` is then ``None``). ``shared`` says the file gives the
+    same point to places of other names (a geocoder's fallback: nine Japanese towns at one
+    point): such a point is dropped too when no record of the name lies near it, and the name
+    alone decides.
 
     An alternate name ("Kiev") finds the GeoNames record, whose name makes the key:
 
@@ -133,10 +142,11 @@ def resolve_cell(
         found = curated.find(name, iso, key, region.id if region else None)
         return Cell(name.kind, iso, name, region, found, key, None, None, match.status, point)
     input_point = point
-    if point is not None and (
-        coarse(point) or not geo.coordinates_plausible(point[0], point[1], iso)
-    ):
-        point = None
+    point_issue: str | None = None
+    if point is not None and coarse(point):
+        point, point_issue = None, "coarse-coordinates"
+    elif point is not None and not geo.coordinates_plausible(point[0], point[1], iso):
+        point, point_issue = None, "coordinates-outside-country"
     if name.kind is PlaceKind.DISTRICT:
         assert name.parent is not None
         parent_name = parse_place(name.parent, iso, is_city=geo.is_city, is_region=geo.is_region)
@@ -169,13 +179,29 @@ def resolve_cell(
             point,
             match.status,
             input_point,
+            point_issue,
         )
     match = geo.match(name, iso, point=point)
+    if match.status is MatchStatus.FAR_FROM_COORDINATES and shared:
+        # The point is another place's as much as this one's, and no record of the name lies
+        # near it: it says nothing about this place.
+        point, point_issue = None, "shared-coordinates"
+        match = geo.match(name, iso)
     if match.status is MatchStatus.MATCHED and match.city is not None:
         key = f"{prefix}-{slugify(match.city.name)}"
     else:
         key = f"{prefix}-{slugify(name.display)}"
     found = curated.find(name, iso, key, match.city.id if match.city else None)
     return Cell(
-        name.kind, iso, name, match.city, found, key, None, point, match.status, input_point
+        name.kind,
+        iso,
+        name,
+        match.city,
+        found,
+        key,
+        None,
+        point,
+        match.status,
+        input_point,
+        point_issue,
     )

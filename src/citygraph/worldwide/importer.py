@@ -23,15 +23,12 @@ from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
 from citygraph.worldwide.cells import Cell, Rejected, cached_cell
 from citygraph.worldwide.csvfile import Row, TwinFile, read_twin_file
 from citygraph.worldwide.curated import CuratedIndex, load_curated
-from citygraph.worldwide.normalise import (
-    PlaceKind,
-)
+from citygraph.worldwide.normalise import PlaceKind, match_key
 from citygraph.worldwide.reconcile import (
     GeoCity,
     GeoNamesIndex,
     GeoRegion,
     MatchStatus,
-    coarse,
     distance_km,
 )
 from citygraph.worldwide.report import ImportReport, Issue
@@ -131,6 +128,7 @@ def plan_import(
     resolved: list[tuple[str, str, Row, Cell, Cell]] = []
     # A raw row borrows the coordinates a geocoded file gives the same (name, country) cell.
     known = _known_points(files)
+    shared = _shared_points(files)
     for twin_file in files:
         source_iri = vocab.source_iri(twin_file.path)
         for row in twin_file.rows:
@@ -138,8 +136,12 @@ def plan_import(
             point1 = row.point1 or known.get((row.city1, row.country1))
             point2 = row.point2 or known.get((row.city2, row.country2))
             try:
-                left = cached_cell(cells, row.city1, row.country1, point1, geo, curated)
-                right = cached_cell(cells, row.city2, row.country2, point2, geo, curated)
+                left = cached_cell(
+                    cells, row.city1, row.country1, point1, geo, curated, shared=shared
+                )
+                right = cached_cell(
+                    cells, row.city2, row.country2, point2, geo, curated, shared=shared
+                )
             except Rejected as rejected:
                 report.add(
                     Issue(
@@ -149,15 +151,13 @@ def plan_import(
                 continue
             resolved.append((source_iri, str(twin_file.path), row, left, right))
             for cell, point in ((left, row.point1), (right, row.point2)):
-                if point is not None and cell.point is None and cell.kind is not PlaceKind.REGION:
+                if point is not None and cell.point_issue is not None:
                     report.add(
                         Issue(
                             str(twin_file.path),
                             row.line,
                             "warning",
-                            "coarse-coordinates"
-                            if coarse(point)
-                            else "coordinates-outside-country",
+                            cell.point_issue,
                             f"{cell.name.display} ({cell.iso}): {point} ignored",
                         )
                     )
@@ -258,6 +258,21 @@ def _known_points(files: Sequence[TwinFile]) -> dict[tuple[str, str], tuple[floa
             if row.point2 is not None:
                 known.setdefault((row.city2, row.country2), row.point2)
     return known
+
+
+def _shared_points(files: Sequence[TwinFile]) -> frozenset[tuple[float, float]]:
+    """The points the files give to places of different names (or countries): "Izumizaki",
+    "Koori", "Marumori" and six more Japanese towns at one point, "Pineto" at Rome's."""
+    names: dict[tuple[float, float], set[tuple[str, str]]] = {}
+    for twin_file in files:
+        for row in twin_file.rows:
+            for city, country, point in (
+                (row.city1, row.country1, row.point1),
+                (row.city2, row.country2, row.point2),
+            ):
+                if point is not None:
+                    names.setdefault(point, set()).add((match_key(city), country))
+    return frozenset(point for point, cells in names.items() if len(cells) > 1)
 
 
 def _dedupe(quads: list[ox.Quad]) -> list[ox.Quad]:

@@ -18,10 +18,12 @@ from enum import Enum
 __all__ = [
     "CONSTITUENT_COUNTRIES",
     "EN_DASH",
+    "GERMAN_SPEAKING",
     "Country",
     "PlaceKind",
     "PlaceName",
     "clean",
+    "german_addition",
     "match_key",
     "parse_country",
     "parse_place",
@@ -139,6 +141,14 @@ class PlaceName:
     qualifier: str | None = None
 
 
+#: Countries where German-language names carry additions ("am Main", "in der Oberpfalz").
+GERMAN_SPEAKING = frozenset({"DE", "AT", "CH", "LI", "LU"})
+#: "am Main", "an der Donau", "im Allgäu", "in der Oberpfalz", "bei Berlin", "ob der Enns".
+_GERMAN_ADDITION = re.compile(
+    r"^(?P<name>.+?)\s+(?:am|an der|an den|an|im|in der|in|bei|ob der|ob|unter|auf der|auf|"
+    r"vor der)\s+(?P<what>\S.*)$"
+)
+
 EN_DASH = "\u2013"
 _DASHES = re.compile("\\s+[-\u2013\u2014]\\s+")
 _SPACES = re.compile(r"\s+")
@@ -221,6 +231,25 @@ def slugify(text: str) -> str:
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def german_addition(name: str, iso: str) -> tuple[str, str] | None:
+    """A German-language name of country ``iso`` split into the bare name and its addition
+    (a river, lake, landscape or subdivision), or ``None``.
+
+    >>> german_addition("Weiden in der Oberpfalz", "DE")
+    ('Weiden', 'Oberpfalz')
+    >>> german_addition("Hattersheim am Main", "DE")
+    ('Hattersheim', 'Main')
+    >>> german_addition("Castiglione in Teverina", "IT") is None
+    True
+    """
+    if iso not in GERMAN_SPEAKING:
+        return None
+    match = _GERMAN_ADDITION.match(name)
+    if match is None:
+        return None
+    return match.group("name"), match.group("what")
 
 
 def parse_country(text: str, country_names: Mapping[str, str]) -> Country:
@@ -329,6 +358,9 @@ def parse_place(
     if inner_qualifier is None and qualifier is not None:
         inner_qualifier = qualifier
         display = f"{display}, {qualifier}"
+    if inner_qualifier is None and (addition := german_addition(name, iso)) is not None:
+        # "Zeil am Main", "Weiden in der Oberpfalz": the addition qualifies the bare name.
+        name, inner_qualifier = addition
     return PlaceName(PlaceKind.CITY, name, display, qualifier=inner_qualifier)
 
 

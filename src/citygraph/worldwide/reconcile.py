@@ -21,6 +21,7 @@ from typing import Any
 
 from citygraph.worldwide import gazetteer
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key, region_forms
+from citygraph.worldwide.variants import fold_key, loose_key, record_forms
 
 __all__ = [
     "MAX_DISTANCE_KM",
@@ -128,7 +129,7 @@ def coarse(point: tuple[float, float]) -> bool:
 #: Words that make a GeoNames subdivision's name that of a municipality (in match-key form):
 #: the lists name it without them ("Stevns" for "Stevns Kommune", "Gurye" for "Gurye-gun").
 _MUNICIPAL = re.compile(
-    r"\b(?:kommune|kommun|gemeente|municipality|municipio|grad|opcina|obcina|gun|shi|si|ku|"
+    r"\b(?:kommune|kommun|gemeente|municipality|municipio|grad|opcina|obcina|gun|gu|shi|si|ku|"
     r"vald|novads|town of|metropolitan municipality|local municipality)\b"
 )
 
@@ -158,6 +159,8 @@ class GeoNamesIndex:
     country_names: dict[str, str]
     country_labels: dict[str, str]
     regions: dict[tuple[str, str], list[GeoRegion]] = field(default_factory=dict)
+    #: (country, loose key) → cities: the third tier, spelling variants (see variants.py)
+    variant: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     #: GeoNames subdivision ID → the cities lying in it (filled on first use)
     by_subdivision: dict[int, list[GeoCity]] = field(default_factory=dict)
 
@@ -185,6 +188,7 @@ class GeoNamesIndex:
         cities: dict[int, GeoCity] = {}
         primary: dict[tuple[str, str], list[int]] = defaultdict(list)
         alternate: dict[tuple[str, str], list[int]] = defaultdict(list)
+        variant: dict[tuple[str, str], list[int]] = defaultdict(list)
         grid: dict[tuple[int, int], list[int]] = defaultdict(list)
         country_grid: dict[tuple[int, int, str], list[GeoCity]] = defaultdict(list)
         for record in records:
@@ -208,6 +212,10 @@ class GeoNamesIndex:
                 if key and key not in seen:
                     seen.add(key)
                     alternate[(city.country, key)].append(city.id)
+            seen.update(match_key(form) for form in record_forms(city.name, city.country))
+            for loose in {fold_key(key, city.country) for key in seen}:
+                if loose:
+                    variant[(city.country, loose)].append(city.id)
             cell = (math.floor(city.latitude), math.floor(city.longitude))
             grid[cell].append(city.id)
             country_grid[(*cell, city.country)].append(city)
@@ -237,6 +245,7 @@ class GeoNamesIndex:
             country_names={name.casefold(): code for code, name in countries.items()},
             country_labels=dict(countries),
             regions=dict(regions),
+            variant=dict(variant),
         )
 
     def is_city(self, name: str, iso: str) -> bool:
@@ -297,10 +306,18 @@ class GeoNamesIndex:
 
     def _district_of(self, region: GeoRegion, city: GeoCity) -> bool:
         """Whether a second-level subdivision is a district of ``city``: it lies in the city's
-        first-level subdivision, and a populated place of cities500 inside it lies within
+        first-level subdivision, and either that subdivision is the city itself (a city-state
+        such as Seoul) or a populated place of cities500 inside it lies within
         :data:`DISTRICT_DISTANCE_KM` of the city's record (subdivisions have no point)."""
         if region.level != 2 or region.parent not in city.subdivisions:
             return False
+        if any(
+            r.id == region.parent and r.level == 1
+            for r in self.regions.get((city.country, match_key(city.name)), ())
+        ):
+            # The city is a first-level subdivision of its own (Seoul, Busan, Hamburg): every
+            # second-level subdivision in it is one of its districts, near or not.
+            return True
         near = self.distance_to_subdivision(region.id, city.latitude, city.longitude)
         return near is not None and near <= DISTRICT_DISTANCE_KM
 
@@ -340,6 +357,15 @@ class GeoNamesIndex:
         ids = {c.id for c in first}
         second = [self.cities[i] for i in self.alternate.get(key, ()) if i not in ids]
         return first, second
+
+    def variant_candidates(self, name: str, iso: str) -> list[GeoCity]:
+        """Records known by a spelling variant of ``name`` (:mod:`citygraph.worldwide.variants`):
+        used only when no record has the name itself. A name in two languages ("Mogente/
+        Moixent") is looked up by each part.
+        """
+        forms = [name, *(p for p in re.split(r"\s*/\s*", name) if p != name)]
+        ids = {i for form in forms for i in self.variant.get((iso, loose_key(form, iso)), ())}
+        return [self.cities[i] for i in sorted(ids)]
 
     def coordinates_plausible(self, lat: float, lon: float, iso: str) -> bool:
         """False if the point is far from every city of ``iso`` but near one of another country.
@@ -391,6 +417,12 @@ class GeoNamesIndex:
             if first or second:
                 used = form
                 break
+        else:
+            for form in dict.fromkeys(forms):
+                second = self.variant_candidates(form, iso)
+                if second:
+                    used = form
+                    break
         if not first and not second:
             return Match(MatchStatus.NO_CANDIDATE)
         anchor = point

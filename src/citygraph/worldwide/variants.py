@@ -1,0 +1,126 @@
+"""Spellings of one place name that the match key does not fold: the third tier of matching.
+
+The lists and GeoNames write some names differently in ways :func:`~citygraph.worldwide.
+normalise.match_key` keeps apart, because folding them everywhere would merge different names.
+Each rule here is bounded to the countries whose names it concerns, and a name found only
+through it is still subject to the matcher's rules (one candidate, or a dominant one, or the
+nearest within 30 km of the file's point). See docs/worldwide.md, *Spelling variants*.
+
+- **Spaces**: "Hitachiōta" is GeoNames "Hitachi-ōta", "Purbach am Neusiedlersee" is "Purbach am
+  Neusiedler See": the loose key has no spaces.
+- **Transliteration** of Cyrillic names (Russia, Ukraine, Belarus, …): the lists follow
+  Wikipedia ("Velykyi Bereznyi", "Koriukivka", "Strugi Krasnye"), GeoNames often BGN/PCGN
+  ("Velykyy Bereznyy", "Koryukivka", "Strugi Krasnyye"): "iy", "yi", "yy" at a word's end,
+  "yy", "ia"/"ya", "iu"/"yu", "ie"/"ye" fold together.
+- **Greek** names in their demotic and katharevousa forms ("Ermoupoli"/"Ermoupolis",
+  "Argostoli"/"Argostolion") and the two spellings of χ ("Haidari"/"Chaidari").
+- **Japanese** long vowels written "ou"/"oo" or plain ("Ōtsu"), and the municipal word after the
+  name ("Ikata-chō", "Rankoshi-machi"): dropped.
+- **GeoNames names written as two** ("Bleiburg/Pliberk", "Rodengo - Rodeneck", "Mequinensa /
+  Mequinenza", mostly two languages; "Bratislava - Vajnory", a town and its quarter): each part
+  is a name of the place (a part that is another record's own name is found by that first).
+- **German-language additions GeoNames keeps and the lists leave out**: a title before the name
+  ("Ostseebad Binz", "Kurort Oybin") or a river, lake or landscape after it ("Breisach am Rhein",
+  "Obernburg am Main"): the record is also found by the bare name. The other way round ("Zeil
+  am Main" in the lists, "Zeil" in GeoNames) the addition is a qualifier, as in "Vernouillet,
+  Yvelines": the bare name may be another town (``normalise.german_addition``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from citygraph.worldwide.normalise import GERMAN_SPEAKING, german_addition, match_key
+
+__all__ = ["CYRILLIC", "fold_key", "loose_key", "record_forms"]
+
+#: Countries whose names the lists transliterate from Cyrillic.
+CYRILLIC = frozenset({"RU", "UA", "BY", "KZ", "KG", "TJ", "BG", "MK", "MN"})
+
+_CYRILLIC_END = re.compile(r"(?:iy|yi|yy|ij|yj)\b")
+_CYRILLIC_VOWELS = (("yy", "y"), ("ia", "ya"), ("iu", "yu"), ("ie", "ye"))
+_GREEK_END = re.compile(r"(?:ion|is|os|as)\b")
+_GREEK_CH = re.compile(r"\b[ck]h")
+_JAPANESE_SUFFIX = re.compile(r" (?:cho|machi|mura|son|shi)$")
+_JAPANESE_VOWELS = (("ou", "o"), ("oo", "o"), ("uu", "u"))
+
+_GERMAN_TITLE = re.compile(
+    r"^(?:Ostseebad|Nordseebad|Seebad|Kurort|Hansestadt|Lutherstadt|Schliemannstadt|"
+    r"Reuterstadt|Fontanestadt|Barlachstadt|Klingenstadt|Universitätsstadt)\s+(?P<name>\S.*)$"
+)
+_TWO_LANGUAGES = re.compile(r"\s*/\s*|\s+-\s+")
+
+
+def loose_key(name: str, iso: str) -> str:
+    """The key of the third tier: the match key with the folds of country ``iso``, no spaces.
+
+    >>> loose_key("Velykyi Bereznyi", "UA") == loose_key("Velykyy Bereznyy", "UA")
+    True
+    >>> loose_key("Koriukivka", "UA") == loose_key("Koryukivka", "UA")
+    True
+    >>> loose_key("Strugi Krasnye", "RU") == loose_key("Strugi Krasnyye", "RU")
+    True
+    >>> loose_key("Ermoupoli", "GR") == loose_key("Ermoupolis", "GR")
+    True
+    >>> loose_key("Haidari", "GR") == loose_key("Chaidari", "GR")
+    True
+    >>> loose_key("Hitachiōta", "JP") == loose_key("Hitachi-ōta", "JP")
+    True
+    >>> loose_key("Rankoshi", "JP") == loose_key("Rankoshi-machi", "JP")
+    True
+    >>> loose_key("Purbach am Neusiedlersee", "AT")
+    'purbachamneusiedlersee'
+
+    The folds belong to their countries: "Maria" stays "maria" in Italy.
+
+    >>> loose_key("Maria", "IT"), loose_key("Maria", "UA")
+    ('maria', 'marya')
+    """
+    return fold_key(match_key(name), iso)
+
+
+def fold_key(key: str, iso: str) -> str:
+    """:func:`loose_key` of a name whose match key is ``key`` (computed once by the caller).
+
+    >>> fold_key("velykyi bereznyi", "UA")
+    'velykyberezny'
+    """
+    if iso in CYRILLIC:
+        key = _CYRILLIC_END.sub("y", key)
+        for old, new in _CYRILLIC_VOWELS:
+            key = key.replace(old, new)
+    elif iso in {"GR", "CY"}:
+        key = _GREEK_CH.sub("h", key)
+        key = _GREEK_END.sub(lambda m: m.group(0)[0], key)
+    elif iso == "JP":
+        key = _JAPANESE_SUFFIX.sub("", key)
+        for old, new in _JAPANESE_VOWELS:
+            key = key.replace(old, new)
+    return key.replace(" ", "")
+
+
+def record_forms(name: str, iso: str) -> list[str]:
+    """The names a GeoNames record is also known by, besides its own: the parts of a name in
+    two languages, and for German-speaking countries the name without its title or addition.
+
+    >>> record_forms("Bleiburg/Pliberk", "AT")
+    ['Bleiburg', 'Pliberk']
+    >>> record_forms("Rodengo - Rodeneck", "IT")
+    ['Rodengo', 'Rodeneck']
+    >>> record_forms("Breisach am Rhein", "DE"), record_forms("Ostseebad Binz", "DE")
+    (['Breisach'], ['Binz'])
+    >>> record_forms("Breisach am Rhein", "FR"), record_forms("Zürich (Kreis 7) / Witikon", "CH")
+    ([], ['Witikon'])
+    """
+    forms: list[str] = []
+    parts = [p for p in _TWO_LANGUAGES.split(name) if p]
+    if len(parts) > 1:
+        forms += [p for p in parts if len(p) >= 3 and "(" not in p and ")" not in p]
+    if iso in GERMAN_SPEAKING:
+        title = _GERMAN_TITLE.match(name)
+        if title is not None:
+            forms.append(title.group("name"))
+        addition = german_addition(name, iso)
+        if addition is not None:
+            forms.append(addition[0])
+    return forms

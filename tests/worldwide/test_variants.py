@@ -1,0 +1,210 @@
+"""The matching rules of 2026-12 (issue 12 §1): spelling variants, German additions, districts of
+city-states. Each test builds a small GeoNames index by hand, so the rule is seen alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from citygraph.worldwide.cells import resolve_cell
+from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.normalise import PlaceKind, parse_place
+from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
+
+COUNTRIES = {
+    "AT": "Austria",
+    "CH": "Switzerland",
+    "DE": "Germany",
+    "ES": "Spain",
+    "GR": "Greece",
+    "IT": "Italy",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "RU": "Russia",
+    "UA": "Ukraine",
+}
+
+
+def index(
+    cities: Sequence[tuple[int, str, str, float, float, int, tuple[int, ...]]],
+    subdivisions: Sequence[tuple[int, str, list[str], str, int, int]] = (),
+    alternates: dict[int, list[str]] | None = None,
+) -> GeoNamesIndex:
+    """An index of (ID, name, country, latitude, longitude, population, subdivision IDs) and
+    subdivisions (ID, name, aliases, country, level, parent)."""
+    return GeoNamesIndex.from_records(
+        [
+            {
+                "geonameid": gid,
+                "name": name,
+                "countrycode": iso,
+                "latitude": lat,
+                "longitude": lon,
+                "population": population,
+                "subdivisions": within,
+                "alternatenames": (alternates or {}).get(gid, []),
+            }
+            for gid, name, iso, lat, lon, population, within in cities
+        ],
+        countries=COUNTRIES,
+        subdivisions=[
+            {
+                "geonameid": gid,
+                "name": name,
+                "aliases": aliases,
+                "countrycode": iso,
+                "level": level,
+                "parent": parent,
+            }
+            for gid, name, aliases, iso, level, parent in subdivisions
+        ],
+    )
+
+
+def linked(
+    geo: GeoNamesIndex, city: str, country: str, point: tuple[float, float] | None = None
+) -> tuple[MatchStatus, int | None]:
+    """How the cell (city, country) matched, and the GeoNames ID it was linked to."""
+    cell = resolve_cell(city, country, point, geo, CuratedIndex())
+    return cell.status, cell.geonames.id if cell.geonames else None
+
+
+@pytest.mark.parametrize(
+    ("listed", "geonames", "iso"),
+    [
+        # Wikipedia's Ukrainian transliteration against GeoNames' BGN/PCGN one.
+        ("Velykyi Bereznyi", "Velykyy Bereznyy", "UA"),
+        ("Koriukivka", "Koryukivka", "UA"),
+        ("Tiachiv", "Tyachiv", "UA"),
+        ("Strugi Krasnye", "Strugi-Krasnyye", "RU"),
+        ("Pogranichny", "Pogranichnyy", "RU"),
+        # Demotic and katharevousa Greek, and χ as "h" or "ch".
+        ("Ermoupoli", "Ermoúpolis", "GR"),
+        ("Argostoli", "Argostólion", "GR"),
+        ("Haidari", "Chaïdári", "GR"),
+        # Japanese: a hyphen, and the municipal word after the name.
+        ("Hitachiōta", "Hitachi-ōta", "JP"),
+        ("Ikata", "Ikata-chō", "JP"),
+        # Spaces only.
+        ("Purbach am Neusiedlersee", "Purbach am Neusiedler See", "AT"),
+        # GeoNames names in two languages.
+        ("Bleiburg", "Bleiburg/Pliberk", "AT"),
+        ("Schenna", "Scena - Schenna", "IT"),
+        # A German title or addition GeoNames keeps.
+        ("Binz", "Ostseebad Binz", "DE"),
+        ("Breisach", "Breisach am Rhein", "DE"),
+    ],
+)
+def test_a_spelling_variant_finds_the_record(listed: str, geonames: str, iso: str) -> None:
+    geo = index([(1, geonames, iso, 45.0, 10.0, 5000, ())])
+    assert linked(geo, listed, COUNTRIES[iso]) == (MatchStatus.MATCHED, 1)
+
+
+def test_a_name_in_two_languages_in_the_lists_is_looked_up_by_each_part() -> None:
+    geo = index([(2513794, "Mogente", "ES", 38.87, -0.75, 4514, ())])
+    assert linked(geo, "Mogente/Moixent", "Spain") == (MatchStatus.MATCHED, 2513794)
+
+
+def test_the_folds_belong_to_their_countries() -> None:
+    # "Velykyi" and "Velykyy" are one Ukrainian name; in Italy the names stay apart.
+    geo = index([(1, "Mariya", "IT", 45.0, 10.0, 5000, ())])
+    assert linked(geo, "Maria", "Italy") == (MatchStatus.NO_CANDIDATE, None)
+
+
+def test_the_name_itself_goes_before_a_variant() -> None:
+    # "Oberwil" is a record's own name: the record "Oberwil im Simmental", found by its bare
+    # name in the third tier, is not even considered.
+    geo = index(
+        [
+            (1, "Oberwil", "CH", 47.51, 7.55, 10187, ()),
+            (2, "Oberwil im Simmental", "CH", 46.65, 7.43, 800, ()),
+        ]
+    )
+    assert linked(geo, "Oberwil", "Switzerland") == (MatchStatus.MATCHED, 1)
+
+
+def test_two_records_of_one_variant_stay_ambiguous() -> None:
+    geo = index(
+        [
+            (1, "Velykyy Bychkiv", "UA", 47.97, 24.0, 9000, ()),
+            (2, "Velykyi Bychkiv", "UA", 49.0, 30.0, 8000, ()),
+        ]
+    )
+    assert linked(geo, "Velykyi Bychkiv", "Ukraine")[0] is MatchStatus.MATCHED  # its own name
+    assert linked(geo, "Velykyj Bychkiv", "Ukraine") == (MatchStatus.AMBIGUOUS, None)
+
+
+def test_a_german_addition_in_the_lists_qualifies_the_bare_name() -> None:
+    name = parse_place("Weiden in der Oberpfalz", "DE", is_city=lambda n, i: False)
+    assert (name.kind, name.name, name.qualifier) == (PlaceKind.CITY, "Weiden", "Oberpfalz")
+    assert name.display == "Weiden in der Oberpfalz"
+    # Not in other countries: "in" is a word of Italian names too.
+    italian = parse_place("Castiglione in Teverina", "IT", is_city=lambda n, i: False)
+    assert (italian.name, italian.qualifier) == ("Castiglione in Teverina", None)
+
+
+def test_an_addition_naming_a_subdivision_chooses_the_record_in_it() -> None:
+    # Two Weidens; only one lies in the Upper Palatinate, which the addition names.
+    geo = index(
+        [
+            (2813040, "Weiden", "DE", 49.68, 12.16, 42550, (2951839, 2861322)),
+            (2813041, "Weiden", "DE", 50.9, 6.8, 40000, (2861876,)),
+        ],
+        subdivisions=[
+            (2951839, "Bavaria", ["Bayern"], "DE", 1, 0),
+            (2861322, "Upper Palatinate", ["Oberpfalz"], "DE", 2, 2951839),
+            (2861876, "North Rhine-Westphalia", [], "DE", 1, 0),
+        ],
+    )
+    assert linked(geo, "Weiden in der Oberpfalz", "Germany") == (MatchStatus.MATCHED, 2813040)
+
+
+def test_an_addition_naming_no_subdivision_needs_a_point() -> None:
+    # "am Main" names a river: the only "Hattersheim" of GeoNames may be another town, so
+    # without a point it stays unlinked; the geocoded point settles it.
+    geo = index([(2910685, "Hattersheim", "DE", 50.06, 8.49, 25035, ())])
+    assert linked(geo, "Hattersheim am Main", "Germany") == (MatchStatus.AMBIGUOUS, None)
+    near = linked(geo, "Hattersheim am Main", "Germany", point=(50.07, 8.48))
+    assert near == (MatchStatus.MATCHED, 2910685)
+    assert linked(geo, "Hattersheim am Main", "Germany", point=(53.5, 10.0))[1] is None
+
+
+SEOUL = 1835847  # the first-level subdivision Seoul, a city of its own
+
+
+def city_state() -> GeoNamesIndex:
+    return index(
+        [
+            (1835848, "Seoul", "KR", 37.566, 126.9784, 10349312, (SEOUL,)),
+            (1838524, "Busan", "KR", 35.1028, 129.0403, 3678555, (1838519,)),
+            (1, "Ansan", "KR", 37.32, 126.83, 650000, (1841597,)),
+        ],
+        subdivisions=[
+            (SEOUL, "Seoul", ["Seoul Special City"], "KR", 1, 0),
+            (1838519, "Busan", [], "KR", 1, 0),
+            (1841597, "Gyeonggi-do", [], "KR", 1, 0),
+            # No cities500 place lies in these second-level subdivisions.
+            (1845581, "Jongno-gu", ["Jongno District"], "KR", 2, SEOUL),
+            (1833594, "Eunpyeong-gu", [], "KR", 2, SEOUL),
+            (1836645, "Seo-gu", [], "KR", 2, 1838519),
+            (9, "Danwon-gu", [], "KR", 2, 1841597),
+        ],
+    )
+
+
+def test_a_district_of_a_city_state_is_its_subdivision_without_a_place_in_it() -> None:
+    geo = city_state()
+    assert linked(geo, "Jongno (Seoul)", "South Korea") == (MatchStatus.MATCHED, 1845581)
+    assert linked(geo, "Seoul \u2013 Jongno", "South Korea") == (MatchStatus.MATCHED, 1845581)
+    # "-gu" is the Korean word for an urban district, as "-ku" is the Japanese one.
+    assert linked(geo, "Seoul \u2013 Eunpyeong", "South Korea") == (MatchStatus.MATCHED, 1833594)
+    # Seo-gu of Busan is not a district of Seoul.
+    assert linked(geo, "Seo (Busan)", "South Korea") == (MatchStatus.MATCHED, 1836645)
+    assert linked(geo, "Seo (Seoul)", "South Korea")[1] is None
+
+
+def test_a_district_of_a_city_inside_a_province_still_needs_a_place_near_the_city() -> None:
+    # Ansan lies in the province Gyeonggi-do, not a city of its own: Danwon-gu has no place
+    # of cities500 that would show it near Ansan, so it is not taken.
+    assert linked(city_state(), "Danwon (Ansan)", "South Korea")[1] is None
