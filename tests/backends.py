@@ -109,16 +109,19 @@ class OxigraphServers:
     def kill(self, name: str) -> int:
         """Kill server ``name`` at once (a store failing mid-answer); returns its process id
         as it was. The next :meth:`get` of ``name`` starts a new one."""
-        process, _ = self._running.pop(name)
-        self._published.pop(name, None)
+        process, _ = self._running.pop(f"oxigraph:{name}")
+        self._published.pop(f"oxigraph:{name}", None)
+        assert process is not None
         process.kill()
         process.wait()
         return process.pid
 
     def pid(self, name: str) -> int:
-        """The process id of server ``name`` (started if it is not running)."""
+        """The process id of the ``oxigraph serve`` called ``name`` (started if not running)."""
         self.get(name)
-        return self._running[name][0].pid
+        process = self._running[f"oxigraph:{name}"][0]
+        assert process is not None
+        return process.pid
 
     def close(self) -> None:
         self._virtuosos.close()

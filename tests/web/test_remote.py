@@ -30,6 +30,7 @@ from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.remote import BackendError, RemotePool, backend_of
 from citygraph.engine.remote_store import RemoteHandle
+from citygraph.namespaces import GRAPH
 from citygraph.web.app import create_app
 
 pytestmark = every_backend
@@ -53,7 +54,7 @@ def test_service_gets_403_and_the_store_calls_nothing(client: TestClient, templa
 
 def wide_store(root: Path) -> Path:
     """The tiny store and 200 more triples (8·10⁶ solutions for a three-way cross product)."""
-    graph = ox.NamedNode("http://example.org/g")
+    graph = ox.NamedNode(GRAPH + "wide")  # citygraph's namespace: a graph of the build it serves
     wide = [
         ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), RDFS_LABEL, ox.Literal(i), graph)
         for i in range(200)
