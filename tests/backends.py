@@ -106,6 +106,23 @@ class OxigraphServers:
             self._published[name] = f"{store_dir}:{build.version}"
         return backend
 
+    def kill(self, name: str) -> int:
+        """Kill server ``name`` at once (a store failing mid-answer); returns its process id
+        as it was. The next :meth:`get` of ``name`` starts a new one."""
+        process, _ = self._running.pop(f"oxigraph:{name}")
+        self._published.pop(f"oxigraph:{name}", None)
+        assert process is not None
+        process.kill()
+        process.wait()
+        return process.pid
+
+    def pid(self, name: str) -> int:
+        """The process id of the ``oxigraph serve`` called ``name`` (started if not running)."""
+        self.get(name)
+        process = self._running[f"oxigraph:{name}"][0]
+        assert process is not None
+        return process.pid
+
     def close(self) -> None:
         self._virtuosos.close()
         for process, _ in self._running.values():

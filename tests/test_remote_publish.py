@@ -13,7 +13,7 @@ from tests.backends import OxigraphServers
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
 from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
-from citygraph.engine.remote_publish import download, publish_build
+from citygraph.engine.remote_publish import download, publish_build, switch_update
 from citygraph.store import Build
 
 FOREIGN = "http://example.org/someone-elses-graph"
@@ -103,3 +103,19 @@ def test_a_failed_upload_leaves_the_served_build(
 def test_publishing_needs_the_graph_store_url(builds: tuple[Build, Build], remote: Backend) -> None:
     with pytest.raises(BackendError, match="--backend-store"):
         publish_build(builds[0], Backend(remote.query, remote.update))
+
+
+def test_a_switch_with_a_missing_staging_graph_changes_nothing(
+    builds: tuple[Build, Build], remote: Backend
+) -> None:
+    first, _ = builds
+    publish_build(first, remote)
+    before = sorted(map(str, download(remote)))
+    put(remote, STAGING + "x:0", '<http://example.org/x> <http://example.org/y> "new" .\n')
+    # Someone removed the second staging graph meanwhile: the switch must not half happen.
+    switch = switch_update({CURATED: STAGING + "x:0", VOCAB: STAGING + "x:1"}, [EXTRA])
+    response = httpx.post(remote.update, data={"update": switch})
+    assert response.status_code >= 400
+    after = [q for q in sorted(map(str, download(remote))) if STAGING not in q]
+    assert after == before  # graph:extra still there, graph:curated not replaced
+    assert version(remote) == "v1"

@@ -120,10 +120,12 @@ def publish_to(backend: Backend | None, store_dir: Path) -> None:
     """
     if backend is None:
         return
+    from citygraph.build import LOCK_TIMEOUT
     from citygraph.engine.remote_publish import publish_build
-    from citygraph.store import current_build
+    from citygraph.store import current_build, write_lock
 
-    done = publish_build(current_build(store_dir), backend)
+    with write_lock(store_dir, timeout=LOCK_TIMEOUT):  # one publisher at a time, as writes
+        done = publish_build(current_build(store_dir), backend)
     click.echo(
         f"published {done.version} to {backend.query}: {done.quads:,} quads in "
         f"{len(done.graphs)} graphs (upload {done.upload_seconds:.1f} s, switch "

@@ -40,7 +40,9 @@ from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
 from citygraph.stats import quads_per_graph
 
 __all__ = [
+    "DATASET",
     "DERIVE_UPDATES",
+    "VERSION_INFO",
     "BuildResult",
     "derive",
     "new_version",
@@ -118,7 +120,8 @@ WHERE {
 #: The dataset described in graph:meta and at ``/dataset``.
 DATASET = BASE + "dataset"
 _XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
-_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+#: The predicate of the build's data version in graph:meta (``DATASET owl:versionInfo "…"``).
+VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
 _MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
 
@@ -151,7 +154,7 @@ def record_build(target: ox.Store, version: str, modified: datetime) -> None:
     target.clear_graph(meta)
     target.extend(
         [
-            ox.Quad(dataset, _VERSION_INFO, ox.Literal(version), meta),
+            ox.Quad(dataset, VERSION_INFO, ox.Literal(version), meta),
             ox.Quad(
                 dataset,
                 _MODIFIED,
@@ -185,6 +188,7 @@ def publish(
     checkpoint: store.Build | None = None,
     compact: bool = True,
     keep: int = store.KEEP_BUILDS,
+    before_publish: Callable[[store.Build], object] | None = None,
 ) -> tuple[T, BuildResult]:
     """Make, check and publish a new build of the store directory ``root``, or leave no trace.
 
@@ -198,10 +202,13 @@ def publish(
     the version, the time, citygraph's version and the quads per graph. ``compact``: compact
     an on-disk build before publishing (worth it after a bulk load, not after a small write).
     ``keep``: published builds kept by the prune (:func:`citygraph.store.prune_builds`).
+    ``before_publish``: called with the finished (closed) build in its temporary directory just
+    before it is published; what it raises stops the transaction (a remote store is published to
+    here, :meth:`citygraph.web.endpoint.Endpoint.write`).
 
     Raises:
-        DataNotConformingError (from ``validate``), and what ``fill`` raises: nothing is
-            published.
+        DataNotConformingError (from ``validate``), and what ``fill`` and ``before_publish``
+            raise: nothing is published.
         BuildError: the disk writer failed.
     """
     started = time.monotonic()
@@ -250,6 +257,8 @@ def publish(
             metadata["derived_from"] = derived_from
         if change is not None:
             metadata["change"] = change
+        if before_publish is not None:
+            before_publish(store.Build(path=tmp_dir, version=version, metadata=metadata))
         build = store.publish_build(root, tmp_dir, version, metadata)
     except BaseException:
         if writer is not None:

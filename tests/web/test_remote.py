@@ -6,18 +6,31 @@ SERVICE gate also on the embedded store, for comparison.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from tests.backends import OxigraphServers, every_backend, remote_settings
-from tests.web.conftest import RDFS_LABEL, make_build, tiny_quads
+from tests.web.conftest import CITY, CURATED, RDFS_LABEL, TOKEN, auth, make_build, tiny_quads
 from tests.web.recorder import recording_server
 from tests.web.test_limits import CHEAP, CROSS_PRODUCT
 
+from citygraph import store
 from citygraph.config import SettingError, Settings
+from citygraph.engine.clients import CURRENT
+from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
+from citygraph.engine.jobs import QueryJob
+from citygraph.engine.remote import BackendError, RemotePool, backend_of
+from citygraph.engine.remote_store import RemoteHandle
+from citygraph.namespaces import GRAPH
 from citygraph.web.app import create_app
 
 pytestmark = every_backend
@@ -39,16 +52,22 @@ def test_service_gets_403_and_the_store_calls_nothing(client: TestClient, templa
     assert "SERVICE" in response.text
 
 
-def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
-    tmp_path: Path, oxigraph_servers: OxigraphServers
-) -> None:
-    graph = ox.NamedNode("http://example.org/g")
+def wide_store(root: Path) -> Path:
+    """The tiny store and 200 more triples (8·10⁶ solutions for a three-way cross product)."""
+    graph = ox.NamedNode(GRAPH + "wide")  # citygraph's namespace: a graph of the build it serves
     wide = [
         ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), RDFS_LABEL, ox.Literal(i), graph)
         for i in range(200)
     ]
-    make_build(tmp_path / "wide", [*wide, *tiny_quads()], "20260101T000000000000Z-wide000000")
-    local = Settings(store=tmp_path / "wide", query_timeout=1.0, version_check_interval=0.0)
+    make_build(root, [*wide, *tiny_quads()], "20260101T000000000000Z-wide000000")
+    return root
+
+
+def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    wide = wide_store(tmp_path / "wide")
+    local = Settings(store=wide, query_timeout=1.0, version_check_interval=0.0)
     settings = remote_settings(local, "oxigraph", oxigraph_servers, name="deadline")
     with TestClient(create_app(settings)) as client:
         heavy = client.get("/sparql", params={"query": CROSS_PRODUCT})
@@ -81,3 +100,150 @@ def test_a_build_published_to_the_store_is_served_with_a_new_etag(
 def test_settings_name_the_remote_store_only_with_http_urls() -> None:
     with pytest.raises(SettingError, match="http"):
         dataclasses.replace(Settings(), backend="file:///etc/passwd")
+
+
+ROME = f"ASK {{ <{CITY}it-rome> ?p ?o }}"
+INSERT_ROME = f'INSERT DATA {{ GRAPH <{CURATED}> {{ <{CITY}it-rome> {RDFS_LABEL} "Roma" }} }}'
+
+
+def insert_rome(settings: Settings) -> tuple[httpx.Response, bool]:
+    """Send the update that adds Rome to an app on ``settings``; its answer, and whether the
+    app then serves Rome."""
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/sparql",
+            content=INSERT_ROME,
+            headers={"Content-Type": "application/sparql-update", **auth()},
+        )
+        rome = client.get("/sparql", params={"query": ROME})
+    return response, bool(rome.json()["boolean"])
+
+
+def test_a_write_the_store_refuses_is_published_nowhere(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=store_dir, version_check_interval=0.0, update_token=TOKEN)
+    remote = remote_settings(local, "oxigraph", oxigraph_servers, name="refusing")
+    # The Graph Store URL is wrong: the upload of the new build fails.
+    broken = dataclasses.replace(remote, backend_store=remote.backend + "-no-store")
+    before = store.current_build(store_dir).version
+    response, served = insert_rome(broken)
+    assert response.status_code == 502, response.text
+    assert "refused the upload" in response.text
+    assert store.current_build(store_dir).version == before  # the local build did not move
+    assert not served  # nor did the store's
+    again, served = insert_rome(remote)  # a later write publishes to both
+    assert again.status_code == 204, again.text
+    assert served
+    assert store.current_build(store_dir).version != before
+
+
+def job(query: str) -> QueryJob:
+    return QueryJob(query, "", None, None, True, "JSON", None, 10**9, 10**12)
+
+
+def test_a_client_gets_429_past_its_queries_in_progress(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=wide_store(tmp_path / "wide"), version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name="clients")
+    pool = RemotePool(
+        backend_of(settings), max_concurrent=4, check_interval=0.0, client_max_queries=1
+    )
+    pool.start()
+    streaming = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # streams until its deadline
+
+    def busy_client() -> None:
+        CURRENT.set("198.51.100.1")
+        with contextlib.suppress(QueryTimeoutError):
+            pool.run(job(streaming), timeout=3.0)
+
+    thread = threading.Thread(target=busy_client)
+    thread.start()
+    token = CURRENT.set("198.51.100.1")
+    try:
+        deadline = time.monotonic() + 10
+        while pool.inflight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.inflight == 1
+        with pytest.raises(ClientLimitError, match="too many queries from your address"):
+            pool.run(job(CHEAP), timeout=10.0)
+        CURRENT.set("203.0.113.5")  # another client is still served
+        reply, _ = pool.run(job(CHEAP), timeout=10.0)
+    finally:
+        CURRENT.reset(token)
+        thread.join()
+        pool.close()
+    assert reply.error is None
+    assert b"true" in reply.body
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (Linux ``/proc/PID/stat``: utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("via", ["endpoint", "pages"])
+def test_a_store_that_dies_mid_answer_is_a_backend_error(
+    tmp_path: Path, oxigraph_servers: OxigraphServers, via: str
+) -> None:
+    name = f"dying-{via}"
+    local = Settings(store=wide_store(tmp_path / "wide"), version_check_interval=0.0)
+    settings = remote_settings(local, "oxigraph", oxigraph_servers, name=name)
+    pool = RemotePool(backend_of(settings), max_concurrent=4, check_interval=0.0)
+    pool.start()
+    pid = oxigraph_servers.pid(name)
+    streaming = "SELECT * { GRAPH ?x { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } }"  # 8·10⁶ solutions
+    outcome: list[BaseException | None] = []
+
+    def ask_store() -> None:
+        try:
+            if via == "endpoint":
+                pool.run(job(streaming), timeout=120.0)
+            else:  # what the pages call (engine/remote_store.py)
+                pool.client.query(streaming, timeout=120.0)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcome.append(error)
+
+    baseline = cpu_seconds(pid)
+    thread = threading.Thread(target=ask_store)
+    thread.start()
+    deadline = time.monotonic() + 60
+    # Oxigraph sends the headers, then evaluates as it streams: once it has worked a while, the
+    # answer is on its way.
+    while cpu_seconds(pid) < baseline + 0.5:
+        assert time.monotonic() < deadline, "the store did not start answering"
+        assert thread.is_alive(), outcome
+        time.sleep(0.01)
+    oxigraph_servers.kill(name)
+    thread.join()
+    pool.close()
+    assert isinstance(outcome[0], BackendError), repr(outcome[0])
+    assert "failed while answering" in str(outcome[0])
+
+
+def test_pages_do_not_queue_behind_a_version_read_of_a_slow_store(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    local = Settings(store=store_dir, version_check_interval=0.0)
+    backend = backend_of(remote_settings(local, "oxigraph", oxigraph_servers, name="stopped"))
+    handle = RemoteHandle(backend, check_interval=3600.0, version_timeout=20.0)
+    first = handle.snapshot()  # started; the next call reads the version again
+    pid = oxigraph_servers.pid("stopped")
+    os.kill(pid, signal.SIGSTOP)  # the store takes the requests but answers none
+    try:
+        reading = threading.Thread(target=handle.snapshot)
+        reading.start()
+        deadline = time.monotonic() + 30
+        while handle.pool._next_check == 0.0:  # until the read has begun
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # Another page meanwhile: served from the version last read, not held up by the read.
+        second = handle.snapshot()
+        assert reading.is_alive()  # the read is still waiting for the store
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    reading.join()
+    assert second is first

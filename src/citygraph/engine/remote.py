@@ -36,6 +36,7 @@ import re
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -46,7 +47,10 @@ import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.engine import dialects
+from citygraph.engine.clients import current_client
+from citygraph.engine.errors import ClientLimitError
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.lanes import decrement
 from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.query_process import (
     LimitExceededError,
@@ -56,11 +60,14 @@ from citygraph.engine.query_process import (
 )
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
+from citygraph.publish import DATASET, VERSION_INFO
 
 __all__ = [
+    "GRAPH_NAMES_QUERY",
     "GRAPH_TYPES",
     "RESULT_TYPES",
     "STAGING",
+    "VERSION_QUERY",
     "Backend",
     "BackendError",
     "RemotePool",
@@ -95,9 +102,8 @@ _CHUNK = 64 * 1024
 _POSITION = re.compile(r"error at (\d+):(\d+):")
 
 VERSION_QUERY = (
-    "SELECT ?version WHERE { GRAPH <" + GRAPH_META + "> { "
-    "<https://w3id.org/citygraph/dataset> <http://www.w3.org/2002/07/owl#versionInfo> ?version "
-    "} } LIMIT 1"
+    f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
+    " LIMIT 1"
 )
 GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 #: The prefix of the graph names a build is uploaded under before the switch
@@ -133,16 +139,22 @@ class _DeadlineError(Exception):
 
 
 class _Body(io.RawIOBase):
-    """An answer being received, as a file for pyoxigraph's parsers; checks the deadline."""
+    """An answer being received, as a file for pyoxigraph's parsers; checks the deadline.
 
-    def __init__(self, response: httpx.Response, deadline: float) -> None:
+    A store that fails mid-answer (connection reset or closed) raises :class:`BackendError`
+    and sets ``failure`` (pyoxigraph's parsers may pass it on as an ``OSError``).
+    """
+
+    def __init__(self, response: httpx.Response, deadline: float, url: str) -> None:
         super().__init__()
         # The store's quirks corrected as the bytes arrive (citygraph.engine.dialects).
         dialect = dialects.detect(response.headers.get("server"))
         self._chunks = dialects.rewrite_stream(dialect, response.iter_bytes(_CHUNK))
         self._pending = b""
         self._deadline = deadline
+        self._url = url
         self.expired = False
+        self.failure: BackendError | None = None
 
     def readable(self) -> bool:
         return True
@@ -159,6 +171,11 @@ class _Body(io.RawIOBase):
             except httpx.TimeoutException:
                 self.expired = True
                 raise _DeadlineError from None
+            except httpx.TransportError as error:
+                self.failure = BackendError(
+                    f"the store at {self._url} failed while answering: {error}"
+                )
+                raise self.failure from None
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -292,7 +309,7 @@ class SparqlClient:
         try:
             if response.status_code >= 400:
                 raise SyntaxError(_error_text(response))
-            body = _Body(response, deadline)
+            body = _Body(response, deadline, self.backend.query)
             try:
                 data = body.read()
             except _DeadlineError:
@@ -332,15 +349,27 @@ class RemotePool:
         BackendError: the store cannot be reached.
     """
 
-    def __init__(self, backend: Backend, *, max_concurrent: int, check_interval: float) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        max_concurrent: int,
+        check_interval: float,
+        client_max_queries: int | None = None,
+        version_timeout: float = 30.0,
+    ) -> None:
         self.client = SparqlClient(backend, connections=max_concurrent)
         self.max_concurrent = max_concurrent
+        self.client_max_queries = client_max_queries or max_concurrent
         self.check_interval = check_interval
+        #: Seconds a read of the store's version may take (the query timeout, in the server).
+        self.version_timeout = version_timeout
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._version = ""
         self._next_check = 0.0
         self._inflight = 0
+        self._client_inflight: Counter[str] = Counter()
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
@@ -399,15 +428,26 @@ class RemotePool:
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
 
+        The job counts against the current request's client, as on the embedded pool
+        (:meth:`~citygraph.engine.pool.QueryPool.run`).
+
         Raises:
             QueryTimeoutError: the store did not answer within ``timeout``.
+            ClientLimitError: the client already has ``client_max_queries`` in progress.
             OverloadedError: ``max_concurrent`` queries are already in progress.
             BackendError: the store is unreachable or failed.
         """
+        client = current_client()
         with self._lock:
             if self._inflight >= self.max_concurrent:
                 raise OverloadedError("too many queries in progress; retry shortly")
+            if self._client_inflight[client] >= self.client_max_queries:
+                raise ClientLimitError(
+                    f"too many queries from your address at once ({self.client_max_queries} in "
+                    "progress, this endpoint's limit per client); retry when one has finished"
+                )
             self._inflight += 1
+            self._client_inflight[client] += 1
         try:
             version = self._version
             deadline = time.monotonic() + timeout
@@ -415,6 +455,7 @@ class RemotePool:
         finally:
             with self._lock:
                 self._inflight -= 1
+                decrement(self._client_inflight, client)
 
     def _answer(self, job: Job, deadline: float) -> Reply:
         if isinstance(job, GraphNamesJob):
@@ -492,7 +533,7 @@ class RemotePool:
         response = self.client.send(
             query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
         )
-        body = _Body(response, deadline)
+        body = _Body(response, deadline, self.client.backend.query)
         try:
             if response.status_code >= 400:
                 return _refused(response, line_offset, query)
@@ -502,12 +543,14 @@ class RemotePool:
         except (_DeadlineError, OSError, SyntaxError) as error:
             if body.expired or isinstance(error, _DeadlineError):
                 raise QueryTimeoutError("the query did not finish within the timeout") from None
+            if body.failure is not None:
+                raise body.failure from None
             return Reply(error="evaluation", message=f"the store's answer was not valid: {error}")
         finally:
             response.close()
 
     def _read_version(self) -> str:
-        rows = self.client.select(VERSION_QUERY, timeout=30.0)
+        rows = self.client.select(VERSION_QUERY, timeout=self.version_timeout)
         if not rows or rows[0]["version"] is None:
             raise StoreNotFoundError(
                 f"the store at {self.client.backend.query} holds no citygraph build (no "

@@ -10,8 +10,9 @@ nothing that fails validation gets this far). Then, with the standards only:
 2. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
    build the new one no longer has (the graphs of citygraph's namespace, and those of the
    served build when its directory is still beside the new one; other graphs are left alone),
-   and ``MOVE SILENT GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
-   (which holds the data version) included.
+   and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
+   (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
+   the whole switch).
 
 The guarantee rests on step 2 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
@@ -30,6 +31,7 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.engine.remote import (
+    GRAPH_NAMES_QUERY,
     STAGING,
     VERSION_QUERY,
     Backend,
@@ -74,9 +76,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     try:
         served = [
             row["g"].value
-            for row in client.select(
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-            )
+            for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
             if isinstance(row["g"], ox.NamedNode)
         ]
         leftovers = [g for g in served if g.startswith(STAGING)]
@@ -89,6 +89,8 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             staging = f"{STAGING}{build.version}:{number}"
             data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
             assert data is not None
+            if not data:  # an empty graph is no graph to SPARQL (and some stores keep none)
+                continue
             quads += data.count(b"\n")
             _put(client, staging, data)
             staged[graph] = staging
@@ -135,10 +137,13 @@ def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
 
     >>> print(switch_update({"http://g/a": "urn:s:0"}, ["http://g/old"]))
     DROP SILENT GRAPH <http://g/old> ;
-    MOVE SILENT GRAPH <urn:s:0> TO <http://g/a>
+    MOVE GRAPH <urn:s:0> TO <http://g/a>
+
+    Not ``MOVE SILENT``: a staging graph that is missing (removed by someone else meanwhile)
+    fails the whole request, so the store keeps serving the previous build, not a mix.
     """
     operations = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
-    operations += [f"MOVE SILENT GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
+    operations += [f"MOVE GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
     return " ;\n".join(operations)
 
 

@@ -169,9 +169,21 @@ def _query_triples(triples: Iterator[ox.Triple]) -> ox.QueryTriples:
 class RemoteHandle:
     """The remote store's current build for the pages (the remote ``StoreHandle``)."""
 
-    def __init__(self, backend: Backend, *, check_interval: float, max_concurrent: int = 8) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        check_interval: float,
+        connections: int = 8,
+        version_timeout: float = 30.0,
+    ) -> None:
+        # The pages ask the store through ``pool.client`` (``connections`` sizes its connection
+        # pool), not through ``pool.run``: its query count does not apply.
         self.pool = RemotePool(
-            backend, max_concurrent=max_concurrent, check_interval=check_interval
+            backend,
+            max_concurrent=connections,
+            check_interval=check_interval,
+            version_timeout=version_timeout,
         )
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -180,17 +192,21 @@ class RemoteHandle:
     def snapshot(self) -> Snapshot:
         """The snapshot of the store's current build (a new one when its version changed).
 
+        The store's version is read outside the lock (at most every ``check_interval``
+        seconds, by one caller; the others go on with the version last read): while the store
+        is slow or down, page requests do not queue behind one read.
+
         Raises:
             StoreNotFoundError: the store holds no citygraph build.
             BackendError: the store cannot be reached.
         """
+        if not self._started:
+            self.pool.start()
+            self._started = True
+        else:
+            self.pool.check_for_new_build()
+        version = self.pool.version
         with self._lock:
-            if not self._started:
-                self.pool.start()
-                self._started = True
-            else:
-                self.pool.check_for_new_build()
-            version = self.pool.version
             if self._snapshot is None or self._snapshot.version != version:
                 store = cast(ox.Store, RemoteStore(self.pool))  # the subset the pages use
                 self._snapshot = Snapshot(store=store, version=version)

@@ -3,9 +3,11 @@
 Run as ``python -m citygraph.engine.write_process JOB_FD REPLY_FD`` (by
 :func:`citygraph.engine.writes.apply_write`): it reads one
 :class:`~citygraph.engine.writes.WriteJob`, runs :func:`~citygraph.engine.writes.transaction` and
-answers one :class:`~citygraph.engine.writes.WriteOutcome`. If the engine crashes the process, the
-worker reads no answer and reports the write as failed; the write lock is released by the
-kernel with the process, and the half-made build directory is removed by the next write.
+answers one :class:`~citygraph.engine.writes.WriteOutcome` (with ``WriteJob.confirm``, first a
+``staged`` one, then it waits for the worker's yes or no before publishing). If the engine
+crashes the process, the worker reads no answer and reports the write as failed; the write
+lock is released by the kernel with the process, and the half-made build directory is removed
+by the next write.
 
 No web framework is imported here.
 """
@@ -20,6 +22,7 @@ from citygraph.engine.errors import NetworkRefusedError
 from citygraph.engine.writes import WriteJob, WriteOutcome, outcome_of, transaction
 from citygraph.errors import CitygraphError
 from citygraph.sandbox import install_network_filter
+from citygraph.store import Build
 
 __all__ = ["confine", "main"]
 
@@ -58,19 +61,32 @@ def main(argv: list[str]) -> int:
     # The worker decides when a write ends: Ctrl-C in a terminal reaches the whole group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     job_fd, reply_fd = argv
-    with Connection(int(job_fd), writable=False) as jobs:
+    with (
+        Connection(int(job_fd), writable=False) as jobs,
+        Connection(int(reply_fd), readable=False) as replies,
+    ):
         job: WriteJob = jobs.recv()
-    try:
-        confine(offline=job.offline)
-        result, build = transaction(
-            job.root, job.change, description=job.description, lock_timeout=job.lock_timeout
-        )
-        outcome = WriteOutcome("ok", result=result, build=build)
-    except CitygraphError as error:
-        outcome = outcome_of(error)
-    except OSError as error:  # pyoxigraph's I/O errors: LOAD, SERVICE, the store
-        outcome = _io_outcome(error, offline=job.offline)
-    with Connection(int(reply_fd), readable=False) as replies:
+
+        def ask(build: Build) -> None:
+            """Publish only if the worker says so (it publishes to a remote store first)."""
+            replies.send(WriteOutcome("staged", build=build))
+            if not jobs.recv():
+                raise CitygraphError("the build was not published (see the worker's error)")
+
+        try:
+            confine(offline=job.offline)
+            result, build = transaction(
+                job.root,
+                job.change,
+                description=job.description,
+                lock_timeout=job.lock_timeout,
+                before_publish=ask if job.confirm else None,
+            )
+            outcome = WriteOutcome("ok", result=result, build=build)
+        except CitygraphError as error:
+            outcome = outcome_of(error)
+        except OSError as error:  # pyoxigraph's I/O errors: LOAD, SERVICE, the store
+            outcome = _io_outcome(error, offline=job.offline)
         replies.send(outcome)
     return 0
 

@@ -98,14 +98,18 @@ class WriteJob:
     lock_timeout: float
     #: Whether the write process takes itself off the network (see ``write_process.confine``).
     offline: bool = True
+    #: Whether the write process asks the worker before it publishes: it sends a ``staged``
+    #: outcome with the finished build and publishes only if the worker answers ``True``.
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
 class WriteOutcome:
     """What the write process answers: the change's result and the published version, or the
     error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``nonconforming``, ``busy``,
-    ``failed``; ``refusal``: the name of the :class:`ChangeRefusedError` class; ``report``: the
-    validation report of a nonconforming write)."""
+    ``failed``, or ``staged``: the build is ready, may it be published? (see
+    :attr:`WriteJob.confirm`); ``refusal``: the name of the :class:`ChangeRefusedError` class;
+    ``report``: the validation report of a nonconforming write)."""
 
     kind: str
     result: bool = False
@@ -118,12 +122,22 @@ class WriteOutcome:
 
 
 def apply_write(
-    root: Path, change: Change, *, description: str, lock_timeout: float, offline: bool = True
+    root: Path,
+    change: Change,
+    *,
+    description: str,
+    lock_timeout: float,
+    offline: bool = True,
+    before_publish: Callable[[Build], object] | None = None,
 ) -> tuple[bool, Build]:
     """Apply ``change`` to a copy of the current build in a write process and publish it.
 
     ``offline``: the write process cannot open network sockets (the default; ``False`` only
-    when SERVICE may reach allowed endpoints).
+    when SERVICE may reach allowed endpoints). ``before_publish``: run here, in the worker,
+    with the finished build (in its temporary directory) while the write process holds the
+    write lock and waits, before it publishes: publishing to a remote store, which needs the
+    network the write process does not have. If it raises, nothing is published and this
+    raises what it raised.
 
     Returns what the change returned (Graph Store: whether the graph was created) and the
     published build.
@@ -135,6 +149,7 @@ def apply_write(
         DataNotConformingError: the changed data has a SHACL Violation; nothing was published.
         InputSyntaxError, ChangeRefusedError, CitygraphError: the change was refused (see
             :mod:`citygraph.engine.changes`); nothing was published.
+        and what ``before_publish`` raises: nothing was published.
     """
     job_read, job_write = os.pipe()
     reply_read, reply_write = os.pipe()
@@ -154,14 +169,28 @@ def apply_write(
     finally:
         os.close(job_read)
         os.close(reply_write)
+    job = WriteJob(root, change, description, lock_timeout, offline, before_publish is not None)
+    refusal: BaseException | None = None
     with Connection(job_write, readable=False) as jobs, Connection(reply_read) as replies:
         try:
-            jobs.send(WriteJob(root, change, description, lock_timeout, offline))
+            jobs.send(job)
             outcome: WriteOutcome = replies.recv()
+            if outcome.kind == "staged" and before_publish is not None:
+                assert outcome.build is not None
+                try:
+                    before_publish(outcome.build)
+                except BaseException as error:
+                    refusal = error
+                    jobs.send(False)  # the write process removes its build and ends
+                    raise
+                jobs.send(True)
+                outcome = replies.recv()
         except (EOFError, OSError):
             outcome = WriteOutcome("crashed")
         finally:
             code = process.wait()
+    if refusal is not None:
+        raise refusal
     if outcome.kind == "crashed":
         raise WriteCrashedError(
             f"the write ({description}) stopped with {_describe(code)} before it was published; "
@@ -220,6 +249,7 @@ def transaction(
     description: str,
     lock_timeout: float,
     shapes_dir: Path | None = None,
+    before_publish: Callable[[Build], object] | None = None,
 ) -> tuple[bool, Build]:
     """The write itself, in this process: under the write lock, the build transaction
     (:func:`citygraph.publish.publish`) on a checkpoint of the current build, with ``change``
@@ -230,6 +260,7 @@ def transaction(
     --changed-only``: the nodes of the quads the change added or removed, derived ones included
     (:func:`citygraph.diff.changed_nodes_between`), and the nodes that refer to them. A
     Violation refuses the write; Warnings and Infos do not.
+    ``before_publish``: see :func:`citygraph.publish.publish`.
 
     Raises:
         WriteBusyError: the write lock was not free in time.
@@ -257,6 +288,7 @@ def transaction(
             checkpoint=base,
             compact=False,
             keep=KEEP_AFTER_WRITE,
+            before_publish=before_publish,
         )
     return created, result.build
 

@@ -55,6 +55,8 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
                 backend_of(settings),
                 max_concurrent=settings.max_concurrent_queries,
                 check_interval=settings.version_check_interval,
+                client_max_queries=settings.client_max_queries,
+                version_timeout=settings.query_timeout,
             )
         else:
             pool = _embedded_pool(settings, link)

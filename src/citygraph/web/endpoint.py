@@ -18,6 +18,7 @@ import hmac
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 
 import pyoxigraph as ox
 
@@ -351,26 +352,31 @@ class Endpoint:
 
     def write(self, change: Change, description: str) -> bool:
         """Apply ``change`` to a copy of the current build in a write process, publish it (to
-        the remote store too, with one), and wait until this worker's engine serves it; return
+        the remote store first, with one), and wait until this worker's engine serves it; return
         what the change returned.
 
         Raises:
             WriteBusyError, StoreNotFoundError, WriteCrashedError: see
                 :func:`~citygraph.engine.writes.apply_write`; and what ``change`` raises (nothing
                 is published then).
+            BackendError: the remote store refused the build (nothing is published then).
         """
+        before_publish = None
+        if self.settings.backend:
+            # The store directory is the remote store's working copy: the new build goes up
+            # like `citygraph build --backend` publishes one (docs/backends.md), within the
+            # write (under its lock, before the local publish: a failure publishes nothing).
+            before_publish = partial(publish_build, backend=backend_of(self.settings))
+
         result, build = apply_write(
             self.settings.store,
             change,
             description=description,
             lock_timeout=self.settings.write_timeout,
             offline=not self.settings.service_allowlist,
+            before_publish=before_publish,
         )
         log.info("published build %s after %s", build.version, description)
-        if self.settings.backend:
-            # The store directory is the remote store's working copy: the new build goes up
-            # like `citygraph build --backend` publishes one (docs/backends.md).
-            publish_build(build, backend_of(self.settings))
         self.pool.check_for_new_build(wait=True)
         return result
 

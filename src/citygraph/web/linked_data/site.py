@@ -88,7 +88,9 @@ class Site:
         self.handle: StoreHandle | RemoteHandle
         if settings.backend:  # a remote SPARQL store (docs/backends.md)
             self.handle = RemoteHandle(
-                backend_of(settings), check_interval=settings.version_check_interval
+                backend_of(settings),
+                check_interval=settings.version_check_interval,
+                version_timeout=settings.query_timeout,
             )
         else:
             self.handle = StoreHandle(
