@@ -10,8 +10,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import generate
+
+if TYPE_CHECKING:
+    from bench.backends import BackendsRun
 
 
 def _concurrency(text: str) -> tuple[int, ...]:
@@ -23,6 +27,15 @@ def _env(text: str) -> tuple[str, str]:
     if not sep:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _backends(text: str) -> tuple[str, ...]:
+    from bench.backends import parse_backends
+
+    try:
+        return parse_backends(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,6 +81,40 @@ def parser() -> argparse.ArgumentParser:
         "--label", default="", help="section of docs/performance.md (default: the size)"
     )
     run.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    backends = commands.add_parser(
+        "backends",
+        help="citygraph on each backend (embedded, oxigraph serve, Virtuoso) against the same "
+        "store queried directly (issue 11 §4)",
+    )
+    backends.add_argument("--triples", default="100k", help="size: 100k, 1M, 10M (default 100k)")
+    backends.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    backends.add_argument(
+        "--backend",
+        type=_backends,
+        default=None,
+        help="comma-separated, from embedded,oxigraph,virtuoso (default: all three)",
+    )
+    backends.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
+    backends.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    backends.add_argument("--runs", type=int, default=3, help="runs per server, query and c")
+    backends.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
+    backends.add_argument("--workers", type=int, default=None, help="citygraph workers per server")
+    backends.add_argument(
+        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
+    )
+    backends.add_argument(
+        "--env", type=_env, action="append", default=[], help="KEY=VALUE for citygraph"
+    )
+    backends.add_argument(
+        "--cache",
+        action="store_true",
+        help="keep citygraph's response cache on (default: off, to measure the layer)",
+    )
+    backends.add_argument("--python-client", action="store_true", help="do not use wrk")
+    backends.add_argument(
+        "--label", default="", help="section of docs/performance.md (default: 'backends, SIZE')"
+    )
+    backends.add_argument("--no-docs", action="store_true", help="print the report only")
     split = commands.add_parser(
         "breakdown", help="time each query's engine, serialisation and hand-over, in-process"
     )
@@ -81,6 +128,28 @@ def parser() -> argparse.ArgumentParser:
     rerender.add_argument("--label", default="", help="section of docs/performance.md")
     rerender.add_argument("--no-docs", action="store_true", help="print the report only")
     return main
+
+
+def backends_run(args: argparse.Namespace) -> BackendsRun:
+    """The run that ``python -m bench backends …`` asks for."""
+    from bench.backends import BACKENDS, CACHE_OFF, BackendsRun
+    from bench.run import RunConfig
+
+    env = tuple(args.env) + (() if args.cache else (CACHE_OFF,))
+    config = RunConfig(
+        triples=generate.parse_size(args.triples),
+        seed=args.seed,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        runs=args.runs,
+        warmup=args.warmup,
+        queries=tuple(args.query),
+        env=env,
+        use_wrk=not args.python_client,
+        write_docs=not args.no_docs,
+        **({"workers": args.workers} if args.workers else {}),
+    )
+    return BackendsRun(config=config, backends=args.backend or BACKENDS, label=args.label)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -116,6 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Stopped by SIGTERM: unwind like Ctrl-C, so that the servers this run started are stopped.
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.command == "backends":
+        from bench.backends import run_backends
+
+        run_backends(backends_run(args))
+        return 0
 
     config = RunConfig(
         triples=generate.parse_size(args.triples),

@@ -24,12 +24,18 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from citygraph.engine.remote import Backend
 
 __all__ = [
+    "Endpoint",
     "Server",
     "ServerSpec",
     "citygraph_available",
     "citygraph_spec",
+    "oxigraph_serve_spec",
     "oxigraph_spec",
     "prepare_stores",
     "running",
@@ -57,6 +63,29 @@ class ServerSpec:
         return tuple(part.replace("{port}", str(port)) for part in self.command)
 
 
+class Endpoint(Protocol):
+    """What the driver needs of a measured server: its name, URL, query path and process."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def query_path(self) -> str: ...
+    @property
+    def pid(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class External:
+    """A server started by someone else (e.g. a Virtuoso of tests/virtuoso.py)."""
+
+    name: str
+    base: str
+    query_path: str
+    pid: int
+
+
 @dataclass
 class Server:
     """A started server process."""
@@ -73,6 +102,10 @@ class Server:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def query_path(self) -> str:
+        return self.spec.query_path
 
     @property
     def endpoint(self) -> str:
@@ -112,7 +145,36 @@ def oxigraph_spec(location: Path, *, name: str = "oxigraph") -> ServerSpec:
     return ServerSpec(name=name, command=command, query_path="/query")
 
 
-def citygraph_spec(store_root: Path, *, workers: int, env: Mapping[str, str]) -> ServerSpec:
+def oxigraph_serve_spec(location: Path, *, name: str = "oxigraph-serve") -> ServerSpec:
+    """A writable ``oxigraph serve`` (a remote backend for citygraph), union default graph."""
+    binary = venv_bin("oxigraph")
+    command = (
+        str(binary),
+        "serve",
+        "--location",
+        str(location),
+        "--bind",
+        "127.0.0.1:{port}",
+        "--union-default-graph",
+    )
+    return ServerSpec(name=name, command=command, query_path="/query")
+
+
+def citygraph_spec(
+    store_root: Path,
+    *,
+    workers: int,
+    env: Mapping[str, str],
+    backend: Backend | None = None,
+    name: str = "citygraph",
+) -> ServerSpec:
+    """``citygraph serve`` of ``store_root``, or (``backend``) of a remote SPARQL store."""
+    remote = (
+        ("--backend", backend.query, "--backend-update", backend.update_url)
+        + (("--backend-store", backend.store) if backend.store else ())
+        if backend is not None
+        else ()
+    )
     command = (
         str(venv_bin("citygraph")),
         "serve",
@@ -124,8 +186,9 @@ def citygraph_spec(store_root: Path, *, workers: int, env: Mapping[str, str]) ->
         "{port}",
         "--workers",
         str(workers),
+        *remote,
     )
-    return ServerSpec(name="citygraph", command=command, query_path="/sparql", env=dict(env))
+    return ServerSpec(name=name, command=command, query_path="/sparql", env=dict(env))
 
 
 def prepare_stores(data_dir: Path, *, log: Path) -> tuple[Path, Path]:
