@@ -122,7 +122,9 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     split.add_argument("--repeat", type=int, default=5, help="runs per query (median)")
     rerender = commands.add_parser(
-        "report", help="render a saved results-*.json again (and update docs/performance.md)"
+        "report",
+        help="render a saved results-*.json or backends-*.json again (and update "
+        "docs/performance.md)",
     )
     rerender.add_argument("results", type=Path, help="a results-*.json file of a run")
     rerender.add_argument("--label", default="", help="section of docs/performance.md")
@@ -170,8 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "report":
+        import json
+
         from bench.report import rerender_file
 
+        if "pairs" in json.loads(args.results.read_text(encoding="utf-8"))["meta"]:
+            from bench.backends import rerender_backends
+            from bench.run import RunConfig
+
+            docs = None if args.no_docs else RunConfig().docs
+            print(rerender_backends(args.results, label=args.label, docs=docs), end="")
+            return 0
         print(rerender_file(args.results, label=args.label, write_docs=not args.no_docs), end="")
         return 0
     if args.command == "breakdown":

@@ -26,7 +26,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,12 +43,23 @@ from bench.run import (
     workloads_for,
 )
 
-__all__ = ["AGGREGATIONS", "BACKENDS", "CACHE_OFF", "BackendsRun", "run_backends"]
+__all__ = [
+    "AGGREGATIONS",
+    "BACKENDS",
+    "CACHE_OFF",
+    "BackendsRun",
+    "parse_backends",
+    "rerender_backends",
+    "run_backends",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ("embedded", "oxigraph", "virtuoso")
 AGGREGATIONS = QUERY_DIR / "aggregations"
 CACHE_OFF = ("CITYGRAPH_CACHE_BYTES", "0")
+#: Seconds citygraph may take to answer its first query; on a store where it cannot, the store
+#: is still measured directly (against the embedded backend) and the report says why.
+READY_TIMEOUT = 180.0
 
 
 @dataclass(frozen=True)
@@ -83,19 +94,18 @@ def run_backends(run: BackendsRun) -> Path:
         _, validations = validate_queries([*mix, *heavy], targets)
         # A query is timed on the backends where citygraph and the store agree (a store's own
         # DESCRIBE form, say, excludes only that store); the mix holds those valid everywhere.
-        groups: dict[tuple[Pair, ...], list[Query]] = {}
+        groups: dict[tuple[str, ...], list[Query]] = {}
         for query, check in zip([*mix, *heavy], validations, strict=True):
-            agreeing = tuple(p for p in pairs if agrees(check, p))
-            if agreeing:
-                groups.setdefault(agreeing, []).append(query)
+            names = measured_servers(check, pairs)
+            if names:
+                groups.setdefault(names, []).append(query)
         measurements = []
         mix_names = {q.name for q in mix}
-        for agreeing, queries in groups.items():
-            chosen = [
-                t for t in targets if any(t.name in (p.direct, p.citygraph) for p in agreeing)
-            ]
+        everyone = tuple(t.name for t in targets)
+        for names, queries in groups.items():
+            chosen = [t for t in targets if t.name in names]
             in_mix = [q for q in queries if q.name in mix_names]
-            workloads = workloads_for(in_mix, validations, mix=agreeing == tuple(pairs))
+            workloads = workloads_for(in_mix, validations, mix=names == everyone)
             workloads += workloads_for(
                 [q for q in queries if q.name not in mix_names], validations, mix=False
             )
@@ -146,12 +156,25 @@ def _started(
     targets: list[servers.Endpoint] = []
     pairs: list[Pair] = []
 
-    def citygraph(name: str, backend: Backend | None) -> servers.Server:
+    def on(backend_name: str, direct: servers.Endpoint, remote: Backend | None) -> None:
+        """Start citygraph on ``remote`` (None: the embedded store) and add the pair."""
+        name = "citygraph" if remote is None else f"citygraph-{backend_name}"
         spec = servers.citygraph_spec(
-            cg_root, workers=config.workers, env=env, backend=backend, name=name
+            cg_root, workers=config.workers, env=env, backend=remote, name=name
         )
-        (server,) = stack.enter_context(servers.running([spec], log_dir))
-        return server
+        started = time.monotonic()
+        try:
+            server = servers.start(spec, log_dir, ready_timeout=READY_TIMEOUT)
+        except RuntimeError as error:  # the store is still measured directly
+            note = str(error).splitlines()[0]
+            say(f"{name} did not start: {note}")
+            targets.append(direct)
+            pairs.append(Pair(backend_name, direct.name, "", note=note))
+            return
+        stack.callback(servers.stop, server)
+        say(f"{name} ready on port {server.port} ({time.monotonic() - started:.1f} s)")
+        targets.extend([direct, server])
+        pairs.append(Pair(backend_name, direct.name, name))
 
     def publish(backend: Backend, name: str) -> None:
         started = time.monotonic()
@@ -165,8 +188,7 @@ def _started(
             (direct,) = stack.enter_context(
                 servers.running([servers.oxigraph_spec(ox_dir)], log_dir)
             )
-            targets += [direct, citygraph("citygraph", None)]
-            pairs.append(Pair("embedded", direct.name, "citygraph"))
+            on("embedded", direct, None)
         if "oxigraph" in run.backends:
             location = directory / "oxigraph-serve-store"
             shutil.rmtree(location, ignore_errors=True)  # a fresh store each run
@@ -177,8 +199,7 @@ def _started(
                 query=direct.endpoint, update=direct.base + "/update", store=direct.base + "/store"
             )
             publish(remote, direct.name)
-            targets += [direct, citygraph("citygraph-oxigraph", remote)]
-            pairs.append(Pair("oxigraph", direct.name, "citygraph-oxigraph"))
+            on("oxigraph", direct, remote)
         if "virtuoso" in run.backends:
             if str(REPO) not in sys.path:
                 sys.path.insert(0, str(REPO))
@@ -193,9 +214,44 @@ def _started(
                 query=instance.query_url, update=instance.update_url, store=instance.store_url
             )
             publish(remote, direct_v.name)
-            targets += [direct_v, citygraph("citygraph-virtuoso", remote)]
-            pairs.append(Pair("virtuoso", direct_v.name, "citygraph-virtuoso"))
+            on("virtuoso", direct_v, remote)
         yield targets, pairs
+
+
+def measured_servers(check: driver.Validation, pairs: Sequence[Pair]) -> tuple[str, ...]:
+    """The servers a query is timed on: both of each pair that agrees on it; and the store of
+    a pair without citygraph when it answers as the first pair's store does."""
+    names: list[str] = []
+    reference = pairs[0].direct if pairs else ""
+    for pair in pairs:
+        if agrees(check, pair):
+            names += [pair.direct, pair.citygraph]
+        elif (
+            not pair.citygraph
+            and all(s == 200 for s in check.statuses[pair.direct])
+            and check.counts[pair.direct] == check.counts[reference]
+        ):
+            names.append(pair.direct)
+    return tuple(names)
+
+
+def rerender_backends(results: Path, *, label: str = "", docs: Path | None = None) -> str:
+    """The report of a saved ``backends-*.json`` again; written to ``docs`` when given."""
+    data = json.loads(results.read_text(encoding="utf-8"))
+    meta = data["meta"]
+    validations = [driver.Validation(**v) for v in data["validations"]]
+    fields = set(driver.Measurement.__dataclass_fields__)
+    measurements = [
+        driver.Measurement(**{k: v for k, v in m.items() if k in fields})
+        for m in data["measurements"]
+    ]
+    queries = [*load_queries(None), *load_queries(None, directory=AGGREGATIONS)]
+    pairs = [Pair(**p) for p in meta["pairs"]]
+    markdown = render(meta, queries, validations, measurements, pairs)
+    if docs is not None:
+        size = generate.size_label(meta["triples"])
+        report.update_docs(docs, label or f"backends, {size}", markdown)
+    return markdown
 
 
 def parse_backends(text: str) -> tuple[str, ...]:

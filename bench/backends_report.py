@@ -21,7 +21,8 @@ class Pair:
 
     backend: str
     direct: str
-    citygraph: str
+    citygraph: str  # empty when citygraph did not start on this backend
+    note: str = ""  # why not
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Summary:
 def agrees(validation: Validation, pair: Pair) -> bool:
     """Whether citygraph and the store of ``pair`` gave 200 and the same counts to every variant."""
     servers = (pair.direct, pair.citygraph)
+    if not pair.citygraph:
+        return False
     if any(s not in validation.statuses for s in servers):
         return False
     if any(status != 200 for s in servers for status in validation.statuses[s]):
@@ -135,6 +138,12 @@ def render(
         + "".join(f"; {_why(v, pairs)}" for v in validations if not v.ok)
         + ". The whole mix holds the queries valid on every server."
     )
+    for pair in pairs:
+        if not pair.citygraph:
+            lines.append(
+                f"\n**citygraph on {pair.backend} was not measured**: it did not start "
+                f"({pair.note}); `{pair.direct}` was measured directly."
+            )
     summaries = {q.name: q.summary for q in queries}
     lines += [
         "",

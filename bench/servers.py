@@ -266,24 +266,36 @@ def start(spec: ServerSpec, log_dir: Path, *, ready_timeout: float = 600.0) -> S
             start_new_session=True,  # its own process group: stopped with its workers
         )
     server = Server(spec=spec, process=process, port=port, log=log)
+    try:
+        _wait_until_ready(server, ready_timeout)
+    except BaseException:  # also Ctrl-C or SIGTERM while waiting: never leave it running
+        stop(server)
+        raise
+    return server
+
+
+def _wait_until_ready(server: Server, ready_timeout: float) -> None:
     deadline = time.monotonic() + ready_timeout
     probe = server.endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{spec.name} exited with {process.returncode}:\n{tail}")
+        if server.process.poll() is not None:
+            tail = server.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{tail}")
         try:
             request = urllib.request.Request(
                 probe, headers={"Accept": "application/sparql-results+json"}
             )
-            with urllib.request.urlopen(request, timeout=10) as response:
+            # Long enough for a first query that is slow (citygraph on a remote store reads the
+            # graph names once): a probe that gives up only piles up more of the same work.
+            with urllib.request.urlopen(request, timeout=90) as response:
                 if response.status == 200:
-                    return server
+                    return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    stop(server)
-    raise RuntimeError(f"{spec.name} did not answer within {ready_timeout:.0f} s (log: {log})")
+    raise RuntimeError(
+        f"{server.name} did not answer within {ready_timeout:.0f} s (log: {server.log})"
+    )
 
 
 def stop(server: Server) -> None:
