@@ -38,6 +38,43 @@ def _backends(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _measurement_options(
+    command: argparse.ArgumentParser, *, triples: str, duration: float
+) -> None:
+    """The options ``run`` and ``backends`` share: data, load, citygraph's settings."""
+    command.add_argument(
+        "--triples", default=triples, help=f"size: 100k, 1M, 10M (default {triples})"
+    )
+    command.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    command.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
+    command.add_argument("--duration", type=float, default=duration, help="seconds per measurement")
+    command.add_argument(
+        "--runs", type=int, default=3, help="runs per server, query and concurrency"
+    )
+    command.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
+    command.add_argument(
+        "--workers", type=int, default=None, help="citygraph workers (default: cores)"
+    )
+    command.add_argument(
+        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
+    )
+    command.add_argument(
+        "--env",
+        type=_env,
+        action="append",
+        default=[],
+        help="KEY=VALUE for citygraph's environment (e.g. CITYGRAPH_IN_MEMORY=no)",
+    )
+
+
+def _output_options(command: argparse.ArgumentParser, *, label: str) -> None:
+    command.add_argument("--python-client", action="store_true", help="do not use wrk")
+    command.add_argument(
+        "--label", default="", help=f"section of docs/performance.md (default: {label})"
+    )
+    command.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m bench",
@@ -53,68 +90,32 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="compare `citygraph serve` with `oxigraph serve-read-only`"
     )
-    run.add_argument("--triples", default="1M", help="size: 100k, 1M, 10M (default 1M)")
-    run.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
-    run.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
-    run.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    run.add_argument("--runs", type=int, default=3, help="runs per server, query and concurrency")
-    run.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
-    run.add_argument("--workers", type=int, default=None, help="citygraph workers (default: cores)")
-    run.add_argument(
-        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
-    )
-    run.add_argument(
-        "--env",
-        type=_env,
-        action="append",
-        default=[],
-        help="KEY=VALUE for citygraph's environment (e.g. CITYGRAPH_IN_MEMORY=no)",
-    )
+    _measurement_options(run, triples="1M", duration=5.0)
     run.add_argument(
         "--candidate",
         choices=("citygraph", "oxigraph"),
         default="citygraph",
         help="the server compared with the reference (oxigraph: a second one, to test the bench)",
     )
-    run.add_argument("--python-client", action="store_true", help="do not use wrk")
-    run.add_argument(
-        "--label", default="", help="section of docs/performance.md (default: the size)"
-    )
-    run.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    _output_options(run, label="the size")
     backends = commands.add_parser(
         "backends",
         help="citygraph on each backend (embedded, oxigraph serve, Virtuoso) against the same "
         "store queried directly (issue 11 §4)",
     )
-    backends.add_argument("--triples", default="100k", help="size: 100k, 1M, 10M (default 100k)")
-    backends.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    _measurement_options(backends, triples="100k", duration=3.0)
     backends.add_argument(
         "--backend",
         type=_backends,
         default=None,
         help="comma-separated, from embedded,oxigraph,virtuoso (default: all three)",
     )
-    backends.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
-    backends.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
-    backends.add_argument("--runs", type=int, default=3, help="runs per server, query and c")
-    backends.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
-    backends.add_argument("--workers", type=int, default=None, help="citygraph workers per server")
-    backends.add_argument(
-        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
-    )
-    backends.add_argument(
-        "--env", type=_env, action="append", default=[], help="KEY=VALUE for citygraph"
-    )
     backends.add_argument(
         "--cache",
         action="store_true",
         help="keep citygraph's response cache on (default: off, to measure the layer)",
     )
-    backends.add_argument("--python-client", action="store_true", help="do not use wrk")
-    backends.add_argument(
-        "--label", default="", help="section of docs/performance.md (default: 'backends, SIZE')"
-    )
-    backends.add_argument("--no-docs", action="store_true", help="print the report only")
+    _output_options(backends, label="'backends, SIZE'")
     split = commands.add_parser(
         "breakdown", help="time each query's engine, serialisation and hand-over, in-process"
     )

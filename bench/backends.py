@@ -21,7 +21,6 @@ cache, not the layer.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -120,17 +119,7 @@ def run_backends(run: BackendsRun) -> Path:
         pairs=[p.__dict__ for p in pairs],
         aggregations=[q.name for q in heavy],
     )
-    out.write_text(
-        json.dumps(
-            {
-                "meta": meta,
-                "validations": [v.__dict__ for v in validations],
-                "measurements": [m.as_dict() for m in measurements],
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
+    report.save_results(out, meta, validations, measurements)
     markdown = render(meta, [*mix, *heavy], validations, measurements, pairs)
     print(markdown)
     if config.write_docs:
@@ -193,7 +182,9 @@ def _started(
             location = directory / "oxigraph-serve-store"
             shutil.rmtree(location, ignore_errors=True)  # a fresh store each run
             (direct,) = stack.enter_context(
-                servers.running([servers.oxigraph_serve_spec(location)], log_dir)
+                servers.running(
+                    [servers.oxigraph_spec(location, name="oxigraph-serve", writable=True)], log_dir
+                )
             )
             remote = Backend(
                 query=direct.endpoint, update=direct.base + "/update", store=direct.base + "/store"
@@ -237,14 +228,7 @@ def measured_servers(check: driver.Validation, pairs: Sequence[Pair]) -> tuple[s
 
 def rerender_backends(results: Path, *, label: str = "", docs: Path | None = None) -> str:
     """The report of a saved ``backends-*.json`` again; written to ``docs`` when given."""
-    data = json.loads(results.read_text(encoding="utf-8"))
-    meta = data["meta"]
-    validations = [driver.Validation(**v) for v in data["validations"]]
-    fields = set(driver.Measurement.__dataclass_fields__)
-    measurements = [
-        driver.Measurement(**{k: v for k, v in m.items() if k in fields})
-        for m in data["measurements"]
-    ]
+    meta, validations, measurements = report.load_results(results)
     queries = [*load_queries(None), *load_queries(None, directory=AGGREGATIONS)]
     pairs = [Pair(**p) for p in meta["pairs"]]
     markdown = render(meta, queries, validations, measurements, pairs)

@@ -132,17 +132,7 @@ def run(config: RunConfig) -> Path:
     out = directory / f"results-{stamp}.json"
     meta = report.run_metadata(config, params, directory, cand_name=candidate.name, wrk=wrk)
     meta["elapsed_s"] = round(time.monotonic() - began, 1)
-    out.write_text(
-        json.dumps(
-            {
-                "meta": meta,
-                "validations": [v.__dict__ for v in validations],
-                "measurements": [m.as_dict() for m in measurements],
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
+    report.save_results(out, meta, validations, measurements)
     markdown = report.render(meta, queries, validations, measurements, ref.name, cand.name)
     print(markdown)
     if config.write_docs:

@@ -35,7 +35,6 @@ __all__ = [
     "ServerSpec",
     "citygraph_available",
     "citygraph_spec",
-    "oxigraph_serve_spec",
     "oxigraph_spec",
     "prepare_stores",
     "running",
@@ -131,26 +130,12 @@ def citygraph_available() -> str | None:
     return None
 
 
-def oxigraph_spec(location: Path, *, name: str = "oxigraph") -> ServerSpec:
-    binary = venv_bin("oxigraph")
+def oxigraph_spec(location: Path, *, name: str = "oxigraph", writable: bool = False) -> ServerSpec:
+    """``oxigraph serve-read-only`` of ``location`` (or, ``writable``, ``oxigraph serve``: a
+    remote backend for citygraph), with the union of all graphs as its default graph."""
     command = (
-        str(binary),
-        "serve-read-only",
-        "--location",
-        str(location),
-        "--bind",
-        "127.0.0.1:{port}",
-        "--union-default-graph",
-    )
-    return ServerSpec(name=name, command=command, query_path="/query")
-
-
-def oxigraph_serve_spec(location: Path, *, name: str = "oxigraph-serve") -> ServerSpec:
-    """A writable ``oxigraph serve`` (a remote backend for citygraph), union default graph."""
-    binary = venv_bin("oxigraph")
-    command = (
-        str(binary),
-        "serve",
+        str(venv_bin("oxigraph")),
+        "serve" if writable else "serve-read-only",
         "--location",
         str(location),
         "--bind",
