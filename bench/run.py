@@ -59,6 +59,7 @@ class RunConfig:
     use_wrk: bool = True
     write_docs: bool = True
     label: str = ""  # the section of docs/performance.md (default: the size, e.g. 1M)
+    quiet_budget: float = QUIET_BUDGET  # seconds of waiting for a quiet machine, in all
     docs: Path = REPO / "docs" / "performance.md"
 
 
@@ -191,7 +192,7 @@ def measure_workloads(
     repeated once; a query too slow for the duration is measured again, longer.
     """
     measurements: list[driver.Measurement] = []
-    quiet_budget = QUIET_BUDGET
+    quiet_budget = config.quiet_budget
     pids = [t.pid for t in targets]
     for name, requests, latency in workloads:
         duration = min(MAX_DURATION, max(config.duration, MIN_LATENCIES * latency))
