@@ -51,6 +51,18 @@ def _measurement_options(
     command.add_argument(
         "--runs", type=int, default=3, help="runs per server, query and concurrency"
     )
+    command.add_argument(
+        "--max-duration",
+        type=float,
+        default=15.0,
+        help="seconds a slow query's measurement may be stretched to (4 of its latencies)",
+    )
+    command.add_argument(
+        "--quiet-budget",
+        type=float,
+        default=90.0,
+        help="seconds a run may wait in all for a quiet machine",
+    )
     command.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
     command.add_argument(
         "--workers", type=int, default=None, help="citygraph workers (default: cores)"
@@ -150,6 +162,8 @@ def backends_run(args: argparse.Namespace) -> BackendsRun:
         env=env,
         use_wrk=not args.python_client,
         write_docs=not args.no_docs,
+        max_duration=args.max_duration,
+        quiet_budget=args.quiet_budget,
         **({"workers": args.workers} if args.workers else {}),
     )
     return BackendsRun(config=config, backends=args.backend or BACKENDS, label=args.label)
@@ -215,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         env=tuple(args.env),
         use_wrk=not args.python_client,
         label=args.label,
+        max_duration=args.max_duration,
+        quiet_budget=args.quiet_budget,
         write_docs=not args.no_docs and args.candidate == "citygraph",
         **({"workers": args.workers} if args.workers else {}),
     )
