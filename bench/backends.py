@@ -118,6 +118,7 @@ def run_backends(run: BackendsRun) -> Path:
         load_after=[round(x, 2) for x in os.getloadavg()],
         pairs=[p.__dict__ for p in pairs],
         aggregations=[q.name for q in heavy],
+        size=generate.size_label(config.triples),
     )
     report.save_results(out, meta, validations, measurements)
     markdown = render(meta, [*mix, *heavy], validations, measurements, pairs)
@@ -233,7 +234,7 @@ def rerender_backends(results: Path, *, label: str = "", docs: Path | None = Non
     pairs = [Pair(**p) for p in meta["pairs"]]
     markdown = render(meta, queries, validations, measurements, pairs)
     if docs is not None:
-        size = generate.size_label(meta["triples"])
+        size = meta.get("size") or generate.size_label(meta["triples"])
         report.update_docs(docs, label or f"backends, {size}", markdown)
     return markdown
 
