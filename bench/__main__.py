@@ -10,8 +10,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import generate
+
+if TYPE_CHECKING:
+    from bench.backends import BackendsRun
 
 
 def _concurrency(text: str) -> tuple[int, ...]:
@@ -23,6 +27,64 @@ def _env(text: str) -> tuple[str, str]:
     if not sep:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _backends(text: str) -> tuple[str, ...]:
+    from bench.backends import parse_backends
+
+    try:
+        return parse_backends(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _measurement_options(
+    command: argparse.ArgumentParser, *, triples: str, duration: float
+) -> None:
+    """The options ``run`` and ``backends`` share: data, load, citygraph's settings."""
+    command.add_argument(
+        "--triples", default=triples, help=f"size: 100k, 1M, 10M (default {triples})"
+    )
+    command.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    command.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
+    command.add_argument("--duration", type=float, default=duration, help="seconds per measurement")
+    command.add_argument(
+        "--runs", type=int, default=3, help="runs per server, query and concurrency"
+    )
+    command.add_argument(
+        "--max-duration",
+        type=float,
+        default=15.0,
+        help="seconds a slow query's measurement may be stretched to (4 of its latencies)",
+    )
+    command.add_argument(
+        "--quiet-budget",
+        type=float,
+        default=90.0,
+        help="seconds a run may wait in all for a quiet machine",
+    )
+    command.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
+    command.add_argument(
+        "--workers", type=int, default=None, help="citygraph workers (default: cores)"
+    )
+    command.add_argument(
+        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
+    )
+    command.add_argument(
+        "--env",
+        type=_env,
+        action="append",
+        default=[],
+        help="KEY=VALUE for citygraph's environment (e.g. CITYGRAPH_IN_MEMORY=no)",
+    )
+
+
+def _output_options(command: argparse.ArgumentParser, *, label: str) -> None:
+    command.add_argument("--python-client", action="store_true", help="do not use wrk")
+    command.add_argument(
+        "--label", default="", help=f"section of docs/performance.md (default: {label})"
+    )
+    command.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -40,34 +102,32 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="compare `citygraph serve` with `oxigraph serve-read-only`"
     )
-    run.add_argument("--triples", default="1M", help="size: 100k, 1M, 10M (default 1M)")
-    run.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
-    run.add_argument("--concurrency", type=_concurrency, default=(1, 8), help="e.g. 1,8")
-    run.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    run.add_argument("--runs", type=int, default=3, help="runs per server, query and concurrency")
-    run.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per query")
-    run.add_argument("--workers", type=int, default=None, help="citygraph workers (default: cores)")
-    run.add_argument(
-        "--query", action="append", default=[], help="only this query (repeatable; by file stem)"
-    )
-    run.add_argument(
-        "--env",
-        type=_env,
-        action="append",
-        default=[],
-        help="KEY=VALUE for citygraph's environment (e.g. CITYGRAPH_IN_MEMORY=no)",
-    )
+    _measurement_options(run, triples="1M", duration=5.0)
     run.add_argument(
         "--candidate",
         choices=("citygraph", "oxigraph"),
         default="citygraph",
         help="the server compared with the reference (oxigraph: a second one, to test the bench)",
     )
-    run.add_argument("--python-client", action="store_true", help="do not use wrk")
-    run.add_argument(
-        "--label", default="", help="section of docs/performance.md (default: the size)"
+    _output_options(run, label="the size")
+    backends = commands.add_parser(
+        "backends",
+        help="citygraph on each backend (embedded, oxigraph serve, Virtuoso) against the same "
+        "store queried directly (issue 11 §4)",
     )
-    run.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    _measurement_options(backends, triples="100k", duration=3.0)
+    backends.add_argument(
+        "--backend",
+        type=_backends,
+        default=None,
+        help="comma-separated, from embedded,oxigraph,virtuoso (default: all three)",
+    )
+    backends.add_argument(
+        "--cache",
+        action="store_true",
+        help="keep citygraph's response cache on (default: off, to measure the layer)",
+    )
+    _output_options(backends, label="'backends, SIZE'")
     split = commands.add_parser(
         "breakdown", help="time each query's engine, serialisation and hand-over, in-process"
     )
@@ -75,12 +135,38 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     split.add_argument("--repeat", type=int, default=5, help="runs per query (median)")
     rerender = commands.add_parser(
-        "report", help="render a saved results-*.json again (and update docs/performance.md)"
+        "report",
+        help="render a saved results-*.json or backends-*.json again (and update "
+        "docs/performance.md)",
     )
     rerender.add_argument("results", type=Path, help="a results-*.json file of a run")
     rerender.add_argument("--label", default="", help="section of docs/performance.md")
     rerender.add_argument("--no-docs", action="store_true", help="print the report only")
     return main
+
+
+def backends_run(args: argparse.Namespace) -> BackendsRun:
+    """The run that ``python -m bench backends …`` asks for."""
+    from bench.backends import BACKENDS, CACHE_OFF, BackendsRun
+    from bench.run import RunConfig
+
+    env = tuple(args.env) + (() if args.cache else (CACHE_OFF,))
+    config = RunConfig(
+        triples=generate.parse_size(args.triples),
+        seed=args.seed,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        runs=args.runs,
+        warmup=args.warmup,
+        queries=tuple(args.query),
+        env=env,
+        use_wrk=not args.python_client,
+        write_docs=not args.no_docs,
+        max_duration=args.max_duration,
+        quiet_budget=args.quiet_budget,
+        **({"workers": args.workers} if args.workers else {}),
+    )
+    return BackendsRun(config=config, backends=args.backend or BACKENDS, label=args.label)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -101,8 +187,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "report":
+        import json
+
         from bench.report import rerender_file
 
+        if "pairs" in json.loads(args.results.read_text(encoding="utf-8"))["meta"]:
+            from bench.backends import rerender_backends
+            from bench.run import RunConfig
+
+            docs = None if args.no_docs else RunConfig().docs
+            print(rerender_backends(args.results, label=args.label, docs=docs), end="")
+            return 0
         print(rerender_file(args.results, label=args.label, write_docs=not args.no_docs), end="")
         return 0
     if args.command == "breakdown":
@@ -116,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Stopped by SIGTERM: unwind like Ctrl-C, so that the servers this run started are stopped.
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.command == "backends":
+        from bench.backends import run_backends
+
+        run_backends(backends_run(args))
+        return 0
 
     config = RunConfig(
         triples=generate.parse_size(args.triples),
@@ -129,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         env=tuple(args.env),
         use_wrk=not args.python_client,
         label=args.label,
+        max_duration=args.max_duration,
+        quiet_budget=args.quiet_budget,
         write_docs=not args.no_docs and args.candidate == "citygraph",
         **({"workers": args.workers} if args.workers else {}),
     )

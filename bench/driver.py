@@ -67,6 +67,7 @@ class Measurement:
     server_cpu: float  # cores used by the measured server's processes
     client_cpu: float  # cores used by the load generator
     other_cpu: float  # cores used by everything else (should be near zero)
+    load1: float = 0.0  # the machine's 1-minute load average at the end (it is shared)
 
     @property
     def throughput(self) -> float:
@@ -426,6 +427,7 @@ def measure(
         server_cpu=server_ticks / _TICK / wall,
         client_cpu=client / _TICK / wall,
         other_cpu=(other + idle_servers) / _TICK / wall,
+        load1=os.getloadavg()[0],
     )
 
 

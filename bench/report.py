@@ -16,7 +16,15 @@ from bench.queries import Query
 if TYPE_CHECKING:
     from bench.run import RunConfig
 
-__all__ = ["GOAL_P99", "GOAL_THROUGHPUT", "render", "run_metadata", "update_docs"]
+__all__ = [
+    "GOAL_P99",
+    "GOAL_THROUGHPUT",
+    "load_results",
+    "render",
+    "run_metadata",
+    "save_results",
+    "update_docs",
+]
 
 GOAL_THROUGHPUT = 1.0
 X = "\u00d7"  # the multiplication sign of ratios
@@ -232,20 +240,42 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def rerender_file(results: Path, *, label: str = "", write_docs: bool = True) -> str:
-    """Render the report of a saved run again (e.g. after the report's format changed)."""
+def save_results(
+    path: Path,
+    meta: Mapping[str, Any],
+    validations: Sequence[Validation],
+    measurements: Sequence[Measurement],
+) -> None:
+    """Keep every measurement of a run (``bench report`` renders it again)."""
     import json
 
-    from bench import generate
-    from bench.queries import load_queries
+    data = {
+        "meta": dict(meta),
+        "validations": [v.__dict__ for v in validations],
+        "measurements": [m.as_dict() for m in measurements],
+    }
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
-    data = json.loads(results.read_text(encoding="utf-8"))
-    meta = data["meta"]
-    validations = [Validation(**v) for v in data["validations"]]
+
+def load_results(path: Path) -> tuple[dict[str, Any], list[Validation], list[Measurement]]:
+    """What :func:`save_results` wrote."""
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
     fields = set(Measurement.__dataclass_fields__)
     measurements = [
         Measurement(**{k: v for k, v in m.items() if k in fields}) for m in data["measurements"]
     ]
+    return data["meta"], [Validation(**v) for v in data["validations"]], measurements
+
+
+def rerender_file(results: Path, *, label: str = "", write_docs: bool = True) -> str:
+    """Render the report of a saved run again (e.g. after the report's format changed)."""
+
+    from bench import generate
+    from bench.queries import load_queries
+
+    meta, validations, measurements = load_results(results)
     queries = load_queries(None)
     markdown = render(meta, queries, validations, measurements, "oxigraph", meta["candidate"])
     if write_docs:

@@ -16,7 +16,15 @@ from bench import driver, generate, report, servers
 from bench.driver import Request
 from bench.queries import Query, load_queries
 
-__all__ = ["RunConfig", "data_dir", "ensure_data", "run"]
+__all__ = [
+    "RunConfig",
+    "data_dir",
+    "ensure_data",
+    "measure_workloads",
+    "run",
+    "validate_queries",
+    "workloads_for",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "var" / "bench"
@@ -51,6 +59,8 @@ class RunConfig:
     use_wrk: bool = True
     write_docs: bool = True
     label: str = ""  # the section of docs/performance.md (default: the size, e.g. 1M)
+    quiet_budget: float = QUIET_BUDGET  # seconds of waiting for a quiet machine, in all
+    max_duration: float = MAX_DURATION  # seconds a slow query's measurement may be stretched to
     docs: Path = REPO / "docs" / "performance.md"
 
 
@@ -115,90 +125,16 @@ def run(config: RunConfig) -> Path:
     if config.use_wrk and wrk is None:
         say("wrk is not available: using the Python client (it bounds small queries)")
 
-    measurements: list[driver.Measurement] = []
-    validations: list[driver.Validation] = []
     with servers.running([reference, candidate], log_dir) as (ref, cand):
-        endpoints = [(s.name, s.base, s.spec.query_path) for s in (ref, cand)]
-        valid: list[Query] = []
-        for query in queries:
-            check = driver.validate(query.name, requests_for(query), endpoints)
-            validations.append(check)
-            rows = check.counts[ref.name]
-            if check.ok:
-                valid.append(query)
-                say(
-                    f"valid: {query.name}: rows {min(rows)}..{max(rows)}, same content in "
-                    f"{sum(check.same_content)}/{len(check.same_content)} variants"
-                )
-            else:
-                say(f"INVALID, not timed: {query.name}: {check.statuses} {check.counts}")
-        slowest = {v.query: max(max(times) for times in v.seconds.values()) for v in validations}
-        workloads = [(q.name, requests_for(q), slowest[q.name]) for q in valid]
-        if valid:
-            workloads.append((MIX, mix_requests(valid), max(slowest[q.name] for q in valid)))
-        quiet_budget = QUIET_BUDGET
-        pair = [ref, cand]
-        for name, requests, latency in workloads:
-            duration = min(MAX_DURATION, max(config.duration, MIN_LATENCIES * latency))
-            if config.warmup > 0:
-                for server in pair:
-                    driver.measure(
-                        server=server.name, base=server.base, query_path=server.spec.query_path,
-                        query=name, requests=requests, concurrency=max(config.concurrency),
-                        duration=config.warmup, run=-1, measured_pid=server.pid,
-                        other_pids=[s.pid for s in pair if s is not server], wrk=wrk,
-                    )  # fmt: skip
-            for concurrency in config.concurrency:
-                for index in range(config.runs):
-                    order = pair if index % 2 == 0 else pair[::-1]  # A B, B A, A B …
-                    for server in order:
-                        for attempt in range(2 + DISTURBED_RETRIES):
-                            waited = time.monotonic()
-                            driver.wait_until_quiet(
-                                [s.pid for s in pair], max_wait=min(QUIET_WAIT, quiet_budget)
-                            )
-                            quiet_budget = max(0.0, quiet_budget - (time.monotonic() - waited))
-                            m = driver.measure(
-                                server=server.name, base=server.base,
-                                query_path=server.spec.query_path, query=name,
-                                requests=requests, concurrency=concurrency,
-                                duration=duration, run=index, measured_pid=server.pid,
-                                other_pids=[s.pid for s in pair if s is not server], wrk=wrk,
-                            )  # fmt: skip
-                            if m.requests < MIN_REQUESTS and duration < MAX_DURATION:
-                                # Too slow for the duration: measure again, long enough.
-                                duration = MAX_DURATION
-                                say(f"{name}: {m.requests} requests in {m.seconds:.0f} s: longer")
-                                continue
-                            if (
-                                m.other_cpu < DISTURBED
-                                or attempt >= DISTURBED_RETRIES
-                                or quiet_budget <= 0
-                            ):
-                                break
-                            quiet_budget = max(0.0, quiet_budget - m.seconds)
-                            say(f"disturbed (other CPU {m.other_cpu:.2f} cores): measuring again")
-                        measurements.append(m)
-                        say(
-                            f"{name:24} c={concurrency} run {index} {server.name:10} "
-                            f"{m.throughput:9.1f} req/s  p50 {m.p50_ms:8.2f} ms  "
-                            f"p99 {m.p99_ms:8.2f} ms  err {m.errors}  other cpu {m.other_cpu:.2f}"
-                        )
+        valid, validations = validate_queries(queries, [ref, cand])
+        measurements = measure_workloads(
+            [ref, cand], workloads_for(valid, validations), config, wrk
+        )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = directory / f"results-{stamp}.json"
     meta = report.run_metadata(config, params, directory, cand_name=candidate.name, wrk=wrk)
     meta["elapsed_s"] = round(time.monotonic() - began, 1)
-    out.write_text(
-        json.dumps(
-            {
-                "meta": meta,
-                "validations": [v.__dict__ for v in validations],
-                "measurements": [m.as_dict() for m in measurements],
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
+    report.save_results(out, meta, validations, measurements)
     markdown = report.render(meta, queries, validations, measurements, ref.name, cand.name)
     print(markdown)
     if config.write_docs:
@@ -207,6 +143,105 @@ def run(config: RunConfig) -> Path:
         say(f"wrote {config.docs}")
     say(f"results in {out}; took {time.monotonic() - began:.0f} s")
     return out
+
+
+def validate_queries(
+    queries: Sequence[Query], targets: Sequence[servers.Endpoint]
+) -> tuple[list[Query], list[driver.Validation]]:
+    """Send every variant of every query to every target; the queries all answered alike."""
+    endpoints = [(t.name, t.base, t.query_path) for t in targets]
+    valid: list[Query] = []
+    validations: list[driver.Validation] = []
+    for query in queries:
+        check = driver.validate(query.name, requests_for(query), endpoints)
+        validations.append(check)
+        rows = check.counts[targets[0].name]
+        if check.ok:
+            valid.append(query)
+            say(
+                f"valid: {query.name}: rows {min(rows)}..{max(rows)}, same content in "
+                f"{sum(check.same_content)}/{len(check.same_content)} variants"
+            )
+        else:
+            say(f"INVALID, not timed: {query.name}: {check.statuses} {check.counts}")
+    return valid, validations
+
+
+Workload = tuple[str, list[Request], float]
+
+
+def workloads_for(
+    valid: Sequence[Query], validations: Sequence[driver.Validation], *, mix: bool = True
+) -> list[Workload]:
+    """Each valid query, then (``mix``) the whole mix of them, with its slowest cold latency."""
+    slowest = {v.query: max(max(times) for times in v.seconds.values()) for v in validations}
+    workloads = [(q.name, requests_for(q), slowest[q.name]) for q in valid]
+    if valid and mix:
+        workloads.append((MIX, mix_requests(valid), max(slowest[q.name] for q in valid)))
+    return workloads
+
+
+def measure_workloads(
+    targets: Sequence[servers.Endpoint],
+    workloads: Sequence[Workload],
+    config: RunConfig,
+    wrk: str | None,
+) -> list[driver.Measurement]:
+    """Measure every workload on every target in turn (A B …, … B A, A B …); medians later.
+
+    Before each measurement the machine must be quiet (bounded wait); a disturbed measurement is
+    repeated once; a query too slow for the duration is measured again, longer.
+    """
+    measurements: list[driver.Measurement] = []
+    quiet_budget = config.quiet_budget
+    pids = [t.pid for t in targets]
+    for name, requests, latency in workloads:
+        longest = max(config.duration, config.max_duration)
+        duration = min(longest, max(config.duration, MIN_LATENCIES * latency))
+        if config.warmup > 0:
+            for server in targets:
+                driver.measure(
+                    server=server.name, base=server.base, query_path=server.query_path,
+                    query=name, requests=requests, concurrency=max(config.concurrency),
+                    duration=config.warmup, run=-1, measured_pid=server.pid,
+                    other_pids=[p for p in pids if p != server.pid], wrk=wrk,
+                )  # fmt: skip
+        for concurrency in config.concurrency:
+            for index in range(config.runs):
+                order = targets if index % 2 == 0 else targets[::-1]  # A B, B A, A B …
+                for server in order:
+                    for attempt in range(2 + DISTURBED_RETRIES):
+                        waited = time.monotonic()
+                        driver.wait_until_quiet(pids, max_wait=min(QUIET_WAIT, quiet_budget))
+                        quiet_budget = max(0.0, quiet_budget - (time.monotonic() - waited))
+                        m = driver.measure(
+                            server=server.name, base=server.base,
+                            query_path=server.query_path, query=name,
+                            requests=requests, concurrency=concurrency,
+                            duration=duration, run=index, measured_pid=server.pid,
+                            other_pids=[p for p in pids if p != server.pid], wrk=wrk,
+                        )  # fmt: skip
+                        if m.requests < MIN_REQUESTS and duration < longest:
+                            # Too slow for the duration: measure again, long enough.
+                            duration = longest
+                            say(f"{name}: {m.requests} requests in {m.seconds:.0f} s: longer")
+                            continue
+                        if (
+                            m.other_cpu < DISTURBED
+                            or attempt >= DISTURBED_RETRIES
+                            or quiet_budget <= 0
+                        ):
+                            break
+                        quiet_budget = max(0.0, quiet_budget - m.seconds)
+                        say(f"disturbed (other CPU {m.other_cpu:.2f} cores): measuring again")
+                    measurements.append(m)
+                    say(
+                        f"{name:24} c={concurrency} run {index} {server.name:18} "
+                        f"{m.throughput:9.1f} req/s  p50 {m.p50_ms:8.2f} ms  "
+                        f"p99 {m.p99_ms:8.2f} ms  err {m.errors}  other cpu {m.other_cpu:.2f}"
+                        f"  load {m.load1:.1f}"
+                    )
+    return measurements
 
 
 def say(message: str) -> None:

@@ -24,8 +24,13 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from citygraph.engine.remote import Backend
 
 __all__ = [
+    "Endpoint",
     "Server",
     "ServerSpec",
     "citygraph_available",
@@ -57,6 +62,29 @@ class ServerSpec:
         return tuple(part.replace("{port}", str(port)) for part in self.command)
 
 
+class Endpoint(Protocol):
+    """What the driver needs of a measured server: its name, URL, query path and process."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def query_path(self) -> str: ...
+    @property
+    def pid(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class External:
+    """A server started by someone else (e.g. a Virtuoso of tests/virtuoso.py)."""
+
+    name: str
+    base: str
+    query_path: str
+    pid: int
+
+
 @dataclass
 class Server:
     """A started server process."""
@@ -73,6 +101,10 @@ class Server:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def query_path(self) -> str:
+        return self.spec.query_path
 
     @property
     def endpoint(self) -> str:
@@ -98,11 +130,12 @@ def citygraph_available() -> str | None:
     return None
 
 
-def oxigraph_spec(location: Path, *, name: str = "oxigraph") -> ServerSpec:
-    binary = venv_bin("oxigraph")
+def oxigraph_spec(location: Path, *, name: str = "oxigraph", writable: bool = False) -> ServerSpec:
+    """``oxigraph serve-read-only`` of ``location`` (or, ``writable``, ``oxigraph serve``: a
+    remote backend for citygraph), with the union of all graphs as its default graph."""
     command = (
-        str(binary),
-        "serve-read-only",
+        str(venv_bin("oxigraph")),
+        "serve" if writable else "serve-read-only",
         "--location",
         str(location),
         "--bind",
@@ -112,7 +145,21 @@ def oxigraph_spec(location: Path, *, name: str = "oxigraph") -> ServerSpec:
     return ServerSpec(name=name, command=command, query_path="/query")
 
 
-def citygraph_spec(store_root: Path, *, workers: int, env: Mapping[str, str]) -> ServerSpec:
+def citygraph_spec(
+    store_root: Path,
+    *,
+    workers: int,
+    env: Mapping[str, str],
+    backend: Backend | None = None,
+    name: str = "citygraph",
+) -> ServerSpec:
+    """``citygraph serve`` of ``store_root``, or (``backend``) of a remote SPARQL store."""
+    remote = (
+        ("--backend", backend.query, "--backend-update", backend.update_url)
+        + (("--backend-store", backend.store) if backend.store else ())
+        if backend is not None
+        else ()
+    )
     command = (
         str(venv_bin("citygraph")),
         "serve",
@@ -124,8 +171,9 @@ def citygraph_spec(store_root: Path, *, workers: int, env: Mapping[str, str]) ->
         "{port}",
         "--workers",
         str(workers),
+        *remote,
     )
-    return ServerSpec(name="citygraph", command=command, query_path="/sparql", env=dict(env))
+    return ServerSpec(name=name, command=command, query_path="/sparql", env=dict(env))
 
 
 def prepare_stores(data_dir: Path, *, log: Path) -> tuple[Path, Path]:
@@ -203,24 +251,36 @@ def start(spec: ServerSpec, log_dir: Path, *, ready_timeout: float = 600.0) -> S
             start_new_session=True,  # its own process group: stopped with its workers
         )
     server = Server(spec=spec, process=process, port=port, log=log)
+    try:
+        _wait_until_ready(server, ready_timeout)
+    except BaseException:  # also Ctrl-C or SIGTERM while waiting: never leave it running
+        stop(server)
+        raise
+    return server
+
+
+def _wait_until_ready(server: Server, ready_timeout: float) -> None:
     deadline = time.monotonic() + ready_timeout
     probe = server.endpoint + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{spec.name} exited with {process.returncode}:\n{tail}")
+        if server.process.poll() is not None:
+            tail = server.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{tail}")
         try:
             request = urllib.request.Request(
                 probe, headers={"Accept": "application/sparql-results+json"}
             )
-            with urllib.request.urlopen(request, timeout=10) as response:
+            # Long enough for a first query that is slow (citygraph on a remote store reads the
+            # graph names once): a probe that gives up only piles up more of the same work.
+            with urllib.request.urlopen(request, timeout=90) as response:
                 if response.status == 200:
-                    return server
+                    return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    stop(server)
-    raise RuntimeError(f"{spec.name} did not answer within {ready_timeout:.0f} s (log: {log})")
+    raise RuntimeError(
+        f"{server.name} did not answer within {ready_timeout:.0f} s (log: {server.log})"
+    )
 
 
 def stop(server: Server) -> None:

@@ -186,3 +186,90 @@ def test_bind_replaces_only_placeholders() -> None:
     assert bind(text, {"x": "<a>", "xy": "<b>"}) == "SELECT <a> ?y WHERE { <a> ?p <b> }"
     with pytest.raises(KeyError):
         bind(text, {"x": "<a>"})
+
+
+# -- python -m bench backends (issue 11 §4) ---------------------------------------------------
+
+
+def test_backends_arguments() -> None:
+    from bench.__main__ import backends_run, parser
+    from bench.backends import BACKENDS, CACHE_OFF
+
+    default = backends_run(parser().parse_args(["backends"]))
+    assert default.backends == BACKENDS
+    assert default.config.triples == 100_000
+    assert default.config.concurrency == (1, 8)
+    # The layer is measured without citygraph's response cache unless asked for.
+    assert CACHE_OFF in default.config.env
+    chosen = backends_run(
+        parser().parse_args(
+            ["backends", "--backend", "virtuoso,embedded", "--cache", "--triples", "1M"]
+        )
+    )
+    assert chosen.backends == ("virtuoso", "embedded")
+    assert CACHE_OFF not in chosen.config.env
+    assert chosen.config.triples == 1_000_000
+
+
+def test_backends_unknown_backend_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["backends", "--backend", "embedded,fuseki"])
+    assert stopped.value.code == 2
+    assert "unknown backend fuseki" in capsys.readouterr().err
+
+
+def test_aggregation_queries_parse_and_answer() -> None:
+    from bench.backends import AGGREGATIONS
+
+    text, dataset = _generate(20_000)
+    store = _store(text)
+    heavy = load_queries(dataset.params, directory=AGGREGATIONS)
+    assert len(heavy) >= 3
+    for query in heavy:
+        assert query.summary
+        assert "GROUP BY" in query.text
+        assert len(_select(store, query.variants[0])) > 1, query.name
+    # Not part of the default mix: `make bench` is unchanged.
+    assert not {q.name for q in heavy} & {q.name for q in load_queries(dataset.params)}
+
+
+def test_backends_tiny_run_reports_the_ratio_per_backend(tmp_path: Path) -> None:
+    """A real run: citygraph on the embedded store and on `oxigraph serve`, each against the
+    store queried directly, one query, one short measurement; the report lands in the docs."""
+    import dataclasses
+    import json
+
+    from bench.__main__ import backends_run, parser
+    from bench.backends import rerender_backends, run_backends
+
+    args = parser().parse_args(
+        [
+            *("backends", "--triples", "3000", "--backend", "embedded,oxigraph"),
+            *("--query", "city_partners", "--query", "themes_all", "--concurrency", "1"),
+            *("--duration", "1", "--runs", "1", "--warmup", "0", "--python-client"),
+            *("--workers", "1"),
+        ]
+    )
+    run = backends_run(args)
+    docs = tmp_path / "performance.md"
+    docs.write_text("# Performance\n\nBy hand.\n", encoding="utf-8")
+    # No waiting for a quiet machine: this test checks the plumbing, not the figures.
+    config = dataclasses.replace(run.config, docs=docs, quiet_budget=0.0)
+    run = dataclasses.replace(run, config=config)
+    results = run_backends(run)
+
+    data = json.loads(results.read_text(encoding="utf-8"))
+    measured = {(m["query"], m["server"]) for m in data["measurements"] if m["requests"] > 0}
+    servers = {"oxigraph", "citygraph", "oxigraph-serve", "citygraph-oxigraph"}
+    for query in ("city_partners", "themes_all"):
+        assert {(query, s) for s in servers} <= measured
+    text = docs.read_text(encoding="utf-8")
+    assert text.startswith("# Performance\n\nBy hand.\n")  # the hand-written part is kept
+    assert "<!-- bench:backends, 3k:start -->" in text
+    assert "load average" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `city_partners` | 1 |")]
+    assert {row.split(" | ")[2] for row in rows} == {"embedded", "oxigraph"}
+    # The saved run renders again to the same tables.
+    assert rerender_backends(results) in text

@@ -1,11 +1,12 @@
 """A private Virtuoso Open Source instance on 127.0.0.1 for the tests and the bench (issue 11 §2).
 
 Debian's `virtuoso-opensource` is installed by ``scripts/virtuoso.sh`` (called by
-``scripts/test.sh``); this module only starts it: its own ``virtuoso.ini`` in a temporary
-database directory, free ports for SQL (isql) and HTTP, nothing on other interfaces. After start
-the ``SPARQL`` account (the one anonymous HTTP requests run as) gets the right to update, so the
-SPARQL 1.1 Update endpoint (``/sparql``) and the Graph Store endpoint (``/sparql-graph-crud``)
-accept writes from 127.0.0.1 without authentication, as a test backend should.
+``scripts/test.sh``); this module only starts it (for the tests and ``python -m bench
+backends``): its own ``virtuoso.ini`` in a temporary database directory, free ports for SQL
+(isql) and HTTP, nothing on other interfaces. After start the ``SPARQL`` account (the one
+anonymous HTTP requests run as) gets the right to update, so the SPARQL 1.1 Update
+endpoint (``/sparql``) and the Graph Store endpoint (``/sparql-graph-crud``) accept writes from
+127.0.0.1 without authentication, as a test backend should.
 
 Run ``python -m tests.virtuoso DIR`` to start one by hand (Ctrl-C or SIGTERM stops it).
 """
@@ -102,6 +103,7 @@ class Virtuoso:
     sql_port: int
     directory: Path
     startup_seconds: float
+    pid: int = 0  # of virtuoso-t (the bench records its CPU use)
 
     @property
     def base(self) -> str:
@@ -174,7 +176,7 @@ def running_virtuoso(directory: Path, *, start_timeout: float = 120.0) -> Iterat
         instance = Virtuoso(http_port, sql_port, directory, 0.0)
         _wait_until_up(process, instance, started + start_timeout)
         isql(instance, *GRANTS)
-        yield Virtuoso(http_port, sql_port, directory, time.monotonic() - started)
+        yield Virtuoso(http_port, sql_port, directory, time.monotonic() - started, pid=process.pid)
     finally:
         process.terminate()
         try:
