@@ -74,3 +74,14 @@ def test_with_service_allowed_it_can(store_dir: Path) -> None:
         apply_write(store_dir, load(port), description="load", lock_timeout=10, offline=False)
     assert len(received) == 1
     assert received[0].startswith(b"GET /data.ttl")
+
+
+def test_a_write_to_a_store_without_a_build_is_503_not_500(tmp_path: Path) -> None:
+    """The store directory lost its build under a running server: the write says so (503),
+    it is not a server error."""
+    (tmp_path / "builds").mkdir()
+    change = UpdateChange(f"INSERT DATA {{ <{BASE}a> <{BASE}b> <{BASE}c> }}", BASE)
+    with pytest.raises(CitygraphError) as missing:
+        apply_write(tmp_path, change, description="insert", lock_timeout=10)
+    assert problem_for(missing.value)[0] == 503
+    assert not (tmp_path / store.CURRENT).exists()

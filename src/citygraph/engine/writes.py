@@ -45,7 +45,12 @@ from citygraph.engine.errors import (
     InvalidChangeError,
     NetworkRefusedError,
 )
-from citygraph.errors import CitygraphError, DataNotConformingError, InputSyntaxError
+from citygraph.errors import (
+    CitygraphError,
+    DataNotConformingError,
+    InputSyntaxError,
+    StoreNotFoundError,
+)
 from citygraph.errors import StoreBusyError as WriteBusyError
 from citygraph.publish import new_version, publish
 from citygraph.store import LOCK_FILE, Build, current_build, write_lock
@@ -107,7 +112,7 @@ class WriteJob:
 class WriteOutcome:
     """What the write process answers: the change's result and the published version, or the
     error, as plain data (``kind``: ``ok``, ``syntax``, ``refused``, ``nonconforming``, ``busy``,
-    ``failed``, or ``staged``: the build is ready, may it be published? (see
+    ``missing``, ``failed``, or ``staged``: the build is ready, may it be published? (see
     :attr:`WriteJob.confirm`); ``refusal``: the name of the :class:`ChangeRefusedError` class;
     ``report``: the validation report of a nonconforming write)."""
 
@@ -218,6 +223,8 @@ def _error(outcome: WriteOutcome) -> Exception:
         return refusal(outcome.message)
     if outcome.kind == "busy":
         return WriteBusyError(outcome.message)
+    if outcome.kind == "missing":
+        return StoreNotFoundError(outcome.message)
     if outcome.kind == "nonconforming" and outcome.report is not None:
         return DataNotConformingError(outcome.report)
     return CitygraphError(outcome.message)
@@ -231,6 +238,8 @@ def outcome_of(error: BaseException) -> WriteOutcome:
         return WriteOutcome("refused", message=str(error), refusal=type(error).__name__)
     if isinstance(error, WriteBusyError):
         return WriteOutcome("busy", message=str(error))
+    if isinstance(error, StoreNotFoundError):
+        return WriteOutcome("missing", message=str(error))
     if isinstance(error, DataNotConformingError):
         from citygraph.shacl.model import ValidationReport
 
