@@ -1,29 +1,44 @@
-"""Memory and start-up of the in-memory query processes: forked from one zygote (issue 10 §2)
-against one copy per process (the design before it).
+"""Memory and start-up of the in-memory query processes (issue 10 §2).
 
 Run from the repository root on a store directory (``citygraph build`` output; docs/
-performance.md, "Memory: one copy of the build per pool", has the figures)::
+performance.md, "Memory: one copy of the build per machine", has the figures)::
 
-    python -m bench.zygote_memory STORE_DIR [--processes 2] [--fast 1]
+    python -m bench.zygote_memory STORE_DIR [--processes 2] [--fast 1] [--workers 1,2,4]
 
-For each design it starts the processes, waits until all are ready, then prints the time that
-took, the proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``: shared pages split
-between the processes sharing them) and ``Rss`` summed over every process, the time a
-replacement takes to be ready, and the median latency of a cheap query. The machine's load
-average is printed: it changes the times, not the memory.
+It measures, in order:
+
+- **one copy**: one query process that copies the build into memory (the design before the
+  zygote), its proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``: shared pages
+  split between the processes sharing them) once ready: the unit the other figures are
+  divided by;
+- **a pool** (one worker's query processes, in this process): the time until its first
+  generation (on disk) is ready, until it serves from the zygote's copy, the Pss and ``Rss``
+  summed over the zygote host, the zygote and the children, the time a replacement takes and
+  the median latency of a cheap query;
+- **the server**, for each ``--workers N``: ``citygraph serve --workers N`` started, the time
+  until it first answers a cheap query (polled every 50 ms), until every worker's query
+  processes are forked from the zygote, then Pss and Rss summed over every process of the
+  server (the serve command, the workers, the host, the zygote, the query processes), by role.
+
+The machine's load average is printed before and after: it changes the times, not the memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from bench.servers import free_port, venv_bin
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.pool import QueryPool
 from citygraph.store import current_build
@@ -32,65 +47,91 @@ CHEAP = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 
 
 def _rollup(pid: int) -> tuple[int, int]:
-    """(Pss, Rss) of ``pid`` in MiB."""
+    """(Pss, Rss) of ``pid`` in MiB (0, 0 if it has ended)."""
     values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0, 0
+    for line in text.splitlines()[1:]:
         name, _, rest = line.partition(":")
         values[name] = int(rest.split()[0])
     return values["Pss"] // 1024, values["Rss"] // 1024
 
 
-def _copies(store: Path, count: int) -> None:
-    """The design before the zygote: ``count`` query processes each copying the build."""
+def _one_copy(store: Path) -> int:
+    """Pss in MiB of one query process holding its own in-memory copy of the build."""
     build = current_build(store)
-    started = time.monotonic()
-    processes = []
-    for _ in range(count):
-        job_read, job_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        command = [sys.executable, "-m", "citygraph.engine.query_process", str(job_read)]
-        command += [str(reply_write), str(build.path), build.version, "1", "1", "0"]
-        process = subprocess.Popen(command, pass_fds=(job_read, reply_write))
-        os.close(job_read)
-        os.close(reply_write)
-        processes.append((process, Connection(job_write, readable=False), Connection(reply_read)))
-    for _, _, replies in processes:
-        assert replies.recv()[0] == "ready"
-    ready = time.monotonic() - started
-    rollups = [_rollup(process.pid) for process, _, _ in processes]
-    process, jobs, replies = processes[0]
-    process.kill()
-    before = time.monotonic()
     job_read, job_write = os.pipe()
     reply_read, reply_write = os.pipe()
     command = [sys.executable, "-m", "citygraph.engine.query_process", str(job_read)]
     command += [str(reply_write), str(build.path), build.version, "1", "1", "0"]
-    processes[0] = (subprocess.Popen(command, pass_fds=(job_read, reply_write)), jobs, replies)
+    started = time.monotonic()
+    process = subprocess.Popen(command, pass_fds=(job_read, reply_write))
     os.close(job_read)
     os.close(reply_write)
     assert Connection(reply_read).recv()[0] == "ready"
-    respawn = time.monotonic() - before
+    ready = time.monotonic() - started
+    pss, rss = _rollup(process.pid)
     os.close(job_write)
-    for process, jobs, _ in processes:
-        jobs.close()
-        process.kill()
-        process.wait()
+    process.kill()
+    process.wait()
     print(
-        f"one copy per process (before): {count} processes, ready in {ready:.2f} s; "
-        f"PSS {sum(p for p, _ in rollups)} MiB, RSS {sum(r for _, r in rollups)} MiB "
-        f"(per process PSS {[p for p, _ in rollups]}); replacement ready in "
-        f"{respawn * 1000:.0f} ms"
+        f"one copy (one query process copying the build): PSS {pss} MiB, RSS {rss} MiB, "
+        f"ready in {ready:.2f} s"
     )
+    return pss
 
 
-def _measure(pool: QueryPool, label: str) -> None:
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _role(pid: int, server: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return "ended"
+    if pid == server:
+        return "serve"
+    if "citygraph.engine.zygote_host" in command:
+        return "host"
+    if "citygraph.engine.zygote" in command:
+        return "query (forked)" if _role(parent, server) == "zygote" else "zygote"
+    if "citygraph.engine.query_process" in command:
+        return "query (on disk)"
+    if "resource_tracker" in command:
+        return "other"
+    return "worker" if "multiprocessing" in command or parent == server else "other"
+
+
+def _measure_pool(store: Path, options: dict[str, int], one: int) -> None:
+    pool = QueryPool(store, in_memory=True, **options)
     started = time.monotonic()
     pool.start()
-    ready = time.monotonic() - started
-    pids = pool.pids()
-    zygote = getattr(pool, "_zygote", None)
-    if zygote is not None:
-        pids = [zygote.process.pid, *pids]
+    first = time.monotonic() - started
+    assert pool.wait_for_copy(900)
+    copied = time.monotonic() - started
+    zygote = pool._zygote
+    assert zygote is not None
+    host = pool._processes._host
+    pids = [*([host.process.pid] if host else []), zygote.pid, *pool.pids()]
     rollups = [_rollup(pid) for pid in pids]
     job = QueryJob(CHEAP, "http://example.org/", None, None, True, "JSON", None, 10, 10**6)
     latencies = []
@@ -105,12 +146,70 @@ def _measure(pool: QueryPool, label: str) -> None:
         time.sleep(0.001)
     respawn = time.monotonic() - before
     pool.close()
+    pss = sum(p for p, _ in rollups)
     print(
-        f"{label}: {len(pids)} processes, ready in {ready:.2f} s; "
-        f"PSS {sum(p for p, _ in rollups)} MiB, RSS {sum(r for _, r in rollups)} MiB "
-        f"(per process PSS {[p for p, _ in rollups]}); "
-        f"replacement ready in {respawn * 1000:.0f} ms; "
-        f"cheap query median {statistics.median(latencies):.2f} ms"
+        f"pool (host + zygote + {len(pids) - 2} forked): first generation (on disk) ready in "
+        f"{first:.2f} s, from the copy after {copied:.2f} s; PSS {pss} MiB ({pss / one:.2f} "
+        f"copies), RSS {sum(r for _, r in rollups)} MiB (per process PSS "
+        f"{[p for p, _ in rollups]}); replacement ready in {respawn * 1000:.0f} ms; cheap query "
+        f"median {statistics.median(latencies):.2f} ms"
+    )
+
+
+def _answers(port: int) -> bool:
+    url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": CHEAP})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _measure_server(store: Path, workers: int, per_worker: int, one: int) -> None:
+    port = free_port()
+    env = {**os.environ, "CITYGRAPH_CACHE_BYTES": "0"}
+    command = [str(venv_bin("citygraph")), "serve", "--store", str(store), "--port", str(port)]
+    started = time.monotonic()
+    server = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not _answers(port):
+            if server.poll() is not None or time.monotonic() - started > 900:
+                raise RuntimeError("the server did not answer")
+            time.sleep(0.05)
+        first = time.monotonic() - started
+        while True:  # until every worker's query processes are the zygote's
+            roles = Counter(_role(pid, server.pid) for pid in _descendants(server.pid))
+            if roles["query (forked)"] == workers * per_worker and not roles["query (on disk)"]:
+                break
+            if time.monotonic() - started > 900:
+                raise RuntimeError(f"the copy was not served in time: {roles}")
+            time.sleep(0.1)
+        copied = time.monotonic() - started
+        time.sleep(1.0)  # the processes replaced by the forked ones end
+        by_role: dict[str, list[tuple[int, int]]] = {}
+        for pid in _descendants(server.pid):
+            by_role.setdefault(_role(pid, server.pid), []).append(_rollup(pid))
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    pss = sum(p for rollups in by_role.values() for p, _ in rollups)
+    rss = sum(r for rollups in by_role.values() for _, r in rollups)
+    roles = "; ".join(
+        f"{role} x{len(rollups)}: {sum(p for p, _ in rollups)}" for role, rollups in by_role.items()
+    )
+    print(
+        f"serve --workers {workers}: first answer after {first:.2f} s, every query process "
+        f"forked from the copy after {copied:.2f} s; PSS {pss} MiB ({pss / one:.2f} copies), "
+        f"RSS {rss} MiB; PSS by role (MiB): {roles}"
     )
 
 
@@ -119,16 +218,22 @@ def main() -> None:
     parser.add_argument("store", type=Path)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--fast", type=int, default=1)
+    parser.add_argument("--workers", default="1,2", help="comma-separated; empty: no server")
+    parser.add_argument("--no-pool", action="store_true", help="skip the pool measurement")
     args = parser.parse_args()
-    print(f"build {current_build(args.store).path.name}; load average {os.getloadavg()[0]:.2f}")
+    print(f"build {current_build(args.store).path.name}; load average {os.getloadavg()}")
+    one = _one_copy(args.store)
     options = {
         "size": args.processes,
         "fast_size": args.fast,
         "max_concurrent": 16,
         "check_interval": 3600,
     }
-    _measure(QueryPool(args.store, in_memory=True, **options), "zygote (in memory, forked)")
-    _copies(args.store, args.processes + args.fast)
+    if not args.no_pool:
+        _measure_pool(args.store, options, one)
+    for workers in filter(None, args.workers.split(",")):
+        _measure_server(args.store, int(workers), args.processes + args.fast, one)
+    print(f"load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

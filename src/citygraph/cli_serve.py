@@ -6,6 +6,7 @@ Registered in :mod:`citygraph.cli`; also runnable as ``python -m citygraph.cli_s
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -15,6 +16,8 @@ import click
 
 from citygraph.cli import backend_options, store_option
 from citygraph.config import Settings, describe_settings, hand_on_to_child_processes
+from citygraph.engine.zygote_host import ENV as ZYGOTE_HOST
+from citygraph.engine.zygote_host import ZygoteHost
 from citygraph.errors import CitygraphError
 from citygraph.store import current_build
 
@@ -99,11 +102,32 @@ def serve(
         raise click.ClickException(str(error)) from None
     if get_path is not None:
         sys.exit(_get(settings, get_path))
-    import uvicorn
-
     # Worker processes build their own app from the environment: hand the store on to them.
     hand_on_to_child_processes(store=settings.store, **overrides)
     click.echo(f"citygraph: serving {serving} on http://{host}:{port}/sparql", err=True)
+    zygotes = _zygote_host(settings)
+    try:
+        _run(settings, host, port, workers)
+    finally:
+        if zygotes is not None:
+            zygotes.close()
+
+
+def _zygote_host(settings: Settings) -> ZygoteHost | None:
+    """In memory, the machine's zygote host, started before the workers (so that every worker's
+    query processes share one copy of the build, and the copy starts at once); its socket is
+    handed on to the workers."""
+    if settings.backend or not settings.in_memory:
+        return None
+    grace = settings.query_timeout + settings.version_check_interval + 10
+    zygotes = ZygoteHost(settings.store, grace=grace)
+    os.environ[ZYGOTE_HOST] = str(zygotes.path)
+    return zygotes
+
+
+def _run(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "citygraph.web.app:create_app_from_env",
         factory=True,

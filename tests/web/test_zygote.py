@@ -95,6 +95,7 @@ def pool(wide_store: Path) -> Iterator[QueryPool]:
         memory=200_000_000,
     )
     pool.start()
+    assert pool.wait_for_copy(60)
     try:
         yield pool
     finally:
@@ -157,12 +158,15 @@ def test_a_new_build_gets_a_new_zygote_and_the_old_one_ends(store_dir: Path) -> 
     pool = QueryPool(store_dir, size=1, in_memory=True, max_concurrent=4, check_interval=60)
     pool.start()
     try:
+        assert pool.wait_for_copy(60)
         old = zygote_pid(pool)
         assert "Paris v1" in answer(pool)
         make_build(store_dir, tiny_quads("v2"), "20260102T000000000000Z-bbbbbbbbbb")
         pool.check_for_new_build(wait=True)
         assert "Paris v2" in answer(pool)
-        assert zygote_pid(pool) != old
+        assert pool.wait_for_copy(60)
+        assert "Paris v2" in answer(pool)
+        assert zygote_pid(pool) not in (old, os.getpid())
         assert gone(old)
     finally:
         pool.close()
@@ -173,6 +177,7 @@ def test_closing_the_pool_ends_the_zygote_and_every_child(store_dir: Path) -> No
         store_dir, size=2, fast_size=1, in_memory=True, max_concurrent=4, check_interval=60
     )
     pool.start()
+    assert pool.wait_for_copy(60)
     processes = [zygote_pid(pool), *pool.pids()]
     pool.close()
     assert all(gone(pid) for pid in processes)
@@ -186,6 +191,7 @@ from citygraph.engine.pool import QueryPool
 
 pool = QueryPool(Path(sys.argv[1]), size=1, in_memory=True, max_concurrent=4, check_interval=60)
 pool.start()
+assert pool.wait_for_copy(60)
 query = sys.argv[2]
 job = QueryJob(query, "http://example.org/", None, None, True, "JSON", None, 100, 10**6)
 threading.Thread(target=pool.run, args=(job,), kwargs={"timeout": 600}, daemon=True).start()

@@ -6,9 +6,13 @@ process (:mod:`citygraph.engine.query_process`); when the deadline passes, the c
 the background. Other clients keep being served by the other children.
 
 Why a zygote: in memory, copying the build takes seconds to minutes and holds the whole build.
-So each generation has one :class:`~citygraph.engine.zygote.Zygote` that copies it once and forks
-the children of both lanes; they share its pages, and a replacement is a fork (milliseconds).
-On disk, each child is a fresh ``python -m citygraph.engine.query_process`` on the shared build.
+So the machine has one :mod:`~citygraph.engine.zygote` per build that copies it once and forks
+the children of both lanes of every worker; they share its pages, and a replacement is a fork
+(milliseconds). On disk, each child is a fresh ``python -m citygraph.engine.query_process`` on
+the shared build. In memory, a build is first served by a generation on disk (ready in about a
+second), then by one forked from the zygote once its copy is made (:meth:`QueryPool.wait_for_copy`):
+the first answer does not wait for the copy, and a switch never holds two copies while one is
+made (:mod:`citygraph.engine.zygote_host`). If the zygote dies, the pool does the same again.
 Making, readying and stopping them is :mod:`citygraph.engine.processes`; this module schedules
 jobs onto them.
 
@@ -166,6 +170,7 @@ class QueryPool:
             fast_size=self.fast_size,
             offline=offline,
             memory=memory,
+            root=root,
         )
         self._build: Build | None = None
         #: In memory: the zygote holding the current build, which forks the query processes.
@@ -173,23 +178,38 @@ class QueryPool:
         self._inflight = 0
         self._switching = False
         self._closed = False
+        #: The version whose in-memory copy is being made ("" when none).
+        self._copying = ""
+        #: The zygote of the last generation installed, once the one before it has stopped.
+        self._settled: Zygote | None = None
+        #: The ended zygote whose build is being served again.
+        self._renewing: Zygote | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the first generation on the current build and wait until it is ready.
+        """Start the first generation on the current build and wait until it is ready (in
+        memory, the generation on disk; the copy is made meanwhile, see :meth:`wait_for_copy`).
 
         Raises:
             StoreNotFoundError: the store has no published build.
             QueryProcessError: a query process could not open the build.
         """
-        generation = self._generation(self._watcher.current())
+        build = self._watcher.current()
+        self._install(self._generation(build, in_memory=False))
+        self._copy_later(build)
+
+    def wait_for_copy(self, timeout: float) -> bool:
+        """Wait until the current build is served from its in-memory copy (``False``: not
+        within ``timeout`` seconds, or the pool reads the build on disk)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            self._build = generation.build
-            self._zygote = generation.zygote
-            self._idle.extend(generation.general)
-            self._idle_fast.extend(generation.fast)
-            self._cond.notify_all()
+            while self._settled is None or self._settled is not self._zygote:
+                remaining = deadline - time.monotonic()
+                if not self.in_memory or self._closed or remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
 
     def close(self) -> None:
         """Stop every query process: idle ones by closing their pipe, busy ones by killing them
@@ -207,6 +227,7 @@ class QueryPool:
             zygote, self._zygote = self._zygote, None
         if zygote is not None:
             zygote.close()
+        self._processes.close()
 
     @property
     def build(self) -> Build:
@@ -266,32 +287,104 @@ class QueryPool:
     def _switch(self) -> None:
         try:
             build = self._watcher.current()
-            generation = self._generation(build) if build.version != self.version else None
+            generation = None
+            if build.version != self.version:
+                generation = self._generation(build, in_memory=False)
         except (CitygraphError, OSError) as error:
             log.error("cannot switch to the new build: %s", error)
             with self._cond:
                 self._switching = False
             return
+        if generation is not None:
+            self._install(generation, switch=True)
+            self._copy_later(build)
         with self._cond:
-            old = []
+            self._switching = False
+            self._cond.notify_all()
+        log.info("serving build %s", build.version)
+
+    def _install(self, generation: Generation, *, switch: bool = False) -> bool:
+        """Serve ``generation`` from now on, unless the pool closed or serves another build
+        than it (then it is stopped: ``False``). The processes it replaces end once idle, the
+        zygote they came from once no worker needs it and its last child has ended."""
+        with self._cond:
+            current = not self._closed and (switch or self._build is None)
+            current = current or generation.build.version == self.version
+            old: list[Child] = []
             old_zygote = None
-            if generation is not None:
+            if current:
                 old = self._idle + self._idle_fast
                 old_zygote, self._zygote = self._zygote, generation.zygote
                 self._idle = generation.general
                 self._idle_fast = generation.fast
-                self._build = build
-                self.stats.switches += 1
-            self._switching = False
-            closed = self._closed
-            self._cond.notify_all()
+                if switch:
+                    self.stats.switches += 1
+                self._build = generation.build
+                self._cond.notify_all()
+        if not current:
+            old = generation.children
+            old_zygote = generation.zygote
         for child in old:
             self._processes.stop(child)
         if old_zygote is not None:
-            old_zygote.close()  # it ends once the old generation's busy children have
-        if closed:
-            self.close()
-        log.info("serving build %s", build.version)
+            old_zygote.close()
+        if current:
+            with self._cond:
+                self._settled = generation.zygote
+                self._cond.notify_all()
+            for child in generation.children:
+                self._watch_child(child)
+            if generation.zygote is not None:
+                threading.Thread(
+                    target=self._watch,
+                    args=(generation.zygote,),
+                    name="citygraph-zygote",
+                    daemon=True,
+                ).start()
+        return current
+
+    def _watch_child(self, child: Child) -> None:
+        """Replace ``child`` if it ends while idle (a busy one's end is its job's error)."""
+
+        def watch() -> None:
+            child.wait_ended()
+            with self._cond:
+                lane = self._idle_fast if child.fast else self._idle
+                idle = any(other is child for other in lane)
+                if idle:
+                    lane[:] = [other for other in lane if other is not child]
+            if idle:
+                self._discard(child)
+
+        threading.Thread(target=watch, name="citygraph-child", daemon=True).start()
+
+    def _watch(self, zygote: Zygote) -> None:
+        """If ``zygote`` ends while its copy is served, serve the build from a new one (its
+        children go: they hold the old copy)."""
+        zygote.wait()
+        self._renew(zygote)
+
+    def _copy_later(self, build: Build) -> None:
+        """In memory: serve ``build`` from its copy once the zygote has made it (a thread)."""
+        with self._cond:
+            if not self.in_memory or self._closed or self._copying == build.version:
+                return
+            self._copying = build.version
+        threading.Thread(
+            target=self._copy, args=(build,), name="citygraph-copy", daemon=True
+        ).start()
+
+    def _copy(self, build: Build) -> None:
+        try:
+            generation = self._generation(build, in_memory=True)
+        except (CitygraphError, OSError) as error:
+            if not self._closed:
+                log.error("cannot serve build %s from memory: %s", build.version, error)
+            generation = None
+        with self._cond:
+            self._copying = ""
+        if generation is not None and self._install(generation):
+            log.info("serving build %s from its in-memory copy", build.version)
 
     # -- running jobs -------------------------------------------------------------------------
 
@@ -336,6 +429,10 @@ class QueryPool:
         demoted = False
         while True:
             child = self._acquire(deadline, timeout, client, fast=fast, key=key)
+            if child.replies.poll():  # an idle process has nothing to say: it has ended
+                self._leave(child, client)
+                self._discard(child)
+                continue
             started = time.monotonic()
             try:
                 reply = self._exchange(child, job, deadline, timeout)
@@ -459,6 +556,7 @@ class QueryPool:
     def _release(self, child: Child) -> None:
         with self._cond:
             current = not self._closed and child.build.version == self.version
+            current = current and child.zygote is self._zygote  # of the generation served
             if current:
                 (self._idle_fast if child.fast else self._idle).append(child)
                 # Waiters differ (lane, client limit): wake all, each checks what it may take.
@@ -471,18 +569,25 @@ class QueryPool:
         self._processes.stop(child, kill=True)
         threading.Thread(
             target=self._replace,
-            args=(child.build, child.fast),
+            args=(child.build, child.fast, child.zygote),
             name="citygraph-replace",
             daemon=True,
         ).start()
 
-    def _replace(self, build: Build, fast: bool) -> None:
+    def _replace(self, build: Build, fast: bool, zygote: Zygote | None) -> None:
         with self._cond:
-            zygote = self._zygote
-        if zygote is not None and zygote.build.version != build.version:
-            return  # the build was switched meanwhile; the new generation is complete
+            if self._build is not None and self.version != build.version:
+                return  # the build was switched meanwhile; the new generation is complete
+            if zygote is not self._zygote:
+                return  # likewise from disk to memory, or to a new zygote
         try:
-            child = self._processes.spawn(build, fast=fast, zygote=zygote)
+            try:
+                child = self._processes.spawn(build, fast=fast, zygote=zygote)
+            except OSError:
+                if zygote is None:
+                    raise
+                self._renew(zygote)  # the zygote is gone
+                return
             self._processes.await_ready(child)
         except (CitygraphError, OSError) as error:
             if not self._closed:  # else it was stopped by close(), not broken
@@ -490,10 +595,28 @@ class QueryPool:
             return
         with self._cond:
             self.stats.started += 1
+        self._watch_child(child)
         self._release(child)
 
-    def _generation(self, build: Build) -> Generation:
-        generation = self._processes.generation(build)
+    def _renew(self, lost: Zygote) -> None:
+        """If the copy served comes from the ended zygote ``lost``: serve its build on disk now
+        (the forked children go), from a new copy later."""
+        with self._cond:
+            if self._closed or self._zygote is not lost or self._renewing is lost:
+                return
+            self._renewing = lost
+        build = lost.build
+        log.error("the zygote of build %s ended; copying the build again", build.version)
+        try:
+            generation = self._generation(build, in_memory=False)
+        except (CitygraphError, OSError) as error:
+            log.error("cannot start query processes: %s", error)
+            return
+        if self._install(generation):
+            self._copy_later(build)
+
+    def _generation(self, build: Build, *, in_memory: bool) -> Generation:
+        generation = self._processes.generation(build, in_memory=in_memory)
         with self._cond:
             self.stats.started += len(generation.children)
         return generation

@@ -1,8 +1,9 @@
 """Creating and ending the query processes of one server worker (the pool schedules them).
 
-A query process is either forked by a :class:`~citygraph.engine.zygote.Zygote` that holds an
-in-memory copy of the build (so all of a generation share one copy), or started as ``python -m
-citygraph.engine.query_process`` on the on-disk build. Either way the worker talks to it over
+A query process is either forked by the machine's :mod:`~citygraph.engine.zygote` of the build,
+which holds its in-memory copy (so all the query processes of all the workers share one copy;
+the worker reaches it through the :mod:`~citygraph.engine.zygote_host`), or started as ``python
+-m citygraph.engine.query_process`` on the on-disk build. Either way the worker talks to it over
 two pipes (jobs out, replies in) and keeps its stderr in an unlinked temporary file, read when
 it dies to say why. A new process is *ready* once it has answered ``("ready", …)``;
 ``("failed", message)`` means it could not open the build, ``("unsafe", message)`` that it
@@ -18,17 +19,20 @@ No web framework here.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import IO
 
 from citygraph.engine.errors import QueryProcessError
 from citygraph.engine.lanes import lower_priority
 from citygraph.engine.zygote import ForkedProcess, Zygote
+from citygraph.engine.zygote_host import ENV, GRACE, ZygoteHost, connect
 from citygraph.errors import StoreNotFoundError
 from citygraph.store import Build
 
@@ -51,8 +55,10 @@ class Child:
     build: Build
     #: The child's stderr (an unlinked temporary file): read when it dies, to say why.
     stderr: IO[bytes] | None = None
-    #: In the fast lane: on the on-disk build, runs a query for at most the fast budget.
+    #: In the fast lane: runs a query for at most the fast budget.
     fast: bool = False
+    #: The connection to the zygote that forked it (``None``: started on the on-disk build).
+    zygote: Zygote | None = None
 
     @property
     def pid(self) -> int:
@@ -71,6 +77,20 @@ class Child:
         self.replies.close()
         if self.stderr is not None:
             self.stderr.close()
+
+    def wait_ended(self) -> None:
+        """Block until the process has ended, whoever ended it (not reaping it)."""
+        if isinstance(self.process, ForkedProcess):
+            pidfd = self.process.pidfd()
+        else:
+            try:  # not reaped before stop(): the pid is still this process
+                pidfd = os.pidfd_open(self.process.pid)
+            except ProcessLookupError:
+                return
+        try:
+            select.select([pidfd], [], [])
+        finally:
+            os.close(pidfd)
 
     def last_words(self) -> bytes:
         """The end of what the child wrote to stderr (after it ended)."""
@@ -107,46 +127,50 @@ class Generation:
 class QueryProcesses:
     """Makes, readies and stops the query processes of one pool, and tracks the live ones.
 
-    ``in_memory``: each generation is forked from a zygote holding a copy of the build (else
-    started on the on-disk build). ``size`` and ``fast_size``: processes per generation in the
-    general and the fast lane. ``offline``: the processes cannot open network sockets.
-    ``memory``: bytes each may use beyond its copy of the build (0: unlimited).
+    ``in_memory``: generations may be forked from the zygote holding a copy of the build (see
+    :meth:`generation`). ``size`` and ``fast_size``: processes per generation in the general
+    and the fast lane. ``offline``: the processes cannot open network sockets. ``memory``:
+    bytes each may use beyond its copy of the build (0: unlimited). ``root``: the store
+    directory, for the zygote host this pool starts when the server did not start one
+    (:data:`~citygraph.engine.zygote_host.ENV`).
     """
 
     def __init__(
-        self, *, in_memory: bool, size: int, fast_size: int, offline: bool, memory: int
+        self,
+        *,
+        in_memory: bool,
+        size: int,
+        fast_size: int,
+        offline: bool,
+        memory: int,
+        root: Path | None = None,
     ) -> None:
         self.in_memory = in_memory
         self.size = size
         self.fast_size = fast_size
         self.offline = offline
         self.memory = memory
+        self.root = root
         #: Processes started so far (for tests and diagnostics).
         self.started = 0
         self._lock = threading.Lock()
         self._live: dict[int, Child] = {}
+        self._host: ZygoteHost | None = None
 
-    def generation(self, build: Build) -> Generation:
-        """The query processes of both lanes on ``build``, ready; in memory, forked from a new
-        zygote holding the build, so that they share one copy of it.
+    def generation(self, build: Build, *, in_memory: bool) -> Generation:
+        """The query processes of both lanes on ``build``, ready: with ``in_memory``, forked
+        from the machine's zygote of the build, so that they share one copy of it (this waits
+        until the copy is made); else started on the on-disk build.
 
         Raises:
             StoreNotFoundError: the build cannot be opened.
             QueryProcessError: a process (or the zygote) did not start.
         """
-        zygote = None
-        if self.in_memory:
-            zygote = Zygote(build)
-            status, message = zygote.ready(STARTUP_TIMEOUT)
-            if status != "ready":
-                zygote.close()
-                if status == "failed":
-                    raise StoreNotFoundError(message)
-                raise QueryProcessError(message)
+        zygote = self.zygote(build) if in_memory else None
         children: list[Child] = []
         try:
-            children = [self.spawn(build, zygote=zygote) for _ in range(self.size)]
-            children += [self.spawn(build, fast=True, zygote=zygote) for _ in range(self.fast_size)]
+            for fast in [False] * self.size + [True] * self.fast_size:
+                children.append(self.spawn(build, fast=fast, zygote=zygote))
             for child in children:
                 self.await_ready(child)
         except BaseException:
@@ -156,6 +180,44 @@ class QueryProcesses:
                 zygote.close()
             raise
         return Generation(build=build, zygote=zygote, children=children)
+
+    def zygote(self, build: Build) -> Zygote:
+        """A connection to the machine's zygote of ``build``, once its copy is ready.
+
+        Raises:
+            StoreNotFoundError: the build cannot be opened.
+            QueryProcessError: the zygote (or its host) did not start.
+        """
+        try:
+            zygote = connect(self._host_path(), build)
+        except OSError as error:
+            raise QueryProcessError(f"cannot reach the zygote host: {error}") from error
+        status, message = zygote.ready(STARTUP_TIMEOUT)
+        if status != "ready":
+            zygote.close()
+            if status == "failed":
+                raise StoreNotFoundError(message)
+            raise QueryProcessError(message)
+        return zygote
+
+    def _host_path(self) -> Path:
+        """The socket of the server's zygote host, else of one started for this pool."""
+        given = os.environ.get(ENV)
+        if given:
+            return Path(given)
+        with self._lock:
+            if self._host is None:
+                if self.root is None:
+                    raise OSError("no zygote host: the pool was made without its store directory")
+                self._host = ZygoteHost(self.root, grace=GRACE)
+            return self._host.path
+
+    def close(self) -> None:
+        """End the zygote host this pool started, if any."""
+        with self._lock:
+            host, self._host = self._host, None
+        if host is not None:
+            host.close()
 
     def spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> Child:
         """A query process on ``build`` (not yet ready: see :meth:`await_ready`): forked by
@@ -191,6 +253,7 @@ class QueryProcesses:
             build=build,
             stderr=stderr,
             fast=fast,
+            zygote=zygote,
         )
         if not fast:
             lower_priority(process.pid)

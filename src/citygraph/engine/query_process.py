@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import signal
 import sys
 import threading
@@ -367,9 +368,10 @@ def answer_jobs(
         replies.send(reply)
 
 
-def enter_sandbox(replies: Connection, *, offline: bool) -> bool:
+def enter_sandbox(replies: Connection, *, offline: bool, worker: int | None = None) -> bool:
     """Before any job is read: refuse this process the network (``offline``; no query can talk
-    it out of that) and end it soon after its parent. ``False`` (reported as ``"unsafe"``): the
+    it out of that) and end it soon after its server worker: its parent, or the process of the
+    pidfd ``worker`` (a child forked by a zygote). ``False`` (reported as ``"unsafe"``): the
     filter could not be installed."""
     if offline:
         try:
@@ -377,9 +379,12 @@ def enter_sandbox(replies: Connection, *, offline: bool) -> bool:
         except SandboxError as error:
             replies.send(("unsafe", str(error)))
             return False
-    threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="watchdog", daemon=True
-    ).start()
+    if worker is None:
+        watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="watchdog")
+    else:
+        watch = threading.Thread(target=_exit_with_worker, args=(worker,), name="watchdog")
+    watch.daemon = True
+    watch.start()
     return True
 
 
@@ -409,6 +414,13 @@ def _exit_with_parent(parent: int) -> None:
         time.sleep(1.0)
         if os.getppid() != parent:
             os._exit(1)
+
+
+def _exit_with_worker(pidfd: int) -> None:
+    """End this process as soon as the worker of ``pidfd`` has ended (a forked child: its parent
+    is the zygote, which may end before or after the worker)."""
+    select.select([pidfd], [], [])
+    os._exit(1)
 
 
 def main(argv: list[str]) -> int:

@@ -1,27 +1,35 @@
 """The zygote: one in-memory copy of a build, from which query processes are forked.
 
 Copying a build into memory takes seconds at 100k triples and minutes at 1M, and each copy
-holds the whole build. A server worker therefore starts one zygote per build (``python -m
-citygraph.engine.zygote CONTROL_FD BUILD_DIR VERSION``): it copies the build into memory once,
-answers ``("ready", version)`` or ``("failed", message)`` on its control socket, then, for each
-request, forks a query process. The children share the store's pages with the zygote
-(copy-on-write: a query reads them, it does not write them), so a new query process costs a
-fork, not a copy, and the pool's memory is about one copy of the build.
+holds the whole build. So each build has one zygote per machine, started by the machine's
+:mod:`~citygraph.engine.zygote_host` (``python -m citygraph.engine.zygote CHANNEL_FD BUILD_DIR
+VERSION``): it copies the build into memory once, then, for each request of any server worker,
+forks a query process. The children share the store's pages with the zygote (copy-on-write: a
+query reads them, it does not write them), so a new query process costs a fork, not a copy, and
+all the query processes of all the workers hold about one copy of the build.
 
-A request is one message on the control socket (a ``SOCK_SEQPACKET`` pair) carrying ``OFFLINE
-MEMORY`` and, by ``SCM_RIGHTS``, three file descriptors: the job pipe's read end, the reply
-pipe's write end and the file for the child's stderr. The answer carries the child's pid and,
-by ``SCM_RIGHTS``, a pidfd of it: the worker signals and waits for the child through it (the
-child is the zygote's, not the worker's, and a pid alone could be reused once it is reaped).
+The host hands the zygote, over ``CHANNEL_FD`` (a ``SOCK_SEQPACKET`` pair), each worker's
+connection (an accepted Unix socket) and a pidfd of that worker, by ``SCM_RIGHTS``. On each
+connection the zygote answers ``ready VERSION PID`` once the copy is made (or ``failed
+MESSAGE``, then closes it), then serves requests: one message carrying ``OFFLINE MEMORY`` and,
+by ``SCM_RIGHTS``, three file descriptors (the job pipe's read end, the reply pipe's write end,
+the file for the child's stderr). The answer carries the child's pid and, by ``SCM_RIGHTS``, a
+pidfd of it: the worker signals and waits for the child through it (the child is the zygote's,
+not the worker's, and a pid alone could be reused once it is reaped).
 
-The forked child does what a started query process does (:func:`~citygraph.web.
+The forked child does what a started query process does (:func:`~citygraph.engine.
 query_process.answer_jobs`): the network filter first, then the memory budget, measured from
 the child's data segment after the fork (it inherits the zygote's private mappings), then
-jobs. The zygote forks from its only Python thread (the engine's reader of the on-disk build
-leaves idle RocksDB threads behind; the child never touches RocksDB) and never reads a job.
-When its control socket closes (the worker closed it at a switch, or ended), it forks no more
-and ends once its children have; if the worker is gone, it kills them first (no one else would
-stop a busy one at its timeout).
+jobs. It ends soon after *its worker* (it watches the worker's pidfd), not after the zygote: a
+zygote that dies leaves its children serving. The zygote forks from its only Python thread (the
+engine's reader of the on-disk build leaves idle RocksDB threads behind; the child never
+touches RocksDB) and never reads a job.
+
+When a worker's connection closes, the zygote forks no more for it; its busy children finish
+their job (the worker stops them at their timeout), unless the worker is gone, in which case
+the zygote kills them (no one else would). When its last connection closes it tells the host
+(``idle N``, N the connections received so far); the host closes the channel when the build is
+no longer wanted, and the zygote ends once its children have.
 
 No web framework is imported here.
 """
@@ -41,6 +49,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -50,81 +59,70 @@ from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
 
-__all__ = ["ForkedProcess", "Zygote", "main"]
+__all__ = ["MESSAGE", "ForkedProcess", "Zygote", "main"]
 
-#: Bytes of one request or answer on the control socket (they are a few dozen).
-_MESSAGE = 256
+#: Bytes of one request or answer on a control socket (they are a few dozen).
+MESSAGE = 1024
 
 
 class ForkedProcess:
     """A query process forked by a zygote, seen from the worker (the part of
     :class:`subprocess.Popen` the pool uses). Its exit status belongs to the zygote: ``wait``
-    returns ``None``."""
+    returns ``None``. Threads may kill and wait for it at once (the pidfd is closed only when
+    this object is collected, so no thread ever signals a reused descriptor)."""
 
     def __init__(self, pid: int, pidfd: int) -> None:
         self.pid = pid
         self._pidfd = pidfd
+        self._reaped = False
 
     def kill(self) -> None:
-        if self._pidfd < 0:
-            return  # waited for: ended
+        if self._reaped:
+            return
         with contextlib.suppress(ProcessLookupError):  # ended already
             signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait until the process has ended and the zygote has reaped it (its pid is free), or
+        """Wait until the process has ended and its parent has reaped it (its pid is free), or
         raise ``subprocess.TimeoutExpired`` after ``timeout``."""
-        if self._pidfd < 0:
-            return
         deadline = None if timeout is None else time.monotonic() + timeout
-        ended, _, _ = select.select([self._pidfd], [], [], timeout)
-        waiting = bool(ended)
-        while waiting:
+        if not self._reaped:
+            select.select([self._pidfd], [], [], timeout)
+        while not self._reaped:
             try:  # signal 0 reaches a zombie, not a reaped process (a pidfd is never reused)
                 signal.pidfd_send_signal(self._pidfd, 0)
             except ProcessLookupError:
-                os.close(self._pidfd)
-                self._pidfd = -1
+                self._reaped = True
                 return
-            waiting = deadline is None or time.monotonic() < deadline
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"query process {self.pid}", timeout or 0.0)
             time.sleep(0.001)
-        raise subprocess.TimeoutExpired(f"query process {self.pid}", timeout or 0.0)
+
+    def pidfd(self) -> int:
+        """A new pidfd of the process (the caller closes it)."""
+        return os.dup(self._pidfd)
+
+    def __del__(self) -> None:
+        os.close(self._pidfd)
 
 
 class Zygote:
-    """The worker's handle of a zygote process holding ``build`` in memory."""
+    """A worker's connection to the machine's zygote of ``build`` (see
+    :func:`citygraph.engine.zygote_host.connect`, which makes it)."""
 
-    def __init__(self, build: Build) -> None:
-        """Start the zygote (it copies the build into memory meanwhile; see :meth:`ready`)."""
+    def __init__(self, build: Build, control: socket.socket) -> None:
         self.build = build
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "citygraph.engine.zygote",
-                    str(theirs.fileno()),
-                    str(build.path),
-                    build.version,
-                ],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                close_fds=True,
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        self._socket = ours
+        self._socket = control
         self._lock = threading.Lock()
+        #: The zygote's process id, once :meth:`ready` said so (0 before).
+        self.pid = 0
+        self._pidfd = -1
 
     def ready(self, timeout: float) -> tuple[str, str]:
         """The zygote's first answer: ``("ready", version)`` or ``("failed", message)``."""
         self._socket.settimeout(timeout)
         try:
-            data = self._socket.recv(_MESSAGE)
+            data = self._socket.recv(MESSAGE)
         except TimeoutError:
             return "failed", f"the in-memory copy of the build took more than {timeout:g} s"
         except OSError as error:
@@ -134,7 +132,23 @@ class Zygote:
         if not data:
             return "failed", "the zygote ended before its copy of the build was ready"
         status, _, text = data.decode("utf-8", "replace").partition(" ")
+        if status == "ready":
+            text, _, pid = text.partition(" ")
+            self.pid = int(pid)
+            try:
+                self._pidfd = os.pidfd_open(self.pid)
+            except ProcessLookupError:
+                return "failed", "the zygote ended after its copy of the build was ready"
         return status, text
+
+    def wait(self) -> None:
+        """Wait until the zygote has ended (after :meth:`ready` said ``ready``)."""
+        if self._pidfd >= 0:
+            select.select([self._pidfd], [], [])
+
+    def __del__(self) -> None:
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
 
     def fork(
         self, job_read: int, reply_write: int, stderr: int, *, offline: bool, memory: int
@@ -147,7 +161,7 @@ class Zygote:
         request = f"{int(offline)} {memory}".encode()
         with self._lock:  # one request and its answer at a time (threads replace processes)
             socket.send_fds(self._socket, [request], [job_read, reply_write, stderr])
-            data, fds, _, _ = socket.recv_fds(self._socket, _MESSAGE, 1)
+            data, fds, _, _ = socket.recv_fds(self._socket, MESSAGE, 1)
         if not data or not fds:
             for fd in fds:
                 os.close(fd)
@@ -155,14 +169,18 @@ class Zygote:
         return ForkedProcess(int(data), fds[0])
 
     def close(self) -> None:
-        """Let the zygote end: it forks no more and ends once its children have (a busy one
-        finishes its job). Does not wait (a thread reaps it)."""
+        """Fork no more on this connection (the zygote ends once no worker needs it and its
+        children have ended; a busy child finishes its job)."""
         self._socket.close()
-        threading.Thread(target=self.process.wait, name="citygraph-zygote", daemon=True).start()
 
 
 def _child(
-    control: socket.socket, fds: list[int], store: ox.Store, version: str, request: bytes
+    control: socket.socket,
+    worker: int,
+    fds: list[int],
+    store: ox.Store,
+    version: str,
+    request: bytes,
 ) -> None:
     """In the forked child: become a query process on ``store`` (then ``os._exit``)."""
     control.close()
@@ -174,7 +192,7 @@ def _child(
     os.close(stderr)
     jobs = Connection(job_read, writable=False)
     replies = Connection(reply_write, readable=False)
-    if enter_sandbox(replies, offline=bool(offline)):
+    if enter_sandbox(replies, offline=bool(offline), worker=worker):
         answer_jobs(jobs, replies, store, version, memory=memory, offline=bool(offline))
 
 
@@ -209,44 +227,105 @@ def _reap() -> None:
         _children.discard(pid)
 
 
-def _outlive_children(worker: int) -> int:
-    """Wait until every child has ended (the build's pages stay shared until then), then 0.
-
-    While the worker lives it ends its busy children itself (at their timeout); once it is gone
-    (``worker`` is no longer the parent), no one would, so the zygote kills them."""
-    while _children:
-        if os.getppid() != worker:
-            for pid in list(_children):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)  # not reaped yet: still this zygote's child
-        time.sleep(0.2)
-        _reap()
-    return 0
+def _kill(pids: set[int]) -> None:
+    for pid in pids & _children:  # not reaped yet (SIGCHLD is blocked): still this zygote's
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
-def serve(control: socket.socket, build: Build) -> int:
-    """Copy ``build`` into memory, say so on ``control``, then fork on request until it closes."""
-    # The engine may leave threads behind (RocksDB's, from reading the build): they inherit
-    # SIGCHLD blocked, so that the handler below runs in this thread, which blocks it around fork.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-    worker = os.getppid()
-    try:
-        store = open_build(build, in_memory=True)
-    except CitygraphError as error:
-        control.send(f"failed {error}".encode()[:_MESSAGE])
-        return 1
-    _settle()
-    # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).
-    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-    control.send(f"ready {build.version}".encode())
-    while True:
+@dataclass
+class _Worker:
+    """One worker's connection to this zygote."""
+
+    control: socket.socket
+    #: A pidfd of the worker: readable once it has ended.
+    pidfd: int
+    children: set[int] = field(default_factory=set)
+    connected: bool = True
+
+
+class _Zygote:
+    """The zygote's loop: the host's channel, the workers' connections, the forks."""
+
+    def __init__(self, channel: socket.socket, build: Build) -> None:
+        self.channel: socket.socket | None = channel
+        self.build = build
+        self.store: ox.Store | None = None
+        self.status = ""
+        self.received = 0
+        self.workers: dict[int, _Worker] = {}
+
+    def load(self) -> None:
         try:
-            data, fds, _, _ = socket.recv_fds(control, _MESSAGE, 3)
+            self.store = open_build(self.build, in_memory=True)
+        except CitygraphError as error:
+            self.status = f"failed {error}"
+            assert self.channel is not None
+            self.channel.send(b"failed")  # the host stops handing out this zygote
+            return
+        _settle()
+        self.status = f"ready {self.build.version} {os.getpid()}"
+
+    def run(self) -> int:
+        while self.channel is not None or self.workers:
+            watched: dict[int, _Worker | None] = {}
+            if self.channel is not None:
+                watched[self.channel.fileno()] = None
+            for worker in self.workers.values():
+                watched[worker.control.fileno()] = worker
+                watched[worker.pidfd] = worker
+            readable, _, _ = select.select(list(watched), [], [], 1.0)
+            for fd in readable:
+                sender = watched[fd]
+                if sender is None:
+                    if self.channel is not None:
+                        self._from_host()
+                elif not sender.connected:
+                    continue  # dropped earlier in this round
+                elif fd == sender.pidfd:  # the worker is gone: no one else would stop these
+                    _kill(sender.children)
+                    self._drop(sender)
+                else:
+                    self._from_worker(sender)
+        while _children:
+            time.sleep(0.2)
+            _reap()
+        return 0
+
+    def _from_host(self) -> None:
+        assert self.channel is not None
+        try:
+            _, fds, _, _ = socket.recv_fds(self.channel, MESSAGE, 2)
         except OSError:
-            return _outlive_children(worker)
+            fds = []
+        if not fds:  # the host is done with this build (or ended)
+            self.channel.close()
+            self.channel = None
+            return
+        self.received += 1
+        control = socket.socket(fileno=fds[0])
+        worker = _Worker(control=control, pidfd=fds[1])
+        try:
+            control.send(self.status.encode()[:MESSAGE])
+        except OSError:
+            self._drop(worker)
+            return
+        if self.store is None:
+            self._drop(worker)
+            return
+        self.workers[control.fileno()] = worker
+
+    def _from_worker(self, worker: _Worker) -> None:
+        try:
+            data, fds, _, _ = socket.recv_fds(worker.control, MESSAGE, 3)
+        except OSError:
+            data, fds = b"", []
         if not data:
-            return _outlive_children(worker)
+            for fd in fds:
+                os.close(fd)
+            self._drop(worker)
+            return
+        assert self.store is not None
         # A child that ends at once must not be reaped before its pidfd is open.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         try:
@@ -255,12 +334,18 @@ def serve(control: socket.socket, build: Build) -> int:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             for fd in fds:
                 os.close(fd)
-            control.send(str(error).encode()[:_MESSAGE])
-            continue
+            worker.control.send(str(error).encode()[:MESSAGE])
+            return
         if pid == 0:
             code = 1
             try:
-                _child(control, fds, store, build.version, data)
+                for other in self.workers.values():
+                    if other is not worker:
+                        other.control.close()
+                        os.close(other.pidfd)
+                if self.channel is not None:
+                    self.channel.close()
+                _child(worker.control, worker.pidfd, fds, self.store, self.build.version, data)
                 code = 0
             except BaseException:  # noqa: BLE001 - a child must never return to the zygote's loop
                 traceback.print_exc()
@@ -270,21 +355,46 @@ def serve(control: socket.socket, build: Build) -> int:
         for fd in fds:
             os.close(fd)
         _children.add(pid)
-        # Not reaped yet (SIGCHLD is blocked): the pid is still this child.
-        pidfd = os.pidfd_open(pid)
+        worker.children.add(pid)
+        pidfd = os.pidfd_open(pid)  # not reaped yet (SIGCHLD is blocked): the pid is this child
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         try:
-            socket.send_fds(control, [str(pid).encode()], [pidfd])
+            socket.send_fds(worker.control, [str(pid).encode()], [pidfd])
+        except OSError:
+            pass  # the worker went away meanwhile; its connection closes next
         finally:
             os.close(pidfd)
+
+    def _drop(self, worker: _Worker) -> None:
+        """Close ``worker``'s connection; tell the host when none is left."""
+        self.workers.pop(worker.control.fileno(), None)
+        worker.connected = False
+        worker.control.close()
+        os.close(worker.pidfd)
+        if not self.workers and self.channel is not None:
+            with contextlib.suppress(OSError):
+                self.channel.send(f"idle {self.received}".encode())
+
+
+def serve(channel: socket.socket, build: Build) -> int:
+    """Copy ``build`` into memory, then hand out forks to the workers the host connects."""
+    # The engine may leave threads behind (RocksDB's, from reading the build): they inherit
+    # SIGCHLD blocked, so that the handler below runs in this thread, which blocks it around fork.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    zygote = _Zygote(channel, build)
+    zygote.load()
+    # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    return zygote.run()
 
 
 def main(argv: list[str]) -> int:
     """Entry point (see the module docstring for the arguments)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when the zygote ends
-    control_fd, build_dir, version = argv
-    control = socket.socket(fileno=int(control_fd))
-    return serve(control, Build(path=Path(build_dir), version=version, metadata={}))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host decides when the zygote ends
+    channel_fd, build_dir, version = argv
+    channel = socket.socket(fileno=int(channel_fd))
+    return serve(channel, Build(path=Path(build_dir), version=version, metadata={}))
 
 
 if __name__ == "__main__":

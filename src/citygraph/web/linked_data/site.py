@@ -83,8 +83,9 @@ class Site:
         self, settings: Settings, *, shapes_dir: Path | None, link: CurrentLink | None = None
     ) -> None:
         self.settings = settings
-        # Like the query processes: in memory when the operator says so (the index pages scan
-        # every partnership once per version: 3-5x less CPU in memory), else on disk.
+        # On disk, whatever CITYGRAPH_IN_MEMORY says: the machine holds one in-memory copy of
+        # the build, the query processes' (issue 10 §2), and a copy per worker for the pages
+        # would double it. What the pages compute from the build is cached per version.
         self.handle: StoreHandle | RemoteHandle
         if settings.backend:  # a remote SPARQL store (docs/backends.md)
             self.handle = RemoteHandle(
@@ -95,7 +96,7 @@ class Site:
         else:
             self.handle = StoreHandle(
                 settings.store,
-                in_memory=settings.in_memory,
+                in_memory=False,
                 check_interval=settings.version_check_interval,
                 link=link,
             )
