@@ -4,6 +4,7 @@ Run from the repository root on a store directory (``citygraph build`` output; d
 performance.md, "Memory: one copy of the build per machine", has the figures)::
 
     python -m bench.zygote_memory STORE_DIR [--processes 2] [--fast 1] [--workers 1,2,4]
+        [--on-disk] [--no-pool] [--one-copy MIB]
 
 It measures, in order:
 
@@ -18,7 +19,9 @@ It measures, in order:
 - **the server**, for each ``--workers N``: ``citygraph serve --workers N`` started, the time
   until it first answers a cheap query (polled every 50 ms), until every worker's query
   processes are forked from the zygote, then Pss and Rss summed over every process of the
-  server (the serve command, the workers, the host, the zygote, the query processes), by role.
+  server (the serve command, the workers, the host, the zygote, the query processes), by role;
+  with ``--on-disk``, the same server with ``CITYGRAPH_IN_MEMORY=false`` first (its first answer
+  is the floor of the in-memory server's, which answers on disk until the copy is ready).
 
 The machine's load average is printed before and after: it changes the times, not the memory.
 """
@@ -165,9 +168,11 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _measure_server(store: Path, workers: int, per_worker: int, one: int) -> None:
+def _measure_server(
+    store: Path, workers: int, per_worker: int, one: int, *, in_memory: bool = True
+) -> None:
     port = free_port()
-    env = {**os.environ, "CITYGRAPH_CACHE_BYTES": "0"}
+    env = {**os.environ, "CITYGRAPH_CACHE_BYTES": "0", "CITYGRAPH_IN_MEMORY": str(in_memory)}
     command = [str(venv_bin("citygraph")), "serve", "--store", str(store), "--port", str(port)]
     started = time.monotonic()
     server = subprocess.Popen(
@@ -182,7 +187,7 @@ def _measure_server(store: Path, workers: int, per_worker: int, one: int) -> Non
                 raise RuntimeError("the server did not answer")
             time.sleep(0.05)
         first = time.monotonic() - started
-        while True:  # until every worker's query processes are the zygote's
+        while in_memory:  # until every worker's query processes are the zygote's
             roles = Counter(_role(pid, server.pid) for pid in _descendants(server.pid))
             if roles["query (forked)"] == workers * per_worker and not roles["query (on disk)"]:
                 break
@@ -190,7 +195,7 @@ def _measure_server(store: Path, workers: int, per_worker: int, one: int) -> Non
                 raise RuntimeError(f"the copy was not served in time: {roles}")
             time.sleep(0.1)
         copied = time.monotonic() - started
-        time.sleep(1.0)  # the processes replaced by the forked ones end
+        time.sleep(1.0 if in_memory else 3.0)  # the processes replaced by the forked ones end
         by_role: dict[str, list[tuple[int, int]]] = {}
         for pid in _descendants(server.pid):
             by_role.setdefault(_role(pid, server.pid), []).append(_rollup(pid))
@@ -206,10 +211,11 @@ def _measure_server(store: Path, workers: int, per_worker: int, one: int) -> Non
     roles = "; ".join(
         f"{role} x{len(rollups)}: {sum(p for p, _ in rollups)}" for role, rollups in by_role.items()
     )
+    copy = f"every query process forked from the copy after {copied:.2f} s" if in_memory else ""
     print(
-        f"serve --workers {workers}: first answer after {first:.2f} s, every query process "
-        f"forked from the copy after {copied:.2f} s; PSS {pss} MiB ({pss / one:.2f} copies), "
-        f"RSS {rss} MiB; PSS by role (MiB): {roles}"
+        f"serve --workers {workers}{'' if in_memory else ' (on disk)'}: first answer after "
+        f"{first:.2f} s, {copy}; PSS {pss} MiB ({pss / one:.2f} copies), RSS {rss} MiB; PSS by "
+        f"role (MiB): {roles}"
     )
 
 
@@ -220,9 +226,15 @@ def main() -> None:
     parser.add_argument("--fast", type=int, default=1)
     parser.add_argument("--workers", default="1,2", help="comma-separated; empty: no server")
     parser.add_argument("--no-pool", action="store_true", help="skip the pool measurement")
+    parser.add_argument(
+        "--one-copy", type=int, default=0, help="MiB of one copy, measured before (skips it)"
+    )
+    parser.add_argument(
+        "--on-disk", action="store_true", help="also each server on disk (the first answer's floor)"
+    )
     args = parser.parse_args()
     print(f"build {current_build(args.store).path.name}; load average {os.getloadavg()}")
-    one = _one_copy(args.store)
+    one = args.one_copy or _one_copy(args.store)
     options = {
         "size": args.processes,
         "fast_size": args.fast,
@@ -232,6 +244,8 @@ def main() -> None:
     if not args.no_pool:
         _measure_pool(args.store, options, one)
     for workers in filter(None, args.workers.split(",")):
+        if args.on_disk:
+            _measure_server(args.store, int(workers), 0, one, in_memory=False)
         _measure_server(args.store, int(workers), args.processes + args.fast, one)
     print(f"load average {os.getloadavg()}")
 

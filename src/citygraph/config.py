@@ -135,8 +135,9 @@ class Settings:
     in_memory: bool = field(
         default=True,
         metadata=_doc(
-            "Copy the current build into memory once per server worker, shared by its query "
-            "processes (2-4x faster on large queries); false reads the on-disk build."
+            "Copy the current build into memory once per machine, shared by the query "
+            "processes of every worker (2-4x faster on large queries); false reads the on-disk "
+            "build."
         ),
     )
     cache_bytes: int = field(

@@ -141,11 +141,14 @@ def test_a_new_build_is_answered_before_its_copy_and_never_beside_the_old_copy(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two pools (two workers) sharing one host: the first to see a new build answers from it
-    on disk at once; its copy is made only once the other pool has left the old copy."""
+    on disk at once; its copy is made only once the other pool has left the old copy. (The
+    store is tiny: ``copy_first=0`` treats it as a large one, served on disk until copied.)"""
     host = ZygoteHost(store_dir, grace=600)
     monkeypatch.setenv(ENV, str(host.path))
     first, second = (
-        QueryPool(store_dir, size=1, in_memory=True, max_concurrent=4, check_interval=60)
+        QueryPool(
+            store_dir, size=1, in_memory=True, max_concurrent=4, check_interval=60, copy_first=0
+        )
         for _ in range(2)
     )
     try:

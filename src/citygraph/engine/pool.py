@@ -9,10 +9,12 @@ Why a zygote: in memory, copying the build takes seconds to minutes and holds th
 So the machine has one :mod:`~citygraph.engine.zygote` per build that copies it once and forks
 the children of both lanes of every worker; they share its pages, and a replacement is a fork
 (milliseconds). On disk, each child is a fresh ``python -m citygraph.engine.query_process`` on
-the shared build. In memory, a build is first served by a generation on disk (ready in about a
-second), then by one forked from the zygote once its copy is made (:meth:`QueryPool.wait_for_copy`):
-the first answer does not wait for the copy, and a switch never holds two copies while one is
-made (:mod:`citygraph.engine.zygote_host`). If the zygote dies, the pool does the same again.
+the shared build. In memory, a build larger than :data:`COPY_FIRST` quads is first served by a
+generation on disk (ready in about a second), then by one forked from the zygote once its copy is
+made (:meth:`QueryPool.wait_for_copy`): the first answer does not wait for the copy, and a switch
+never holds two copies while one is made (:mod:`citygraph.engine.zygote_host`). If the zygote
+dies, the pool does the same again. A smaller build is copied first (as fast as starting
+processes on disk).
 Making, readying and stopping them is :mod:`citygraph.engine.processes`; this module schedules
 jobs onto them.
 
@@ -89,6 +91,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Builds of fewer quads than this are copied into memory before they are served (a second or
+#: two); larger ones are served from the on-disk build until their copy is ready.
+COPY_FIRST = 50_000
+
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
 #: CPU budget (the query runs again in the general lane); its memory budget; anything else.
 END_REASONS = ("timeout", "demoted", "memory", "crash")
@@ -139,12 +145,14 @@ class QueryPool:
         client_processes: int | None = None,
         client_max_queries: int | None = None,
         link: CurrentLink | None = None,
+        copy_first: int = COPY_FIRST,
     ) -> None:
         """``offline``: the children cannot open network sockets (the default; ``False`` only
         when SERVICE may call allowed endpoints). ``memory``: bytes each child may use beyond
         its copy of the build (0: unlimited). ``link``: the store's ``current`` link as the
         other readers of this process follow it (see :mod:`citygraph.engine.builds`)."""
         self.root = root
+        self.copy_first = copy_first
         self.offline = offline
         self.memory = memory
         self.size = max(1, size)
@@ -196,8 +204,16 @@ class QueryPool:
             QueryProcessError: a query process could not open the build.
         """
         build = self._watcher.current()
-        self._install(self._generation(build, in_memory=False))
-        self._copy_later(build)
+        small = self._small(build)
+        self._install(self._generation(build, in_memory=small))
+        if not small:
+            self._copy_later(build)
+
+    def _small(self, build: Build) -> bool:
+        """Whether ``build`` is copied before it is served (in memory, fewer than
+        ``copy_first`` quads; a build without metadata counts as small)."""
+        quads = sum(build.metadata.get("quads_per_graph", {}).values())
+        return self.in_memory and quads < self.copy_first
 
     def wait_for_copy(self, timeout: float) -> bool:
         """Wait until the current build is served from its in-memory copy (``False``: not
@@ -288,8 +304,9 @@ class QueryPool:
         try:
             build = self._watcher.current()
             generation = None
+            small = self._small(build)
             if build.version != self.version:
-                generation = self._generation(build, in_memory=False)
+                generation = self._generation(build, in_memory=small)
         except (CitygraphError, OSError) as error:
             log.error("cannot switch to the new build: %s", error)
             with self._cond:
@@ -297,7 +314,8 @@ class QueryPool:
             return
         if generation is not None:
             self._install(generation, switch=True)
-            self._copy_later(build)
+            if not small:
+                self._copy_later(build)
         with self._cond:
             self._switching = False
             self._cond.notify_all()
@@ -376,7 +394,7 @@ class QueryPool:
 
     def _copy(self, build: Build) -> None:
         try:
-            generation = self._generation(build, in_memory=True)
+            generation = self._generation(build, in_memory=True, patient=True)
         except (CitygraphError, OSError) as error:
             if not self._closed:
                 log.error("cannot serve build %s from memory: %s", build.version, error)
@@ -615,8 +633,8 @@ class QueryPool:
         if self._install(generation):
             self._copy_later(build)
 
-    def _generation(self, build: Build, *, in_memory: bool) -> Generation:
-        generation = self._processes.generation(build, in_memory=in_memory)
+    def _generation(self, build: Build, *, in_memory: bool, patient: bool = False) -> Generation:
+        generation = self._processes.generation(build, in_memory=in_memory, patient=patient)
         with self._cond:
             self.stats.started += len(generation.children)
         return generation

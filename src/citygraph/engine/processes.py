@@ -157,16 +157,17 @@ class QueryProcesses:
         self._live: dict[int, Child] = {}
         self._host: ZygoteHost | None = None
 
-    def generation(self, build: Build, *, in_memory: bool) -> Generation:
+    def generation(self, build: Build, *, in_memory: bool, patient: bool = False) -> Generation:
         """The query processes of both lanes on ``build``, ready: with ``in_memory``, forked
         from the machine's zygote of the build, so that they share one copy of it (this waits
-        until the copy is made); else started on the on-disk build.
+        until the copy is made; ``patient``: the copy may wait until older copies are gone,
+        see :mod:`~citygraph.engine.zygote_host`); else started on the on-disk build.
 
         Raises:
             StoreNotFoundError: the build cannot be opened.
             QueryProcessError: a process (or the zygote) did not start.
         """
-        zygote = self.zygote(build) if in_memory else None
+        zygote = self.zygote(build, patient=patient) if in_memory else None
         children: list[Child] = []
         try:
             for fast in [False] * self.size + [True] * self.fast_size:
@@ -181,7 +182,7 @@ class QueryProcesses:
             raise
         return Generation(build=build, zygote=zygote, children=children)
 
-    def zygote(self, build: Build) -> Zygote:
+    def zygote(self, build: Build, *, patient: bool) -> Zygote:
         """A connection to the machine's zygote of ``build``, once its copy is ready.
 
         Raises:
@@ -189,7 +190,7 @@ class QueryProcesses:
             QueryProcessError: the zygote (or its host) did not start.
         """
         try:
-            zygote = connect(self._host_path(), build)
+            zygote = connect(self._host_path(), build, patient=patient)
         except OSError as error:
             raise QueryProcessError(f"cannot reach the zygote host: {error}") from error
         status, message = zygote.ready(STARTUP_TIMEOUT)
@@ -309,10 +310,18 @@ class QueryProcesses:
             raise QueryProcessError(message[1])
 
     def stop(self, child: Child, *, kill: bool = False) -> None:
-        """End ``child`` (see :meth:`Child.stop`); it is no longer counted as live."""
+        """End ``child`` (see :meth:`Child.stop`); it is no longer counted as live.
+
+        Threads may stop the same child at once (the pool closing while a switch stops the
+        generation it replaced): one of them closes its pipes, the others at most kill it."""
         with self._lock:
-            self._live.pop(child.pid, None)
-        child.stop(kill=kill)
+            mine = self._live.get(child.pid) is child
+            if mine:
+                del self._live[child.pid]
+        if mine:
+            child.stop(kill=kill)
+        elif kill:
+            child.process.kill()
 
     def live(self) -> list[Child]:
         """The processes started and not yet stopped."""

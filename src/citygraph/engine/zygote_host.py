@@ -15,7 +15,9 @@ that it is ready as early as possible. A new build is copied only once no other 
 (the old copy is gone: its workers switched to the new build and its last busy child ended), or
 ``GRACE`` seconds after the first worker asked for it (a worker that gets no request does not
 notice the new build, and keeps the old zygote alive): so a switch holds two copies at most for
-that grace, not for the whole copy. Meanwhile the workers answer from the on-disk build
+that grace, not for the whole copy. A worker that waits for the copy before it serves the build
+(a small build, :data:`~citygraph.engine.pool.COPY_FIRST`) asks to copy at once (not
+``patient``). Meanwhile the workers answer from the on-disk build
 (:mod:`citygraph.engine.pool`). A zygote whose workers have all left (``idle N`` on its channel,
 N the connections handed to it) is ended when its build is no longer the current one (checked
 again every second).
@@ -62,9 +64,10 @@ GRACE = 60.0
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def connect(path: Path, build: Build) -> Zygote:
+def connect(path: Path, build: Build, *, patient: bool) -> Zygote:
     """A connection to the machine's zygote of ``build`` through the host listening at ``path``
-    (see :meth:`Zygote.ready` for its first answer).
+    (see :meth:`Zygote.ready` for its first answer). ``patient``: a new copy may wait until the
+    old ones are gone (the caller serves the build on disk meanwhile).
 
     Raises:
         OSError: the host is not there.
@@ -72,7 +75,7 @@ def connect(path: Path, build: Build) -> Zygote:
     control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         control.connect(str(path))
-        control.send(f"{build.path}\n{build.version}".encode())
+        control.send(f"{build.path}\n{build.version}\n{int(patient)}".encode())
     except BaseException:
         control.close()
         raise
@@ -141,6 +144,7 @@ class _Request:
     build: Build
     control: socket.socket
     pidfd: int
+    patient: bool
 
 
 @dataclass
@@ -201,9 +205,10 @@ class _Host:
         except OSError:
             control.close()
             return
-        path, _, version = data.decode("utf-8", "replace").partition("\n")
+        path, _, rest = data.decode("utf-8", "replace").partition("\n")
+        version, _, patient = rest.partition("\n")
         build = Build(path=Path(path), version=version, metadata={})
-        self._request(_Request(build=build, control=control, pidfd=pidfd))
+        self._request(_Request(build, control, pidfd, patient=patient == "1"))
 
     def _request(self, request: _Request) -> None:
         version = request.build.version
@@ -252,7 +257,8 @@ class _Host:
         now = time.monotonic()
         for version, requests in list(self.waiting.items()):
             others = any(c.version != version for c in self.copies)
-            if others and now - self.since[version] < self.grace:
+            patient = all(request.patient for request in requests)
+            if others and patient and now - self.since[version] < self.grace:
                 continue
             del self.waiting[version]
             del self.since[version]
