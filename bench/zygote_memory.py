@@ -16,6 +16,9 @@ It measures, in order:
   generation (on disk) is ready, until it serves from the zygote's copy, the Pss and ``Rss``
   summed over the zygote host, the zygote and the children, the time a replacement takes and
   the median latency of a cheap query;
+- with ``--switch``, a new build published to each server (a copy of the current one, as a
+  rebuild would publish it): the peak of the summed Pss, sampled every 0.5 s, until the new
+  copy serves every query process;
 - **the server**, for each ``--workers N``: ``citygraph serve --workers N`` started, the time
   until it first answers a cheap query (polled every 50 ms), until every worker's query
   processes are forked from the zygote, then Pss and Rss summed over every process of the
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -44,7 +48,7 @@ from pathlib import Path
 from bench.servers import free_port, venv_bin
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.pool import QueryPool
-from citygraph.store import current_build
+from citygraph.store import current_build, new_build_dir, publish_build, write_lock
 
 CHEAP = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 
@@ -168,8 +172,58 @@ def _answers(port: int) -> bool:
         return False
 
 
+def _republish(store: Path) -> str:
+    """Publish a copy of the current build as a new build (as a rebuild would); its version."""
+    build = current_build(store)
+    version = time.strftime("%Y%m%dT%H%M%S000000Z-", time.gmtime()) + "5a17c4e000"
+    with write_lock(store, timeout=60):
+        tmp = new_build_dir(store, version)
+        shutil.copytree(build.path, tmp, dirs_exist_ok=True)
+        publish_build(store, tmp, version, build.metadata)
+    return version
+
+
+def _switch(
+    store: Path, server: int, port: int, workers: int, per_worker: int, one: int, old: int
+) -> None:
+    """Publish a new build and sample the server's Pss every 0.5 s until the new copy serves
+    (with a few queries each time: a worker notices a new build when it gets a request)."""
+    started = time.monotonic()
+    version = _republish(store)
+    peak, samples = 0, 0
+    while True:
+        role_of = {pid: _role(pid, server) for pid in _descendants(server)}
+        roles = Counter(role_of.values())
+        pss = sum(_rollup(pid)[0] for pid in role_of)
+        peak, samples = max(peak, pss), samples + 1
+        zygotes = [pid for pid, role in role_of.items() if role == "zygote"]
+        if (
+            zygotes
+            and old not in zygotes
+            and roles["query (forked)"] == workers * per_worker
+            and not roles["query (on disk)"]
+        ):
+            break
+        if time.monotonic() - started > 900:
+            raise RuntimeError(f"the switch did not end in time: {roles}")
+        for _ in range(4):
+            _answers(port)
+        time.sleep(0.5)
+    print(
+        f"  switch to {version}: served from the new copy after "
+        f"{time.monotonic() - started:.1f} s; peak PSS {peak} MiB ({peak / one:.2f} copies, "
+        f"{samples} samples), then {pss} MiB"
+    )
+
+
 def _measure_server(
-    store: Path, workers: int, per_worker: int, one: int, *, in_memory: bool = True
+    store: Path,
+    workers: int,
+    per_worker: int,
+    one: int,
+    *,
+    in_memory: bool = True,
+    switch: bool = False,
 ) -> None:
     port = free_port()
     env = {**os.environ, "CITYGRAPH_CACHE_BYTES": "0", "CITYGRAPH_IN_MEMORY": str(in_memory)}
@@ -193,12 +247,16 @@ def _measure_server(
                 break
             if time.monotonic() - started > 900:
                 raise RuntimeError(f"the copy was not served in time: {roles}")
-            time.sleep(0.1)
+            time.sleep(0.5)
         copied = time.monotonic() - started
         time.sleep(1.0 if in_memory else 3.0)  # the processes replaced by the forked ones end
         by_role: dict[str, list[tuple[int, int]]] = {}
         for pid in _descendants(server.pid):
             by_role.setdefault(_role(pid, server.pid), []).append(_rollup(pid))
+        _report_server(workers, in_memory, first, copied, by_role, one)
+        if switch and in_memory:
+            (zygote,) = [p for p in _descendants(server.pid) if _role(p, server.pid) == "zygote"]
+            _switch(store, server.pid, port, workers, per_worker, one, zygote)
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -206,6 +264,16 @@ def _measure_server(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _report_server(
+    workers: int,
+    in_memory: bool,
+    first: float,
+    copied: float,
+    by_role: dict[str, list[tuple[int, int]]],
+    one: int,
+) -> None:
     pss = sum(p for rollups in by_role.values() for p, _ in rollups)
     rss = sum(r for rollups in by_role.values() for _, r in rollups)
     roles = "; ".join(
@@ -227,6 +295,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated; empty: no server")
     parser.add_argument("--no-pool", action="store_true", help="skip the pool measurement")
     parser.add_argument(
+        "--switch", action="store_true", help="publish a new build to each server (adds builds)"
+    )
+    parser.add_argument(
         "--one-copy", type=int, default=0, help="MiB of one copy, measured before (skips it)"
     )
     parser.add_argument(
@@ -246,7 +317,9 @@ def main() -> None:
     for workers in filter(None, args.workers.split(",")):
         if args.on_disk:
             _measure_server(args.store, int(workers), 0, one, in_memory=False)
-        _measure_server(args.store, int(workers), args.processes + args.fast, one)
+        _measure_server(
+            args.store, int(workers), args.processes + args.fast, one, switch=args.switch
+        )
     print(f"load average {os.getloadavg()}")
 
 

@@ -6,7 +6,6 @@ Registered in :mod:`citygraph.cli`; also runnable as ``python -m citygraph.cli_s
 from __future__ import annotations
 
 import copy
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -15,8 +14,12 @@ from typing import Any
 import click
 
 from citygraph.cli import backend_options, store_option
-from citygraph.config import Settings, describe_settings, hand_on_to_child_processes
-from citygraph.engine.zygote_host import ENV as ZYGOTE_HOST
+from citygraph.config import (
+    Settings,
+    describe_settings,
+    hand_on_to_child_processes,
+    hand_on_zygote_host,
+)
 from citygraph.engine.zygote_host import ZygoteHost
 from citygraph.errors import CitygraphError
 from citygraph.store import current_build
@@ -121,7 +124,7 @@ def _zygote_host(settings: Settings) -> ZygoteHost | None:
         return None
     grace = settings.query_timeout + settings.version_check_interval + 10
     zygotes = ZygoteHost(settings.store, grace=grace)
-    os.environ[ZYGOTE_HOST] = str(zygotes.path)
+    hand_on_zygote_host(zygotes.path)
     return zygotes
 
 

@@ -346,6 +346,22 @@ def store_from_env(environ: Mapping[str, str] | None = None) -> Path:
     return Path(value) if value.strip() else DEFAULT_STORE
 
 
+#: The socket of the zygote host (:mod:`citygraph.engine.zygote_host`) that ``citygraph serve``
+#: starts before its workers and hands on to them (internal: not a setting).
+ZYGOTE_HOST_ENV = ENV_PREFIX + "ZYGOTE_HOST"
+
+
+def zygote_host_from_env() -> Path | None:
+    """The zygote host's socket handed on by ``citygraph serve``, if any."""
+    value = os.environ.get(ZYGOTE_HOST_ENV, "")
+    return Path(value) if value else None
+
+
+def hand_on_zygote_host(path: Path) -> None:
+    """Hand the zygote host's socket on to the processes this one starts (the workers)."""
+    os.environ[ZYGOTE_HOST_ENV] = str(path)
+
+
 def hand_on_to_child_processes(**values: Any) -> None:
     """Put settings into this process's environment, for the processes it starts to read.
 

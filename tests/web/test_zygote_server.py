@@ -18,9 +18,10 @@ import pytest
 from tests.serving import running_server
 from tests.web.conftest import CITY, make_build, tiny_quads
 
+from citygraph.config import ZYGOTE_HOST_ENV
 from citygraph.engine.jobs import QueryJob
 from citygraph.engine.pool import QueryPool
-from citygraph.engine.zygote_host import ENV, ZygoteHost
+from citygraph.engine.zygote_host import ZygoteHost
 
 PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
 #: Per worker: one general-lane and one fast-lane query process.
@@ -144,7 +145,7 @@ def test_a_new_build_is_answered_before_its_copy_and_never_beside_the_old_copy(
     on disk at once; its copy is made only once the other pool has left the old copy. (The
     store is tiny: ``copy_first=0`` treats it as a large one, served on disk until copied.)"""
     host = ZygoteHost(store_dir, grace=600)
-    monkeypatch.setenv(ENV, str(host.path))
+    monkeypatch.setenv(ZYGOTE_HOST_ENV, str(host.path))
     first, second = (
         QueryPool(
             store_dir, size=1, in_memory=True, max_concurrent=4, check_interval=60, copy_first=0

@@ -29,10 +29,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
 
+from citygraph.config import zygote_host_from_env
 from citygraph.engine.errors import QueryProcessError
 from citygraph.engine.lanes import lower_priority
 from citygraph.engine.zygote import ForkedProcess, Zygote
-from citygraph.engine.zygote_host import ENV, GRACE, ZygoteHost, connect
+from citygraph.engine.zygote_host import GRACE, ZygoteHost, connect
 from citygraph.errors import StoreNotFoundError
 from citygraph.store import Build
 
@@ -132,7 +133,7 @@ class QueryProcesses:
     and the fast lane. ``offline``: the processes cannot open network sockets. ``memory``:
     bytes each may use beyond its copy of the build (0: unlimited). ``root``: the store
     directory, for the zygote host this pool starts when the server did not start one
-    (:data:`~citygraph.engine.zygote_host.ENV`).
+    (:func:`citygraph.config.zygote_host_from_env`).
     """
 
     def __init__(
@@ -203,9 +204,9 @@ class QueryProcesses:
 
     def _host_path(self) -> Path:
         """The socket of the server's zygote host, else of one started for this pool."""
-        given = os.environ.get(ENV)
-        if given:
-            return Path(given)
+        given = zygote_host_from_env()
+        if given is not None:
+            return given
         with self._lock:
             if self._host is None:
                 if self.root is None:

@@ -1,7 +1,7 @@
 """The machine's zygotes: one in-memory copy of a build for all the server workers (issue 10 §2).
 
 ``citygraph serve`` starts one host (``python -m citygraph.engine.zygote_host LISTEN_FD
-STORE_DIR GRACE``) before its workers; a pool started without one (a test, a bench, ``serve
+STORE_DIR GRACE PARENT``) before its workers; a pool started without one (a test, a bench, ``serve
 --get``) starts its own. The host listens on a Unix socket (``SOCK_SEQPACKET``, in a private
 directory); a worker that wants the in-memory copy of a build connects and sends ``BUILD_DIR``
 and ``VERSION`` (:func:`connect`). The host starts the build's
@@ -51,11 +51,7 @@ from citygraph.engine.builds import CurrentLink
 from citygraph.engine.zygote import MESSAGE, Zygote
 from citygraph.store import Build
 
-__all__ = ["ENV", "GRACE", "ZygoteHost", "connect", "main"]
-
-#: The environment variable through which ``citygraph serve`` tells its workers the host's
-#: socket (internal, not a setting).
-ENV = "CITYGRAPH_ZYGOTE_HOST"
+__all__ = ["GRACE", "ZygoteHost", "connect", "main"]
 
 #: Seconds a new build's copy waits for the old copies to end, by default (a pool's own host;
 #: ``citygraph serve`` gives its host the query timeout plus the version check interval and 10 s).
@@ -100,6 +96,7 @@ class ZygoteHost:
                     str(listener.fileno()),
                     str(root),
                     str(grace),
+                    str(os.getpid()),
                 ],
                 pass_fds=(listener.fileno(),),
                 stdin=subprocess.DEVNULL,
@@ -319,14 +316,13 @@ def main(argv: list[str]) -> int:
     """Entry point (see the module docstring for the arguments)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # its parent decides when it ends
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
-    listen_fd, root, grace = argv
+    listen_fd, root, grace, parent = argv
     libc = ctypes.util.find_library("c")
     if libc is not None:
         ctypes.CDLL(libc).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     host = _Host(socket.socket(fileno=int(listen_fd)), Path(root), float(grace))
-    parent = os.getppid()
     try:
-        host.run(parent)
+        host.run(int(parent))  # ends at once if the parent ended before it started
     finally:
         with contextlib.suppress(Exception):
             host.close()
