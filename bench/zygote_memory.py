@@ -190,12 +190,17 @@ def _switch(
     (with a few queries each time: a worker notices a new build when it gets a request)."""
     started = time.monotonic()
     version = _republish(store)
-    peak, samples = 0, 0
+    peak, samples, at_peak = 0, 0, {}
     while True:
         role_of = {pid: _role(pid, server) for pid in _descendants(server)}
         roles = Counter(role_of.values())
-        pss = sum(_rollup(pid)[0] for pid in role_of)
-        peak, samples = max(peak, pss), samples + 1
+        by_role: Counter[str] = Counter()
+        for pid, role in role_of.items():
+            by_role[f"{role} {pid}" if role == "zygote" else role] += _rollup(pid)[0]
+        pss = sum(by_role.values())
+        if pss > peak:
+            peak, at_peak = pss, dict(by_role)
+        samples += 1
         zygotes = [pid for pid, role in role_of.items() if role == "zygote"]
         if (
             zygotes
@@ -212,7 +217,8 @@ def _switch(
     print(
         f"  switch to {version}: served from the new copy after "
         f"{time.monotonic() - started:.1f} s; peak PSS {peak} MiB ({peak / one:.2f} copies, "
-        f"{samples} samples), then {pss} MiB"
+        f"{samples} samples), then {pss} MiB; at the peak, PSS by role (MiB; old zygote {old}): "
+        f"{at_peak}"
     )
 
 
