@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -59,7 +60,7 @@ from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
 
-__all__ = ["MESSAGE", "ForkedProcess", "Zygote", "main"]
+__all__ = ["MESSAGE", "ForkedProcess", "Zygote", "main", "reap_children"]
 
 #: Bytes of one request or answer on a control socket (they are a few dozen).
 MESSAGE = 1024
@@ -216,14 +217,20 @@ def _settle() -> None:
 _children: set[int] = set()
 
 
-def _reap() -> None:
+def reap_children() -> Iterator[tuple[int, int]]:
+    """Reap every child of this process that has ended: (pid, exit code) of each."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
+def _reap() -> None:
+    for pid, _ in reap_children():
         _children.discard(pid)
 
 

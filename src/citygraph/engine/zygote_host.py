@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citygraph.engine.builds import CurrentLink
-from citygraph.engine.zygote import MESSAGE, Zygote
+from citygraph.engine.zygote import MESSAGE, Zygote, reap_children
 from citygraph.store import Build
 
 __all__ = ["GRACE", "ZygoteHost", "connect", "main"]
@@ -295,16 +295,10 @@ class _Host:
 
 def _reap(copies: list[_Copy]) -> None:
     """Reap ended zygotes and the orphaned query processes reparented to this subreaper."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    for pid, code in reap_children():
         for copy in copies:
             if copy.process.pid == pid:
-                copy.process.returncode = os.waitstatus_to_exitcode(status)
+                copy.process.returncode = code
                 if copy.talking:
                     copy.talking = False
                     copy.channel.close()
