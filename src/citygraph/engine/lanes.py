@@ -1,6 +1,7 @@
 """What the query pool's fast lane needs (see :mod:`citygraph.engine.pool`, "Why two lanes"):
-a bounded memory of slow queries, a budget counted in CPU time, and a lower CPU priority for
-the general lane. No web framework here.
+a bounded memory of slow queries, a budget counted in CPU time, and a CPU priority below
+everything else of the server for the general lane (and for writes and in-memory copies). No
+web framework here.
 """
 
 from __future__ import annotations
@@ -11,25 +12,25 @@ import os
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import TypeVar
 
 __all__ = [
-    "GENERAL_NICENESS",
+    "MAX_NICENESS",
     "SlowQueries",
     "await_reply",
     "cpu_seconds",
     "decrement",
-    "general_niceness",
+    "in_background",
+    "in_background_thread",
     "lower_priority",
 ]
 
-#: How much nicer general-lane query processes run than the server worker: under CPU contention
-#: the worker (its event loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about
-#: 9 times the CPU of nice 10), so expensive queries slow cheap ones down as little as possible.
-#: Relative to the worker's own niceness (a server started with ``nice`` keeps the ratio), and
-#: at most 19, the kernel's limit.
-GENERAL_NICENESS = 10
+#: The niceness of a background process where ``SCHED_IDLE`` is not available.
 MAX_NICENESS = 19
+
+_T = TypeVar("_T")
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -105,15 +106,59 @@ def cpu_seconds(pid: int) -> float:
 
 
 def lower_priority(pid: int) -> None:
-    """Run process ``pid`` :data:`GENERAL_NICENESS` steps nicer than this one (a process that
-    already ended is fine)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.setpriority(os.PRIO_PROCESS, pid, general_niceness())
+    """Run every thread of process ``pid`` in the background (:func:`in_background`); a process
+    that already ended is fine.
+
+    For expensive work the server does on the side (general-lane queries, writes): under CPU
+    contention the server worker (its event loop, ``/healthz``, cheap requests) and the fast
+    lane then always run first. ``SCHED_IDLE`` rather than a niceness: CFS gives a nice-10
+    task about a tenth of a nice-0 one's CPU, so two busy general-lane processes still took a
+    fifth of a core from the worker (the lookup's p99 grew 13-43x under hostile load,
+    docs/reliability.md); a ``SCHED_IDLE`` task weighs 3 against nice 0's 1,024 and is
+    preempted as soon as a normal task of the server wakes up.
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return  # it ended
+    for tid in threads:
+        with contextlib.suppress(ProcessLookupError):
+            in_background(int(tid))
 
 
-def general_niceness() -> int:
-    """The niceness of general-lane processes started by this process."""
-    return min(os.getpriority(os.PRIO_PROCESS, 0) + GENERAL_NICENESS, MAX_NICENESS)
+def in_background(tid: int = 0) -> None:
+    """Put thread ``tid`` (0: the calling thread) under ``SCHED_IDLE``: it runs only when no
+    other task of its scheduling group wants the core. Where the policy is refused, the
+    highest niceness instead. Threads and processes it starts inherit it.
+
+    Raises:
+        ProcessLookupError: there is no such thread.
+    """
+    try:
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+    except PermissionError:
+        os.setpriority(os.PRIO_PROCESS, tid, MAX_NICENESS)
+
+
+def in_background_thread(work: Callable[[], _T]) -> _T:
+    """``work()``, run in a new thread under ``SCHED_IDLE`` (see :func:`in_background`), so
+    that the calling thread keeps its own priority (and passes it on to what it forks)."""
+    results: list[_T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            in_background()
+            results.append(work())
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run, name="citygraph-background")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 def decrement(counter: Counter[str], key: str) -> None:

@@ -160,7 +160,7 @@ class QueryProcesses:
     def spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> Child:
         """A query process on ``build`` (not yet ready: see :meth:`await_ready`): forked by
         ``zygote`` (in memory), else started on the on-disk build. General-lane processes run
-        at a lower CPU priority."""
+        under ``SCHED_IDLE`` (:func:`~citygraph.engine.lanes.lower_priority`)."""
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from citygraph.engine.lanes import in_background_thread
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
@@ -231,7 +232,10 @@ def serve(control: socket.socket, build: Build) -> int:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     worker = os.getppid()
     try:
-        store = open_build(build, in_memory=True)
+        # The copy in the background (a write's new generation must not take the CPU from
+        # the requests the old one serves meanwhile); this thread, which forks, keeps its
+        # priority, so the fast lane's children start with the worker's.
+        store = in_background_thread(lambda: open_build(build, in_memory=True))
     except CitygraphError as error:
         control.send(f"failed {error}".encode()[:_MESSAGE])
         return 1
