@@ -402,14 +402,17 @@ class _Run:
         per_generation = after.get("citygraph_query_processes", 2)
         memory = 'citygraph_query_process_ends_total{reason="memory"}'
         over_budget = after.get(memory, 0) - before.get(memory, 0)
-        explained = killed + switches * per_generation + over_budget
+        # an engine panic (a 422 that says so) ends its process too
+        panic = 'citygraph_query_process_ends_total{reason="panic"}'
+        panics = after.get(panic, 0) - before.get(panic, 0)
+        explained = killed + switches * per_generation + over_budget + panics
         if self.report.restarts == 0 and len(ended) > explained:
             self.find(
                 Finding(
                     "process-crash",
                     f"{len(ended)} server processes ended, {explained:g} explained by "
-                    f"{killed:g} timeouts, {over_budget:g} memory budgets and {switches:g} "
-                    "build switches",
+                    f"{killed:g} timeouts, {over_budget:g} memory budgets, {panics:g} engine "
+                    f"panics and {switches:g} build switches",
                 )
             )
 

@@ -58,6 +58,7 @@ from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.clients import current_client
 from citygraph.engine.errors import (
     ClientLimitError,
+    EngineDefectError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
@@ -66,7 +67,7 @@ from citygraph.engine.errors import (
 from citygraph.engine.jobs import Job, Reply
 from citygraph.engine.lanes import SlowQueries, await_reply, decrement
 from citygraph.engine.processes import Child, Generation, QueryProcesses
-from citygraph.engine.query_process import memory_message
+from citygraph.engine.query_process import defect_message, memory_message
 from citygraph.engine.zygote import Zygote
 from citygraph.errors import CitygraphError
 from citygraph.store import Build
@@ -86,8 +87,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
-#: CPU budget (the query runs again in the general lane); its memory budget; anything else.
-END_REASONS = ("timeout", "demoted", "memory", "crash")
+#: CPU budget (the query runs again in the general lane); its memory budget; the engine
+#: panicked (an internal error of Oxigraph on that query); anything else.
+END_REASONS = ("timeout", "demoted", "memory", "panic", "crash")
 
 
 @dataclass
@@ -440,6 +442,11 @@ class QueryPool:
             self.stats.ends["memory"] += 1
             log.warning("query process %s ran out of its memory budget", child.pid)
             return QueryMemoryError(memory_message(self.memory))
+        panic = child.panic()
+        if panic is not None:
+            self.stats.ends["panic"] += 1
+            log.warning("query process %s: the engine panicked: %s", child.pid, panic)
+            return EngineDefectError(defect_message(panic))
         self.stats.ends["crash"] += 1
         log.error(
             "query process %s died (exit status %s): %s",

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LimitExceededError",
     "answer_jobs",
+    "defect_message",
     "enter_sandbox",
     "execute",
     "main",
@@ -364,7 +365,11 @@ def answer_jobs(
             reply = Reply(error="memory", message=memory_message(memory))
         if offline and reply.error == "evaluation" and _refused_network(reply.message):
             reply = Reply(error="network", message=reply.message)
-        replies.send(reply)
+        try:
+            replies.send(reply)
+        except MemoryError:
+            # Pickling a large reply copies it: over the budget too, and still this query's
+            replies.send(Reply(error="memory", message=memory_message(memory)))
 
 
 def enter_sandbox(replies: Connection, *, offline: bool) -> bool:
@@ -396,6 +401,22 @@ def memory_message(memory: int) -> str:
         "query (CITYGRAPH_QUERY_MEMORY), and was stopped; narrow it (fewer joined patterns, "
         "ORDER BY on fewer rows) or add LIMIT"
     )
+
+
+def defect_message(panic: str) -> str:
+    """What the client reads when the engine stopped on an internal error (a panic)."""
+    text = (
+        "the query engine (Oxigraph) stopped on an internal error while evaluating this query, "
+        f"which was not answered: {panic!r}. This is a defect of the engine, not a syntax "
+        "error; it was logged and counted."
+    )
+    if "total order" in panic:
+        text += (
+            " Here ORDER BY met values it does not order consistently (numbers together with "
+            "other literals such as years, dates or text); order by one kind of value (for "
+            "example FILTER(isNumeric(?x)), or ORDER BY STR(?x))."
+        )
+    return text
 
 
 def _exit_with_parent(parent: int) -> None:

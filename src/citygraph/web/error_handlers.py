@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from citygraph.engine.errors import (
     ChangeRefusedError,
     ClientLimitError,
+    EngineDefectError,
     GraphExistsError,
     GraphNotFoundError,
     NetworkRefusedError,
@@ -66,6 +67,9 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
     (QueryMemoryError, 503),
+    # The engine panicked on this query (docs/reliability.md): the query is well-formed but
+    # this engine cannot evaluate it as written (RFC 9110 §15.5.21); not a fault of the server.
+    (EngineDefectError, 422),
     (ClientLimitError, 429),
     (OverloadedError, 503),
     (WriteBusyError, 503),
