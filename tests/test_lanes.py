@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from citygraph.engine.lanes import in_background_thread, lower_priority
+from citygraph.engine.lanes import in_background_thread, lower_priority, lower_session
 
 #: A process with a second thread, both alive for a while.
 _TWO_THREADS = (
@@ -53,3 +54,27 @@ def test_work_in_a_background_thread_leaves_the_caller_its_priority() -> None:
     # and what the work raises reaches the caller
     with pytest.raises(ZeroDivisionError):
         in_background_thread(lambda: 1 // 0)
+
+
+def _autogroup_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="a kernel without autogroups")
+def test_a_background_session_gets_the_highest_niceness_and_the_server_keeps_its_own() -> None:
+    own = _autogroup_nice(os.getpid())
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    with (
+        subprocess.Popen(sleeper, start_new_session=True) as apart,
+        subprocess.Popen(sleeper) as ours,
+    ):
+        try:
+            lower_session(apart.pid)
+            assert _autogroup_nice(apart.pid) == 19
+            # a process of this session: lowering its autogroup would lower this one
+            lower_session(ours.pid)
+            assert _autogroup_nice(ours.pid) == own
+            assert _autogroup_nice(os.getpid()) == own
+        finally:
+            apart.kill()
+            ours.kill()

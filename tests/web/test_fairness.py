@@ -247,6 +247,18 @@ def test_expensive_queries_yield_the_cpu_to_the_fast_lane(client: TestClient) ->
     # the fast lane keeps the worker's own niceness
     fast = [pid for pid in pool.pids() if os.sched_getscheduler(pid) == os.SCHED_OTHER]
     assert os.getpriority(os.PRIO_PROCESS, fast[0]) == os.getpriority(os.PRIO_PROCESS, 0)
+    # Each leads a session of its own, so its CPU time is not charged to the worker's
+    # scheduling group (autogroup); the general lane's groups have the highest niceness.
+    assert all(os.getsid(pid) == pid for pid in pool.pids())
+    assert os.getsid(0) not in pool.pids()
+    if Path("/proc/self/autogroup").exists():  # a kernel with autogroups
+        nice = sorted(autogroup_nice(pid) for pid in pool.pids())
+        assert nice == [0, 19, 19]
+
+
+def autogroup_nice(pid: int) -> int:
+    """The niceness of process ``pid``'s autogroup (``/autogroup-N nice K``)."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
 def test_queries_waiting_when_the_server_shuts_down_get_503(wide_store: Path) -> None:

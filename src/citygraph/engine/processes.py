@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from typing import IO
 
 from citygraph.engine.errors import QueryProcessError
-from citygraph.engine.lanes import lower_priority
+from citygraph.engine.lanes import lower_priority, lower_session
 from citygraph.engine.zygote import ForkedProcess, Zygote
 from citygraph.errors import StoreNotFoundError
 from citygraph.store import Build
@@ -265,6 +265,8 @@ class QueryProcesses:
         if message[0] == "unsafe":
             self.stop(child, kill=True)
             raise QueryProcessError(message[1])
+        if not child.fast:
+            lower_session(child.pid)  # its own session by now (query_process.enter_sandbox)
 
     def stop(self, child: Child, *, kill: bool = False) -> None:
         """End ``child`` (see :meth:`Child.stop`); it is no longer counted as live."""

@@ -18,6 +18,7 @@ No web framework is imported here: the process starts fast and stays small.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -375,7 +376,13 @@ def answer_jobs(
 def enter_sandbox(replies: Connection, *, offline: bool) -> bool:
     """Before any job is read: refuse this process the network (``offline``; no query can talk
     it out of that) and end it soon after its parent. ``False`` (reported as ``"unsafe"``): the
-    filter could not be installed."""
+    filter could not be installed.
+
+    It also starts a session of its own, so that its CPU time is not charged to the server
+    worker's scheduling group (see :func:`citygraph.engine.lanes.lower_session`); it has no
+    terminal, and ends with its parent (below), not with the server's process group."""
+    with contextlib.suppress(PermissionError):  # already a process group leader
+        os.setsid()
     if offline:
         try:
             install_network_filter()

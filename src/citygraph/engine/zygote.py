@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from citygraph.engine.lanes import in_background_thread
+from citygraph.engine.lanes import in_background_thread, lower_session
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
@@ -112,12 +112,14 @@ class Zygote:
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                start_new_session=True,  # its copy of the build in the background (below)
             )
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
+        lower_session(self.process.pid)  # its children start sessions of their own
         self._socket = ours
         self._lock = threading.Lock()
 
