@@ -112,11 +112,11 @@ def lower_priority(pid: int) -> None:
 
     For expensive work the server does on the side (general-lane queries, writes): under CPU
     contention the server worker (its event loop, ``/healthz``, cheap requests) and the fast
-    lane then always run first. ``SCHED_IDLE`` rather than a niceness: CFS gives a nice-10
-    task about a tenth of a nice-0 one's CPU, so two busy general-lane processes still took a
-    fifth of a core from the worker (the lookup's p99 grew 13-43x under hostile load,
-    docs/reliability.md); a ``SCHED_IDLE`` task weighs 3 against nice 0's 1,024 and is
-    preempted as soon as a normal task of the server wakes up.
+    lane then run first. ``SCHED_IDLE`` rather than a niceness: a ``SCHED_IDLE`` task weighs 3
+    against nice 0's 1,024 and is preempted as soon as a normal task wakes up. It orders the
+    tasks of one scheduling group only; with the kernel's autogroups the groups themselves are
+    :func:`lower_session`'s business (measured: ``SCHED_IDLE`` alone left the lookup's p99 under
+    hostile load where niceness 10 had it, docs/reliability.md).
     """
     try:
         threads = os.listdir(f"/proc/{pid}/task")
