@@ -38,7 +38,7 @@ from bench.fuzz.observe import (
 from bench.fuzz.routes import app_routes, harvest_links
 from citygraph.namespaces import GRAPH_META
 
-__all__ = ["Finding", "Options", "Report", "build_store", "fuzz", "send"]
+__all__ = ["Finding", "Options", "Report", "build_store", "explain_deaths", "fuzz", "send"]
 
 TOKEN = "fuzz-s3cret"
 TRACEBACK = b"Traceback (most recent call last)"
