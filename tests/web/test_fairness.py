@@ -183,6 +183,9 @@ def test_healthz_says_saturated_while_queries_queue(wide_store: Path, tmp_path: 
         wide_store,
         tmp_path / "server.log",
         query_processes=1,
+        # One fast-lane process (the default was 1 when this was written): the three queries
+        # pass through it one at a time, so the queue forms early within their 4 s.
+        fast_query_processes=1,
         saturated_queue=1,
         query_timeout=4,
     ) as url:
