@@ -1,10 +1,11 @@
 """Running the compiled queries on a pyoxigraph store and turning rows into results.
 
 For each shape with a target: its focus nodes are a pattern (class, subject-of, object-of
-targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run once. Then each
-property shape gets at most a handful of queries over all focus nodes at once: one for every
-value test of the shape together (a flag per constraint says which failed), one for the
-cardinalities, one each for ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts. A
+targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run once. Then the
+property shapes of a node shape with an IRI path share two queries over all focus nodes at once
+(each would otherwise rescan the target class): one for all their value tests (a flag per shape
+and constraint says which failed), one for their ``sh:minCount``/``sh:maxCount``. Other paths,
+large counts, ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts get a query each. A
 SHACL-SPARQL constraint is run once with ``$this`` unbound (or bound by a VALUES clause to the
 focus nodes, when there are at most :data:`BIND_FOCUS_LIMIT` of them, and not at all when there
 are none) and its rows are kept for the focus nodes of its shape (pySHACL instead runs it once
