@@ -10,7 +10,7 @@ import hashlib
 import os
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "SlowQueries",
     "await_reply",
     "cpu_seconds",
-    "decrement",
     "general_niceness",
     "lower_priority",
 ]
@@ -114,10 +113,3 @@ def lower_priority(pid: int) -> None:
 def general_niceness() -> int:
     """The niceness of general-lane processes started by this process."""
     return min(os.getpriority(os.PRIO_PROCESS, 0) + GENERAL_NICENESS, MAX_NICENESS)
-
-
-def decrement(counter: Counter[str], key: str) -> None:
-    """Count one less for ``key``, forgetting keys at 0 (the counters stay as small as the load)."""
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]

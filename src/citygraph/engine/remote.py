@@ -36,7 +36,6 @@ import re
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -47,11 +46,9 @@ import pyoxigraph as ox
 
 from citygraph.config import Settings
 from citygraph.engine import dialects
-from citygraph.engine.clients import current_client
-from citygraph.engine.errors import ClientLimitError
+from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
-from citygraph.engine.lanes import decrement
-from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
+from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.query_process import (
     LimitExceededError,
     serialise_quads,
@@ -105,7 +102,11 @@ VERSION_QUERY = (
     f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
     " LIMIT 1"
 )
-GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: The graphs that hold triples. ``GROUP BY`` rather than ``DISTINCT``: the same answer, but
+#: Virtuoso 7.2 evaluates ``DISTINCT ?g`` by reading every quad (16 s at 100k quads) and groups by
+#: its graph index (0.3 s); ``GRAPH ?g {}`` would be cheaper still, but Virtuoso answers it with
+#: one row without ``?g`` (citygraph.engine.dialects).
+GRAPH_NAMES_QUERY = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 #: The prefix of the graph names a build is uploaded under before the switch
 #: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
 STAGING = dialects.STAGING_PREFIX
@@ -368,8 +369,7 @@ class RemotePool:
         self._lock = threading.Lock()
         self._version = ""
         self._next_check = 0.0
-        self._inflight = 0
-        self._client_inflight: Counter[str] = Counter()
+        self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
@@ -385,12 +385,13 @@ class RemotePool:
 
     @property
     def inflight(self) -> int:
-        return self._inflight
+        return self._queries.total
 
     def load(self) -> PoolLoad:
         with self._lock:
-            free = max(0, self.max_concurrent - self._inflight)
-            return PoolLoad(free=free, free_fast=0, waiting=0, inflight=self._inflight)
+            inflight = self._queries.total
+            free = max(0, self.max_concurrent - inflight)
+            return PoolLoad(free=free, free_fast=0, waiting=0, inflight=inflight)
 
     def pids(self) -> list[int]:
         """No local query processes: the store evaluates."""
@@ -439,23 +440,14 @@ class RemotePool:
         """
         client = current_client()
         with self._lock:
-            if self._inflight >= self.max_concurrent:
-                raise OverloadedError("too many queries in progress; retry shortly")
-            if self._client_inflight[client] >= self.client_max_queries:
-                raise ClientLimitError(
-                    f"too many queries from your address at once ({self.client_max_queries} in "
-                    "progress, this endpoint's limit per client); retry when one has finished"
-                )
-            self._inflight += 1
-            self._client_inflight[client] += 1
+            self._queries.enter(client)
         try:
             version = self._version
             deadline = time.monotonic() + timeout
             return self._answer(job, deadline), version
         finally:
             with self._lock:
-                self._inflight -= 1
-                decrement(self._client_inflight, client)
+                self._queries.leave(client)
 
     def _answer(self, job: Job, deadline: float) -> Reply:
         if isinstance(job, GraphNamesJob):
