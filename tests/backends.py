@@ -16,13 +16,12 @@ import contextlib
 import dataclasses
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from tests.serving import free_port
+from tests.serving import free_port, wait_until_answers
 from tests.virtuoso import running_virtuoso
 
 from citygraph.config import Settings
@@ -182,14 +181,11 @@ class OxigraphServers:
                 stderr=subprocess.STDOUT,
             )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(url + "/query", params={"query": "ASK {}"}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "oxigraph serve did not start"
-            time.sleep(0.05)
+        wait_until_answers(
+            process,
+            url + "/query?query=ASK%7B%7D",
+            timeout=30,
+            log=log_path.read_text,
+            what="oxigraph serve",
+        )
         return process, Backend(query=url + "/query", update=url + "/update", store=url + "/store")
