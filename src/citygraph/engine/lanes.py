@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TypeVar
@@ -21,7 +21,6 @@ __all__ = [
     "SlowQueries",
     "await_reply",
     "cpu_seconds",
-    "decrement",
     "in_background",
     "in_background_thread",
     "lower_priority",
@@ -187,9 +186,3 @@ def in_background_thread(work: Callable[[], _T]) -> _T:
         raise errors[0]
     return results[0]
 
-
-def decrement(counter: Counter[str], key: str) -> None:
-    """Count one less for ``key``, forgetting keys at 0 (the counters stay as small as the load)."""
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]

@@ -86,7 +86,6 @@ class Endpoint:
         self.metrics = metrics
         #: Whole GET responses by (version, path, raw query string, Accept): see fast_path.py.
         self.get_cache = ResponseCache(max_bytes=settings.cache_bytes)
-        self._graph_names: tuple[str, tuple[str, ...]] | None = None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -290,11 +289,10 @@ class Endpoint:
         return Answer(body=body, content_type=fmt.content_type)
 
     def _named_graphs(self) -> tuple[str, ...]:
-        version = self.pool.version
-        if self._graph_names is None or self._graph_names[0] != version:
-            reply, served = self.pool.run(GraphNamesJob(), timeout=self.settings.query_timeout)
-            self._graph_names = (served, reply.graph_names)
-        return self._graph_names[1]
+        # Not cached here: the embedded engine lists them from its index, the remote one keeps
+        # them per data version (RemotePool.graph_names, which every union query needs).
+        reply, _ = self.pool.run(GraphNamesJob(), timeout=self.settings.query_timeout)
+        return reply.graph_names
 
     # -- writes -------------------------------------------------------------------------------
 
