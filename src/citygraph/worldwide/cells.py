@@ -136,7 +136,11 @@ def resolve_cell(
     if name.kind is PlaceKind.REGION:
         # A region is a partner too ("Kyiv Oblast", "Calabria"): its GeoNames subdivision.
         # The file's point of a region is the geocoder's guess at an area: not kept.
-        match = geo.match_region(name, iso)
+        usable = point is not None and not coarse(point)
+        if usable and point is not None and geo.coordinates_plausible(*point, iso):
+            match = geo.match_region(name, iso, point=point)
+        else:
+            match = geo.match_region(name, iso)
         region = match.region
         key = f"{prefix}-{slugify(region.name if region else name.display)}"
         found = curated.find(name, iso, key, region.id if region else None)
@@ -159,7 +163,7 @@ def resolve_cell(
             parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
         else:
             parent_key = f"{prefix}-{slugify(name.parent)}"
-        match = geo.match(name, iso, near=parent_match.city)
+        match = geo.match(name, iso, point=point, near=parent_match.city)
         record: GeoCity | GeoRegion | None = match.city
         if record is None and parent_match.city is not None:
             # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
@@ -187,6 +191,13 @@ def resolve_cell(
         # near it: it says nothing about this place.
         point, point_issue = None, "shared-coordinates"
         match = geo.match(name, iso)
+    elif match.status is MatchStatus.FAR_FROM_COORDINATES and point is not None:
+        area = geo.named_area(name.name, iso, point)
+        if area is not None:
+            # The point is the centre of the area the place is named after (the province
+            # Mendoza for the city Mendoza): the town is the record of the name inside it.
+            point, point_issue = None, "area-coordinates"
+            match = geo.match(name, iso, within=area)
     if match.status is MatchStatus.MATCHED and match.city is not None:
         key = f"{prefix}-{slugify(match.city.name)}"
     else:
