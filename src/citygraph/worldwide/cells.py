@@ -163,13 +163,17 @@ def resolve_cell(
             parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
         else:
             parent_key = f"{prefix}-{slugify(name.parent)}"
-        match = geo.match(name, iso, point=point, near=parent_match.city)
+        match = geo.match(name, iso, near=parent_match.city)
         record: GeoCity | GeoRegion | None = match.city
         if record is None and parent_match.city is not None:
             # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
             by_subdivision = geo.match_district(name, iso, parent_match.city)
             if by_subdivision.region is not None:
                 match, record = by_subdivision, by_subdivision.region
+            elif point is not None and match.status is MatchStatus.FAR_FROM_COORDINATES:
+                # "Wanzhou (Chongqing)": a record of the name near the district's own point.
+                match = geo.match(name, iso, point=point, near=parent_match.city)
+                record = match.city
         key = f"{parent_key}-{slugify(name.name)}"
         found = curated.find(name, iso, key, record.id if record else None)
         return Cell(
