@@ -11,7 +11,6 @@ then by label within the same country and kind. See docs/worldwide.md.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections import defaultdict
@@ -22,13 +21,21 @@ from typing import Any
 
 from citygraph.worldwide import gazetteer
 from citygraph.worldwide.normalise import (
-    REGION_WORDS,
     PlaceKind,
     PlaceName,
     match_key,
     region_forms,
 )
-from citygraph.worldwide.variants import CYRILLIC, fold_key, loose_key, record_forms
+from citygraph.worldwide.variants import (
+    CYRILLIC,
+    alike,
+    cyrillic_region_key,
+    fold_key,
+    loose_key,
+    record_forms,
+    similarity,
+    subdivision_key,
+)
 
 __all__ = [
     "MAX_DISTANCE_KM",
@@ -37,7 +44,6 @@ __all__ = [
     "GeoRegion",
     "Match",
     "MatchStatus",
-    "alike",
     "coarse",
     "distance_km",
 ]
@@ -63,7 +69,6 @@ NAMESAKE_SIMILARITY = 0.6
 #: (kilometres) and this similar (difflib ratio of the loose keys; "Marjina Horka" and
 #: "Mar'ina Gorka" 0.87, "Emmerting" and "Mehring" 0.75).
 ALIKE_KM = 3.0
-ALIKE_SIMILARITY = 0.8
 #: An alternate name that is also the name of the first-level subdivision the city lies in is
 #: the city's own if at least this many of its alternate names spell it ("Mogilev", "Mogiljow",
 #: "Mogilew" … for Mahilyow); "Goa" once for Mormugao, "Sakarya" twice for Adapazari: the
@@ -120,8 +125,6 @@ REGION_WORD_TYPES: Mapping[str, frozenset[str]] = {
     "krai": frozenset({"administrative territory"}),
 }
 
-#: Region words of the Cyrillic countries, dropped by the transliteration fold of regions.
-_CYRILLIC_REGION_WORDS = re.compile(r"\b(?:rayon|raion|district|oblast|region)\b")
 #: The level of a Cyrillic country's subdivision that a region word names.
 _CYRILLIC_WORD_LEVEL: Mapping[str, int] = {
     "rayon": 2,
@@ -302,7 +305,7 @@ class GeoNamesIndex:
                 if region not in regions[(region.country, key)]:
                     regions[(region.country, key)].append(region)
             if region.country in CYRILLIC:
-                for loose in {_cyrillic_region_key(key, region.country) for key in unique}:
+                for loose in {cyrillic_region_key(key, region.country) for key in unique}:
                     if loose and region not in region_variant[(region.country, loose)]:
                         region_variant[(region.country, loose)].append(region)
         return cls(
@@ -453,7 +456,7 @@ class GeoNamesIndex:
                 level = _CYRILLIC_WORD_LEVEL.get(word or "")
                 if level is None:
                     continue
-                loose = _cyrillic_region_key(match_key(form), iso)
+                loose = cyrillic_region_key(match_key(form), iso)
                 found = [r for r in self.region_variant.get((iso, loose), ()) if r.level == level]
                 if found:
                     return self._one_region(found, iso, point)
@@ -553,15 +556,17 @@ class GeoNamesIndex:
         region = self.own_region(city, key)
         if region is None:
             return False
-        own = _loose(match_key(city.name), city.country)
+        own = subdivision_key(match_key(city.name), city.country)
         names = [key, *self.region_keys.get(region.id, ())]
-        if any(_similar(own, _loose(n, city.country)) >= NAMESAKE_SIMILARITY for n in names):
+        if any(
+            similarity(own, subdivision_key(n, city.country)) >= NAMESAKE_SIMILARITY for n in names
+        ):
             return False
-        loose = _loose(key, city.country)
+        loose = subdivision_key(key, city.country)
         spellings = sum(
             1
             for alt in self.alternate_keys.get(city.id, ())
-            if _similar(loose, _loose(alt, city.country)) >= 0.7
+            if similarity(loose, subdivision_key(alt, city.country)) >= 0.7
         )
         return spellings < NAMESAKE_SPELLINGS
 
@@ -675,57 +680,6 @@ class GeoNamesIndex:
             # the larger one is not the more likely partner.
             return Match(MatchStatus.AMBIGUOUS)
         return _dominant(pool)
-
-
-def alike(name: str, record: str, iso: str) -> bool:
-    """Whether two names are spellings of one name: their loose keys (:func:`~citygraph.
-    worldwide.variants.loose_key`) at least :data:`ALIKE_SIMILARITY` alike, and neither is the
-    other with words added ("Bad Großpertholz" is not *Grosspertholz*, "Figline e Incisa
-    Valdarno" not *Figline Valdarno*: merged or renamed municipalities and their old parts)
-    or letters added ("Clutha" is not *Balclutha*, "Kimitoön" not *Kimito*, "Sikyona" not
-    *Sikyón*: a municipality and its main village; this also loses *Bouloupari* for
-    "Boulouparis").
-
-    >>> alike("Heligoland", "Helgoland", "DE"), alike("Veria", "Véroia", "GR")
-    (True, True)
-    >>> alike("Bad Großpertholz", "Grosspertholz", "AT"), alike("Clutha", "Balclutha", "NZ")
-    (False, False)
-    >>> alike("Kimitoön", "Kimito", "FI"), alike("Emmerting", "Mehring", "DE")
-    (False, False)
-    """
-    a, b = match_key(name), match_key(record)
-    words_a, words_b = set(a.split()), set(b.split())
-    if words_a != words_b and (words_a <= words_b or words_b <= words_a):
-        return False
-    loose_a, loose_b = fold_key(a, iso), fold_key(b, iso)
-    short, long = sorted((loose_a, loose_b), key=len)
-    if short != long and short in long:
-        return False
-    return _similar(loose_a, loose_b) >= ALIKE_SIMILARITY
-
-
-def _cyrillic_region_key(key: str, iso: str) -> str:
-    """The key of a Cyrillic country's region without its region word, folded to a fixed
-    point (the folds of one pass make new pairs: "kolomyia" gives "kolomyya", then "kolomya").
-
-    >>> _cyrillic_region_key("kolomyia raion", "UA") == _cyrillic_region_key("kolomyya", "UA")
-    True
-    >>> _cyrillic_region_key("yeysky district", "RU") == _cyrillic_region_key("yeyskiy rayon", "RU")
-    True
-    """
-    key = " ".join(_CYRILLIC_REGION_WORDS.sub(" ", key).split())
-    folded = fold_key(key, iso)
-    while (again := fold_key(folded, iso)) != folded:
-        folded = again
-    return folded
-
-
-def _loose(key: str, iso: str) -> str:
-    return fold_key(" ".join(REGION_WORDS.sub(" ", key).split()), iso)
-
-
-def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def _names_type(word: str, subdivision_type: str) -> bool:
