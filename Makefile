@@ -40,8 +40,8 @@ mutate: install
 	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
 	rm -rf mutants && mkdir -p mutants/src
 	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2 || true
-	$(BIN)/python scripts/mutation_subprocess.py 'citygraph.cli.x__fail__*' \
-		'citygraph.cli.x_exit_not_conforming__*' 'citygraph.cli.x_main__*' --tests tests/test_cli.py
+	$(BIN)/python scripts/mutation_subprocess.py 'citygraph.cli_exits.x_fail__*' \
+		'citygraph.cli_exits.x_exit_not_conforming__*' 'citygraph.cli.x_main__*' --tests tests/test_cli.py
 	$(BIN)/python scripts/mutation_by_hand.py
 	$(BIN)/python scripts/mutation_summary.py
 
