@@ -197,11 +197,25 @@ def test_validate_reports_in_the_chosen_language() -> None:
     assert len({english[1], german[1], chinese[1]}) == 3
 
 
-def test_query_and_stats_need_a_store_and_say_how_to_build_one(tmp_path: Path) -> None:
-    result = run("stats", "--store", str(tmp_path / "none"))
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["stats"], id="stats"),
+        pytest.param(["query", "ASK {}"], id="query"),
+        pytest.param(["validate"], id="validate"),
+        pytest.param(["serve"], id="serve"),
+    ],
+)
+def test_a_missing_store_exits_2_and_says_how_to_build_one(tmp_path: Path, args: list[str]) -> None:
+    """Exit 2 (could not do its work) with one line, the same for every command that reads a
+    store: ``serve`` said "Error: …" and exited 1 through click's own handling."""
+    result = run(*args, "--store", str(tmp_path / "none"))
 
-    assert result.returncode == 2
-    assert "citygraph build" in result.stderr
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("citygraph: error: "), result.stderr
+    assert "citygraph build" in last
+    assert "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")

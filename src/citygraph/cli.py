@@ -18,7 +18,7 @@ import click
 
 from citygraph import __version__
 from citygraph.cli_build import announced_shapes_check, build, publish_to
-from citygraph.cli_exits import exit_not_conforming, fail
+from citygraph.cli_exits import EXIT_ERROR, exit_not_conforming, fail
 from citygraph.cli_options import backend_options, chosen_backend, store_option
 from citygraph.cli_validate import diff, validate
 from citygraph.errors import CitygraphError
@@ -155,7 +155,8 @@ def _register_optional_commands() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``citygraph`` console script.
 
-    Usage errors are one line on stderr and exit 2, never a traceback.
+    Usage errors, and errors a command reports through click, are one line on stderr and exit
+    2 (:data:`~citygraph.cli_exits.EXIT_ERROR`), never a traceback.
     """
     _register_optional_commands()
     try:
@@ -165,12 +166,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.Abort:
         click.echo("citygraph: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as error:
-        if isinstance(error, click.UsageError):
-            command = error.ctx.command_path if error.ctx else "citygraph"
-            click.echo(
-                f"citygraph: error: {error.format_message()} (see '{command} --help')", err=True
-            )
-        else:
-            error.show()
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "citygraph"
+        click.echo(f"citygraph: error: {error.format_message()} (see '{command} --help')", err=True)
         sys.exit(error.exit_code)
+    except click.ClickException as error:
+        # serve's missing store: click would say "Error: …" and exit 1, unlike every other
+        # command's error (2).
+        click.echo(f"citygraph: error: {error.format_message()}", err=True)
+        sys.exit(EXIT_ERROR)
