@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from citygraph import cli as cli_module
 from citygraph.cli import cli
+from citygraph.store import open_current
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE_FIXTURES = ROOT / "tests" / "data" / "shapes"
@@ -276,6 +278,28 @@ def test_stats_counts_graphs_classes_and_links(built_store: Path) -> None:
     assert stats["instances_per_class"]["https://w3id.org/citygraph/ontology#Partnership"] > 0
     assert stats["links_per_target"]["Wikidata"] > 0
     assert stats["links_per_target"]["GeoNames"] > 0
+
+
+def test_stats_as_text_gives_the_counts_the_store_holds(built_store: Path) -> None:
+    """The default (text) form: the version, the distinct triples and each graph's triples, as
+    counted on the store itself, then the classes and the link targets."""
+    result = run("stats", "--store", str(built_store))
+
+    assert result.returncode == 0, result.stderr
+    target, build = open_current(built_store)
+    quads = list(target.quads_for_pattern(None, None, None, None))
+    distinct = {(quad.subject, quad.predicate, quad.object) for quad in quads}
+    curated = sum(1 for quad in quads if quad.graph_name.value.endswith("/graph/curated"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"store {built_store} (version {build.version})"
+    assert lines[2].startswith(f"{len(distinct):,} distinct triples, ")
+    per_graph = result.stdout.split("triples per graph:\n")[1].split("\n\n")[0].splitlines()
+    assert any(re.fullmatch(rf"\s+{curated:,}\s+\S*curated>?", line) for line in per_graph), (
+        per_graph
+    )
+    assert "\ninstances per class:\n" in result.stdout
+    assert "\nlinks out per target:\n" in result.stdout
+    assert re.search(r"^\s+[\d,]+\s+Wikidata$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_validate_store_checks_what_the_build_published(built_store: Path) -> None:
