@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -345,6 +346,30 @@ def test_every_command_uses_one_default_store(tmp_path: Path) -> None:
     assert counted.returncode == 0, counted.stderr
     assert elsewhere.returncode == 2
     assert "elsewhere" in elsewhere.stderr
+
+
+def test_build_says_what_it_validates_on_stderr_and_what_it_published_on_stdout(
+    tmp_path: Path,
+) -> None:
+    """Without --quiet: the inputs, what each file gave and the shapes check on stderr
+    (progress), and on stdout the build it published, with the quads the store now holds and
+    the commands to use it."""
+    store_dir = tmp_path / "store"
+    result = run("build", "--store", str(store_dir))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == f"citygraph: inputs: working tree {ROOT}"
+    places = ROOT / "data" / "places.ttl"
+    triples = sum(1 for _ in ox.parse(path=places, format=ox.RdfFormat.TURTLE))
+    assert f"  loaded {triples:>12,} quads from {places}" in result.stderr.splitlines()
+    assert re.search(r"^validating [\d,]+ quads against shapes/ …$", result.stderr, re.MULTILINE)
+    target, build = open_current(store_dir)
+    quads = sum(1 for _ in target.quads_for_pattern(None, None, None, None))
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"built {build.version}: {quads:,} quads in "), result.stdout
+    assert f"store: {store_dir.resolve()}" in lines
+    assert lines[-1] == f"serve it:  citygraph serve --store {store_dir}"
+    assert "validating" not in result.stdout
 
 
 def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Path) -> None:
