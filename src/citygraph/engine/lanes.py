@@ -185,4 +185,3 @@ def in_background_thread(work: Callable[[], _T]) -> _T:
     if errors:
         raise errors[0]
     return results[0]
-
