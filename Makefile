@@ -40,18 +40,22 @@ mutate: install
 	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
 	rm -rf mutants && mkdir -p mutants/src
 	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2 || true
-	$(BIN)/python scripts/mutation_subprocess.py 'citygraph.cli.x__fail__*' \
-		'citygraph.cli.x_exit_not_conforming__*' 'citygraph.cli.x_main__*' --tests tests/test_cli.py
+	$(BIN)/python scripts/mutation_subprocess.py 'citygraph.cli_exits.x_fail__*' \
+		'citygraph.cli_exits.x_exit_not_conforming__*' 'citygraph.cli.x_main__*' --tests tests/test_cli.py
 	$(BIN)/python scripts/mutation_by_hand.py
 	$(BIN)/python scripts/mutation_summary.py
 
-# Line and branch coverage of src/ over the whole suite (outside `make test`).
+# Line and branch coverage of src/ over the whole suite (outside `make test`), the processes the
+# tests start and the query processes the zygote forks included (docs/testing.md). A selection:
+# `make coverage COVERAGE_TESTS="tests/test_cli.py tests/web/test_limits.py"`.
+COVERAGE_TESTS ?= tests
 coverage: install
 	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
 	bash scripts/frontend.sh
 	bash scripts/browser.sh
+	rm -f .coverage .coverage.*
 	$(BIN)/pytest --cov=citygraph --cov-branch \
-		--cov-report=term-missing:skip-covered --cov-report=json:var/coverage.json
+		--cov-report=term-missing:skip-covered --cov-report=json:var/coverage.json $(COVERAGE_TESTS)
 	$(BIN)/python scripts/coverage_summary.py var/coverage.json
 
 # Every kind of page, in en/de/zh, at desktop and phone width, into docs/screenshots/.

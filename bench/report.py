@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from bench.run import RunConfig
 
 __all__ = [
+    "FLOOR",
     "GOAL_P99",
     "GOAL_THROUGHPUT",
     "load_results",
+    "per_query_line",
     "render",
     "run_metadata",
     "save_results",
@@ -31,6 +33,8 @@ X = "\u00d7"  # the multiplication sign of ratios
 DASH = "\u2013"
 GOAL_P99 = 1.5
 MIX = "whole mix"
+#: The name of the floor server's measurements (bench/floor.py).
+FLOOR = "floor"
 
 
 def _cpu_model() -> str:
@@ -150,11 +154,18 @@ def render(
         f"(`serve-read-only --union-default-graph`). Each figure is the median of "
         f"{meta['runs']} runs of {meta['duration_s']:g} s, servers interleaved (A B, B A, A B).",
         "",
+    ]
+    floor = any(m.server == FLOOR for m in measurements)
+    lines += [
         "| query | rows | c | oxigraph req/s | citygraph req/s | **throughput ratio** | "
-        "oxigraph p50 / p99 ms | citygraph p50 / p99 ms | **p99 ratio** | other CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "oxigraph p50 / p99 ms | citygraph p50 / p99 ms | **p99 ratio** | "
+        + ("floor req/s | citygraph / floor | " if floor else "")
+        + "other CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if floor else "") + "---:|",
     ]
     goal_line = ""
+    #: per query at the highest concurrency: (throughput ratio, p99 ratio)
+    per_query: dict[str, tuple[float, float]] = {}
     for name in names:
         validation = rows_by_query.get(name)
         if validation is not None:
@@ -194,16 +205,31 @@ def render(
                 continue
             ratio = cand_rate / ref_rate
             p99_ratio = cand_p99 / ref_p99
-            errors = sum(m.errors for m in ref + cand)
-            other = max(m.other_cpu for m in ref + cand)
+            if name != MIX and concurrency == max(meta["concurrency"]):
+                per_query[name] = (ratio, p99_ratio)
+            floors = [
+                m
+                for m in measurements
+                if (m.query, m.server, m.concurrency) == (name, FLOOR, concurrency)
+            ]
+            errors = sum(m.errors for m in ref + cand + floors)
+            other = max(m.other_cpu for m in ref + cand + floors)
             label = f"**{name}**" if name == MIX else f"`{name}`"
             flag = " ⚠ errors: " + str(errors) if errors else ""
+            floor_cells = ""
+            if floor:
+                floor_rate = _median([m.throughput for m in floors])
+                floor_cells = (
+                    f"{_fmt_rate(floor_rate)} | {_fmt_ratio(cand_rate / floor_rate)} | "
+                    if floor_rate
+                    else f"{DASH} | {DASH} | "
+                )
             lines.append(
                 f"| {label}{flag} | {rows} | {concurrency} | {_fmt_rate(ref_rate)} | "
                 f"{_fmt_rate(cand_rate)} | **{_fmt_ratio(ratio)}** | "
                 f"{_fmt_ms(ref_p50)} / {_fmt_ms(ref_p99)} | "
                 f"{_fmt_ms(cand_p50)} / {_fmt_ms(cand_p99)} | "
-                f"**{_fmt_ratio(p99_ratio)}** | {other:.2f} |"
+                f"**{_fmt_ratio(p99_ratio)}** | {floor_cells}{other:.2f} |"
             )
             if name == MIX and concurrency == max(meta["concurrency"]):
                 met = ratio >= GOAL_THROUGHPUT and p99_ratio <= GOAL_P99
@@ -216,6 +242,16 @@ def render(
     lines.append("")
     if goal_line:
         lines += [goal_line, ""]
+    if per_query:
+        lines += [per_query_line(per_query, max(meta["concurrency"])), ""]
+    if floor:
+        lines += [
+            "'floor' is citygraph's own server stack (same uvicorn, protocol, middlewares and "
+            "workers) answering a fixed body of each variant's size without a query "
+            "(`bench/floor.py`): citygraph / floor is how close a query comes to what this stack "
+            "can do at all.",
+            "",
+        ]
     differ = [v.query for v in validations if v.ok and not all(v.same_content)]
     invalid = [v.query for v in validations if not v.ok]
     lines.append(
@@ -238,6 +274,19 @@ def render(
     lines.append("")
     lines.append("Queries: " + "; ".join(f"`{n}`: {summaries[n]}" for n in names if n in summaries))
     return "\n".join(lines) + "\n"
+
+
+def per_query_line(per_query: Mapping[str, tuple[float, float]], concurrency: int) -> str:
+    """Issue 10 §3's view of the queries at ``concurrency``: the lowest throughput ratio, their
+    geometric mean and the highest p99 ratio."""
+    lowest = min(per_query, key=lambda n: per_query[n][0])
+    highest = max(per_query, key=lambda n: per_query[n][1])
+    mean = statistics.geometric_mean([r for r, _ in per_query.values()])
+    return (
+        f"Per query at c={concurrency} (issue 10 §3): lowest throughput ratio "
+        f"{_fmt_ratio(per_query[lowest][0])} (`{lowest}`), geometric mean {_fmt_ratio(mean)}, "
+        f"highest p99 ratio {_fmt_ratio(per_query[highest][1])} (`{highest}`)."
+    )
 
 
 def save_results(

@@ -7,7 +7,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ __all__ = [
     "RunConfig",
     "data_dir",
     "ensure_data",
+    "floor_requests",
     "measure_workloads",
     "run",
     "validate_queries",
@@ -62,6 +63,7 @@ class RunConfig:
     quiet_budget: float = QUIET_BUDGET  # seconds of waiting for a quiet machine, in all
     max_duration: float = MAX_DURATION  # seconds a slow query's measurement may be stretched to
     docs: Path = REPO / "docs" / "performance.md"
+    floor: bool = True  # measure citygraph's floor too (bench/floor.py)
 
 
 def data_dir(triples: int, seed: int) -> Path:
@@ -125,10 +127,17 @@ def run(config: RunConfig) -> Path:
     if config.use_wrk and wrk is None:
         say("wrk is not available: using the Python client (it bounds small queries)")
 
-    with servers.running([reference, candidate], log_dir) as (ref, cand):
+    specs = [reference, candidate]
+    if config.candidate == "citygraph" and config.floor:
+        specs.append(servers.floor_spec(cg_root, workers=config.workers, env=dict(config.env)))
+    with servers.running(specs, log_dir) as started:
+        ref, cand = started[:2]
         valid, validations = validate_queries(queries, [ref, cand])
+        rewrite = {}
+        if len(started) > 2:  # the floor: the same body sizes, no query (bench/floor.py)
+            rewrite[started[2].name] = floor_requests(valid, validations, cand.name)
         measurements = measure_workloads(
-            [ref, cand], workloads_for(valid, validations), config, wrk
+            started, workloads_for(valid, validations), config, wrk, rewrite=rewrite
         )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = directory / f"results-{stamp}.json"
@@ -168,6 +177,26 @@ def validate_queries(
 
 
 Workload = tuple[str, list[Request], float]
+#: What a server is sent instead of a workload's requests (the floor: the body sizes).
+Rewrite = Callable[[Sequence[Request]], list[Request]]
+
+
+def floor_requests(
+    queries: Sequence[Query], validations: Sequence[driver.Validation], server: str
+) -> Rewrite:
+    """For the floor server: each request of a workload becomes a request for as many bytes as
+    ``server`` answered it with during validation (same order, same ``Accept``)."""
+    checked = {v.query: v for v in validations}
+    sizes: dict[tuple[str, str], int] = {}
+    for query in queries:
+        answered = checked[query.name].bytes[server]
+        for request, size in zip(requests_for(query), answered, strict=True):
+            sizes[(request.query, request.accept)] = size
+
+    def rewrite(requests: Sequence[Request]) -> list[Request]:
+        return [Request(str(sizes[(r.query, r.accept)]), r.accept) for r in requests]
+
+    return rewrite
 
 
 def workloads_for(
@@ -186,8 +215,12 @@ def measure_workloads(
     workloads: Sequence[Workload],
     config: RunConfig,
     wrk: str | None,
+    *,
+    rewrite: Mapping[str, Rewrite] | None = None,
 ) -> list[driver.Measurement]:
     """Measure every workload on every target in turn (A B …, … B A, A B …); medians later.
+
+    ``rewrite`` names targets that are sent other requests than the workload's (the floor).
 
     Before each measurement the machine must be quiet (bounded wait); a disturbed measurement is
     repeated once; a query too slow for the duration is measured again, longer.
@@ -195,14 +228,17 @@ def measure_workloads(
     measurements: list[driver.Measurement] = []
     quiet_budget = config.quiet_budget
     pids = [t.pid for t in targets]
-    for name, requests, latency in workloads:
+    rewrite = rewrite or {}
+    for name, given, latency in workloads:
+        sent = {t.name: rewrite[t.name](given) if t.name in rewrite else given for t in targets}
         longest = max(config.duration, config.max_duration)
         duration = min(longest, max(config.duration, MIN_LATENCIES * latency))
         if config.warmup > 0:
             for server in targets:
                 driver.measure(
                     server=server.name, base=server.base, query_path=server.query_path,
-                    query=name, requests=requests, concurrency=max(config.concurrency),
+                    query=name, requests=sent[server.name],
+                    concurrency=max(config.concurrency),
                     duration=config.warmup, run=-1, measured_pid=server.pid,
                     other_pids=[p for p in pids if p != server.pid], wrk=wrk,
                 )  # fmt: skip
@@ -217,7 +253,7 @@ def measure_workloads(
                         m = driver.measure(
                             server=server.name, base=server.base,
                             query_path=server.query_path, query=name,
-                            requests=requests, concurrency=concurrency,
+                            requests=sent[server.name], concurrency=concurrency,
                             duration=duration, run=index, measured_pid=server.pid,
                             other_pids=[p for p in pids if p != server.pid], wrk=wrk,
                         )  # fmt: skip

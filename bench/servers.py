@@ -35,6 +35,7 @@ __all__ = [
     "ServerSpec",
     "citygraph_available",
     "citygraph_spec",
+    "floor_spec",
     "oxigraph_spec",
     "prepare_stores",
     "running",
@@ -174,6 +175,31 @@ def citygraph_spec(
         *remote,
     )
     return ServerSpec(name=name, command=command, query_path="/sparql", env=dict(env))
+
+
+def floor_spec(store_root: Path, *, workers: int, env: Mapping[str, str]) -> ServerSpec:
+    """The floor server (``bench/floor.py``): citygraph's server stack with ``workers`` workers
+    and the run's settings ``env``, answering ``GET /floor?query=N`` with ``N`` fixed bytes. Its
+    one query process per worker reads the build on disk and stays idle."""
+    command = (
+        sys.executable,
+        "-m",
+        "bench.floor",
+        "--store",
+        str(store_root),
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+    )
+    settings = {
+        **env,
+        "CITYGRAPH_IN_MEMORY": "false",
+        "CITYGRAPH_QUERY_PROCESSES": "1",
+        "CITYGRAPH_FAST_QUERY_PROCESSES": "0",
+        "PYTHONPATH": str(REPO),
+    }
+    return ServerSpec(name="floor", command=command, query_path="/floor", env=settings)
 
 
 def prepare_stores(data_dir: Path, *, log: Path) -> tuple[Path, Path]:

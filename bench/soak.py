@@ -231,22 +231,27 @@ def server_memory(root: int) -> Memory:
 
 class CpuUse:
     """CPU seconds the server's processes used, by role: the worker, the general lane (the
-    processes running nicer than the worker) and the others (fast lane, zygote, writes)."""
+    query processes under ``SCHED_IDLE``, or, before that, running nicer than the worker), the
+    write processes and the others (fast lane, zygotes)."""
 
     def __init__(self) -> None:
         self.seen: dict[int, tuple[str, float]] = {}
 
     def sample(self, root: int) -> None:
         worker_nice = None
-        for pid in sorted(process_tree(root), key=lambda p: p != root):
+        tree = process_tree(root)
+        for pid in sorted(tree, key=lambda p: p != root):
             try:
                 nice = os.getpriority(os.PRIO_PROCESS, pid)
+                idle = os.sched_getscheduler(pid) == os.SCHED_IDLE
             except OSError:
                 continue  # ended meanwhile
             seconds = cpu_seconds(pid)
             if pid == root:
                 worker_nice, role = nice, "worker"
-            elif worker_nice is not None and nice > worker_nice:
+            elif "write_process" in tree[pid].command:
+                role = "writes"
+            elif idle or (worker_nice is not None and nice > worker_nice):
                 role = "general lane"
             else:
                 role = "other"

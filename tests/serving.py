@@ -7,13 +7,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "running_server"]
+__all__ = ["free_port", "running_server", "wait_until_answers"]
 
 
 def free_port() -> int:
@@ -21,6 +21,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_answers(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    timeout: float,
+    log: Callable[[], str],
+    what: str = "the server",
+) -> None:
+    """Return once ``GET url`` answers 200: a server ``process`` just started is ready.
+
+    Raises ``RuntimeError`` with ``log()`` (the server's log) when the process exits first or
+    ``timeout`` seconds pass.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited ({process.returncode}): {log()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer within {timeout:.0f} s: {log()}")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -52,16 +79,9 @@ def running_server(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+            wait_until_answers(
+                process, url + "/healthz", timeout=start_timeout, log=log_path.read_text
+            )
             yield url
         finally:
             process.terminate()

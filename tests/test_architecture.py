@@ -13,17 +13,31 @@ import citygraph
 PACKAGE = Path(citygraph.__file__).resolve().parent
 FRONT_ENDS = {"fastapi", "starlette", "uvicorn", "click", "jinja2"}
 #: Modules that are front ends themselves (and so may import the packages above).
-FRONT_END_MODULES = {"cli.py", "cli_serve.py", "__main__.py", "web", "worldwide/cli.py"}
+#: The command line is ``cli.py`` and its ``cli_*.py`` modules.
+FRONT_END_MODULES = {"cli.py", "__main__.py", "web", "worldwide/cli.py"}
+
+
+def is_front_end(relative: str) -> bool:
+    return (
+        relative in FRONT_END_MODULES
+        or relative.split("/")[0] in FRONT_END_MODULES
+        or re.fullmatch(r"cli_\w+\.py", relative) is not None
+    )
 
 
 def domain_modules() -> list[Path]:
-    modules = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).as_posix()
-        if relative in FRONT_END_MODULES or relative.split("/")[0] in FRONT_END_MODULES:
-            continue
-        modules.append(path)
-    return modules
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not is_front_end(path.relative_to(PACKAGE).as_posix())
+    ]
+
+
+def test_the_command_line_modules_are_front_ends() -> None:
+    """The split command line (cli.py, cli_*.py) is all a front end, and nothing else is."""
+    names = {path.relative_to(PACKAGE).as_posix() for path in domain_modules()}
+    assert not {name for name in names if name.startswith("cli")}
+    assert {"store.py", "build.py", "validate.py"} <= names
 
 
 def imported_top_level_packages(path: Path) -> set[str]:
@@ -56,11 +70,11 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", domain_modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_domain_modules_do_not_import_the_web_layer_or_the_cli(path: Path) -> None:
     """The engine and the other domain modules are called by the web layer, never the reverse."""
-    front = {"citygraph.web", "citygraph.cli", "citygraph.cli_serve"}
+    front = {"citygraph.web", "citygraph.cli"}
     assert not {
         name
         for name in imported_modules(path)
-        if any(name == f or name.startswith(f + ".") for f in front)
+        if any(name == f or name.startswith((f + ".", f + "_")) for f in front)
     }
 
 

@@ -273,3 +273,55 @@ def test_backends_tiny_run_reports_the_ratio_per_backend(tmp_path: Path) -> None
     assert {row.split(" | ")[2] for row in rows} == {"embedded", "oxigraph"}
     # The saved run renders again to the same tables.
     assert rerender_backends(results) in text
+
+
+def test_floor_server_answers_a_fixed_body_of_the_asked_size(tmp_path: Path) -> None:
+    """bench/floor.py: citygraph's server stack answering N bytes, typed as asked."""
+    import urllib.parse
+
+    from bench import driver, run, servers
+
+    directory = run.ensure_data(3000, generate.DEFAULT_SEED)
+    cg_root, _ = servers.prepare_stores(directory, log=tmp_path / "load.log")
+    spec = servers.floor_spec(cg_root, workers=1, env={})
+    with servers.running([spec], tmp_path) as (floor,):
+        path = "/floor?" + urllib.parse.urlencode({"query": "2434"})
+        status, body = driver.fetch(floor.base, path, "application/n-triples")
+        empty_status, empty = driver.fetch(floor.base, "/floor?query=ASK", "text/plain")
+        status_sparql, _ = driver.fetch(floor.base, "/sparql?query=ASK%7B%7D", "text/csv")
+    assert (status, len(body)) == (200, 2434)
+    assert (empty_status, empty) == (200, b"")
+    assert status_sparql == 200  # it is citygraph's app, with its endpoint
+
+
+def test_tiny_run_measures_the_floor_beside_both_servers(tmp_path: Path) -> None:
+    """A real run (one query, one short measurement): the floor is measured in the same run with
+    the body sizes citygraph answered, and the report has its columns and issue 10's line."""
+    import json
+
+    from bench.run import RunConfig, run
+
+    docs = tmp_path / "performance.md"
+    docs.write_text("# Performance\n\nBy hand.\n", encoding="utf-8")
+    config = RunConfig(
+        triples=3000,
+        concurrency=(1,),
+        duration=1.0,
+        runs=1,
+        warmup=0.0,
+        workers=1,
+        queries=("describe_city",),
+        use_wrk=False,
+        quiet_budget=0.0,
+        docs=docs,
+        label="tiny floor",
+    )
+    results = run(config)
+    data = json.loads(results.read_text(encoding="utf-8"))
+    measured = {(m["query"], m["server"]) for m in data["measurements"] if m["requests"] > 0}
+    for query in ("describe_city", "whole mix"):
+        assert {(query, s) for s in ("oxigraph", "citygraph", "floor")} <= measured
+    text = docs.read_text(encoding="utf-8")
+    assert "| floor req/s | citygraph / floor |" in text
+    assert "Per query at c=1 (issue 10 §3): lowest throughput ratio" in text
+    assert "(`describe_city`)" in text

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from citygraph import store
+from citygraph import sizing, store
 from citygraph.build import BuildInput, build_store, replace_graph, shapes_check
 from citygraph.errors import (
     BuildError,
@@ -141,7 +141,21 @@ def test_a_build_reports_where_it_was_assembled_and_the_time_of_each_step(
 
 def test_only_what_fits_in_half_the_available_memory_is_assembled_there() -> None:
     assert fits_in_memory(1_000)
-    assert not fits_in_memory(10**12)  # 400 TB: a build of this size works on disk
+    assert not fits_in_memory(10**12)  # 600 TB: a build of this size works on disk
+
+
+def test_curated_data_is_expected_to_grow_by_its_statements(tmp_path: Path) -> None:
+    # 1M synthetic triples in graph:curated published 4.99M quads (one rdf:Statement of five
+    # quads per triple about a thing with a source); an estimate of 1.25M sent a 10M build of
+    # about 30 GB to memory (docs/performance.md, build)
+    data = tmp_path / "data.nt"
+    data.write_bytes(b"<https://w3id.org/citygraph/id/x> <http://e/p> <http://e/o> .\n" * 1_000)
+
+    as_curated = sizing.estimated_build_quads(curated=[data])
+    as_vocabulary = sizing.estimated_build_quads(curated=[], other=[data])
+
+    assert as_curated >= 4 * as_vocabulary
+    assert as_curated >= 4 * sizing.estimated_quads([data])
 
 
 def test_shapes_check_stops_a_build_with_a_violation_and_carries_the_report(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -11,11 +12,13 @@ import sys
 from pathlib import Path
 
 import click
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from citygraph import cli as cli_module
 from citygraph.cli import cli
+from citygraph.store import open_current
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE_FIXTURES = ROOT / "tests" / "data" / "shapes"
@@ -197,11 +200,25 @@ def test_validate_reports_in_the_chosen_language() -> None:
     assert len({english[1], german[1], chinese[1]}) == 3
 
 
-def test_query_and_stats_need_a_store_and_say_how_to_build_one(tmp_path: Path) -> None:
-    result = run("stats", "--store", str(tmp_path / "none"))
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["stats"], id="stats"),
+        pytest.param(["query", "ASK {}"], id="query"),
+        pytest.param(["validate"], id="validate"),
+        pytest.param(["serve"], id="serve"),
+    ],
+)
+def test_a_missing_store_exits_2_and_says_how_to_build_one(tmp_path: Path, args: list[str]) -> None:
+    """Exit 2 (could not do its work) with one line, the same for every command that reads a
+    store: ``serve`` said "Error: …" and exited 1 through click's own handling."""
+    result = run(*args, "--store", str(tmp_path / "none"))
 
-    assert result.returncode == 2
-    assert "citygraph build" in result.stderr
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("citygraph: error: "), result.stderr
+    assert "citygraph build" in last
+    assert "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -264,6 +281,28 @@ def test_stats_counts_graphs_classes_and_links(built_store: Path) -> None:
     assert stats["links_per_target"]["GeoNames"] > 0
 
 
+def test_stats_as_text_gives_the_counts_the_store_holds(built_store: Path) -> None:
+    """The default (text) form: the version, the distinct triples and each graph's triples, as
+    counted on the store itself, then the classes and the link targets."""
+    result = run("stats", "--store", str(built_store))
+
+    assert result.returncode == 0, result.stderr
+    target, build = open_current(built_store)
+    quads = list(target.quads_for_pattern(None, None, None, None))
+    distinct = {(quad.subject, quad.predicate, quad.object) for quad in quads}
+    curated = sum(1 for quad in quads if quad.graph_name.value.endswith("/graph/curated"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"store {built_store} (version {build.version})"
+    assert lines[2].startswith(f"{len(distinct):,} distinct triples, ")
+    per_graph = result.stdout.split("triples per graph:\n")[1].split("\n\n")[0].splitlines()
+    assert any(re.fullmatch(rf"\s+{curated:,}\s+\S*curated>?", line) for line in per_graph), (
+        per_graph
+    )
+    assert "\ninstances per class:\n" in result.stdout
+    assert "\nlinks out per target:\n" in result.stdout
+    assert re.search(r"^\s+[\d,]+\s+Wikidata$", result.stdout, re.MULTILINE), result.stdout
+
+
 def test_validate_store_checks_what_the_build_published(built_store: Path) -> None:
     result = run("validate", "--store", str(built_store), "--format", "json")
 
@@ -307,6 +346,30 @@ def test_every_command_uses_one_default_store(tmp_path: Path) -> None:
     assert counted.returncode == 0, counted.stderr
     assert elsewhere.returncode == 2
     assert "elsewhere" in elsewhere.stderr
+
+
+def test_build_says_what_it_validates_on_stderr_and_what_it_published_on_stdout(
+    tmp_path: Path,
+) -> None:
+    """Without --quiet: the inputs, what each file gave and the shapes check on stderr
+    (progress), and on stdout the build it published, with the quads the store now holds and
+    the commands to use it."""
+    store_dir = tmp_path / "store"
+    result = run("build", "--store", str(store_dir))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == f"citygraph: inputs: working tree {ROOT}"
+    places = ROOT / "data" / "places.ttl"
+    triples = sum(1 for _ in ox.parse(path=places, format=ox.RdfFormat.TURTLE))
+    assert f"  loaded {triples:>12,} quads from {places}" in result.stderr.splitlines()
+    assert re.search(r"^validating [\d,]+ quads against shapes/ …$", result.stderr, re.MULTILINE)
+    target, build = open_current(store_dir)
+    quads = sum(1 for _ in target.quads_for_pattern(None, None, None, None))
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"built {build.version}: {quads:,} quads in "), result.stdout
+    assert f"store: {store_dir.resolve()}" in lines
+    assert lines[-1] == f"serve it:  citygraph serve --store {store_dir}"
+    assert "validating" not in result.stdout
 
 
 def test_a_violation_stops_the_build_and_leaves_the_previous_store(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from bench.fuzz.cases import STANDARD_METHODS, Generator, rdf_bodies
 from bench.fuzz.grammar import FUZZ_GRAPHS, Sparql, deep_nesting, deep_update
 from bench.fuzz.observe import expected_503
 from bench.fuzz.routes import Route, fill, harvest_links
-from bench.fuzz.runner import Options, fuzz
+from bench.fuzz.runner import Finding, Options, explain_deaths, fuzz
 from tests.web.conftest import tiny_quads
 
 
@@ -150,3 +150,23 @@ def test_the_sweep_sends_every_route_every_method_and_odd_numbers() -> None:
     odd = [c.target for c in cases if "page=%C2%B2" in c.target]
     assert len(odd) == 2  # the two GET routes
     assert any("page=" + "9" * 5000 in c.target for c in cases)
+
+
+def test_a_process_death_finding_carries_what_the_server_logged_about_it(tmp_path: Path) -> None:
+    """The fuzzer's one crash could not be explained because its log was gone: a finding that
+    names a query process now quotes the server's log lines about that process."""
+    log = tmp_path / "logs-0" / "citygraph.log"
+    log.parent.mkdir()
+    log.write_text(
+        "INFO other things\n"
+        "ERROR query process 4242 died (exit status -6): thread 'x' panicked at sort.rs:1:\n"
+        "user-provided comparison function does not correctly implement a total order\n"
+        "ERROR query process 4243 died (exit status -9): (no message)\n",
+        encoding="utf-8",
+    )
+    died = Finding("status-500", "the query process 4242 ended unexpectedly; …")
+    other = Finding("status-500", "something else")
+    explain_deaths([died, other], [log])
+    assert "exit status -6" in died.detail
+    assert "does not correctly implement a total order" in died.detail
+    assert other.detail == "something else"

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
-from tests.backends import OxigraphServers, every_backend, open_store
+from tests.backends import VIRTUOSO_WKT, OxigraphServers, every_backend, fails_on, open_store
 
 from citygraph.build import build_store, default_build_inputs
 from citygraph.query import QueryFile, read_query_file, run_query, term_text
@@ -168,11 +168,10 @@ def test_query_uses_only_declared_ontology_terms(query: QueryFile, declared: set
 @every_backend
 @pytest.mark.virtuoso
 def test_query_returns_the_expected_answer(
-    query: QueryFile, built_store: ox.Store, backend: str
+    query: QueryFile, built_store: ox.Store, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "virtuoso" and "asWKT" in query.text:
-        # Virtuoso stores a WKT literal with single-precision coordinates (docs/scaling.md).
-        pytest.xfail("Virtuoso: WKT coordinates come back in single precision")
+    if "asWKT" in query.text:
+        fails_on(request, backend, "virtuoso", VIRTUOSO_WKT)
     expected_path = QUERIES / query.header["expect"]
     assert expected_path.resolve().parent == EXPECTED.resolve(), (
         f"{query.path.name}: expected answers belong in queries/expected/, not {expected_path}"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-from tests.serving import free_port
+from tests.serving import free_port, wait_until_answers
 
 __all__ = ["VIRTUOSO", "Virtuoso", "isql", "put_graphs", "running_virtuoso"]
 
@@ -174,7 +174,13 @@ def running_virtuoso(directory: Path, *, start_timeout: float = 120.0) -> Iterat
         )
     try:
         instance = Virtuoso(http_port, sql_port, directory, 0.0)
-        _wait_until_up(process, instance, started + start_timeout)
+        wait_until_answers(
+            process,
+            instance.query_url + "?query=ASK%7B%7D",
+            timeout=start_timeout,
+            log=lambda: _log_tail(instance),
+            what="virtuoso-t",
+        )
         isql(instance, *GRANTS)
         yield Virtuoso(http_port, sql_port, directory, time.monotonic() - started, pid=process.pid)
     finally:
@@ -209,21 +215,6 @@ def put_graphs(store_url: str, source: ox.Store) -> list[str]:
         )
         answer.raise_for_status()
     return names
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], instance: Virtuoso, deadline: float) -> None:
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"virtuoso-t exited ({process.returncode}): {_log_tail(instance)}")
-        try:
-            answer = httpx.get(instance.query_url, params={"query": "ASK {}"}, timeout=2)
-            if answer.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"virtuoso-t did not answer in time: {_log_tail(instance)}")
-        time.sleep(0.1)
 
 
 def _log_tail(instance: Virtuoso) -> str:

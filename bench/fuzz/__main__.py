@@ -97,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = (
             "" if finding.case is None else f" [{finding.case.method} {finding.case.target[:100]}]"
         )
-        print(f"- {finding.what}{where}: {finding.detail[:200]}")
+        detail, _, logged = finding.detail.partition("\n  the server's log: ")
+        print(f"- {finding.what}{where}: {detail[:200]}")
+        if logged:
+            print(f"  the server's log: {logged[:2000]}")
     if report.findings:
         print(f"the requests behind the findings: {options.failures} (--replay to resend)")
         return 1

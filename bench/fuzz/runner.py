@@ -13,6 +13,8 @@ import contextlib
 import http.client
 import json
 import random
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from bench.fuzz.observe import (
 from bench.fuzz.routes import app_routes, harvest_links
 from citygraph.namespaces import GRAPH_META
 
-__all__ = ["Finding", "Options", "Report", "build_store", "fuzz", "send"]
+__all__ = ["Finding", "Options", "Report", "build_store", "explain_deaths", "fuzz", "send"]
 
 TOKEN = "fuzz-s3cret"
 TRACEBACK = b"Traceback (most recent call last)"
@@ -75,6 +77,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
     restarts: int = 0
+    #: The run's work directory (store, server logs ``logs-N/citygraph.log``, the failing
+    #: requests), kept when there were findings; ``None`` when it was removed.
+    kept: Path | None = None
 
     def summary(self) -> str:
         rate = self.sent / self.seconds if self.seconds else 0.0
@@ -92,6 +97,11 @@ class Report:
             f"findings: {len(self.findings)}"
             + "".join(f"\n  {what}: {n}" for what, n in sorted(by_what.items())),
         ]
+        if self.kept is not None:
+            lines.append(
+                f"kept for inspection: {self.kept} (server logs in logs-*/, the failing "
+                "requests in failures.jsonl, the store in store/)"
+            )
         return "\n".join(lines)
 
 
@@ -360,6 +370,7 @@ class _Run:
         self.revert()
         servers.stop(self.server)
         self.scan_log()
+        explain_deaths(self.report.findings, sorted(self.work.glob("logs-*/*.log")))
         self.canary.close()
         after, left = canonical_dump(self.store, exclude=FUZZ_GRAPHS)
         after = _data(after)
@@ -391,14 +402,17 @@ class _Run:
         per_generation = after.get("citygraph_query_processes", 2)
         memory = 'citygraph_query_process_ends_total{reason="memory"}'
         over_budget = after.get(memory, 0) - before.get(memory, 0)
-        explained = killed + switches * per_generation + over_budget
+        # an engine panic (a 422 that says so) ends its process too
+        panic = 'citygraph_query_process_ends_total{reason="panic"}'
+        panics = after.get(panic, 0) - before.get(panic, 0)
+        explained = killed + switches * per_generation + over_budget + panics
         if self.report.restarts == 0 and len(ended) > explained:
             self.find(
                 Finding(
                     "process-crash",
                     f"{len(ended)} server processes ended, {explained:g} explained by "
-                    f"{killed:g} timeouts, {over_budget:g} memory budgets and {switches:g} "
-                    "build switches",
+                    f"{killed:g} timeouts, {over_budget:g} memory budgets, {panics:g} engine "
+                    f"panics and {switches:g} build switches",
                 )
             )
 
@@ -419,14 +433,32 @@ class _Run:
 
 
 def fuzz(options: Options, *, work: Path | None = None) -> Report:
-    """Fuzz a fresh server (store built under ``work``, a temporary directory by default).
+    """Fuzz a fresh server (store built under ``work``, a new temporary directory by default).
 
     Writes the requests behind findings to ``options.failures`` (JSON lines, for ``--replay``).
+    A temporary work directory is removed when nothing was found and kept otherwise (its path
+    in :attr:`Report.kept` and the summary): the server's log says how a process ended.
     """
-    with tempfile.TemporaryDirectory(prefix="citygraph-fuzz-") as tmp:
-        report = _Run(options, work or Path(tmp)).run()
-    options.failures.parent.mkdir(parents=True, exist_ok=True)
-    with options.failures.open("w", encoding="utf-8") as out:
+    own = work is None
+    root = Path(tempfile.mkdtemp(prefix="citygraph-fuzz-")) if work is None else work
+    try:
+        report = _Run(options, root).run()
+    except BaseException:
+        if own:
+            print(f"fuzz: the run failed; its work directory is kept: {root}", file=sys.stderr)
+        raise
+    if report.findings:
+        report.kept = root
+        _write_failures(report, root / "failures.jsonl")
+    elif own:
+        shutil.rmtree(root, ignore_errors=True)
+    _write_failures(report, options.failures)
+    return report
+
+
+def _write_failures(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
         for finding in report.findings:
             record: dict[str, object] = {
                 "what": finding.what,
@@ -436,7 +468,29 @@ def fuzz(options: Options, *, work: Path | None = None) -> Report:
             if finding.case is not None:
                 record["case"] = finding.case.to_json()
             out.write(json.dumps(record) + "\n")
-    return report
+
+
+#: How the server names a query process in a 500 and in its log.
+_PROCESS = re.compile(rb"query process (\d+)")
+
+
+def explain_deaths(findings: list[Finding], logs: list[Path]) -> None:
+    """Add to each finding that names a query process what the server logged about it (its
+    exit status and last words: why it ended)."""
+    text = b"".join(log.read_bytes() for log in logs if log.is_file())
+    for finding in findings:
+        named = _PROCESS.search(finding.detail.encode())
+        if named is None:
+            continue
+        lines = text.splitlines()
+        said: list[str] = []
+        for number, line in enumerate(lines):
+            match = _PROCESS.search(line)
+            if match and match.group(1) == named.group(1):
+                # the line and what follows it (the process's last words span lines)
+                said += [x.decode("utf-8", "replace")[:500] for x in lines[number : number + 12]]
+        if said:
+            finding.detail += "\n  the server's log: " + "\n  ".join(said[:40])
 
 
 #: graph:meta records each build (its version and date): every write rewrites it, as a build

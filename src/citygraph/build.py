@@ -171,7 +171,8 @@ def build_store(
     curated data keeps them.
 
     ``in_memory`` says where the build is assembled; by default in memory when the estimated
-    size :func:`citygraph.sizing.fits_in_memory`, else on disk.
+    size (:func:`citygraph.sizing.estimated_build_quads`: curated data grows five-fold with its
+    statement-level provenance) :func:`citygraph.sizing.fits_in_memory`, else on disk.
 
     Only one build or write runs at a time on one store directory (:func:`store.write_lock`).
 
@@ -188,8 +189,12 @@ def build_store(
     with store.write_lock(root, timeout=lock_timeout):
         carried = _carried_quads(root, carry_over)
         if in_memory is None:
-            estimate = sizing.estimated_quads(i.path for i in inputs) + carried
-            in_memory = sizing.fits_in_memory(int(estimate * sizing.DERIVED_SHARE))
+            estimate = sizing.estimated_build_quads(
+                curated=[i.path for i in inputs if i.graph == GRAPH_CURATED],
+                other=[i.path for i in inputs if i.graph != GRAPH_CURATED],
+                carried=carried,
+            )
+            in_memory = sizing.fits_in_memory(estimate)
 
         def fill(target: ox.Store) -> None:
             load_inputs(target, inputs, progress=progress)

@@ -137,20 +137,29 @@ def _run(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
-        http="citygraph.web.server:NoDelayH11Protocol",
-        # A GET may carry the longest query accepted, percent-encoded (up to 12 bytes a
-        # character: four UTF-8 bytes, each as %XX): the request head must be read whole so
-        # that the client gets a readable 413 rather than a connection closed under it (h11's
-        # default is 16 KiB).
-        h11_max_incomplete_event_size=request_head_limit(settings),
-        log_config=_log_config(),
-        timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What ``serve`` asks of uvicorn besides the app and the address (the bench's floor server,
+    ``bench/floor.py``, serves with the same)."""
+    return {
+        "access_log": False,
+        # httptools, TCP_NODELAY, the header deadline and the bound on a request's head (which
+        # reads request_head_limit): see web/server.py.
+        "http": "citygraph.web.server:NoDelayHttpToolsProtocol",
+        "log_config": _log_config(),
+        "timeout_graceful_shutdown": 5,
+    }
 
 
 def request_head_limit(settings: Settings) -> int:
     """Bytes of a request's line and headers the server reads before it gives up.
+
+    A GET may carry the longest query accepted, percent-encoded (up to 12 bytes a character:
+    four UTF-8 bytes, each as %XX): its head must be read whole so that the client gets a
+    readable 413 rather than a connection closed under it.
 
     >>> request_head_limit(Settings(max_query_length=100_000))
     1265536

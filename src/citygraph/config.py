@@ -182,7 +182,9 @@ class Settings:
         ),
     )
     fast_query_processes: int = field(
-        default=1,
+        # 3: one client may hold one general-lane process (client_query_processes), so with one
+        # fast-lane process its cheap queries ran two at a time per worker (docs/performance.md).
+        default=3,
         metadata=_doc(
             "Query processes per server worker reserved for quick queries (the fast lane); 0 "
             "turns the lane off."

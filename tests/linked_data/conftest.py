@@ -1,7 +1,9 @@
 """Fixtures of the linked-data tests: the real data/ built once per session, an app per test.
 
 The store is read-only for these tests, so one build per session is safe; every test gets its
-own app (and so its own store handle and caches).
+own app (and so its own store handle and caches). Every module is marked ``every_backend`` and
+``virtuoso``: its tests run on the embedded store, ``oxigraph serve`` and Virtuoso
+(tests/backends.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
-from tests.backends import BACKENDS, OxigraphServers, remote_settings
+from tests.backends import OxigraphServers, remote_settings
 
 from citygraph.build import build_store, default_build_inputs
 from citygraph.config import Settings
@@ -36,12 +38,6 @@ def store(store_dir: Path) -> ox.Store:
     """The built store, opened read-only (for counting independently of the app)."""
     opened, _ = open_current(store_dir)
     return opened
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test of the pages runs on every backend (tests/backends.py)."""
-    if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from tests.backends import every_backend
 
 from citygraph.config import Settings
 from citygraph.store import current_build
 from citygraph.web.app import create_app
 
 from .support import BASE, REPO, TestClient
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 VOID = "http://rdfs.org/ns/void#"
 SD_NAME = "http://www.w3.org/ns/sparql-service-description#name"

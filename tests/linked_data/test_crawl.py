@@ -13,8 +13,11 @@ from collections import deque
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from tests.backends import every_backend
 
 from .support import TestClient, links_of
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 LOCAL = "http://testserver/"
 NOT_OURS = ("/sparql", "/map", "/timeline/", "/assets/")

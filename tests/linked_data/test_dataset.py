@@ -6,11 +6,14 @@ import gzip
 
 import pyoxigraph as ox
 import pytest
+from tests.backends import every_backend
 
 from citygraph import dataset
 from citygraph.namespaces import GRAPH_META
 
 from .support import TestClient
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

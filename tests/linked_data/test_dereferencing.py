@@ -7,11 +7,14 @@ import json
 import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
+from tests.backends import every_backend
 
 from citygraph.config import Settings
 from citygraph.web.linked_data import document_rdf
 
 from .support import BASE, TestClient
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 BERLIN = "city/de-berlin"
 

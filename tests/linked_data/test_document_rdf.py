@@ -10,8 +10,11 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, FOAF, VOID
+from tests.backends import every_backend
 
 from .support import BASE, TestClient
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 BERLIN = BASE + "id/city/de-berlin"
 #: one document of every kind of thing

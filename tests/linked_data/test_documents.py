@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from tests.backends import every_backend
 
 from citygraph import documents, indexes
 from citygraph.namespaces import CG, PREFIXES
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 ID = "https://w3id.org/citygraph/id/"
 BERLIN = ID + "city/de-berlin"

@@ -8,12 +8,15 @@ from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
+from tests.backends import every_backend
 
 from citygraph.config import Settings
 from citygraph.web import frontend, linked_data
 from citygraph.web.error_handlers import install_error_handlers
 
 from .support import REPO, TestClient, text_of
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 HTML = {"Accept": "text/html"}
 

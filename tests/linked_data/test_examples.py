@@ -7,6 +7,9 @@ import importlib
 import re
 
 import pytest
+from tests.backends import every_backend
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 MODULES = [
     "citygraph.documents",

@@ -5,8 +5,11 @@ linked)."""
 from __future__ import annotations
 
 import pytest
+from tests.backends import every_backend
 
 from citygraph.web.linked_data.iris import Links
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 BASE = "https://w3id.org/citygraph/"
 LOCAL = "http://127.0.0.1:8000/"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.backends import every_backend
 
 from .support import TestClient, text_of
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 BERLIN = "/doc/city/de-berlin"
 BERLIN_BEIJING = "/doc/partnership/cn-beijing--de-berlin"

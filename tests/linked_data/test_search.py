@@ -7,10 +7,13 @@ import re
 import pytest
 import rdflib
 from rdflib.namespace import RDFS, SKOS
+from tests.backends import every_backend
 
 from citygraph.web.linked_data.search import SearchIndex
 
 from .support import BASE, REPO, TestClient, links_of, text_of
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 BEIJING = BASE + "id/city/cn-beijing"
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 import pytest
+from tests.backends import every_backend
 
 from citygraph.config import Settings
 from citygraph.web import frontend, linked_data, routes_ops, routes_sparql, routes_store
@@ -13,6 +14,8 @@ from citygraph.web.app import create_app
 
 from .support import REPO, TestClient
 from .test_crawl import crawl
+
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 
 def test_the_linked_data_paths_do_not_collide_with_the_endpoints() -> None:

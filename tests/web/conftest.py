@@ -80,7 +80,9 @@ def store_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(store_dir: Path, backend: str, oxigraph_servers: OxigraphServers) -> Settings:
     """Settings of an app on the tiny store, on the test's backend (tests/backends.py)."""
-    local = Settings(store=store_dir, query_processes=2, version_check_interval=0.0)
+    local = Settings(
+        store=store_dir, query_processes=2, fast_query_processes=1, version_check_interval=0.0
+    )
     return remote_settings(local, backend, oxigraph_servers, name="web")
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.backends import every_backend
+from tests.backends import VIRTUOSO_FROM, every_backend, fails_on
 from tests.web.conftest import CITY, CURATED, META, VOCAB
 
 pytestmark = [every_backend, pytest.mark.virtuoso]
@@ -61,11 +61,10 @@ def test_query_via_post_directly(client: TestClient) -> None:
 
 
 # §2.1.4 the protocol dataset wins over FROM / FROM NAMED
-def test_default_graph_uri_overrides_from(client: TestClient, backend: str) -> None:
-    if backend == "virtuoso":
-        # Virtuoso lets the query's FROM win over the protocol's default-graph-uri (against
-        # SPARQL 1.1 Protocol §2.1.4); citygraph does not yet remove the FROM for it.
-        pytest.xfail("Virtuoso: FROM wins over default-graph-uri (docs/scaling.md)")
+def test_default_graph_uri_overrides_from(
+    client: TestClient, backend: str, request: pytest.FixtureRequest
+) -> None:
+    fails_on(request, backend, "virtuoso", VIRTUOSO_FROM)
     query = f"SELECT ?s FROM <{CURATED}> WHERE {{ ?s ?p ?o }}"
     response = client.get("/sparql", params={"query": query, "default-graph-uri": META})
     assert values(response.json(), "s") == {"https://w3id.org/citygraph/dataset"}

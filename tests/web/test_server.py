@@ -188,8 +188,8 @@ def test_a_kept_alive_connection_gets_a_new_deadline_for_each_request(
 
 @pytest.mark.parametrize("character", ["x", "é", "北"], ids=["ascii", "latin", "cjk"])
 def test_a_query_too_long_for_a_get_is_a_readable_413(server: str, character: str) -> None:
-    """The request head of a GET just over the query limit is read whole (h11 alone stops at
-    16 KiB and closes the connection under the client): the client reads 413."""
+    """The request head of a GET just over the query limit is read whole (uvicorn's h11 alone
+    stops at 16 KiB and closes the connection under the client): the client reads 413."""
     query = "ASK {} #" + character * 100_001  # CITYGRAPH_MAX_QUERY_LENGTH is 100,000
     host, port = server.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=60)  # httpx caps URLs
@@ -199,3 +199,34 @@ def test_a_query_too_long_for_a_get_is_a_readable_413(server: str, character: st
         assert response.status == 413, response.read()[:200]
     finally:
         connection.close()
+
+
+def test_a_request_head_longer_than_the_limit_gets_400_and_is_not_kept(server: str) -> None:
+    """httptools does not bound a request's head: the protocol class does. A header line of
+    2 MB (the limit is 12 bytes a character of the 100,000-character query limit, plus 64 KiB:
+    1.27 MB) gets 400 and the connection is closed, before the head is complete."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Long: ")
+        try:
+            for _ in range(32):  # 2 MB in 64 kB pieces, the head never finished
+                sock.sendall(b"a" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # closed while sending: nothing was kept
+        reply = b""
+        try:
+            while chunk := sock.recv(65536):
+                reply += chunk
+        except ConnectionResetError:
+            pass
+        assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+
+
+def test_pipelined_requests_are_all_answered_and_the_deadline_holds_after(server: str) -> None:
+    """Two requests sent at once (HTTP/1.1 pipelining) get two responses; the connection is
+    then closed by the header deadline, not before it."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n" * 2)
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
+        assert closed_by_server(sock)

@@ -10,7 +10,10 @@ Without trusted proxies the header is ignored: any client could send it.
 The server's ASGI middleware sets :data:`CURRENT` for each request; the query pool reads it
 (through :func:`current_client`), so every query a request runs is counted against its client
 whichever route runs it. Context variables follow a request into the thread that runs its
-handler (Starlette's threadpool copies the context).
+handler (Starlette's threadpool copies the context). :class:`InFlight` is the one count of
+queries in progress, in all and per client, that both engines (the embedded
+:class:`~citygraph.engine.pool.QueryPool` and the remote
+:class:`~citygraph.engine.remote.RemotePool`) admit queries by.
 
 >>> proxies = (ipaddress.ip_network("10.0.0.0/8"),)
 >>> identify("10.1.2.3", "203.0.113.9, 10.0.0.7", proxies)
@@ -22,9 +25,12 @@ handler (Starlette's threadpool copies the context).
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from contextvars import ContextVar
 
-__all__ = ["CURRENT", "Networks", "current_client", "identify"]
+from citygraph.engine.errors import ClientLimitError, OverloadedError
+
+__all__ = ["CURRENT", "InFlight", "Networks", "current_client", "decrement", "identify"]
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
@@ -55,3 +61,65 @@ def identify(peer: str, forwarded_for: str | None, proxies: Networks) -> str:
             return address
     # Every hop is a proxy of ours: the request started at the first of them.
     return hops[0] if hops else peer
+
+
+def decrement(counter: Counter[str], key: str) -> None:
+    """Count one less for ``key``, forgetting keys at 0 (the counters stay as small as the load)."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
+
+
+class InFlight:
+    """Queries in progress, in all and per client, and the admission by those counts.
+
+    Not locked itself: the engine calls :meth:`enter` and :meth:`leave` under its own lock (the
+    embedded pool's condition also guards its processes).
+
+    >>> queries = InFlight(max_total=3, max_per_client=2)
+    >>> queries.enter("198.51.100.4"); queries.enter("198.51.100.4")
+    >>> try:
+    ...     queries.enter("198.51.100.4")
+    ... except ClientLimitError as error:
+    ...     print(str(error)[:48])
+    too many queries from your address at once (2 in
+    >>> queries.enter("203.0.113.9"); queries.total
+    3
+    >>> queries.leave("198.51.100.4"); queries.of("198.51.100.4")
+    1
+    """
+
+    def __init__(self, *, max_total: int, max_per_client: int) -> None:
+        self.max_total = max_total
+        self.max_per_client = max_per_client
+        #: Queries in progress (running or waiting), of every client.
+        self.total = 0
+        self._per_client: Counter[str] = Counter()
+
+    def of(self, client: str) -> int:
+        """The queries ``client`` has in progress."""
+        return self._per_client[client]
+
+    def enter(self, client: str) -> None:
+        """Count one more query of ``client``, if the limits allow it.
+
+        Raises:
+            OverloadedError: ``max_total`` queries are in progress.
+            ClientLimitError: ``client`` has ``max_per_client`` queries in progress.
+        """
+        if self.total >= self.max_total:
+            raise OverloadedError(
+                f"the server is busy ({self.total} queries in progress); retry shortly"
+            )
+        if self._per_client[client] >= self.max_per_client:
+            raise ClientLimitError(
+                f"too many queries from your address at once ({self.max_per_client} in "
+                "progress, this endpoint's limit per client); retry when one has finished"
+            )
+        self.total += 1
+        self._per_client[client] += 1
+
+    def leave(self, client: str) -> None:
+        """Count one query of ``client`` less (it has ended, whatever its outcome)."""
+        self.total -= 1
+        decrement(self._per_client, client)

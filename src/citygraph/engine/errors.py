@@ -17,6 +17,7 @@ from citygraph.errors import CitygraphError, InputSyntaxError
 __all__ = [
     "ChangeRefusedError",
     "ClientLimitError",
+    "EngineDefectError",
     "EvaluationError",
     "GraphExistsError",
     "GraphNotFoundError",
@@ -58,6 +59,11 @@ class ClientLimitError(OverloadedError):
 
 class QueryProcessError(CitygraphError):
     """A query process died or could not start (a server fault, not the client's)."""
+
+
+class EngineDefectError(CitygraphError):
+    """The engine stopped on an internal error (a panic) on this query; its process was
+    replaced. The query is valid but this engine cannot answer it as written."""
 
 
 class QueryMemoryError(CitygraphError):

@@ -1,6 +1,7 @@
 """What the query pool's fast lane needs (see :mod:`citygraph.engine.pool`, "Why two lanes"):
-a bounded memory of slow queries, a budget counted in CPU time, and a lower CPU priority for
-the general lane. No web framework here.
+a bounded memory of slow queries, a budget counted in CPU time, and a CPU priority below
+everything else of the server for the general lane (and for writes and in-memory copies). No
+web framework here.
 """
 
 from __future__ import annotations
@@ -10,26 +11,26 @@ import hashlib
 import os
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import TypeVar
 
 __all__ = [
-    "GENERAL_NICENESS",
+    "MAX_NICENESS",
     "SlowQueries",
     "await_reply",
     "cpu_seconds",
-    "decrement",
-    "general_niceness",
+    "in_background",
+    "in_background_thread",
     "lower_priority",
+    "lower_session",
 ]
 
-#: How much nicer general-lane query processes run than the server worker: under CPU contention
-#: the worker (its event loop, ``/healthz``) and the fast lane run first (CFS gives nice 0 about
-#: 9 times the CPU of nice 10), so expensive queries slow cheap ones down as little as possible.
-#: Relative to the worker's own niceness (a server started with ``nice`` keeps the ratio), and
-#: at most 19, the kernel's limit.
-GENERAL_NICENESS = 10
+#: The niceness of a background process where ``SCHED_IDLE`` is not available.
 MAX_NICENESS = 19
+
+_T = TypeVar("_T")
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -105,19 +106,82 @@ def cpu_seconds(pid: int) -> float:
 
 
 def lower_priority(pid: int) -> None:
-    """Run process ``pid`` :data:`GENERAL_NICENESS` steps nicer than this one (a process that
-    already ended is fine)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.setpriority(os.PRIO_PROCESS, pid, general_niceness())
+    """Run every thread of process ``pid`` in the background (:func:`in_background`); a process
+    that already ended is fine.
+
+    For expensive work the server does on the side (general-lane queries, writes): under CPU
+    contention the server worker (its event loop, ``/healthz``, cheap requests) and the fast
+    lane then run first. ``SCHED_IDLE`` rather than a niceness: a ``SCHED_IDLE`` task weighs 3
+    against nice 0's 1,024 and is preempted as soon as a normal task wakes up. It orders the
+    tasks of one scheduling group only; with the kernel's autogroups the groups themselves are
+    :func:`lower_session`'s business (measured: ``SCHED_IDLE`` alone left the lookup's p99 under
+    hostile load where niceness 10 had it, docs/reliability.md).
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return  # it ended
+    for tid in threads:
+        with contextlib.suppress(ProcessLookupError):
+            in_background(int(tid))
+    lower_session(pid)
 
 
-def general_niceness() -> int:
-    """The niceness of general-lane processes started by this process."""
-    return min(os.getpriority(os.PRIO_PROCESS, 0) + GENERAL_NICENESS, MAX_NICENESS)
+def lower_session(pid: int) -> None:
+    """When process ``pid`` leads a session of its own, give its session's scheduling group
+    (its autogroup) the highest niceness; else do nothing (a process in the server's session
+    would lower the whole server).
+
+    Why: with the kernel's autogroups on (``/proc/sys/kernel/sched_autogroup_enabled``, the
+    default of desktop and most server kernels outside a cgroup of their own), CFS first shares
+    the CPU between sessions, then within each. ``SCHED_IDLE`` only orders the tasks of one
+    session; the CPU a general-lane process used was still charged to the server's session, which
+    then waited longer for its next turn against the machine's other sessions, and the worker
+    with it (measured: the general lane used 0.93 cores and the worker 0.05 while the lookup's
+    p99 grew 16x, docs/reliability.md). So query processes start sessions of their own
+    (:func:`~citygraph.engine.query_process.enter_sandbox`), as does the zygote, and the
+    background ones are given niceness 19 there: their CPU is charged to groups that weigh 15
+    against the worker's 1,024.
+    """
+    try:
+        if os.getsid(pid) != pid:
+            return
+        with open(f"/proc/{pid}/autogroup", "w", encoding="ascii") as autogroup:
+            autogroup.write(str(MAX_NICENESS))
+    except OSError:
+        return  # it ended, or the kernel has no autogroups
 
 
-def decrement(counter: Counter[str], key: str) -> None:
-    """Count one less for ``key``, forgetting keys at 0 (the counters stay as small as the load)."""
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]
+def in_background(tid: int = 0) -> None:
+    """Put thread ``tid`` (0: the calling thread) under ``SCHED_IDLE``: it runs only when no
+    other task of its scheduling group wants the core. Where the policy is refused, the
+    highest niceness instead. Threads and processes it starts inherit it.
+
+    Raises:
+        ProcessLookupError: there is no such thread.
+    """
+    try:
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+    except PermissionError:
+        os.setpriority(os.PRIO_PROCESS, tid, MAX_NICENESS)
+
+
+def in_background_thread(work: Callable[[], _T]) -> _T:
+    """``work()``, run in a new thread under ``SCHED_IDLE`` (see :func:`in_background`), so
+    that the calling thread keeps its own priority (and passes it on to what it forks)."""
+    results: list[_T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            in_background()
+            results.append(work())
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run, name="citygraph-background")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]

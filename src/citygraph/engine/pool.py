@@ -61,18 +61,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citygraph.engine.builds import BuildWatcher, CurrentLink
-from citygraph.engine.clients import current_client
+from citygraph.engine.clients import InFlight, current_client, decrement
 from citygraph.engine.errors import (
     ClientLimitError,
+    EngineDefectError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
     QueryTimeoutError,
 )
 from citygraph.engine.jobs import Job, Reply
-from citygraph.engine.lanes import SlowQueries, await_reply, decrement
+from citygraph.engine.lanes import SlowQueries, await_reply
 from citygraph.engine.processes import Child, Generation, QueryProcesses
-from citygraph.engine.query_process import memory_message
+from citygraph.engine.query_process import defect_message, memory_message
 from citygraph.engine.zygote import Zygote
 from citygraph.errors import CitygraphError
 from citygraph.store import Build
@@ -96,8 +97,9 @@ log = logging.getLogger(__name__)
 COPY_FIRST = 50_000
 
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
-#: CPU budget (the query runs again in the general lane); its memory budget; anything else.
-END_REASONS = ("timeout", "demoted", "memory", "crash")
+#: CPU budget (the query runs again in the general lane); its memory budget; the engine
+#: panicked (an internal error of Oxigraph on that query); anything else.
+END_REASONS = ("timeout", "demoted", "memory", "panic", "crash")
 
 
 @dataclass
@@ -169,7 +171,6 @@ class QueryPool:
         self._idle: list[Child] = []
         self._idle_fast: list[Child] = []
         self._waiting = 0
-        self._client_inflight: Counter[str] = Counter()
         self._client_general: Counter[str] = Counter()
         self._slow = SlowQueries()
         self._processes = QueryProcesses(
@@ -183,7 +184,7 @@ class QueryPool:
         self._build: Build | None = None
         #: In memory: the zygote holding the current build, which forks the query processes.
         self._zygote: Zygote | None = None
-        self._inflight = 0
+        self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._switching = False
         self._closed = False
         #: The version whose in-memory copy is being made ("" when none).
@@ -259,7 +260,7 @@ class QueryPool:
     @property
     def inflight(self) -> int:
         """Jobs running or waiting for a process."""
-        return self._inflight
+        return self._queries.total
 
     def load(self) -> PoolLoad:
         """Free processes of each lane and the queries waiting for one."""
@@ -268,7 +269,7 @@ class QueryPool:
                 free=len(self._idle),
                 free_fast=len(self._idle_fast),
                 waiting=self._waiting,
-                inflight=self._inflight,
+                inflight=self._queries.total,
             )
 
     # -- switching builds ---------------------------------------------------------------------
@@ -423,23 +424,12 @@ class QueryPool:
         deadline = time.monotonic() + timeout
         client = current_client()
         with self._cond:
-            if self._inflight >= self.max_concurrent:
-                raise OverloadedError(
-                    f"the server is busy ({self._inflight} queries in progress); retry shortly"
-                )
-            if self._client_inflight[client] >= self.client_max_queries:
-                raise ClientLimitError(
-                    f"too many queries from your address at once ({self.client_max_queries} in "
-                    "progress, this endpoint's limit per client); retry when one has finished"
-                )
-            self._inflight += 1
-            self._client_inflight[client] += 1
+            self._queries.enter(client)
         try:
             return self._run(job, client, deadline, timeout)
         finally:
             with self._cond:
-                self._inflight -= 1
-                decrement(self._client_inflight, client)
+                self._queries.leave(client)
 
     def _run(self, job: Job, client: str, deadline: float, timeout: float) -> tuple[Reply, str]:
         key = SlowQueries.key(job)
@@ -555,6 +545,11 @@ class QueryPool:
             self.stats.ends["memory"] += 1
             log.warning("query process %s ran out of its memory budget", child.pid)
             return QueryMemoryError(memory_message(self.memory))
+        panic = child.panic()
+        if panic is not None:
+            self.stats.ends["panic"] += 1
+            log.warning("query process %s: the engine panicked: %s", child.pid, panic)
+            return EngineDefectError(defect_message(panic))
         self.stats.ends["crash"] += 1
         log.error(
             "query process %s died (exit status %s): %s",

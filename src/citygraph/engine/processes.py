@@ -31,7 +31,7 @@ from typing import IO
 
 from citygraph.config import zygote_host_from_env
 from citygraph.engine.errors import QueryProcessError
-from citygraph.engine.lanes import lower_priority
+from citygraph.engine.lanes import lower_priority, lower_session
 from citygraph.engine.zygote import ForkedProcess, Zygote
 from citygraph.engine.zygote_host import GRACE, ZygoteHost, connect
 from citygraph.errors import StoreNotFoundError
@@ -42,8 +42,14 @@ __all__ = ["STARTUP_TIMEOUT", "Child", "Generation", "QueryProcesses"]
 #: How long a new query process may take to open its build (an in-memory copy takes a while).
 STARTUP_TIMEOUT = 900.0
 
-#: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``).
-_ALLOCATION_FAILED = b"memory allocation of "
+#: What the engine writes to stderr when an allocation fails (Rust's ``handle_alloc_error``),
+#: and the last line of a Python traceback of a failed allocation.
+_ALLOCATION_FAILED = (b"memory allocation of ", b"\nMemoryError")
+#: What the engine writes to stderr when it panics (pyoxigraph is built to abort on a panic):
+#: ``thread '…' panicked at FILE:LINE:COL:`` and the panic's message on the next line.
+_PANICKED = b" panicked at "
+#: How much of a dead child's stderr is searched for a panic.
+_PANIC_WORDS = 1 << 20
 
 
 @dataclass
@@ -93,18 +99,33 @@ class Child:
         finally:
             os.close(pidfd)
 
-    def last_words(self) -> bytes:
-        """The end of what the child wrote to stderr (after it ended)."""
+    def last_words(self, size: int = 4096) -> bytes:
+        """The last ``size`` bytes the child wrote to stderr (after it ended)."""
         if self.stderr is None or self.stderr.closed:  # stopped meanwhile (the pool closed)
             return b""
         self.stderr.seek(0, os.SEEK_END)
-        size = self.stderr.tell()
-        self.stderr.seek(max(0, size - 4096))
+        end = self.stderr.tell()
+        self.stderr.seek(max(0, end - size))
         return self.stderr.read()
 
     def ran_out_of_memory(self) -> bool:
         """Whether the child (now dead) died because an allocation failed."""
-        return _ALLOCATION_FAILED in self.last_words()
+        words = self.last_words()
+        return any(sign in words for sign in _ALLOCATION_FAILED)
+
+    def panic(self) -> str | None:
+        """The message of the engine's panic that ended the child (now dead), if it panicked.
+
+        An internal error of the engine, not a crash of unknown cause: for example Oxigraph's
+        ORDER BY, whose comparison of numbers with other literals is not a total order (Rust's
+        sort panics when it notices, depending on the order of its input)."""
+        words = self.last_words(_PANIC_WORDS)  # a backtrace (RUST_BACKTRACE) may follow it
+        at = words.rfind(_PANICKED)
+        if at < 0:
+            return None
+        lines = words[at:].splitlines()
+        message = lines[1] if len(lines) > 1 else b""
+        return message.decode("utf-8", "replace").strip()[:500] or "(no message)"
 
 
 @dataclass
@@ -224,7 +245,7 @@ class QueryProcesses:
     def spawn(self, build: Build, *, fast: bool = False, zygote: Zygote | None = None) -> Child:
         """A query process on ``build`` (not yet ready: see :meth:`await_ready`): forked by
         ``zygote`` (in memory), else started on the on-disk build. General-lane processes run
-        at a lower CPU priority."""
+        under ``SCHED_IDLE`` (:func:`~citygraph.engine.lanes.lower_priority`)."""
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child owns it; closed in stop()
@@ -309,6 +330,8 @@ class QueryProcesses:
         if message[0] == "unsafe":
             self.stop(child, kill=True)
             raise QueryProcessError(message[1])
+        if not child.fast:
+            lower_session(child.pid)  # its own session by now (query_process.enter_sandbox)
 
     def stop(self, child: Child, *, kill: bool = False) -> None:
         """End ``child`` (see :meth:`Child.stop`); it is no longer counted as live.

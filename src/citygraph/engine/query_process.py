@@ -18,6 +18,7 @@ No web framework is imported here: the process starts fast and stays small.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import select
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LimitExceededError",
     "answer_jobs",
+    "defect_message",
     "enter_sandbox",
     "execute",
     "main",
@@ -365,14 +367,24 @@ def answer_jobs(
             reply = Reply(error="memory", message=memory_message(memory))
         if offline and reply.error == "evaluation" and _refused_network(reply.message):
             reply = Reply(error="network", message=reply.message)
-        replies.send(reply)
+        try:
+            replies.send(reply)
+        except MemoryError:
+            # Pickling a large reply copies it: over the budget too, and still this query's
+            replies.send(Reply(error="memory", message=memory_message(memory)))
 
 
 def enter_sandbox(replies: Connection, *, offline: bool, worker: int | None = None) -> bool:
     """Before any job is read: refuse this process the network (``offline``; no query can talk
     it out of that) and end it soon after its server worker: its parent, or the process of the
     pidfd ``worker`` (a child forked by a zygote). ``False`` (reported as ``"unsafe"``): the
-    filter could not be installed."""
+    filter could not be installed.
+
+    It also starts a session of its own, so that its CPU time is not charged to the server
+    worker's scheduling group (see :func:`citygraph.engine.lanes.lower_session`); it has no
+    terminal, and ends with its worker (below), not with the server's process group."""
+    with contextlib.suppress(PermissionError):  # already a process group leader
+        os.setsid()
     if offline:
         try:
             install_network_filter()
@@ -401,6 +413,22 @@ def memory_message(memory: int) -> str:
         "query (CITYGRAPH_QUERY_MEMORY), and was stopped; narrow it (fewer joined patterns, "
         "ORDER BY on fewer rows) or add LIMIT"
     )
+
+
+def defect_message(panic: str) -> str:
+    """What the client reads when the engine stopped on an internal error (a panic)."""
+    text = (
+        "the query engine (Oxigraph) stopped on an internal error while evaluating this query, "
+        f"which was not answered: {panic!r}. This is a defect of the engine, not a syntax "
+        "error; it was logged and counted."
+    )
+    if "total order" in panic:
+        text += (
+            " Here ORDER BY met values it does not order consistently (numbers together with "
+            "other literals such as years, dates or text); order by one kind of value (for "
+            "example FILTER(isNumeric(?x)), or ORDER BY STR(?x))."
+        )
+    return text
 
 
 def _exit_with_parent(parent: int) -> None:

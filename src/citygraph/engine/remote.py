@@ -6,17 +6,11 @@ ETags work unchanged on either. It speaks only the standards: SPARQL 1.1 Query o
 Protocol (``POST`` with ``application/x-www-form-urlencoded``), and reads what a store answers
 in any of the result formats pyoxigraph parses.
 
-Every difference between stores is handled here, in one place (docs/backends.md):
-
-- Result media types: the store is asked for JSON/XML/TSV results (N-Triples, Turtle or
-  RDF/XML graphs) and the answer is parsed by its ``Content-Type`` (:data:`RESULT_TYPES`,
-  :data:`GRAPH_TYPES`, aliases such as ``text/plain`` included), then serialised by citygraph
-  in the format the client negotiated: clients get the same bytes from every store.
-- The union default graph (what the embedded engine queries when a request names no dataset)
-  is not in the standard, and stores differ (Oxigraph: the real default graph; Virtuoso: the
-  union). So citygraph names it: ``default-graph-uri`` and ``named-graph-uri`` list every
-  named graph of the build (the dataset of a union default graph, standard on every store).
-- Blank nodes are whatever labels the store gives; a ``DESCRIBE`` is the store's own.
+Every difference between stores is named, with what citygraph does about it, in
+:mod:`citygraph.engine.dialects` (docs/backends.md); media types, serialisation and a store's
+refusals are read in :mod:`citygraph.engine.remote_answers`. The union default graph (what the
+embedded engine queries when a request names no dataset) is not in the standard, so citygraph
+names it: ``default-graph-uri`` and ``named-graph-uri`` list every named graph of the build.
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
 same limited buffers as the embedded engine's (:mod:`citygraph.engine.query_process`); at
@@ -32,32 +26,24 @@ read at most every ``check_interval`` seconds, like the embedded pool reads ``cu
 from __future__ import annotations
 
 import io
-import re
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
-from citygraph.engine import dialects
-from citygraph.engine.clients import current_client
-from citygraph.engine.errors import ClientLimitError
+from citygraph.engine import dialects, remote_answers
+from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
-from citygraph.engine.lanes import decrement
-from citygraph.engine.pool import OverloadedError, PoolLoad, PoolStats, QueryTimeoutError
-from citygraph.engine.query_process import (
-    LimitExceededError,
-    serialise_quads,
-    serialise_solutions_via_tsv,
-    serialise_triples,
-)
+from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
+from citygraph.engine.query_process import LimitExceededError
+from citygraph.engine.remote_answers import GRAPH_TYPES, RESULT_TYPES
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
 from citygraph.publish import DATASET, VERSION_INFO
@@ -75,37 +61,17 @@ __all__ = [
     "backend_of",
 ]
 
-#: Media types of SELECT/ASK results a store may answer with, and how citygraph parses them.
-RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-#: Media types of CONSTRUCT/DESCRIBE results a store may answer with.
-GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,  # Virtuoso's and older stores' N-Triples
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-}
-_ACCEPT_RESULTS = (
-    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-    "text/tab-separated-values;q=0.8"
-)
-_ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
-_ACCEPT_ANY = _ACCEPT_RESULTS + ", " + _ACCEPT_GRAPH
 _CHUNK = 64 * 1024
-_POSITION = re.compile(r"error at (\d+):(\d+):")
 
 VERSION_QUERY = (
     f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
     " LIMIT 1"
 )
-GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: The graphs that hold triples. ``GROUP BY`` rather than ``DISTINCT``: the same answer, but
+#: Virtuoso 7.2 evaluates ``DISTINCT ?g`` by reading every quad (16 s at 100k quads) and groups by
+#: its graph index (0.3 s); ``GRAPH ?g {}`` would be cheaper still, but Virtuoso answers it with
+#: one row without ``?g`` (citygraph.engine.dialects).
+GRAPH_NAMES_QUERY = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 #: The prefix of the graph names a build is uploaded under before the switch
 #: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
 STAGING = dialects.STAGING_PREFIX
@@ -200,7 +166,7 @@ class SparqlClient:
         query: str,
         *,
         deadline: float,
-        accept: str = _ACCEPT_ANY,
+        accept: str = remote_answers.ACCEPT_ANY,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
     ) -> httpx.Response:
@@ -242,7 +208,7 @@ class SparqlClient:
                 ) from None
         dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
-            text = _error_text(response)
+            text = remote_answers.error_text(response)
             kind = dialects.classify_error(dialect, response.status_code, text)
             if kind == "timeout":
                 raise QueryTimeoutError("the query did not finish within the timeout")
@@ -292,13 +258,7 @@ class SparqlClient:
             SyntaxError: the store refused the query (4xx), with its message.
         """
         deadline = time.monotonic() + timeout
-        # Ask by form (citygraph.engine.dialects: Virtuoso answers a CONSTRUCT as JSON rows).
-        form = dialects.query_form(query)
-        accept = _ACCEPT_ANY
-        if form in ("CONSTRUCT", "DESCRIBE"):
-            accept = _ACCEPT_GRAPH
-        elif form in ("SELECT", "ASK"):
-            accept = _ACCEPT_RESULTS
+        accept = remote_answers.accept_for(dialects.query_form(query))
         response = self.send(
             query,
             deadline=deadline,
@@ -308,7 +268,7 @@ class SparqlClient:
         )
         try:
             if response.status_code >= 400:
-                raise SyntaxError(_error_text(response))
+                raise SyntaxError(remote_answers.error_text(response))
             body = _Body(response, deadline, self.backend.query)
             try:
                 data = body.read()
@@ -316,28 +276,10 @@ class SparqlClient:
                 raise QueryTimeoutError("the query did not finish within the timeout") from None
         finally:
             response.close()
-        return _parse(response, data)
-
-
-def _parse(
-    response: httpx.Response, body: _Body | bytes
-) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
-    """Parse ``body`` by the response's media type (the one place where types are mapped)."""
-    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    data = body if isinstance(body, bytes) else cast(IO[bytes], body)
-    if media in RESULT_TYPES:
-        return ox.parse_query_results(data, format=RESULT_TYPES[media])
-    if media in GRAPH_TYPES:
-        return (q.triple for q in ox.parse(data, format=GRAPH_TYPES[media]))
-    raise BackendError(
-        f"the store answered with {media or 'no media type'}, which citygraph cannot read"
-    )
-
-
-def _error_text(response: httpx.Response) -> str:
-    response.read()
-    text = response.text.strip()
-    return text[:2000] or f"HTTP {response.status_code}"
+        try:
+            return remote_answers.parse(response, data)
+        except remote_answers.UnreadableAnswerError as error:
+            raise BackendError(str(error)) from None
 
 
 class RemotePool:
@@ -368,8 +310,7 @@ class RemotePool:
         self._lock = threading.Lock()
         self._version = ""
         self._next_check = 0.0
-        self._inflight = 0
-        self._client_inflight: Counter[str] = Counter()
+        self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graph_names: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
@@ -385,12 +326,13 @@ class RemotePool:
 
     @property
     def inflight(self) -> int:
-        return self._inflight
+        return self._queries.total
 
     def load(self) -> PoolLoad:
         with self._lock:
-            free = max(0, self.max_concurrent - self._inflight)
-            return PoolLoad(free=free, free_fast=0, waiting=0, inflight=self._inflight)
+            inflight = self._queries.total
+            free = max(0, self.max_concurrent - inflight)
+            return PoolLoad(free=free, free_fast=0, waiting=0, inflight=inflight)
 
     def pids(self) -> list[int]:
         """No local query processes: the store evaluates."""
@@ -439,23 +381,14 @@ class RemotePool:
         """
         client = current_client()
         with self._lock:
-            if self._inflight >= self.max_concurrent:
-                raise OverloadedError("too many queries in progress; retry shortly")
-            if self._client_inflight[client] >= self.client_max_queries:
-                raise ClientLimitError(
-                    f"too many queries from your address at once ({self.client_max_queries} in "
-                    "progress, this endpoint's limit per client); retry when one has finished"
-                )
-            self._inflight += 1
-            self._client_inflight[client] += 1
+            self._queries.enter(client)
         try:
             version = self._version
             deadline = time.monotonic() + timeout
             return self._answer(job, deadline), version
         finally:
             with self._lock:
-                self._inflight -= 1
-                decrement(self._client_inflight, client)
+                self._queries.leave(client)
 
     def _answer(self, job: Job, deadline: float) -> Reply:
         if isinstance(job, GraphNamesJob):
@@ -523,23 +456,25 @@ class RemotePool:
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
         ``graph_format`` (a dataset read).
         """
-        # Ask by form: Virtuoso answers a CONSTRUCT with SPARQL JSON results (?s ?p ?o rows)
-        # when those come first in Accept (citygraph.engine.dialects).
-        accept = _ACCEPT_ANY
-        if solutions_format is None:
-            accept = _ACCEPT_GRAPH
-        elif graph_format is None:
-            accept = _ACCEPT_RESULTS
+        # Ask by the answer's family (what the client may get), never for every format.
+        form = (
+            "CONSTRUCT" if solutions_format is None else "SELECT" if graph_format is None else None
+        )
+        accept = remote_answers.accept_for(form)
         response = self.client.send(
             query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
         )
         body = _Body(response, deadline, self.client.backend.query)
         try:
             if response.status_code >= 400:
-                return _refused(response, line_offset, query)
-            return _serialise(_parse(response, body), solutions_format, graph_format, job)
+                return remote_answers.refused(response, line_offset, query)
+            return remote_answers.serialise(
+                remote_answers.parse(response, body), solutions_format, graph_format, job
+            )
         except LimitExceededError as error:
             return Reply(error=error.what, message=error.message)
+        except remote_answers.UnreadableAnswerError as error:
+            raise BackendError(str(error)) from None
         except (_DeadlineError, OSError, SyntaxError) as error:
             if body.expired or isinstance(error, _DeadlineError):
                 raise QueryTimeoutError("the query did not finish within the timeout") from None
@@ -558,50 +493,3 @@ class RemotePool:
                 "--backend …`"
             )
         return str(rows[0]["version"].value)
-
-
-def _serialise(
-    parsed: ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple],
-    solutions_format: str | None,
-    graph_format: str | None,
-    job: QueryJob,
-) -> Reply:
-    """The reply to ``job`` from the store's parsed answer (see :meth:`RemotePool._stream`).
-
-    Raises:
-        LimitExceededError: the answer passed a limit of ``job``.
-    """
-    if isinstance(parsed, ox.QuerySolutions) and solutions_format == "" and graph_format:
-        quads = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in parsed)
-        data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
-        return Reply(body=data, family="graph", format=graph_format, count=count)
-    if isinstance(parsed, ox.QueryBoolean | ox.QuerySolutions):
-        if not solutions_format:
-            return Reply(error="not_acceptable", family="solutions")
-        if isinstance(parsed, ox.QuerySolutions):
-            data, count = serialise_solutions_via_tsv(parsed, job)
-            return Reply(body=data, family="solutions", format=solutions_format, count=count)
-        boolean = parsed.serialize(format=getattr(ox.QueryResultsFormat, solutions_format))
-        assert boolean is not None
-        return Reply(body=boolean, family="solutions", format=solutions_format)
-    if graph_format is None:
-        return Reply(error="not_acceptable", family="graph")
-    data, count = serialise_triples(parsed, graph_format, job.max_rows, job.max_bytes)
-    return Reply(body=data, family="graph", format=graph_format, count=count)
-
-
-def _refused(response: httpx.Response, line_offset: int, query: str = "") -> Reply:
-    """A 4xx of the store: a syntax error (Oxigraph: ``error at L:C: …``, where L counts
-    the ``line_offset`` lines citygraph put before the query) or a missing graph."""
-    text = _error_text(response)
-    if response.status_code == 404:
-        return Reply(error="not_found", message=text)
-    position = _POSITION.search(text)
-    if position is None and query:
-        # A store that names no column (Virtuoso): pyoxigraph's message, if it finds the error.
-        text = dialects.local_syntax_error(query) or text
-        position = _POSITION.search(text)
-    if position is not None:
-        line = max(1, int(position.group(1)) - line_offset)
-        text = f"error at {line}:{position.group(2)}:" + text[position.end() :]
-    return Reply(error="syntax", message=text)

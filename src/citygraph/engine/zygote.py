@@ -56,6 +56,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from citygraph.engine.lanes import in_background_thread
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
@@ -264,7 +265,10 @@ class _Zygote:
 
     def load(self) -> None:
         try:
-            self.store = open_build(self.build, in_memory=True)
+            # The copy in the background (a write's new generation must not take the CPU from
+            # the requests the old one serves meanwhile); this thread, which forks, keeps its
+            # priority, so the fast lane's children start with the worker's.
+            self.store = in_background_thread(lambda: open_build(self.build, in_memory=True))
         except CitygraphError as error:
             self.status = f"failed {error}"
             assert self.channel is not None

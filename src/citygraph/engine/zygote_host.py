@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citygraph.engine.builds import CurrentLink
+from citygraph.engine.lanes import lower_session
 from citygraph.engine.zygote import MESSAGE, Zygote, reap_children
 from citygraph.store import Build
 
@@ -278,9 +279,11 @@ class _Host:
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                start_new_session=True,  # its copy of the build in the background
             )
         finally:
             theirs.close()
+        lower_session(process.pid)  # its children start sessions of their own
         copy = _Copy(version=build.version, process=process, channel=ours)
         self.copies.append(copy)
         return copy

@@ -1,10 +1,11 @@
 """Running the compiled queries on a pyoxigraph store and turning rows into results.
 
 For each shape with a target: its focus nodes are a pattern (class, subject-of, object-of
-targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run once. Then each
-property shape gets at most a handful of queries over all focus nodes at once: one for every
-value test of the shape together (a flag per constraint says which failed), one for the
-cardinalities, one each for ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts. A
+targets) or, for SHACL-AF SPARQL targets, the answer of the target query, run once. Then the
+property shapes of a node shape with an IRI path share two queries over all focus nodes at once
+(each would otherwise rescan the target class): one for all their value tests (a flag per shape
+and constraint says which failed), one for their ``sh:minCount``/``sh:maxCount``. Other paths,
+large counts, ``sh:hasValue``, ``sh:uniqueLang`` and qualified counts get a query each. A
 SHACL-SPARQL constraint is run once with ``$this`` unbound (or bound by a VALUES clause to the
 focus nodes, when there are at most :data:`BIND_FOCUS_LIMIT` of them, and not at all when there
 are none) and its rows are kept for the focus nodes of its shape (pySHACL instead runs it once
@@ -17,16 +18,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Set
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Iterator, Sequence, Set
 from typing import Final
 
 import pyoxigraph as ox
-from rdflib import URIRef
-from rdflib.paths import Path as RDFPath
-from rdflib.term import Node
 
+from citygraph.fastshacl.results import Converter, Raw
 from citygraph.fastshacl.shapes import (
     RDFS,
     SH,
@@ -39,49 +36,21 @@ from citygraph.fastshacl.shapes import (
 )
 from citygraph.fastshacl.sparql import (
     FOCUS_LEVEL,
+    MAX_UNROLL,
     VALUE_LEVEL,
     Compiler,
     sparql_path,
 )
-from citygraph.fastshacl.terms import (
-    canonical_language,
-    path_for_rdflib,
-    path_string,
-    term_for_rdflib,
-    text,
-)
-from citygraph.shacl.model import (
-    ResultTerms,
-    Severity,
-    ShapesError,
-    ValidationReport,
-    ValidationResult,
-)
+from citygraph.shacl.model import ShapesError, ValidationReport
 
 __all__ = ["run"]
 
-_PLACEHOLDER: Final = re.compile(r"\{[?$](this|value|path)\}")
 _SPARQL_COMPONENT: Final = SH + "SPARQLConstraintComponent"
 _SELECT: Final = re.compile(r"\bSELECT\s+((DISTINCT|REDUCED)\s+)?", re.IGNORECASE)
 #: Up to this many focus nodes (all IRIs), a SHACL-SPARQL constraint runs with ``$this`` bound to
 #: them instead of over the whole graph: a SPARQL target that picks a few candidates then saves
 #: the constraint's whole-graph join (docs/performance.md, build).
 BIND_FOCUS_LIMIT: Final = 1_000
-
-
-@dataclass(frozen=True)
-class _Raw:
-    """One result before it is turned into text."""
-
-    focus: Term
-    shape: Shape
-    component: str
-    severity: Severity
-    value: Term | None
-    with_path: bool
-    constraint: SparqlConstraint | None = None
-    path_override: Term | None = None
-    generic: str = ""
 
 
 class _Runner:
@@ -118,7 +87,7 @@ class _Runner:
 
     # --- one targeted shape --------------------------------------------------------------------
 
-    def shape(self, shape: Shape) -> Iterator[_Raw]:
+    def shape(self, shape: Shape) -> Iterator[Raw]:
         if shape.deactivated:
             return
         compiler = Compiler(files=self.files, subclasses=self.subclasses)
@@ -135,9 +104,12 @@ class _Runner:
             focus = f"{{ SELECT DISTINCT ?this WHERE {{ {self.only} {focus} }} }}"
         if shape.path is None:
             yield from self.node_constraints(shape, focus, compiler)
-            for prop in shape.properties:
-                if not prop.deactivated:
-                    yield from self.property_shape(prop, focus, compiler)
+            properties = [p for p in shape.properties if not p.deactivated]
+            grouped = [p for p in properties if _groupable(p)]
+            yield from self.grouped_values(grouped, focus, compiler)
+            yield from self.grouped_counts(grouped, focus, compiler)
+            for prop in properties:
+                yield from self.property_shape(prop, focus, compiler, grouped=prop in grouped)
         else:
             yield from self.property_shape(shape, focus, compiler)
         if shape.sparql:
@@ -145,7 +117,7 @@ class _Runner:
             for constraint in shape.sparql:
                 yield from self.sparql(shape, constraint, focus_nodes)
 
-    def node_constraints(self, shape: Shape, focus: str, compiler: Compiler) -> Iterator[_Raw]:
+    def node_constraints(self, shape: Shape, focus: str, compiler: Compiler) -> Iterator[Raw]:
         tests = shape.constraints
         if not tests:
             return
@@ -165,7 +137,65 @@ class _Runner:
                     value = None if constraint.component == "HasValue" else row["this"]
                     yield self.raw(shape, constraint, row["this"], value, with_path=False)
 
-    def property_shape(self, shape: Shape, focus: str, compiler: Compiler) -> Iterator[_Raw]:
+    def grouped_values(
+        self, shapes: Sequence[Shape], focus: str, compiler: Compiler
+    ) -> Iterator[Raw]:
+        """The value tests of the property shapes ``shapes`` of one node shape (IRI paths) in
+        one query: a pass over the focus nodes and their values instead of one per shape (each
+        would rescan the target class), a flag per shape and constraint."""
+        tests = [(s, c) for s in shapes for c in s.constraints if c.component in VALUE_LEVEL]
+        if not tests:
+            return
+        predicates = sorted({str(s.path) for s, _ in tests})
+        flags = [f"?_f{i}" for i in range(len(tests))]
+        binds = " ".join(
+            f"BIND (IF(sameTerm(?_p, {s.path}), !({compiler.value_test(c, '?value', s)}), false)"
+            f" AS {f})"
+            for (s, c), f in zip(tests, flags, strict=True)
+        )
+        query = (
+            f"SELECT DISTINCT ?this ?_p ?value {' '.join(flags)} WHERE {{ {focus} "
+            f"?this ?_p ?value . FILTER (?_p IN ({', '.join(predicates)})) {binds} "
+            f"FILTER ({' || '.join(flags)}) }}"
+        )
+        for row in self.select(query):
+            for (shape, constraint), flag in zip(tests, flags, strict=True):
+                if _true(row[flag[1:]]):
+                    yield self.raw(shape, constraint, row["this"], row["value"])
+
+    def grouped_counts(
+        self, shapes: Sequence[Shape], focus: str, compiler: Compiler
+    ) -> Iterator[Raw]:
+        """The ``sh:minCount``/``sh:maxCount`` of the property shapes ``shapes`` of one node
+        shape in one query over its focus nodes (each an ``EXISTS`` on a few distinct values)."""
+        checks = [
+            (s, c, f"!({compiler.focus_test(c, '?this', sparql_path(s.path), s)})")
+            for s in shapes
+            if s.path is not None and _unrolled_counts(s)
+            for c in s.constraints
+            if c.component in {"MinCount", "MaxCount"}
+            and not (c.component == "MinCount" and int(str(c.value)) == 0)
+        ]
+        if not checks:
+            return
+        flags = [f"?_c{i}" for i in range(len(checks))]
+        binds = " ".join(
+            f"BIND ({test} AS {f})" for (_, _, test), f in zip(checks, flags, strict=True)
+        )
+        query = (
+            f"SELECT DISTINCT ?this {' '.join(flags)} WHERE {{ {focus} {binds} "
+            f"FILTER ({' || '.join(flags)}) }}"
+        )
+        for row in self.select(query):
+            for (shape, constraint, _), flag in zip(checks, flags, strict=True):
+                if _true(row[flag[1:]]):
+                    yield self.raw(shape, constraint, row["this"], None)
+
+    def property_shape(
+        self, shape: Shape, focus: str, compiler: Compiler, *, grouped: bool = False
+    ) -> Iterator[Raw]:
+        """The constraints of one property shape; with ``grouped``, without those that
+        :meth:`grouped_values` and :meth:`grouped_counts` checked."""
         if shape.properties:
             raise ShapesError(
                 f"{shape.name}: sh:property on a property shape is not supported by "
@@ -174,7 +204,7 @@ class _Runner:
         assert shape.path is not None
         path = sparql_path(shape.path)
         values = [c for c in shape.constraints if c.component in VALUE_LEVEL]
-        if values:
+        if values and not grouped:
             flags = [f"?_f{i}" for i in range(len(values))]
             binds = " ".join(
                 f"BIND (!({compiler.value_test(c, '?value', shape)}) AS {f})"
@@ -190,7 +220,7 @@ class _Runner:
                         yield self.raw(shape, constraint, row["this"], row["value"])
         focus_level = [c for c in shape.constraints if c.component in FOCUS_LEVEL]
         counts = [c for c in focus_level if c.component in {"MinCount", "MaxCount"}]
-        if counts:
+        if counts and not (grouped and _unrolled_counts(shape)):
             yield from self.counts(shape, counts, focus, path)
         for constraint in focus_level:
             if constraint.component == "HasValue":
@@ -215,7 +245,7 @@ class _Runner:
 
     def counts(
         self, shape: Shape, counts: list[Constraint], focus: str, path: str
-    ) -> Iterator[_Raw]:
+    ) -> Iterator[Raw]:
         low = max((int(str(c.value)) for c in counts if c.component == "MinCount"), default=0)
         highs = [int(str(c.value)) for c in counts if c.component == "MaxCount"]
         high = min(highs) if highs else None
@@ -256,7 +286,7 @@ class _Runner:
 
     def qualified(
         self, shape: Shape, constraint: Constraint, focus: str, path: str, compiler: Compiler
-    ) -> Iterator[_Raw]:
+    ) -> Iterator[Raw]:
         assert isinstance(constraint.value, tuple)
         value_shape, low, high = constraint.value
         conditions = []
@@ -294,7 +324,7 @@ class _Runner:
 
     def sparql(
         self, shape: Shape, constraint: SparqlConstraint, focus_nodes: set[Term | None]
-    ) -> Iterator[_Raw]:
+    ) -> Iterator[Raw]:
         if not focus_nodes:
             return  # no focus node, no result: the whole-graph query need not run
         bound = None
@@ -332,7 +362,7 @@ class _Runner:
             path = row["path"] if "path" in names else None
             if value is None and shape.path is None:
                 value = focus
-            yield _Raw(
+            yield Raw(
                 focus=focus,
                 shape=shape,
                 component=_SPARQL_COMPONENT,
@@ -352,10 +382,10 @@ class _Runner:
         *,
         with_path: bool = True,
         component: str | None = None,
-    ) -> _Raw:
+    ) -> Raw:
         if focus is None:
             raise ShapesError(f"{shape.name}: a query returned no focus node")
-        return _Raw(
+        return Raw(
             focus=focus,
             shape=shape,
             component=f"{SH}{component or constraint.component}ConstraintComponent",
@@ -363,6 +393,20 @@ class _Runner:
             value=value,
             with_path=with_path and shape.path is not None,
         )
+
+
+def _groupable(shape: Shape) -> bool:
+    """Whether a property shape's value tests and counts can share its node shape's queries."""
+    return isinstance(shape.path, ox.NamedNode) and not shape.properties
+
+
+def _unrolled_counts(shape: Shape) -> bool:
+    """Whether every count of ``shape`` is small enough for an ``EXISTS`` on distinct values."""
+    return all(
+        int(str(c.value)) + (c.component == "MaxCount") <= MAX_UNROLL
+        for c in shape.constraints
+        if c.component in {"MinCount", "MaxCount"}
+    )
 
 
 def _true(term: Term | None) -> bool:
@@ -373,81 +417,6 @@ def _value(term: Term | None) -> str:
     if isinstance(term, ox.Literal):
         return term.value
     raise ShapesError(f"expected a literal, got {term}")
-
-
-# --- results ----------------------------------------------------------------------------------
-
-
-class _Converter:
-    """Turns raw results into ValidationResults, converting each term and path only once."""
-
-    def __init__(self) -> None:
-        self._terms: dict[Term, tuple[Node, str]] = {}
-        self._paths: dict[int, tuple[URIRef | RDFPath, str]] = {}
-        self._fixed: dict[tuple[int, int], MappingProxyType[str, str]] = {}
-
-    def term(self, term: Term) -> tuple[Node, str]:
-        found = self._terms.get(term)
-        if found is None:
-            found = self._terms[term] = (term_for_rdflib(term), text(term))
-        return found
-
-    def path(self, raw: _Raw) -> tuple[URIRef | RDFPath | None, str | None]:
-        if raw.path_override is not None:
-            node, path_text = self.term(raw.path_override)
-            return (node if isinstance(node, URIRef) else None), path_text
-        if not raw.with_path or raw.shape.path is None:
-            return None, None
-        found = self._paths.get(id(raw.shape))
-        if found is None:
-            found = (path_for_rdflib(raw.shape.path), path_string(raw.shape.path))
-            self._paths[id(raw.shape)] = found
-        return found
-
-    def messages(
-        self, raw: _Raw, focus: str, value: str | None, path: str | None
-    ) -> MappingProxyType[str, str]:
-        key = (id(raw.shape), id(raw.constraint))
-        fixed = self._fixed.get(key)
-        if fixed is not None:
-            return fixed
-        declared = [*(raw.constraint.messages if raw.constraint else ()), *raw.shape.messages]
-        messages = MappingProxyType(_messages(raw, focus, value, path))
-        if declared and not any(_PLACEHOLDER.search(m.value) for m in declared):
-            self._fixed[key] = messages
-        return messages
-
-    def result(self, raw: _Raw) -> ValidationResult:
-        focus, focus_text = self.term(raw.focus)
-        value, value_text = (None, None) if raw.value is None else self.term(raw.value)
-        rdf_path, path = self.path(raw)
-        return ValidationResult(
-            focus_node=focus_text,
-            shape=self.term(raw.shape.node)[1],
-            component=raw.component,
-            severity=raw.severity,
-            path=path,
-            value=value_text,
-            messages=self.messages(raw, focus_text, value_text, path),
-            source_constraint=None if raw.constraint is None else self.term(raw.constraint.node)[1],
-            terms=ResultTerms(focus_node=focus, path=rdf_path, value=value),
-        )
-
-
-def _messages(raw: _Raw, focus: str, value: str | None, path: str | None) -> dict[str, str]:
-    """The messages as :mod:`citygraph.validate` reads them: the SPARQL constraint's, else the
-    shape's, by language, with ``{$this}``, ``{$value}`` and ``{$path}`` filled in."""
-    declared = [*(raw.constraint.messages if raw.constraint else ()), *raw.shape.messages]
-    fills = {"this": focus, "value": value or "", "path": path or ""}
-    messages: dict[str, str] = {}
-    for message in declared:
-        filled = _PLACEHOLDER.sub(lambda m: fills[m.group(1)], message.value)
-        language = message.language
-        messages.setdefault(canonical_language(language) if language else "en", filled)
-    if not messages:
-        local = raw.component.removeprefix(SH).removesuffix("ConstraintComponent")
-        messages["en"] = f"{local} constraint not met" + (f" on {path}" if path else "")
-    return messages
 
 
 def run(
@@ -479,5 +448,5 @@ def run(
         for shape in shapes.targeted
         for raw in _Runner(store, files=files, union=union, only=only).shape(shape)
     ]
-    converter = _Converter()
+    converter = Converter()
     return ValidationReport.of(converter.result(raw) for raw in raws)

@@ -40,6 +40,7 @@ from citygraph.fastshacl.shapes import (
 
 __all__ = [
     "FOCUS_LEVEL",
+    "MAX_UNROLL",
     "VALUE_LEVEL",
     "Compiler",
     "literal",
@@ -128,7 +129,7 @@ _COMPARISONS: Final = {
     "MaxExclusive": "<",
 }
 #: The largest count a nested sh:minCount/sh:maxCount is unrolled to (pairwise distinct values).
-_MAX_UNROLL: Final = 4
+MAX_UNROLL: Final = 4
 
 
 def literal(text: str) -> str:
@@ -367,10 +368,13 @@ class Compiler:
                 parts.append(f"NOT EXISTS {{ {x} {path} {v} . FILTER (!({failing})) }}")
             for constraint in shape.constraints:
                 if constraint.component in FOCUS_LEVEL:
-                    parts.append(self._nested_focus_test(constraint, x, path, shape))
+                    parts.append(self.focus_test(constraint, x, path, shape))
         return "(" + (" && ".join(parts) or "true") + ")"
 
-    def _nested_focus_test(self, constraint: Constraint, x: str, path: str, shape: Shape) -> str:
+    def focus_test(self, constraint: Constraint, x: str, path: str, shape: Shape) -> str:
+        """A SPARQL expression, true when the values of ``x`` along ``path`` pass
+        ``constraint`` (``sh:hasValue``, ``sh:uniqueLang``, or ``sh:minCount``/``sh:maxCount``
+        up to :data:`MAX_UNROLL` values, as pairwise distinct values)."""
         component, value = constraint.component, constraint.value
         if component == "HasValue":
             return f"EXISTS {{ {x} {path} {self.term(value, shape)} }}"
@@ -379,7 +383,7 @@ class Compiler:
             needed = count if component == "MinCount" else count + 1
             if needed == 0:
                 return "true" if component == "MinCount" else f"NOT EXISTS {{ {x} {path} [] }}"
-            if needed > _MAX_UNROLL:
+            if needed > MAX_UNROLL:
                 raise UnsupportedShapeError(
                     f"{shape.name}: sh:{component[0].lower()}{component[1:]} {count} in a nested "
                     "shape is not supported"

@@ -8,17 +8,16 @@ from the cache in ``request.state.cache``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _json_string
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citygraph.engine import clients
 from citygraph.web.metrics import Metrics
 
-__all__ = ["KNOWN_PATHS", "AccessLog", "route_label"]
+__all__ = ["KNOWN_PATHS", "AccessLog", "log_line", "route_label"]
 
 log = logging.getLogger("citygraph.access")
 
@@ -74,18 +73,67 @@ class AccessLog:
             method = scope["method"]
             self.metrics.observe_request(method, route_label(scope), status)
             if log.isEnabledFor(logging.INFO):
-                record = {
-                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "query_ms": state.get("query_ms"),
-                    "cache": state.get("cache"),
-                    "bytes": size,
-                    "client": client,
-                }
-                log.info(json.dumps(record, separators=(",", ":")))
+                log.info(
+                    log_line(
+                        method=method,
+                        path=path,
+                        status=status,
+                        ms=round((time.perf_counter() - started) * 1000, 2),
+                        query_ms=state.get("query_ms"),
+                        cache=state.get("cache"),
+                        size=size,
+                        client=client,
+                    )
+                )
+
+
+def log_line(
+    *,
+    method: str,
+    path: str,
+    status: int,
+    ms: float,
+    query_ms: float | None,
+    cache: str | None,
+    size: int,
+    client: str,
+) -> str:
+    """One request's log record as a line of JSON (an object with the keys ``time``, ``method``,
+    ``path``, ``status``, ``ms``, ``query_ms``, ``cache``, ``bytes``, ``client``).
+
+    Written directly rather than with ``json.dumps`` of a dict (a quarter of the time; it runs for
+    every request): strings through JSON's own escaping, numbers as JSON numbers.
+
+    >>> import json
+    >>> line = log_line(method="GET", path='/a"b', status=200, ms=1.5, query_ms=None,
+    ...                 cache="miss", size=10, client="::1")
+    >>> record = json.loads(line); record["path"], record["query_ms"], record["bytes"]
+    ('/a"b', None, 10)
+    """
+    return (
+        f'{{"time":"{_now()}","method":{_json_string(method)},"path":{_json_string(path)},'
+        f'"status":{status},"ms":{ms!r},"query_ms":{_number(query_ms)},'
+        f'"cache":{"null" if cache is None else _json_string(cache)},"bytes":{size},'
+        f'"client":{_json_string(client)}}}'
+    )
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+_second: tuple[int, str] = (0, "")
+
+
+def _now() -> str:
+    """The time in ISO 8601 with milliseconds in UTC (``2026-12-07T12:49:11.123+00:00``); the part
+    up to the second is formatted once a second."""
+    global _second
+    now = time.time()
+    second = int(now)
+    if _second[0] != second:
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
 
 
 def _vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

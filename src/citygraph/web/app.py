@@ -28,6 +28,7 @@ from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import install_error_handlers
 from citygraph.web.fast_path import FastPath
 from citygraph.web.graph_store import GraphStore
+from citygraph.web.lean_path import LeanQueries
 from citygraph.web.metrics import Metrics
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -95,8 +96,10 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     linked_data.install(app, settings, link=link)
     trailing_slash.install(app)
     install_error_handlers(app)
-    # Middleware wraps outwards: FastPath is inside CORS (cached answers get CORS headers too),
-    # AccessLog outermost (it logs and counts everything).
+    # Middleware wraps outwards: LeanQueries (GET queries without the router) inside FastPath
+    # (which answers repeated ones from memory), both inside CORS (their answers get CORS headers
+    # too), AccessLog outermost (it logs and counts everything).
+    app.add_middleware(LeanQueries)
     app.add_middleware(FastPath)
     # CORS open for reads: any origin may query; Authorization is not an allowed header, so
     # browsers on other sites cannot send writes.

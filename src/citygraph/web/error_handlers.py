@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from citygraph.engine.errors import (
     ChangeRefusedError,
     ClientLimitError,
+    EngineDefectError,
     GraphExistsError,
     GraphNotFoundError,
     NetworkRefusedError,
@@ -49,7 +50,7 @@ from citygraph.web.negotiation import negotiate
 from citygraph.web.problems import ProblemError
 from citygraph.web.responses import to_response
 
-__all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for"]
+__all__ = ["DOMAIN_STATUS", "error_response", "install_error_handlers", "problem_for", "respond"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
     (QueryMemoryError, 503),
+    # The engine panicked on this query (docs/reliability.md): the query is well-formed but
+    # this engine cannot evaluate it as written (RFC 9110 §15.5.21); not a fault of the server.
+    (EngineDefectError, 422),
     (ClientLimitError, 429),
     (OverloadedError, 503),
     (WriteBusyError, 503),
@@ -99,7 +103,8 @@ def problem_for(error: CitygraphError | ProblemError) -> tuple[int, str, dict[st
     return status, message, headers
 
 
-def _respond(request: Request, error: Exception) -> Response:
+def respond(request: Request, error: Exception) -> Response:
+    """The response for a citygraph error or an HTTP problem (the handler of both)."""
     assert isinstance(error, CitygraphError | ProblemError)
     status, message, headers = problem_for(error)
     if status >= 500:
@@ -163,7 +168,7 @@ def error_response(
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the one renderer for every citygraph error and for the router's errors."""
-    app.add_exception_handler(ProblemError, _respond)
-    app.add_exception_handler(CitygraphError, _respond)
+    app.add_exception_handler(ProblemError, respond)
+    app.add_exception_handler(CitygraphError, respond)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from citygraph.web.answers import Answer
 from citygraph.web.dependencies import BodyDep, EndpointDep, SettingsDep, local_base
+from citygraph.web.endpoint import Endpoint
 from citygraph.web.frontend import language_links
 from citygraph.web.i18n import choose_language
 from citygraph.web.problems import MethodNotAllowedError
-from citygraph.web.protocol import Operation, read_sparql_request
+from citygraph.web.protocol import Operation, SparqlRequest, read_sparql_request
 from citygraph.web.responses import to_response
 
-__all__ = ["router"]
+__all__ = ["answer_query", "router"]
 
 router = APIRouter()
 
@@ -34,9 +38,7 @@ def sparql(
     )
     accept = request.headers.get("accept")
     if parsed.operation is Operation.QUERY:
-        answer = endpoint.query(
-            parsed, accept=accept, if_none_match=request.headers.get("if-none-match")
-        )
+        answer = answer_query(endpoint, parsed, request.headers)
     elif parsed.operation is Operation.UPDATE:
         answer = endpoint.update(parsed, authorization=request.headers.get("authorization"))
     else:
@@ -53,6 +55,15 @@ def sparql(
             languages=language_links(request),
         )
     return to_response(request, answer)
+
+
+def answer_query(endpoint: Endpoint, parsed: SparqlRequest, headers: Mapping[str, str]) -> Answer:
+    """The answer to a query request (its ``Accept`` and ``If-None-Match`` in ``headers``);
+    shared by the route and the lean path (:mod:`citygraph.web.fast_path`). Blocks while a query
+    process evaluates it: call it from a thread."""
+    return endpoint.query(
+        parsed, accept=headers.get("accept"), if_none_match=headers.get("if-none-match")
+    )
 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)

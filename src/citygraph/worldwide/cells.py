@@ -136,7 +136,11 @@ def resolve_cell(
     if name.kind is PlaceKind.REGION:
         # A region is a partner too ("Kyiv Oblast", "Calabria"): its GeoNames subdivision.
         # The file's point of a region is the geocoder's guess at an area: not kept.
-        match = geo.match_region(name, iso)
+        usable = point is not None and not coarse(point)
+        if usable and point is not None and geo.coordinates_plausible(*point, iso):
+            match = geo.match_region(name, iso, point=point)
+        else:
+            match = geo.match_region(name, iso)
         region = match.region
         key = f"{prefix}-{slugify(region.name if region else name.display)}"
         found = curated.find(name, iso, key, region.id if region else None)
@@ -166,6 +170,10 @@ def resolve_cell(
             by_subdivision = geo.match_district(name, iso, parent_match.city)
             if by_subdivision.region is not None:
                 match, record = by_subdivision, by_subdivision.region
+            elif point is not None and match.status is MatchStatus.FAR_FROM_COORDINATES:
+                # "Wanzhou (Chongqing)": a record of the name near the district's own point.
+                match = geo.match(name, iso, point=point, near=parent_match.city)
+                record = match.city
         key = f"{parent_key}-{slugify(name.name)}"
         found = curated.find(name, iso, key, record.id if record else None)
         return Cell(
@@ -187,6 +195,13 @@ def resolve_cell(
         # near it: it says nothing about this place.
         point, point_issue = None, "shared-coordinates"
         match = geo.match(name, iso)
+    elif match.status is MatchStatus.FAR_FROM_COORDINATES and point is not None:
+        area = geo.named_area(name.name, iso, point)
+        if area is not None:
+            # The point is the centre of the area the place is named after (the province
+            # Mendoza for the city Mendoza): the town is the record of the name inside it.
+            point, point_issue = None, "area-coordinates"
+            match = geo.match(name, iso, within=area)
     if match.status is MatchStatus.MATCHED and match.city is not None:
         key = f"{prefix}-{slugify(match.city.name)}"
     else:

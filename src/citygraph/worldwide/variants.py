@@ -28,15 +28,37 @@ nearest within 30 km of the file's point). See docs/worldwide.md, *Spelling vari
 
 from __future__ import annotations
 
+import difflib
 import re
 
-from citygraph.worldwide.normalise import GERMAN_SPEAKING, german_addition, match_key
+from citygraph.worldwide.normalise import (
+    GERMAN_SPEAKING,
+    REGION_WORDS,
+    german_addition,
+    match_key,
+)
 
-__all__ = ["CYRILLIC", "fold_key", "loose_key", "record_forms"]
+__all__ = [
+    "ALIKE_SIMILARITY",
+    "CYRILLIC",
+    "CYRILLIC_REGION_WORDS",
+    "alike",
+    "cyrillic_region_key",
+    "fold_key",
+    "loose_key",
+    "record_forms",
+    "similarity",
+    "subdivision_key",
+]
 
 #: Countries whose names the lists transliterate from Cyrillic.
 CYRILLIC = frozenset({"RU", "UA", "BY", "KZ", "KG", "TJ", "BG", "MK", "MN"})
 
+#: Two names are spelled alike (:func:`alike`) from this similarity on (difflib ratio of the
+#: loose keys; "Marjina Horka" and "Mar'ina Gorka" 0.87, "Emmerting" and "Mehring" 0.75).
+ALIKE_SIMILARITY = 0.8
+#: Region words of the Cyrillic countries, dropped by the transliteration fold of regions.
+CYRILLIC_REGION_WORDS = re.compile(r"\b(?:rayon|raion|district|oblast|region)\b")
 _CYRILLIC_END = re.compile(r"(?:iy|yi|yy|ij|yj)\b")
 _CYRILLIC_VOWELS = (("yy", "y"), ("ia", "ya"), ("iu", "yu"), ("ie", "ye"))
 _GREEK_END = re.compile(r"(?:ion|is|os|as)\b")
@@ -124,3 +146,55 @@ def record_forms(name: str, iso: str) -> list[str]:
         if addition is not None:
             forms.append(addition[0])
     return forms
+
+
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def subdivision_key(key: str, iso: str) -> str:
+    """A match key without its region words, folded as :func:`fold_key` (the namesake test)."""
+    return fold_key(" ".join(REGION_WORDS.sub(" ", key).split()), iso)
+
+
+def cyrillic_region_key(key: str, iso: str) -> str:
+    """The key of a Cyrillic country's region without its region word, folded to a fixed
+    point (the folds of one pass make new pairs: "kolomyia" gives "kolomyya", then "kolomya").
+
+    >>> cyrillic_region_key("kolomyia raion", "UA") == cyrillic_region_key("kolomyya", "UA")
+    True
+    >>> cyrillic_region_key("yeysky district", "RU") == cyrillic_region_key("yeyskiy rayon", "RU")
+    True
+    """
+    key = " ".join(CYRILLIC_REGION_WORDS.sub(" ", key).split())
+    folded = fold_key(key, iso)
+    while (again := fold_key(folded, iso)) != folded:
+        folded = again
+    return folded
+
+
+def alike(name: str, record: str, iso: str) -> bool:
+    """Whether two names are spellings of one name: their loose keys (:func:`loose_key`) at
+    least :data:`ALIKE_SIMILARITY` alike, and neither is the other with words added ("Bad
+    Großpertholz" is not *Grosspertholz*, "Figline e Incisa
+    Valdarno" not *Figline Valdarno*: merged or renamed municipalities and their old parts)
+    or letters added ("Clutha" is not *Balclutha*, "Kimitoön" not *Kimito*, "Sikyona" not
+    *Sikyón*: a municipality and its main village; this also loses *Bouloupari* for
+    "Boulouparis").
+
+    >>> alike("Heligoland", "Helgoland", "DE"), alike("Veria", "Véroia", "GR")
+    (True, True)
+    >>> alike("Bad Großpertholz", "Grosspertholz", "AT"), alike("Clutha", "Balclutha", "NZ")
+    (False, False)
+    >>> alike("Kimitoön", "Kimito", "FI"), alike("Emmerting", "Mehring", "DE")
+    (False, False)
+    """
+    a, b = match_key(name), match_key(record)
+    words_a, words_b = set(a.split()), set(b.split())
+    if words_a != words_b and (words_a <= words_b or words_b <= words_a):
+        return False
+    loose_a, loose_b = fold_key(a, iso), fold_key(b, iso)
+    short, long = sorted((loose_a, loose_b), key=len)
+    if short != long and short in long:
+        return False
+    return similarity(loose_a, loose_b) >= ALIKE_SIMILARITY

@@ -1,0 +1,80 @@
+"""The CPU priorities of the server's background work (engine/lanes.py): general-lane queries,
+writes and in-memory copies run under SCHED_IDLE, so that cheap requests always run first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from citygraph.engine.lanes import in_background_thread, lower_priority, lower_session
+
+#: A process with a second thread, both alive for a while.
+_TWO_THREADS = (
+    "import threading, time, sys\n"
+    "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+    "print('up', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def _policies(pid: int) -> list[int]:
+    return [os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")]
+
+
+def test_lower_priority_puts_every_thread_of_a_process_under_sched_idle() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _TWO_THREADS], stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline() == "up\n"
+            assert _policies(process.pid) == [os.SCHED_OTHER, os.SCHED_OTHER]
+            lower_priority(process.pid)
+            assert _policies(process.pid) == [os.SCHED_IDLE, os.SCHED_IDLE]
+        finally:
+            process.kill()
+
+
+def test_lower_priority_of_a_process_that_ended_is_no_error() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    time.sleep(0.05)
+    lower_priority(process.pid)  # reaped: no such process any more
+
+
+def test_work_in_a_background_thread_leaves_the_caller_its_priority() -> None:
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    assert in_background_thread(lambda: os.sched_getscheduler(0)) == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    # and what the work raises reaches the caller
+    with pytest.raises(ZeroDivisionError):
+        in_background_thread(lambda: 1 // 0)
+
+
+def _autogroup_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="a kernel without autogroups")
+def test_a_background_session_gets_the_highest_niceness_and_the_server_keeps_its_own() -> None:
+    own = _autogroup_nice(os.getpid())
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    with (
+        subprocess.Popen(sleeper, start_new_session=True) as apart,
+        subprocess.Popen(sleeper) as ours,
+    ):
+        try:
+            lower_session(apart.pid)
+            assert _autogroup_nice(apart.pid) == 19
+            # a process of this session: lowering its autogroup would lower this one
+            lower_session(ours.pid)
+            assert _autogroup_nice(ours.pid) == own
+            assert _autogroup_nice(os.getpid()) == own
+        finally:
+            apart.kill()
+            ours.kill()

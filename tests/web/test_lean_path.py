@@ -1,0 +1,83 @@
+"""GET queries answered without the router (``web/lean_path.py``), on a real ``citygraph serve``:
+the answer, its headers, its errors and its log line are those of the ``/sparql`` route."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.serving import running_server
+
+ASK_BERLIN = 'ASK { ?city <http://www.w3.org/2000/01/rdf-schema#label> "Berlin"@en }'
+JSON = "application/sparql-results+json"
+
+
+@pytest.fixture
+def served(store_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    env = {"CITYGRAPH_CACHE_BYTES": "0", "CITYGRAPH_IN_MEMORY": "false"}
+    log = tmp_path / "server.log"
+    with running_server(store_dir, log, env=env) as url:
+        yield url, log
+
+
+def test_a_get_query_is_answered_with_the_routes_headers(served: tuple[str, Path]) -> None:
+    url, log = served
+    headers = {"Accept": JSON, "Origin": "https://example.org"}
+    response = httpx.get(url + "/sparql", params={"query": ASK_BERLIN}, headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"head": {}, "boolean": True}
+    assert response.headers["content-type"].startswith(JSON)
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "Accept" in response.headers["vary"]
+    assert response.headers["cache-control"].startswith("public, max-age=")
+    etag = response.headers["etag"]
+    again = httpx.get(
+        url + "/sparql", params={"query": ASK_BERLIN}, headers={"If-None-Match": etag, **headers}
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    # HEAD takes the route: the same headers, no body
+    head = httpx.head(url + "/sparql", params={"query": ASK_BERLIN}, headers=headers)
+    assert head.status_code == 200
+    assert head.headers["etag"] == etag
+    assert head.content == b""
+    records = [
+        json.loads(line)
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if line.startswith('{"time"')
+    ]
+    first = next(r for r in records if r["path"] == "/sparql")
+    assert first["status"] == 200
+    assert first["method"] == "GET"
+    assert first["query_ms"] > 0
+    assert first["cache"] == "miss"
+    assert first["bytes"] == len(response.content)
+
+
+def test_errors_of_a_get_query_are_the_routes(served: tuple[str, Path]) -> None:
+    url, _ = served
+    syntax = httpx.get(url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert syntax.status_code == 400
+    assert syntax.text.startswith("syntax error at line 1")
+    unacceptable = httpx.get(
+        url + "/sparql", params={"query": ASK_BERLIN}, headers={"Accept": "image/png"}
+    )
+    assert unacceptable.status_code == 406
+    twice = httpx.get(url + "/sparql", params={"query": ASK_BERLIN, "update": "CLEAR ALL"})
+    assert twice.status_code == 400
+    # a nesting too deep is refused each time, also when the same text comes again
+    deep = "ASK {" + "{" * 600 + "}" * 600 + "}"
+    for _ in range(2):
+        refused = httpx.get(url + "/sparql", params={"query": deep})
+        assert refused.status_code == 400
+        assert "nest" in refused.text
+
+
+def test_a_get_without_a_query_is_still_the_service_description(served: tuple[str, Path]) -> None:
+    url, _ = served
+    response = httpx.get(url + "/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert "sd:Service" in response.text
