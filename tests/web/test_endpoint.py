@@ -1,0 +1,286 @@
+"""The SPARQL service below HTTP (``Endpoint.query``, ``answer``, ``update``): the format, ETag,
+cache and dataset of an answer, the limits, and the checks before anything runs.
+
+One real query process on a real store on disk, shared by the module (starting one is the slow
+part); the tests that write add to a graph of their own, which the others never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from tests.web.conftest import CURATED, TOKEN, VOCAB, make_build, tiny_quads
+
+from citygraph.config import Settings
+from citygraph.engine.cache import ResponseCache
+from citygraph.engine.jobs import GraphJob
+from citygraph.engine.pool import QueryPool
+from citygraph.errors import InputSyntaxError
+from citygraph.web.endpoint import Endpoint
+from citygraph.web.metrics import Metrics
+from citygraph.web.problems import (
+    BadRequestError,
+    ForbiddenError,
+    NotAcceptableError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+)
+from citygraph.web.protocol import Operation, SparqlRequest
+
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+TURTLE_UTF8 = "text/turtle; charset=utf-8"
+WRITTEN = "http://example.org/written"
+LABELS = "SELECT ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+VERSION = "20260101T000000000000Z-aaaaaaaaaa"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("endpoint") / "store"
+    make_build(root, tiny_quads(), VERSION)
+    return Settings(store=root, query_processes=1, version_check_interval=0.0, update_token=TOKEN)
+
+
+@pytest.fixture(scope="module")
+def pool(settings: Settings) -> Iterator[QueryPool]:
+    pool = QueryPool(
+        settings.store,
+        size=1,
+        in_memory=True,
+        max_concurrent=4,
+        check_interval=settings.version_check_interval,
+    )
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def endpoint_of(pool: QueryPool, settings: Settings, **changes: object) -> Endpoint:
+    """An endpoint on the shared query process, with ``changes`` to its settings."""
+    changed = Settings(**{**settings.__dict__, **changes})
+    return Endpoint(changed, pool, ResponseCache(max_bytes=changed.cache_bytes), Metrics())
+
+
+@pytest.fixture
+def endpoint(pool: QueryPool, settings: Settings) -> Endpoint:
+    return endpoint_of(pool, settings)
+
+
+def query(text: str, **dataset: tuple[str, ...]) -> SparqlRequest:
+    return SparqlRequest(Operation.QUERY, text, **dataset)  # type: ignore[arg-type]
+
+
+def update(text: str, **dataset: tuple[str, ...]) -> SparqlRequest:
+    return SparqlRequest(Operation.UPDATE, text, **dataset)  # type: ignore[arg-type]
+
+
+def labels(body: bytes) -> set[str]:
+    return {row["label"]["value"] for row in json.loads(body)["results"]["bindings"]}
+
+
+def test_a_select_is_answered_in_the_format_asked_with_an_etag(endpoint: Endpoint) -> None:
+    answer = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+
+    assert answer.status == 200
+    assert answer.content_type == JSON
+    # the default graph is the union of the graphs
+    assert labels(answer.body) == {"Berlin", "北京", "Paris v1", "economy"}
+    assert answer.etag
+    assert answer.cacheable
+    assert not answer.cached
+    assert answer.version == endpoint.pool.version
+    assert answer.headers == {"Cache-Control": f"public, max-age={endpoint.settings.cache_max_age}"}
+    assert answer.query_seconds is not None
+    assert answer.query_seconds >= 0
+    assert endpoint.metrics.query_outcomes == {"ok": 1}
+
+
+def test_the_same_query_again_comes_from_the_cache_with_the_same_etag(endpoint: Endpoint) -> None:
+    first = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+    again = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+    other = endpoint.query(query(LABELS + " LIMIT 1"), accept=JSON, if_none_match=None)
+
+    assert again.cached
+    assert not first.cached
+    assert (again.body, again.content_type, again.etag) == (first.body, JSON, first.etag)
+    assert again.headers == first.headers
+    assert again.version == first.version
+    assert other.etag != first.etag
+    assert endpoint.metrics.query_outcomes == {"ok": 2, "cached": 1}
+
+
+def test_without_a_cache_every_query_runs(pool: QueryPool, settings: Settings) -> None:
+    endpoint = endpoint_of(pool, settings, cache_bytes=0)
+    first = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+    again = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+
+    assert not again.cached
+    assert again.etag == first.etag
+    assert endpoint.metrics.query_outcomes == {"ok": 2}
+
+
+def test_a_matching_if_none_match_is_a_304_without_running_the_query(endpoint: Endpoint) -> None:
+    etag = endpoint.query(query(LABELS), accept=JSON, if_none_match=None).etag
+
+    answer = endpoint.query(query(LABELS), accept=JSON, if_none_match=etag)
+
+    assert (answer.status, answer.body, answer.etag, answer.cached) == (304, b"", etag, True)
+    assert answer.headers["Cache-Control"].startswith("public, max-age=")
+    other = endpoint.query(query(LABELS), accept=JSON, if_none_match='"something else"')
+    assert other.status == 200
+
+
+def test_a_protocol_dataset_replaces_the_union_and_a_from_is_kept(endpoint: Endpoint) -> None:
+    vocab = endpoint.query(query(LABELS, default_graphs=(VOCAB,)), accept=JSON, if_none_match=None)
+    assert labels(vocab.body) == {"economy"}
+
+    text = LABELS.replace("WHERE", f"FROM <{VOCAB}> WHERE")
+    assert labels(endpoint.query(query(text), accept=JSON, if_none_match=None).body) == {"economy"}
+
+    named = endpoint.query(
+        query("SELECT ?label WHERE { GRAPH ?g { ?s ?p ?label } }", named_graphs=(VOCAB,)),
+        accept=JSON,
+        if_none_match=None,
+    )
+    assert labels(named.body) == {"economy"}
+
+
+def test_construct_is_a_graph_and_ask_a_boolean(endpoint: Endpoint) -> None:
+    graph = endpoint.query(
+        query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{VOCAB}> {{ ?s ?p ?o }} }}"),
+        accept=TURTLE,
+        if_none_match=None,
+    )
+    assert graph.content_type == TURTLE_UTF8
+    assert b'"economy"@en' in graph.body
+
+    ask = endpoint.query(query("ASK { ?s ?p ?o }"), accept=None, if_none_match=None)
+    assert ask.content_type == JSON
+    assert json.loads(ask.body)["boolean"] is True
+
+    # a format= parameter wins over Accept
+    ask = endpoint.query(
+        SparqlRequest(Operation.QUERY, "ASK {}", formats=("xml",)),
+        accept=JSON,
+        if_none_match=None,
+    )
+    assert ask.content_type == "application/sparql-results+xml"
+
+
+@pytest.mark.parametrize(
+    ("text", "accept", "offered"),
+    [
+        ("SELECT * {}", TURTLE, JSON),
+        ("ASK {}", TURTLE, JSON),
+        ("CONSTRUCT {} WHERE {}", JSON, TURTLE),
+        ("DESCRIBE <http://example.org/x>", JSON, TURTLE),
+        ("NOT SPARQL", "image/png", JSON),
+    ],
+)
+def test_a_result_no_acceptable_format_can_carry_is_a_406_naming_those_offered(
+    endpoint: Endpoint, text: str, accept: str, offered: str
+) -> None:
+    with pytest.raises(NotAcceptableError) as caught:
+        endpoint.query(query(text), accept=accept, if_none_match=None)
+    assert offered in str(caught.value)
+    assert accept not in str(caught.value)
+
+
+def test_an_unparsable_text_in_any_acceptable_format_is_a_syntax_error(
+    endpoint: Endpoint,
+) -> None:
+    with pytest.raises(InputSyntaxError) as caught:
+        endpoint.query(query("SELECT * WHERE { ?s ?p }"), accept=JSON, if_none_match=None)
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "says"),
+    [
+        ("INSERT DATA { <a:b> <a:b> <a:b> }", BadRequestError, r"SPARQL Update \(INSERT"),
+        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", ForbiddenError,
+         "SERVICE"),
+        ("SELECT * " + "{" * 600 + "}" * 600, BadRequestError, "nest"),
+    ],
+)  # fmt: skip
+def test_what_a_query_may_not_do_is_refused_before_it_runs(
+    endpoint: Endpoint, text: str, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error, match=says):
+        endpoint.query(query(text), accept=JSON, if_none_match=None)
+    assert endpoint.metrics.query_outcomes == {}
+
+
+@pytest.mark.parametrize("limit", ["max_result_rows", "max_response_bytes"])
+def test_a_result_over_a_limit_is_refused(pool: QueryPool, settings: Settings, limit: str) -> None:
+    endpoint = endpoint_of(pool, settings, **{limit: 2})
+    with pytest.raises(PayloadTooLargeError):
+        endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+    roomy = endpoint_of(pool, settings, **{limit: 100_000})
+    assert roomy.query(query(LABELS), accept=JSON, if_none_match=None).status == 200
+
+
+def test_a_read_of_a_missing_graph_is_a_404(endpoint: Endpoint) -> None:
+    job = GraphJob("http://example.org/missing", "TURTLE", max_rows=10, max_bytes=10_000)
+    with pytest.raises(NotFoundError):
+        endpoint.answer(job, None, what="graph read")
+    found = endpoint.answer(
+        GraphJob(VOCAB, "TURTLE", max_rows=10, max_bytes=10_000), None, what="graph read"
+    )
+    assert found.content_type == TURTLE_UTF8
+    assert b"economy" in found.body
+
+
+@pytest.mark.parametrize(
+    ("text", "dataset", "token", "error", "says"),
+    [
+        ("INSERT DATA { <a:b> <a:b> <a:b> }", {}, None, UnauthorizedError, "Bearer"),
+        ("INSERT DATA { <a:b> <a:b> <a:b> }", {}, "wrong", UnauthorizedError, "not valid"),
+        ("LOAD <http://example.org/data.ttl>", {}, TOKEN, ForbiddenError, "LOAD"),
+        ("INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", {},
+         TOKEN, ForbiddenError, "SERVICE"),
+        (f"INSERT {{ ?s ?p ?o }} USING <{VOCAB}> WHERE {{ ?s ?p ?o }}",
+         {"default_graphs": (VOCAB,)}, TOKEN, BadRequestError, "USING"),
+        ("INSERT DATA { " + "{" * 600 + "}" * 600 + " }", {}, TOKEN, BadRequestError, "nest"),
+    ],
+)  # fmt: skip
+def test_what_an_update_may_not_do_is_refused_and_changes_nothing(
+    endpoint: Endpoint,
+    text: str,
+    dataset: dict[str, tuple[str, ...]],
+    token: str | None,
+    error: type[Exception],
+    says: str,
+) -> None:
+    before = endpoint.pool.version
+    with pytest.raises(error, match=says):
+        endpoint.update(update(text, **dataset), authorization=token and f"Bearer {token}")
+    assert endpoint.pool.version == before
+
+
+def test_an_update_is_published_and_served_with_the_protocol_dataset_applied(
+    endpoint: Endpoint,
+) -> None:
+    before = endpoint.pool.version
+    text = (
+        f"INSERT {{ GRAPH <{WRITTEN}> {{ ?s <http://example.org/seen> true }} }} "
+        "WHERE { ?s ?p ?o }"
+    )
+    # only graph:vocab is the default graph of the WHERE (using-graph-uri)
+    answer = endpoint.update(update(text, default_graphs=(VOCAB,)), authorization=f"Bearer {TOKEN}")
+
+    assert (answer.status, answer.body) == (204, b"")
+    assert endpoint.pool.version != before  # served at once, by this worker's engine
+    seen = endpoint.query(
+        query(f"SELECT ?s WHERE {{ GRAPH <{WRITTEN}> {{ ?s ?p ?o }} }}"),
+        accept=JSON,
+        if_none_match=None,
+    )
+    rows = json.loads(seen.body)["results"]["bindings"]
+    assert [row["s"]["value"] for row in rows] == ["https://w3id.org/citygraph/vocab/theme/economy"]
+    assert seen.version == endpoint.pool.version
+    assert CURATED not in seen.body.decode()
