@@ -88,6 +88,8 @@ class _LimitedBuffer(io.BytesIO):
         self.exceeded: LimitExceededError | None = None
 
     def write(self, data: ReadableBuffer) -> int:
+        if self.exceeded is not None:  # pyoxigraph writes once more (a flush) after a refusal
+            raise self.exceeded
         written = super().write(data)
         self.size += written
         chunk = bytes(data)
