@@ -239,9 +239,16 @@ def run(mutant: Mutant, copy: Path) -> bool:
             timeout=TIMEOUT,
         )
     except subprocess.TimeoutExpired:
+        print(f"          (the tests ran longer than {TIMEOUT} s)", flush=True)
         return True
     finally:
         target.write_text(original, encoding="utf-8")
+    if done.returncode:
+        # Why: a failure of the machine (a server that did not start in time on a loaded
+        # machine) is no kill; the first failed assertion tells which it was.
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        why = [line for line in lines if line.startswith(("E ", "FAILED"))][:2]
+        print("\n".join(f"          {line[:160]}" for line in why), flush=True)
     return done.returncode != 0
 
 
