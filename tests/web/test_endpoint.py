@@ -8,11 +8,13 @@ part); the tests that write add to a graph of their own, which the others never 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
-from tests.web.conftest import CURATED, TOKEN, VOCAB, make_build, tiny_quads
+from tests.web.conftest import BASE, CURATED, TOKEN, VOCAB, make_build, tiny_quads
 
+from citygraph import store
 from citygraph.config import Settings
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.jobs import GraphJob
@@ -129,6 +131,7 @@ def test_a_matching_if_none_match_is_a_304_without_running_the_query(endpoint: E
     answer = endpoint.query(query(LABELS), accept=JSON, if_none_match=etag)
 
     assert (answer.status, answer.body, answer.etag, answer.cached) == (304, b"", etag, True)
+    assert endpoint.metrics.query_outcomes == {"ok": 1, "cached": 1}
     assert answer.headers["Cache-Control"].startswith("public, max-age=")
     other = endpoint.query(query(LABELS), accept=JSON, if_none_match='"something else"')
     assert other.status == 200
@@ -172,22 +175,23 @@ def test_construct_is_a_graph_and_ask_a_boolean(endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "accept", "offered"),
+    ("text", "accept", "offered", "what"),
     [
-        ("SELECT * {}", TURTLE, JSON),
-        ("ASK {}", TURTLE, JSON),
-        ("CONSTRUCT {} WHERE {}", JSON, TURTLE),
-        ("DESCRIBE <http://example.org/x>", JSON, TURTLE),
-        ("NOT SPARQL", "image/png", JSON),
+        ("SELECT * {}", TURTLE, JSON, "SELECT and ASK results"),
+        ("ASK {}", TURTLE, JSON, "SELECT and ASK results"),
+        ("CONSTRUCT {} WHERE {}", JSON, TURTLE, "CONSTRUCT and DESCRIBE results"),
+        ("DESCRIBE <http://example.org/x>", JSON, TURTLE, "CONSTRUCT and DESCRIBE results"),
+        ("NOT SPARQL", "image/png", JSON, "query results"),
     ],
 )
 def test_a_result_no_acceptable_format_can_carry_is_a_406_naming_those_offered(
-    endpoint: Endpoint, text: str, accept: str, offered: str
+    endpoint: Endpoint, text: str, accept: str, offered: str, what: str
 ) -> None:
     with pytest.raises(NotAcceptableError) as caught:
         endpoint.query(query(text), accept=accept, if_none_match=None)
     assert offered in str(caught.value)
     assert accept not in str(caught.value)
+    assert f"offers for {what} is" in str(caught.value)
 
 
 def test_an_unparsable_text_in_any_acceptable_format_is_a_syntax_error(
@@ -204,7 +208,7 @@ def test_an_unparsable_text_in_any_acceptable_format_is_a_syntax_error(
         ("INSERT DATA { <a:b> <a:b> <a:b> }", BadRequestError, r"SPARQL Update \(INSERT"),
         ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", ForbiddenError,
          "SERVICE"),
-        ("SELECT * " + "{" * 600 + "}" * 600, BadRequestError, "nest"),
+        ("SELECT * " + "{" * 600 + "}" * 600, BadRequestError, "the query nests too deeply"),
     ],
 )  # fmt: skip
 def test_what_a_query_may_not_do_is_refused_before_it_runs(
@@ -240,12 +244,13 @@ def test_a_read_of_a_missing_graph_is_a_404(endpoint: Endpoint) -> None:
     [
         ("INSERT DATA { <a:b> <a:b> <a:b> }", {}, None, UnauthorizedError, "Bearer"),
         ("INSERT DATA { <a:b> <a:b> <a:b> }", {}, "wrong", UnauthorizedError, "not valid"),
-        ("LOAD <http://example.org/data.ttl>", {}, TOKEN, ForbiddenError, "LOAD"),
+        ("LOAD <http://example.org/data.ttl>", {}, TOKEN, ForbiddenError, "LOAD is disabled"),
         ("INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", {},
          TOKEN, ForbiddenError, "SERVICE"),
         (f"INSERT {{ ?s ?p ?o }} USING <{VOCAB}> WHERE {{ ?s ?p ?o }}",
-         {"default_graphs": (VOCAB,)}, TOKEN, BadRequestError, "USING"),
-        ("INSERT DATA { " + "{" * 600 + "}" * 600 + " }", {}, TOKEN, BadRequestError, "nest"),
+         {"default_graphs": (VOCAB,)}, TOKEN, BadRequestError, "USING.*using-graph-uri"),
+        ("INSERT DATA { " + "{" * 600 + "}" * 600 + " }", {}, TOKEN, BadRequestError,
+         "the update nests too deeply"),
     ],
 )  # fmt: skip
 def test_what_an_update_may_not_do_is_refused_and_changes_nothing(
@@ -263,24 +268,40 @@ def test_what_an_update_may_not_do_is_refused_and_changes_nothing(
 
 
 def test_an_update_is_published_and_served_with_the_protocol_dataset_applied(
-    endpoint: Endpoint,
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="citygraph.web.endpoint")
     before = endpoint.pool.version
-    text = (
-        f"INSERT {{ GRAPH <{WRITTEN}> {{ ?s <http://example.org/seen> true }} }} "
-        "WHERE { ?s ?p ?o }"
-    )
+    # <seen> is relative: it resolves against the endpoint's base IRI
+    text = f"INSERT {{ GRAPH <{WRITTEN}> {{ ?s <seen> true }} }} WHERE {{ ?s ?p ?o }}"
     # only graph:vocab is the default graph of the WHERE (using-graph-uri)
     answer = endpoint.update(update(text, default_graphs=(VOCAB,)), authorization=f"Bearer {TOKEN}")
 
     assert (answer.status, answer.body) == (204, b"")
     assert endpoint.pool.version != before  # served at once, by this worker's engine
     seen = endpoint.query(
-        query(f"SELECT ?s WHERE {{ GRAPH <{WRITTEN}> {{ ?s ?p ?o }} }}"),
+        query(f"SELECT ?s WHERE {{ GRAPH <{WRITTEN}> {{ ?s <{BASE}seen> ?o }} }}"),
         accept=JSON,
         if_none_match=None,
     )
     rows = json.loads(seen.body)["results"]["bindings"]
     assert [row["s"]["value"] for row in rows] == ["https://w3id.org/citygraph/vocab/theme/economy"]
     assert seen.version == endpoint.pool.version
+    # the build records what made it, and the log says so
+    assert store.current_build(endpoint.settings.store).metadata["change"] == "update"
+    assert f"published build {seen.version} after update" in caplog.messages
     assert CURATED not in seen.body.decode()
+
+
+def test_a_relative_service_iri_is_checked_against_the_allowlist_as_resolved(
+    pool: QueryPool, settings: Settings
+) -> None:
+    endpoint = endpoint_of(pool, settings, service_allowlist=("http://example.org/sparql",))
+    refused = f"SERVICE <{BASE}sparql> is not allowed"
+    with pytest.raises(ForbiddenError, match=refused):
+        endpoint.query(query("SELECT * { SERVICE <sparql> {} }"), accept=JSON, if_none_match=None)
+    with pytest.raises(ForbiddenError, match=refused):
+        endpoint.update(
+            update("INSERT { ?s ?p ?o } WHERE { SERVICE <sparql> { ?s ?p ?o } }"),
+            authorization=f"Bearer {TOKEN}",
+        )
