@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,6 +114,7 @@ def test_a_derived_build_records_where_it_came_from_and_what_changed(tmp_path: P
         tmp_path, fill, version="v2", derived_from="v1", change="replaced graph <g>"
     )
 
+    assert result.in_memory is True  # assembled in memory unless told otherwise
     assert result.build.metadata["derived_from"] == "v1"
     assert result.build.metadata["change"] == "replaced graph <g>"
     assert store.current_build(tmp_path).metadata == result.build.metadata
@@ -206,7 +209,19 @@ def test_old_builds_are_pruned_to_the_number_kept(tmp_path: Path) -> None:
     assert kept == ["v3", "v4", "v5"][-store.KEEP_BUILDS :]
 
 
+@pytest.fixture
+def local_time_ahead_of_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time 14 hours ahead of UTC (POSIX TZ: no zone database needed)."""
+    monkeypatch.setenv("TZ", "AHEAD-14")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_ahead_of_utc")
 def test_a_version_sorts_by_time_and_names_what_the_build_is_made_of() -> None:
+    # in UTC wherever it is made: versions made on machines in different zones sort by time
     first = new_version(b"ontology", b"data")
     again = new_version(b"ontology", b"data")
     other = new_version(b"ontology", b"other data")
