@@ -247,3 +247,15 @@ def test_triples_parsed_from_elsewhere_within_the_limits() -> None:
     with pytest.raises(LimitExceededError) as caught:
         serialise_triples(triples, "N_TRIPLES", 4, BIG)
     assert caught.value.what == "rows"
+
+
+@pytest.mark.parametrize("fmt", SOLUTIONS)
+def test_solutions_are_counted_exactly_when_no_value_looks_like_a_row_separator(
+    target: ox.Store, fmt: str
+) -> None:
+    # IRIs only: JSON's count of row separators is exact here, and no second run is needed
+    text = "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    for rows in (4, 1):
+        reply = execute(target, query(text + f" LIMIT {rows}", solutions=fmt, max_rows=4))
+        assert reply.count == rows
+        assert len(solutions_of(reply, fmt)) == rows
