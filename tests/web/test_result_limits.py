@@ -229,11 +229,16 @@ def test_a_boolean_and_what_no_acceptable_format_carries(target: ox.Store) -> No
 def test_a_syntax_error_and_a_bad_argument_are_replies_not_exceptions(target: ox.Store) -> None:
     syntax = execute(target, query("SELECT * WHERE { ?s ?p }"))
     assert syntax.error == "syntax"
-    assert syntax.message
+    assert "1:" in syntax.message  # where, as the parser says it
 
     bad_graph = execute(target, GraphJob("not an IRI", "N_TRIPLES", max_rows=1, max_bytes=BIG))
     assert bad_graph.error == "argument"
-    assert bad_graph.message
+    assert "IRI" in bad_graph.message
+
+    # an evaluation that fails (a SERVICE call that cannot be made) is a reply too
+    failed = execute(target, query("SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"))
+    assert failed.error == "evaluation"
+    assert "port 9" in failed.message
 
 
 def test_triples_parsed_from_elsewhere_within_the_limits() -> None:
@@ -259,3 +264,31 @@ def test_solutions_are_counted_exactly_when_no_value_looks_like_a_row_separator(
         reply = execute(target, query(text + f" LIMIT {rows}", solutions=fmt, max_rows=4))
         assert reply.count == rows
         assert len(solutions_of(reply, fmt)) == rows
+
+
+@pytest.fixture(scope="module")
+def large() -> ox.Store:
+    """3000 labels: answers long enough to be written in many pieces."""
+    store = ox.Store()
+    store.extend(
+        ox.Quad(ox.NamedNode(f"{EX}n{i}"), LABEL, ox.Literal(f"label {i}"), ox.NamedNode(G1))
+        for i in range(3000)
+    )
+    return store
+
+
+@pytest.mark.parametrize("fmt", SOLUTIONS)
+def test_a_long_answer_is_counted_and_measured_over_all_its_pieces(
+    large: ox.Store, fmt: str
+) -> None:
+    text = "SELECT ?s WHERE { ?s ?p ?o }"  # IRIs only: no value holds a separator
+    whole = execute(large, query(text, solutions=fmt, max_rows=3000))
+    assert whole.count == 3000
+    assert len(solutions_of(whole, fmt)) == 3000
+    assert_refused(execute(large, query(text, solutions=fmt, max_rows=2999)), "rows", 2999)
+    size = len(whole.body)
+    if fmt in STREAMED:
+        assert execute(large, query(text, solutions=fmt, max_bytes=size)).body == whole.body
+    assert_refused(
+        execute(large, query(text, solutions=fmt, max_bytes=size - 1)), "bytes", size - 1
+    )

@@ -125,6 +125,12 @@ def test_dataset_clause_and_load(text: str, dataset: bool, load: bool) -> None:
             id="subquery",
         ),
         pytest.param(
+            "INSERT { GRAPH <g> { ?s a <c> } } WHERE { ?s ?p ?o }",
+            "INSERT { GRAPH <g> { ?s a <c> } } USING <http://g> USING NAMED <http://n> "
+            "WHERE { ?s ?p ?o }",
+            id="graph-in-template",
+        ),
+        pytest.param(
             "delete # the shorthand\n where { ?s ?p ?o }",
             "delete # the shorthand\n where { ?s ?p ?o }",
             id="delete-where-lower-case-and-comment",
