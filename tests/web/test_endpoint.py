@@ -18,10 +18,10 @@ from tests.web.conftest import BASE, CURATED, TOKEN, VOCAB, make_build, tiny_qua
 from citygraph import store
 from citygraph.config import Settings
 from citygraph.engine.cache import ResponseCache
-from citygraph.engine.jobs import GraphJob
+from citygraph.engine.jobs import GraphJob, QueryJob
 from citygraph.engine.pool import QueryPool, QueryTimeoutError
 from citygraph.errors import InputSyntaxError
-from citygraph.web.endpoint import Endpoint
+from citygraph.web.endpoint import Endpoint, EvaluationError
 from citygraph.web.metrics import Metrics
 from citygraph.web.problems import (
     BadRequestError,
@@ -330,3 +330,22 @@ def test_a_query_that_runs_out_of_time_is_counted_as_such(
     assert endpoint.metrics.query_outcomes == {"timeout": 1}
     assert endpoint.metrics.query_count == 1
     assert 0 < endpoint.metrics.query_sum <= waited  # the time it ran, in the histogram
+
+
+def job(text: str, *, solutions: str | None = "JSON") -> QueryJob:
+    return QueryJob(text, BASE, None, None, True, solutions, None, 100, 100_000)
+
+
+def test_what_the_query_process_refuses_maps_to_the_error_a_client_gets(endpoint: Endpoint) -> None:
+    # Jobs the checks before a query process would stop, sent to it directly: its reply decides.
+    with pytest.raises(BadRequestError, match="IRI"):
+        endpoint.answer(GraphJob("not an IRI", "TURTLE", 10, 10_000), None, what="graph read")
+    with pytest.raises(NotAcceptableError, match="offers for query results of this kind is") as e:
+        endpoint.answer(job("SELECT * {}", solutions=None), None, what="query")
+    assert JSON in str(e.value)
+    # the operating system refuses the query process a socket (the text check did not run)
+    with pytest.raises(ForbiddenError, match=r"tried to call another endpoint.*SERVICE_ALLOWLIST"):
+        endpoint.answer(job("SELECT * { SERVICE <http://127.0.0.1:8890/> {} }"), None, what="query")
+    # Oxigraph refuses this port itself: an evaluation error
+    with pytest.raises(EvaluationError, match=r"^the query failed during evaluation: .*port 9"):
+        endpoint.answer(job("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), None, what="query")
