@@ -230,6 +230,7 @@ def test_a_result_over_a_limit_is_refused(pool: QueryPool, settings: Settings, l
     endpoint = endpoint_of(pool, settings, **{limit: 2})
     with pytest.raises(PayloadTooLargeError):
         endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+    assert endpoint.metrics.query_outcomes == {"rows" if limit == "max_result_rows" else "bytes": 1}
     roomy = endpoint_of(pool, settings, **{limit: 100_000})
     assert roomy.query(query(LABELS), accept=JSON, if_none_match=None).status == 200
 
