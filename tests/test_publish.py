@@ -62,9 +62,11 @@ def test_a_build_is_derived_recorded_and_published_with_its_metadata(
     tmp_path: Path, in_memory: bool
 ) -> None:
     before = datetime.now(UTC).replace(microsecond=0)
+    started = time.monotonic()
     outcome, result = publish(
         tmp_path, fill, version="v1", inputs=["data/a.ttl", "data/b.ttl"], in_memory=in_memory
     )
+    took = time.monotonic() - started
     after = datetime.now(UTC)
 
     assert outcome == "filled"  # what fill returned, handed back
@@ -105,6 +107,7 @@ def test_a_build_is_derived_recorded_and_published_with_its_metadata(
     assert list(result.steps) == ["load", "derive", "validate", "write", "publish"]
     assert all(seconds >= 0 for seconds in result.steps.values())
     assert sum(result.steps.values()) <= result.seconds + 0.05
+    assert result.seconds <= took  # the time it took, as measured here too
     assert leftovers(tmp_path) == []
 
 
