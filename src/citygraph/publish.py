@@ -266,7 +266,7 @@ def publish(
             disk_writer.stop(writer)
         # Close an on-disk store before its directory is removed (RocksDB writes on while it is
         # open): drop this frame's reference and those of the frames the traceback keeps.
-        target = None
+        target = None  # noqa: F841 - the last reference: this closes an on-disk store
         traceback.clear_frames(error.__traceback__)
         shutil.rmtree(tmp_dir, ignore_errors=True)
         staging.unlink(missing_ok=True)
