@@ -228,7 +228,7 @@ def test_what_a_query_may_not_do_is_refused_before_it_runs(
 @pytest.mark.parametrize("limit", ["max_result_rows", "max_response_bytes"])
 def test_a_result_over_a_limit_is_refused(pool: QueryPool, settings: Settings, limit: str) -> None:
     endpoint = endpoint_of(pool, settings, **{limit: 2})
-    with pytest.raises(PayloadTooLargeError):
+    with pytest.raises(PayloadTooLargeError, match=r"than 2 .*this endpoint's limit"):
         endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
     assert endpoint.metrics.query_outcomes == {"rows" if limit == "max_result_rows" else "bytes": 1}
     roomy = endpoint_of(pool, settings, **{limit: 100_000})
@@ -237,7 +237,7 @@ def test_a_result_over_a_limit_is_refused(pool: QueryPool, settings: Settings, l
 
 def test_a_read_of_a_missing_graph_is_a_404(endpoint: Endpoint) -> None:
     job = GraphJob("http://example.org/missing", "TURTLE", max_rows=10, max_bytes=10_000)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"there is no graph <http://example\.org/missing>"):
         endpoint.answer(job, None, what="graph read")
     found = endpoint.answer(
         GraphJob(VOCAB, "TURTLE", max_rows=10, max_bytes=10_000), None, what="graph read"
@@ -344,6 +344,11 @@ def test_what_the_query_process_refuses_maps_to_the_error_a_client_gets(endpoint
     with pytest.raises(NotAcceptableError, match="offers for query results of this kind is") as e:
         endpoint.answer(job("SELECT * {}", solutions=None), None, what="query")
     assert JSON in str(e.value)
+    graph = QueryJob("CONSTRUCT {} WHERE {}", BASE, None, None, True, None, None, 10, 10_000)
+    with pytest.raises(NotAcceptableError, match="offers for query results of this kind") as e:
+        endpoint.answer(graph, None, what="query")
+    assert TURTLE in str(e.value)
+    assert JSON not in str(e.value)
     # the operating system refuses the query process a socket (the text check did not run)
     with pytest.raises(ForbiddenError, match=r"tried to call another endpoint.*SERVICE_ALLOWLIST"):
         endpoint.answer(job("SELECT * { SERVICE <http://127.0.0.1:8890/> {} }"), None, what="query")
