@@ -279,6 +279,7 @@ def test_an_update_is_published_and_served_with_the_protocol_dataset_applied(
 ) -> None:
     caplog.set_level(logging.INFO, logger="citygraph.web.endpoint")
     before = endpoint.pool.version
+    etag_before = endpoint.query(query(LABELS), accept=JSON, if_none_match=None).etag
     # <seen> is relative: it resolves against the endpoint's base IRI
     text = f"INSERT {{ GRAPH <{WRITTEN}> {{ ?s <seen> true }} }} WHERE {{ ?s ?p ?o }}"
     # only graph:vocab is the default graph of the WHERE (using-graph-uri)
@@ -294,6 +295,8 @@ def test_an_update_is_published_and_served_with_the_protocol_dataset_applied(
     rows = json.loads(seen.body)["results"]["bindings"]
     assert [row["s"]["value"] for row in rows] == ["https://w3id.org/citygraph/vocab/theme/economy"]
     assert seen.version == endpoint.pool.version
+    # the same query on the new build has a new ETag (its answer may differ)
+    assert endpoint.query(query(LABELS), accept=JSON, if_none_match=None).etag != etag_before
     # the build records what made it, and the log says so
     assert store.current_build(endpoint.settings.store).metadata["change"] == "update"
     assert f"published build {seen.version} after update" in caplog.messages
