@@ -39,6 +39,16 @@ FAIL_ON = f"{CLI}::test_fail_on_sets_the_lowest_severity_that_fails"
 FAILING = f"{CLI}::test_a_failing_fixture_exits_1_naming_the_node_and_the_rule"
 BOTH = f"{CLI}::test_validate_store_and_paths_together_is_a_usage_error"
 DEREF = "tests/linked_data/test_dereferencing.py"
+LIMITS = "tests/web/test_limits.py"
+FAIRNESS = "tests/web/test_fairness.py"
+TIMES_OUT = f"{LIMITS}::test_heavy_query_times_out_while_a_cheap_one_is_answered"
+WAITING = f"{FAIRNESS}::test_time_waiting_for_a_query_process_counts_against_the_timeout"
+NO_PROCESS = f"{LIMITS}::test_waiting_for_a_free_process_counts_against_the_timeout"
+TOO_MANY = f"{LIMITS}::test_too_many_concurrent_queries_get_503_with_retry_after"
+ONE_CLIENT = f"{FAIRNESS}::test_one_client_cannot_take_every_query_process"
+#: Seconds a mutant's tests may take; a mutant that makes them hang longer is killed (as
+#: mutmut counts a timeout).
+TIMEOUT = 900
 
 MUTANTS = (
     Mutant(
@@ -146,6 +156,69 @@ MUTANTS = (
         'return Response(status_code=302, headers={"Location": reader.local_base + "ontology"})',
         (DEREF,),
     ),
+    # The pool's limits and timeouts (engine/pool.py): its run loop and lanes are exercised by
+    # tests with a server or a pool and heavy queries, minutes per mutant for mutmut.
+    Mutant(
+        "pool: time waiting for a process not counted",
+        "engine/pool.py",
+        "reply = self._exchange(child, job, deadline, timeout)",
+        "reply = self._exchange(child, job, time.monotonic() + timeout, timeout)",
+        (WAITING,),
+    ),
+    Mutant(
+        "pool: no hard timeout (a minute more)",
+        "engine/pool.py",
+        "return await_reply(child.replies, child.pid, deadline=deadline, cpu_budget=budget)",
+        "return await_reply(child.replies, child.pid, deadline=deadline + 60, cpu_budget=budget)",
+        (TIMES_OUT,),
+    ),
+    Mutant(
+        "pool: a timed-out process kept instead of killed",
+        "engine/pool.py",
+        "                self._leave(child, client)\n                self._discard(child)\n"
+        "                if not child.fast",
+        "                self._leave(child, client)\n                self._release(child)\n"
+        "                if not child.fast",
+        (TIMES_OUT,),
+    ),
+    Mutant(
+        "pool: waiting for a process not bounded by the deadline",
+        "engine/pool.py",
+        "remaining = deadline - time.monotonic()",
+        "remaining = deadline + 60 - time.monotonic()",
+        (NO_PROCESS,),
+    ),
+    Mutant(
+        "pool: no limit on queries at once",
+        "engine/pool.py",
+        "if self._inflight >= self.max_concurrent:",
+        "if False:",
+        (TOO_MANY,),
+    ),
+    Mutant(
+        "pool: no limit on one client's queries at once",
+        "engine/pool.py",
+        "if self._client_inflight[client] >= self.client_max_queries:",
+        "if False:",
+        (ONE_CLIENT,),
+    ),
+    Mutant(
+        "pool: one client may take every process",
+        "engine/pool.py",
+        "if self._idle and not capped:",
+        "if self._idle:",
+        (ONE_CLIENT,),
+    ),
+    Mutant(
+        "pool: a timeout in the fast lane retried past the deadline",
+        "engine/pool.py",
+        "if not child.fast or time.monotonic() >= deadline:",
+        "if not child.fast:",
+        (
+            f"{FAIRNESS}::test_lookup_is_answered_while_expensive_queries_hold_the_general_lane",
+            TIMES_OUT,
+        ),
+    ),
 )
 
 
@@ -163,9 +236,19 @@ def run(mutant: Mutant, copy: Path) -> bool:
             env={**os.environ, "PYTHONPATH": str(copy)},
             capture_output=True,
             check=False,
+            timeout=TIMEOUT,
         )
+    except subprocess.TimeoutExpired:
+        print(f"          (the tests ran longer than {TIMEOUT} s)", flush=True)
+        return True
     finally:
         target.write_text(original, encoding="utf-8")
+    if done.returncode:
+        # Why: a failure of the machine (a server that did not start in time on a loaded
+        # machine) is no kill; the first failed assertion tells which it was.
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        why = [line for line in lines if line.startswith(("E ", "FAILED"))][:2]
+        print("\n".join(f"          {line[:160]}" for line in why), flush=True)
     return done.returncode != 0
 
 

@@ -27,6 +27,7 @@ import hashlib
 import shutil
 import subprocess
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -260,9 +261,13 @@ def publish(
         if before_publish is not None:
             before_publish(store.Build(path=tmp_dir, version=version, metadata=metadata))
         build = store.publish_build(root, tmp_dir, version, metadata)
-    except BaseException:
+    except BaseException as error:
         if writer is not None:
             disk_writer.stop(writer)
+        # Close an on-disk store before its directory is removed (RocksDB writes on while it is
+        # open): drop this frame's reference and those of the frames the traceback keeps.
+        target = None  # noqa: F841 - the last reference: this closes an on-disk store
+        traceback.clear_frames(error.__traceback__)
         shutil.rmtree(tmp_dir, ignore_errors=True)
         staging.unlink(missing_ok=True)
         raise

@@ -118,6 +118,30 @@ def test_dataset_clause_and_load(text: str, dataset: bool, load: bool) -> None:
             "WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } }",
             id="nested",
         ),
+        pytest.param(
+            "INSERT { ?s a <c> } WHERE { { SELECT ?s WHERE { ?s ?p ?o } } }",
+            "INSERT { ?s a <c> } USING <http://g> USING NAMED <http://n> "
+            "WHERE { { SELECT ?s WHERE { ?s ?p ?o } } }",
+            id="subquery",
+        ),
+        pytest.param(
+            "INSERT { GRAPH <g> { ?s a <c> } } WHERE { ?s ?p ?o }",
+            "INSERT { GRAPH <g> { ?s a <c> } } USING <http://g> USING NAMED <http://n> "
+            "WHERE { ?s ?p ?o }",
+            id="graph-in-template",
+        ),
+        pytest.param(
+            "delete # the shorthand\n where { ?s ?p ?o }",
+            "delete # the shorthand\n where { ?s ?p ?o }",
+            id="delete-where-lower-case-and-comment",
+        ),
+        pytest.param(
+            "DELETE DATA { <a> <b> <c> } ; DELETE WHERE { ?s ?p ?o } ; "
+            "INSERT { ?s a <c> } where { ?s ?p ?o }",
+            "DELETE DATA { <a> <b> <c> } ; DELETE WHERE { ?s ?p ?o } ; "
+            "INSERT { ?s a <c> } USING <http://g> USING NAMED <http://n> where { ?s ?p ?o }",
+            id="data-then-shorthand-then-modify",
+        ),
     ],
 )
 def test_add_using(update: str, expected: str) -> None:

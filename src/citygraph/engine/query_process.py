@@ -91,6 +91,8 @@ class _LimitedBuffer(io.BytesIO):
         self.exceeded: LimitExceededError | None = None
 
     def write(self, data: ReadableBuffer) -> int:
+        if self.exceeded is not None:  # pyoxigraph writes once more (a flush) after a refusal
+            raise self.exceeded
         written = super().write(data)
         self.size += written
         chunk = bytes(data)
@@ -158,7 +160,7 @@ def _query(store: ox.Store, job: QueryJob) -> Reply:
         def rerun() -> object:
             return store.query(job.query, **kwargs)  # type: ignore[arg-type]
 
-        body, count = _serialise_solutions(result, job, rerun)
+        body, count = _serialise_solutions(result, job, job.solutions_format, rerun)
         return Reply(body=body, family="solutions", format=job.solutions_format, count=count)
     if job.graph_format is None:
         return _not_acceptable("graph")
@@ -187,7 +189,7 @@ def _not_acceptable(family: str) -> Reply:
 
 
 def _serialise_solutions(
-    result: ox.QuerySolutions, job: QueryJob, rerun: Callable[[], object]
+    result: ox.QuerySolutions, job: QueryJob, fmt_name: str, rerun: Callable[[], object]
 ) -> tuple[bytes, int]:
     """Serialise solutions within the limits, counting rows exactly and cheaply.
 
@@ -196,7 +198,6 @@ def _serialise_solutions(
     that count is an upper bound; only when it passes the limit is the query run again and its
     rows counted exactly. TSV counts lines; CSV (quoted newlines) goes through TSV.
     """
-    fmt_name = job.solutions_format or "JSON"
     if fmt_name in ("XML", "JSON"):
         if fmt_name == "XML":
             buffer = _LimitedBuffer(job.max_rows, job.max_bytes, marker=b"<result>")

@@ -219,27 +219,20 @@ def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence
     text = decode_escapes(update)
     inserts: list[int] = []
     depth = 0
-    in_modify = False
     previous = ""
     for token in tokenize(text):
-        word = token.text.upper() if token.kind == "word" else ""
-        if token.text == "{":
+        # Only a keyword token's text can be WHERE or DELETE (IRIs keep their <>, strings their
+        # quotes, variables their ?, prefixed names their colon).
+        word = token.text.upper()
+        if word == "{":
             depth += 1
-        elif token.text == "}":
+        elif word == "}":
             depth -= 1
-        elif depth == 0 and word in ("DELETE", "INSERT") and previous not in ("DELETE", "INSERT"):
-            in_modify = True
-        elif depth == 0 and word in ("DATA",) and previous in ("DELETE", "INSERT"):
-            in_modify = False
-        elif depth == 0 and word == "WHERE" and previous in ("DELETE",):
-            in_modify = False  # DELETE WHERE shorthand: no dataset allowed
-        elif depth == 0 and word == "WHERE" and in_modify:
+        elif depth == 0 and word == "WHERE" and previous != "DELETE":
+            # At the top level of an update, WHERE only follows a DELETE/INSERT template, or
+            # DELETE in the DELETE WHERE shorthand, which takes no dataset.
             inserts.append(token.start)
-            in_modify = False
-        elif depth == 0 and token.text == ";":
-            in_modify = False
-        if token.kind != "ws":
-            previous = word
+        previous = word
     for position in reversed(inserts):
         text = text[:position] + clause + text[position:]
     return text
