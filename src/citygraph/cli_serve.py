@@ -146,9 +146,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     ``bench/floor.py``, serves with the same)."""
     return {
         "access_log": False,
-        # httptools, TCP_NODELAY, the header deadline and the bound on a request's head (which
-        # reads request_head_limit): see web/server.py.
-        "http": "citygraph.web.server:NoDelayHttpToolsProtocol",
+        # h11 with TCP_NODELAY and a deadline for the headers: see web/server.py.
+        "http": "citygraph.web.server:NoDelayH11Protocol",
+        # A GET may carry the longest query accepted: its head is read whole, so that the client
+        # gets a readable 413 rather than a connection closed under it (h11's default is 16 KiB);
+        # beyond it, h11 answers 400 and closes the connection.
+        "h11_max_incomplete_event_size": request_head_limit(settings),
         "log_config": _log_config(),
         "timeout_graceful_shutdown": 5,
     }
