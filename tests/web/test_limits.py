@@ -352,6 +352,34 @@ def test_a_crashed_query_process_is_a_500_without_traceback_and_counted(
         assert process_ends(client)["crash"] == "1.0"
 
 
+def test_an_engine_panic_other_than_the_known_one_is_a_500_counted_as_a_panic(
+    wide_store: Path,
+) -> None:
+    """A panic of the engine that is not the known ORDER BY one is unexpected: 500 (never
+    relabelled as the client's fault), with the same explanation and the same counter. The
+    panic is the engine's own output, written to the process's stderr as Rust writes it, and
+    the process aborts as pyoxigraph does on a panic."""
+    settings = {"query_processes": 1, "fast_query_processes": 0}
+    with app_client(store=wide_store, **settings) as client:
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        victim = pool.pids()[0]
+        heavy, outcome = in_thread(client, CROSS_PRODUCT)
+        wait_until_running(pool)
+        with open(f"/proc/{victim}/fd/2", "a", encoding="utf-8") as stderr:
+            stderr.write("thread '<unnamed>' panicked at lib/spareval/src/eval.rs:1:1:\n")
+            stderr.write("index out of bounds: the len is 0 but the index is 0\n")
+        os.kill(victim, signal.SIGABRT)
+        heavy.join(timeout=30)
+        response = outcome["response"]
+        assert isinstance(response, httpx.Response)
+        assert response.status_code == 500, response.text
+        assert "stopped on an internal error" in response.text
+        assert "index out of bounds" in response.text
+        assert "ORDER BY" not in response.text
+        ends = process_ends(client)
+        assert (ends["panic"], ends["crash"]) == ("1.0", "0.0")
+
+
 def _panicking_order_by() -> str | None:
     """An ORDER BY on which this pyoxigraph panics, or ``None``: integers mixed with years,
     which its ORDER BY does not order consistently (Rust's sort panics when it notices, which
@@ -381,7 +409,9 @@ def _panicking_order_by() -> str | None:
     return None
 
 
-def test_an_engine_panic_is_a_422_that_says_why_and_is_counted_apart(wide_store: Path) -> None:
+def test_the_known_order_by_panic_is_a_422_that_says_why_and_is_counted_apart(
+    wide_store: Path,
+) -> None:
     """The fuzzer's one crash (docs/reliability.md): the engine aborts on a panic in ORDER BY.
     The client learns what happened and what to change, the end is counted as a panic (not an
     unexplained crash), and a fresh process answers the next query."""

@@ -23,6 +23,7 @@ __all__ = [
     "GraphNotFoundError",
     "InvalidChangeError",
     "NetworkRefusedError",
+    "OrderByDefectError",
     "OverloadedError",
     "QueryMemoryError",
     "QueryProcessError",
@@ -63,7 +64,13 @@ class QueryProcessError(CitygraphError):
 
 class EngineDefectError(CitygraphError):
     """The engine stopped on an internal error (a panic) on this query; its process was
-    replaced. The query is valid but this engine cannot answer it as written."""
+    replaced: a fault on the server's side (500), unless it is a known one (below)."""
+
+
+class OrderByDefectError(EngineDefectError):
+    """The engine's known panic on ORDER BY, whose comparison of numbers with other literals is
+    not a total order (Rust's sort panics when it notices): the query is valid but this engine
+    cannot answer it as written, and the client can reword it (422)."""
 
 
 class QueryMemoryError(CitygraphError):

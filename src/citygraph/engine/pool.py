@@ -64,7 +64,6 @@ from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.clients import InFlight, current_client, decrement
 from citygraph.engine.errors import (
     ClientLimitError,
-    EngineDefectError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
@@ -73,7 +72,7 @@ from citygraph.engine.errors import (
 from citygraph.engine.jobs import Job, Reply
 from citygraph.engine.lanes import SlowQueries, await_reply
 from citygraph.engine.processes import Child, Generation, QueryProcesses
-from citygraph.engine.query_process import defect_message, memory_message
+from citygraph.engine.query_process import defect_error, memory_message
 from citygraph.engine.zygote import Zygote
 from citygraph.errors import CitygraphError
 from citygraph.store import Build
@@ -549,7 +548,7 @@ class QueryPool:
         if panic is not None:
             self.stats.ends["panic"] += 1
             log.warning("query process %s: the engine panicked: %s", child.pid, panic)
-            return EngineDefectError(defect_message(panic))
+            return defect_error(panic)
         self.stats.ends["crash"] += 1
         log.error(
             "query process %s died (exit status %s): %s",

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from citygraph.engine.errors import EngineDefectError, OrderByDefectError
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.errors import CitygraphError
 from citygraph.namespaces import PREFIXES
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LimitExceededError",
     "answer_jobs",
+    "defect_error",
     "defect_message",
     "enter_sandbox",
     "execute",
@@ -416,6 +418,23 @@ def memory_message(memory: int) -> str:
     )
 
 
+#: The message of the engine's one known panic (``OrderByDefectError``), from Rust's sort.
+_TOTAL_ORDER_PANIC = "does not correctly implement a total order"
+
+
+def defect_error(panic: str) -> EngineDefectError:
+    """The error for the engine's ``panic`` (its message): the known ORDER BY panic is an
+    :class:`OrderByDefectError` (422); any other panic is unexpected (500).
+
+    >>> type(defect_error("user-provided comparison function does not correctly implement a "
+    ...     "total order")).__name__, type(defect_error("index out of bounds")).__name__
+    ('OrderByDefectError', 'EngineDefectError')
+    """
+    if _TOTAL_ORDER_PANIC in panic:
+        return OrderByDefectError(defect_message(panic))
+    return EngineDefectError(defect_message(panic))
+
+
 def defect_message(panic: str) -> str:
     """What the client reads when the engine stopped on an internal error (a panic)."""
     text = (
@@ -423,7 +442,7 @@ def defect_message(panic: str) -> str:
         f"which was not answered: {panic!r}. This is a defect of the engine, not a syntax "
         "error; it was logged and counted."
     )
-    if "total order" in panic:
+    if _TOTAL_ORDER_PANIC in panic:
         text += (
             " Here ORDER BY met values it does not order consistently (numbers together with "
             "other literals such as years, dates or text); order by one kind of value (for "

@@ -30,6 +30,7 @@ from citygraph.engine.errors import (
     GraphExistsError,
     GraphNotFoundError,
     NetworkRefusedError,
+    OrderByDefectError,
     OverloadedError,
     QueryMemoryError,
     QueryProcessError,
@@ -67,9 +68,11 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
     (QueryMemoryError, 503),
-    # The engine panicked on this query (docs/reliability.md): the query is well-formed but
-    # this engine cannot evaluate it as written (RFC 9110 §15.5.21); not a fault of the server.
-    (EngineDefectError, 422),
+    # The engine's known panic on ORDER BY (docs/reliability.md): the query is well-formed but
+    # this engine cannot evaluate it as written (RFC 9110 §15.5.21); the client can reword it.
+    # Any other panic is unexpected: a 500, with the same explanation.
+    (OrderByDefectError, 422),
+    (EngineDefectError, 500),
     (ClientLimitError, 429),
     (OverloadedError, 503),
     (WriteBusyError, 503),
