@@ -473,8 +473,10 @@ def _exit_with_worker(pidfd: int) -> None:
 
 def main(argv: list[str]) -> int:
     """Entry point of the process (see the module docstring for the arguments)."""
-    # The server worker decides when this process ends: Ctrl-C in a terminal reaches the whole
-    # process group, and the worker then closes the job pipe.
+    # The server worker decides when this process ends: it closes the job pipe (or stops the
+    # process), and if the worker is gone the watchdog of enter_sandbox ends it. The process has
+    # a session of its own (enter_sandbox), so Ctrl-C in the server's terminal does not reach it;
+    # SIGINT is ignored for the moment before that.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     job_fd, reply_fd, build_dir, version, in_memory, offline, memory = argv
     jobs = Connection(int(job_fd), writable=False)

@@ -59,7 +59,7 @@ def sparql(
 
 def answer_query(endpoint: Endpoint, parsed: SparqlRequest, headers: Mapping[str, str]) -> Answer:
     """The answer to a query request (its ``Accept`` and ``If-None-Match`` in ``headers``);
-    shared by the route and the lean path (:mod:`citygraph.web.fast_path`). Blocks while a query
+    shared by the route and the lean path (:mod:`citygraph.web.lean_path`). Blocks while a query
     process evaluates it: call it from a thread."""
     return endpoint.query(
         parsed, accept=headers.get("accept"), if_none_match=headers.get("if-none-match")
