@@ -118,6 +118,18 @@ def test_every_query_process_is_a_sandboxed_child_of_one_zygote(pool: QueryPool)
         assert held < data_limit(pid) <= held + 200_000_000 + 16 * 2**20
 
 
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="a kernel without autogroups")
+def test_once_its_copy_is_made_the_zygote_forks_at_the_workers_priority(pool: QueryPool) -> None:
+    """The host lowers the zygote's session group for its copy (niceness 19); once the copy is
+    made it is back at 0, and the children it forks start with the worker's niceness (the
+    copy's thread was the only one at 19)."""
+    parent = zygote_pid(pool)
+    assert Path(f"/proc/{parent}/autogroup").read_text().split()[-1] == "0"
+    assert os.getpriority(os.PRIO_PROCESS, parent) == os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in pool.pids():
+        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def test_a_killed_child_is_replaced_by_a_fork_and_the_rest_keep_answering(
     pool: QueryPool,
 ) -> None:

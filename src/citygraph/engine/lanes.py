@@ -1,7 +1,8 @@
 """What the query pool's fast lane needs (see :mod:`citygraph.engine.pool`, "Why two lanes"):
 a bounded memory of slow queries, a budget counted in CPU time, and a CPU priority below
-everything else of the server for the general lane (and for writes and in-memory copies). No
-web framework here.
+everything else of the server for the general lane (``SCHED_IDLE``) and for writes and
+in-memory copies (the highest niceness: they hold the write lock or block a build's switch, so
+they must be sure to progress). No web framework here.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ __all__ = [
     "cpu_seconds",
     "in_background",
     "in_background_thread",
+    "lower_niceness",
     "lower_priority",
     "lower_session",
+    "restore_session",
 ]
 
-#: The niceness of a background process where ``SCHED_IDLE`` is not available.
+#: The niceness of writes and copies, and of a general-lane process where ``SCHED_IDLE`` is
+#: refused.
 MAX_NICENESS = 19
 
 _T = TypeVar("_T")
@@ -109,7 +113,7 @@ def lower_priority(pid: int) -> None:
     """Run every thread of process ``pid`` in the background (:func:`in_background`); a process
     that already ended is fine.
 
-    For expensive work the server does on the side (general-lane queries, writes): under CPU
+    For general-lane queries only, which hold no lock and block nothing but themselves: under CPU
     contention the server worker (its event loop, ``/healthz``, cheap requests) and the fast
     lane then run first. ``SCHED_IDLE`` rather than a niceness: a ``SCHED_IDLE`` task weighs 3
     against nice 0's 1,024 and is preempted as soon as a normal task wakes up. It orders the
@@ -117,14 +121,35 @@ def lower_priority(pid: int) -> None:
     :func:`lower_session`'s business (measured: ``SCHED_IDLE`` alone left the lookup's p99 under
     hostile load where niceness 10 had it, docs/reliability.md).
     """
+    _every_thread(pid, in_background)
+    lower_session(pid)
+
+
+def lower_niceness(pid: int) -> None:
+    """Give every thread of process ``pid`` the highest niceness (and its session's group, if it
+    leads one: :func:`lower_session`); a process that already ended is fine.
+
+    For work that holds a lock or that something waits for (a write process holds the write
+    lock): a niceness still weighs (15 against nice 0's 1,024), so the work progresses under any
+    load, where a ``SCHED_IDLE`` task may wait for as long as normal tasks keep the cores busy.
+    """
+    _every_thread(pid, _at_max_niceness)
+    lower_session(pid)
+
+
+def _every_thread(pid: int, lower: Callable[[int], None]) -> None:
     try:
         threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return  # it ended
     for tid in threads:
         with contextlib.suppress(ProcessLookupError):
-            in_background(int(tid))
-    lower_session(pid)
+            lower(int(tid))
+
+
+def _at_max_niceness(tid: int = 0) -> None:
+    # On Linux a niceness belongs to a thread (setpriority(2), "BUGS"): tid 0 is the caller.
+    os.setpriority(os.PRIO_PROCESS, tid, MAX_NICENESS)
 
 
 def lower_session(pid: int) -> None:
@@ -152,6 +177,19 @@ def lower_session(pid: int) -> None:
         return  # it ended, or the kernel has no autogroups
 
 
+def restore_session() -> None:
+    """Give the calling process's session group (its autogroup) niceness 0 again (raising it back
+    to 0 needs no privilege); nothing where the kernel has no autogroups.
+
+    For the zygote once its copy is made: the processes it forks for the fast lane must start
+    at the worker's priority, not at its copy's."""
+    with (
+        contextlib.suppress(OSError),
+        open("/proc/self/autogroup", "w", encoding="ascii") as autogroup,
+    ):
+        autogroup.write("0")
+
+
 def in_background(tid: int = 0) -> None:
     """Put thread ``tid`` (0: the calling thread) under ``SCHED_IDLE``: it runs only when no
     other task of its scheduling group wants the core. Where the policy is refused, the
@@ -167,14 +205,15 @@ def in_background(tid: int = 0) -> None:
 
 
 def in_background_thread(work: Callable[[], _T]) -> _T:
-    """``work()``, run in a new thread under ``SCHED_IDLE`` (see :func:`in_background`), so
-    that the calling thread keeps its own priority (and passes it on to what it forks)."""
+    """``work()``, run in a new thread at the highest niceness (see :func:`lower_niceness`: it
+    must progress, as the zygote's copy that a build's switch waits for), so that the calling
+    thread keeps its own priority (and passes it on to what it forks)."""
     results: list[_T] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            in_background()
+            _at_max_niceness()
             results.append(work())
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(error)

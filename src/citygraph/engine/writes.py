@@ -45,7 +45,7 @@ from citygraph.engine.errors import (
     InvalidChangeError,
     NetworkRefusedError,
 )
-from citygraph.engine.lanes import lower_priority
+from citygraph.engine.lanes import lower_niceness
 from citygraph.errors import (
     CitygraphError,
     DataNotConformingError,
@@ -175,7 +175,7 @@ def apply_write(
     finally:
         os.close(job_read)
         os.close(reply_write)
-    lower_priority(process.pid)  # a write yields the CPU to reads (engine/lanes.py)
+    lower_niceness(process.pid)  # a write yields the CPU to reads, yet progresses (lanes.py)
     job = WriteJob(root, change, description, lock_timeout, offline, before_publish is not None)
     refusal: BaseException | None = None
     with Connection(job_write, readable=False) as jobs, Connection(reply_read) as replies:

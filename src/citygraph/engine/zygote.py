@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from citygraph.engine.lanes import in_background_thread
+from citygraph.engine.lanes import in_background_thread, restore_session
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
@@ -267,7 +267,8 @@ class _Zygote:
         try:
             # The copy in the background (a write's new generation must not take the CPU from
             # the requests the old one serves meanwhile); this thread, which forks, keeps its
-            # priority, so the fast lane's children start with the worker's.
+            # priority, and its session group is raised back to the worker's once the copy is
+            # made, so the fast lane's children start with the worker's.
             self.store = in_background_thread(lambda: open_build(self.build, in_memory=True))
         except CitygraphError as error:
             self.status = f"failed {error}"
@@ -275,6 +276,7 @@ class _Zygote:
             self.channel.send(b"failed")  # the host stops handing out this zygote
             return
         _settle()
+        restore_session()  # the host lowered it for the copy (zygote_host)
         self.status = f"ready {self.build.version} {os.getpid()}"
 
     def run(self) -> int:

@@ -283,7 +283,7 @@ class _Host:
             )
         finally:
             theirs.close()
-        lower_session(process.pid)  # its children start sessions of their own
+        lower_session(process.pid)  # for its copy; it restores it when ready (zygote.py)
         copy = _Copy(version=build.version, process=process, channel=ours)
         self.copies.append(copy)
         return copy
