@@ -66,6 +66,9 @@ __all__ = ["MESSAGE", "ForkedProcess", "Zygote", "main", "reap_children"]
 #: Bytes of one request or answer on a control socket (they are a few dozen).
 MESSAGE = 1024
 
+#: prctl(2): the signal the kernel sends this process when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
 
 class ForkedProcess:
     """A query process forked by a zygote, seen from the worker (the part of
@@ -395,11 +398,26 @@ def serve(channel: socket.socket, build: Build) -> int:
     # SIGCHLD blocked, so that the handler below runs in this thread, which blocks it around fork.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     zygote = _Zygote(channel, build)
+    # It runs in a session of its own: if the host dies during the copy (minutes at 1M), nothing
+    # else would end it, and a watching thread would not run (the copy holds the GIL). So the
+    # kernel kills it if its parent dies meanwhile (the host starts zygotes from its main
+    # thread, whose end is the host's: PR_SET_PDEATHSIG fires when the spawning thread ends).
+    # After the copy, the host's closed channel ends it (run).
+    _kill_with_parent(True)
     zygote.load()
+    _kill_with_parent(False)
     # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     return zygote.run()
+
+
+def _kill_with_parent(on: bool) -> None:
+    """Have the kernel send this process SIGKILL when its parent ends (``on``), or no longer."""
+    libc = ctypes.util.find_library("c")
+    if libc is not None:
+        signal_number = signal.SIGKILL if on else 0
+        ctypes.CDLL(libc, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0)
 
 
 def main(argv: list[str]) -> int:
