@@ -439,3 +439,24 @@ def test_a_memory_error_in_the_query_process_is_a_503(client: TestClient) -> Non
     endpoint = client.app.state.endpoint  # type: ignore[attr-defined]
     with pytest.raises(QueryMemoryError, match="needed more than 1,000 bytes"):
         endpoint._check(Reply(error="memory", message=memory_message(1000)), "query")
+
+
+def test_the_service_description_is_answered_while_every_query_process_is_busy(
+    wide_store: Path,
+) -> None:
+    """The description lists the build's named graphs: read once per version, so it costs no
+    query process (and counts against no limit) each time it is asked for."""
+    settings = {"query_timeout": 2.0, "query_processes": 1, "fast_query_processes": 0}
+    with app_client(store=wide_store, **settings) as client:
+        turtle = {"Accept": "text/turtle"}
+        first = client.get("/sparql", headers=turtle)
+        assert first.status_code == 200, first.text
+        assert "http://example.org/g" in first.text
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        heavy, outcome = in_thread(client, CROSS_PRODUCT)
+        wait_until_running(pool)  # the one process is busy until the query's timeout
+        again = client.get("/sparql", headers=turtle)
+        assert outcome.get("response") is None  # answered while the heavy query still ran
+        heavy.join(timeout=30)
+        assert again.status_code == 200, again.text
+        assert "http://example.org/g" in again.text

@@ -69,7 +69,7 @@ from citygraph.engine.errors import (
     QueryProcessError,
     QueryTimeoutError,
 )
-from citygraph.engine.jobs import Job, Reply
+from citygraph.engine.jobs import GraphNamesJob, Job, Reply
 from citygraph.engine.lanes import SlowQueries, await_reply
 from citygraph.engine.processes import Child, Generation, QueryProcesses
 from citygraph.engine.query_process import defect_error, memory_message
@@ -184,6 +184,8 @@ class QueryPool:
         #: In memory: the zygote holding the current build, which forks the query processes.
         self._zygote: Zygote | None = None
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
+        #: The named graphs of a version, listed once per version (graph_names).
+        self._graph_names: tuple[str, tuple[str, ...]] | None = None
         self._switching = False
         self._closed = False
         #: The version whose in-memory copy is being made ("" when none).
@@ -255,6 +257,22 @@ class QueryPool:
     def version(self) -> str:
         """The data version queries are answered from now (for ETags and caches)."""
         return self.build.version
+
+    def graph_names(self, *, timeout: float) -> tuple[str, ...]:
+        """The named graphs of the current build, listed by a query process once per version
+        (as :meth:`~citygraph.engine.remote.RemotePool.graph_names`): the service description
+        needs them on every request, and must not cost a job each time (a job counts against
+        the client's and the pool's limits).
+
+        Raises:
+            the errors of :meth:`run`, when the version's names are not known yet.
+        """
+        cached = self._graph_names
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        reply, served = self.run(GraphNamesJob(), timeout=timeout)
+        self._graph_names = (served, reply.graph_names)
+        return reply.graph_names
 
     @property
     def inflight(self) -> int:

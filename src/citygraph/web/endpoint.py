@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from citygraph.config import Settings
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
-from citygraph.engine.jobs import GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.jobs import Job, QueryJob, Reply
 from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.engine.remote import RemotePool, backend_of
 from citygraph.engine.remote_publish import publish_build
@@ -289,10 +289,8 @@ class Endpoint:
         return Answer(body=body, content_type=fmt.content_type)
 
     def _named_graphs(self) -> tuple[str, ...]:
-        # Not cached here: the embedded engine lists them from its index, the remote one keeps
-        # them per data version (RemotePool.graph_names, which every union query needs).
-        reply, _ = self.pool.run(GraphNamesJob(), timeout=self.settings.query_timeout)
-        return reply.graph_names
+        # Each pool keeps them per data version (QueryPool.graph_names, RemotePool.graph_names).
+        return self.pool.graph_names(timeout=self.settings.query_timeout)
 
     # -- writes -------------------------------------------------------------------------------
 
