@@ -9,7 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from tests.serving import running_server
+
+from citygraph.config import Settings
+from citygraph.web.app import create_app
+from citygraph.web.lean_path import LeanQueries
 
 ASK_BERLIN = 'ASK { ?city <http://www.w3.org/2000/01/rdf-schema#label> "Berlin"@en }'
 JSON = "application/sparql-results+json"
@@ -81,3 +86,54 @@ def test_a_get_without_a_query_is_still_the_service_description(served: tuple[st
     response = httpx.get(url + "/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
     assert "sd:Service" in response.text
+
+
+def _lean_only(app: object) -> None:
+    """Replace what ``LeanQueries`` passes requests on to (the rest of the app: the router) with
+    an app that fails the test: whatever is answered then was answered by the lean path."""
+
+    async def router_reached(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("the request reached the router")
+
+    layer = app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, LeanQueries):
+        layer = layer.app
+    layer.app = router_reached
+
+
+def test_the_lean_path_answers_a_get_query_and_its_refusals_without_the_router(
+    store_dir: Path,
+) -> None:
+    """In process, the router replaced by one that fails: a GET query's answer, its 304, and
+    the refusals of a query too long (413), too deeply nested (400) or calling SERVICE (403)
+    all come from the lean path."""
+    settings = Settings(
+        store=store_dir,
+        cache_bytes=0,  # the fast path answers nothing: the lean path must
+        max_query_length=2000,
+        in_memory=False,
+        version_check_interval=0.0,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=True) as client:
+        _lean_only(client.app)
+        answered = client.get("/sparql", params={"query": ASK_BERLIN}, headers={"Accept": JSON})
+        assert answered.status_code == 200
+        assert answered.json() == {"head": {}, "boolean": True}
+        again = client.get(
+            "/sparql",
+            params={"query": ASK_BERLIN},
+            headers={"Accept": JSON, "If-None-Match": answered.headers["etag"]},
+        )
+        assert again.status_code == 304
+        too_long = client.get("/sparql", params={"query": "ASK {} #" + "x" * 2000})
+        assert too_long.status_code == 413
+        deep = client.get("/sparql", params={"query": "ASK {" + "{" * 600 + "}" * 600 + "}"})
+        assert deep.status_code == 400
+        assert "nest" in deep.text
+        service = client.get(
+            "/sparql", params={"query": "ASK { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}
+        )
+        assert service.status_code == 403
+        # and the stub does fail when reached: the service description takes the router
+        with pytest.raises(AssertionError, match="reached the router"):
+            client.get("/sparql")
