@@ -4,6 +4,8 @@ the answer, its headers, its errors and its log line are those of the ``/sparql`
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,10 @@ from citygraph.web.lean_path import LeanQueries
 
 ASK_BERLIN = 'ASK { ?city <http://www.w3.org/2000/01/rdf-schema#label> "Berlin"@en }'
 JSON = "application/sparql-results+json"
+#: Every triple nine times over: runs until its timeout.
+ENDLESS = (
+    "SELECT (COUNT(*) AS ?count) {" + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(9)) + " }"
+)
 
 
 @pytest.fixture
@@ -105,14 +111,16 @@ def test_the_lean_path_answers_a_get_query_and_its_refusals_without_the_router(
     store_dir: Path,
 ) -> None:
     """In process, the router replaced by one that fails: a GET query's answer, its 304, and
-    the refusals of a query too long (413), too deeply nested (400) or calling SERVICE (403)
-    all come from the lean path."""
+    the refusals of a query too long (413), too deeply nested (400), calling SERVICE (403) or
+    over the client's share (429) all come from the lean path."""
     settings = Settings(
         store=store_dir,
         cache_bytes=0,  # the fast path answers nothing: the lean path must
         max_query_length=2000,
         in_memory=False,
         version_check_interval=0.0,
+        client_max_queries=1,
+        query_timeout=2.0,
     )
     with TestClient(create_app(settings), raise_server_exceptions=True) as client:
         _lean_only(client.app)
@@ -134,6 +142,22 @@ def test_the_lean_path_answers_a_get_query_and_its_refusals_without_the_router(
             "/sparql", params={"query": "ASK { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}
         )
         assert service.status_code == 403
+        # one query at a time per client: a second, while the first runs, is 429
+        outcomes: list[int] = []
+        heavy = threading.Thread(
+            target=lambda: outcomes.append(
+                client.get("/sparql", params={"query": ENDLESS}).status_code
+            )
+        )
+        heavy.start()
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while pool.inflight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = client.get("/sparql", params={"query": ASK_BERLIN}, headers={"Accept": JSON})
+        heavy.join(timeout=30)
+        assert second.status_code == 429, second.text
+        assert outcomes == [503]  # the endless one ran until its timeout
         # and the stub does fail when reached: the service description takes the router
         with pytest.raises(AssertionError, match="reached the router"):
             client.get("/sparql")
