@@ -62,6 +62,7 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     _DCT + "created": ("created", "erstellt", "创建于"),
     _DCT + "issued": ("issued", "veröffentlicht", "发布于"),
     _DCT + "modified": ("modified", "geändert", "修改于"),
+    _DCT + "references": ("references", "verweist auf", "引用"),
     _DCT + "date": ("date", "Datum", "日期"),
     _DCT + "identifier": ("identifier", "Kennung", "标识符"),
     _DCT + "spatial": ("place", "Ort", "地点"),
