@@ -94,6 +94,9 @@ def test_ctrl_c_ends_a_command_with_130_and_no_traceback() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a suite started in the background of a shell without job control
+        # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert command.stderr is not None
     command.stderr.readline()  # "citygraph: project …": it has started validating

@@ -28,8 +28,9 @@ PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
 PER_WORKER = {"CITYGRAPH_QUERY_PROCESSES": "1", "CITYGRAPH_FAST_QUERY_PROCESSES": "1"}
 
 
-def processes() -> dict[int, tuple[int, str]]:
-    """Every process below this one: pid -> (parent pid, command line)."""
+def processes(root: int) -> dict[int, tuple[int, str]]:
+    """Every process below ``root`` (a server, a zygote host): pid -> (parent pid, command
+    line). Not below this test process: the suite's other servers have zygotes of their own."""
     table: dict[int, tuple[int, str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -39,7 +40,7 @@ def processes() -> dict[int, tuple[int, str]]:
             except (OSError, IndexError):
                 continue  # ended meanwhile
             table[int(entry.name)] = (ppid, command)
-    mine, todo = {}, [os.getpid()]
+    mine, todo = {}, [root]
     while todo:
         parent = todo.pop()
         for pid, (ppid, command) in table.items():
@@ -49,9 +50,9 @@ def processes() -> dict[int, tuple[int, str]]:
     return mine
 
 
-def zygotes() -> list[int]:
+def zygotes(root: int) -> list[int]:
     """The processes holding a copy of a build that forked no one's copy (the zygotes)."""
-    table = processes()
+    table = processes(root)
     return [
         pid
         for pid, (ppid, command) in table.items()
@@ -60,13 +61,13 @@ def zygotes() -> list[int]:
     ]
 
 
-def forked_by(zygote: int) -> list[int]:
-    return [pid for pid, (ppid, _) in processes().items() if ppid == zygote]
+def forked_by(root: int, zygote: int) -> list[int]:
+    return [pid for pid, (ppid, _) in processes(root).items() if ppid == zygote]
 
 
-def on_disk() -> list[int]:
+def on_disk(root: int) -> list[int]:
     """Query processes reading the build on disk."""
-    return [pid for pid, (_, cmd) in processes().items() if "engine.query_process" in cmd]
+    return [pid for pid, (_, cmd) in processes(root).items() if "engine.query_process" in cmd]
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
@@ -76,12 +77,16 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 90) ->
         time.sleep(0.1)
 
 
-def one_copy_serves_all(query_processes: int) -> Callable[[], bool]:
-    """The machine holds one copy: one zygote, which forked every query process."""
+def one_copy_serves_all(root: int, query_processes: int) -> Callable[[], bool]:
+    """The server holds one copy: one zygote, which forked every query process."""
 
     def check() -> bool:
-        found = zygotes()
-        return len(found) == 1 and len(forked_by(found[0])) == query_processes and not on_disk()
+        found = zygotes(root)
+        return (
+            len(found) == 1
+            and len(forked_by(root, found[0])) == query_processes
+            and not on_disk(root)
+        )
 
     return check
 
@@ -96,36 +101,49 @@ def ask(url: str, n: int) -> None:
 
 
 @pytest.fixture
-def two_workers(store_dir: Path, tmp_path: Path) -> Iterator[str]:
+def two_workers(store_dir: Path, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """The URL of ``serve --workers 2`` and the process id of the server."""
     with running_server(
         store_dir, tmp_path / "server.log", args=["--workers", "2"], env=PER_WORKER
     ) as url:
-        yield url
+        port = url.rsplit(":", 1)[1]
+        (server,) = [
+            pid
+            for pid, (_, cmd) in processes(os.getpid()).items()
+            if " serve " in cmd and f"--port {port} " in cmd + " "
+        ]
+        yield url, server
 
 
-def test_two_workers_share_one_zygote_holding_the_copy(two_workers: str) -> None:
-    wait_until(one_copy_serves_all(4), "one zygote forking the 4 query processes of 2 workers")
-    ask(two_workers, 8)
-    (zygote,) = zygotes()
-    (host,) = [pid for pid, (_, cmd) in processes().items() if "engine.zygote_host" in cmd]
-    assert processes()[zygote][0] == host
+def test_two_workers_share_one_zygote_holding_the_copy(two_workers: tuple[str, int]) -> None:
+    url, server = two_workers
+    wait_until(
+        one_copy_serves_all(server, 4), "one zygote forking the 4 query processes of 2 workers"
+    )
+    ask(url, 8)
+    (zygote,) = zygotes(server)
+    (host,) = [pid for pid, (_, cmd) in processes(server).items() if "engine.zygote_host" in cmd]
+    assert processes(server)[zygote][0] == host
 
 
-def test_a_killed_query_process_then_a_killed_zygote_are_replaced(two_workers: str) -> None:
-    wait_until(one_copy_serves_all(4), "the copy serving both workers")
-    (zygote,) = zygotes()
-    os.kill(forked_by(zygote)[0], signal.SIGKILL)
-    ask(two_workers, 8)  # the dead process is noticed and replaced, no query fails
-    wait_until(one_copy_serves_all(4), "a fork replacing the killed query process")
-    assert zygotes() == [zygote]
+def test_a_killed_query_process_then_a_killed_zygote_are_replaced(
+    two_workers: tuple[str, int],
+) -> None:
+    url, server = two_workers
+    wait_until(one_copy_serves_all(server, 4), "the copy serving both workers")
+    (zygote,) = zygotes(server)
+    os.kill(forked_by(server, zygote)[0], signal.SIGKILL)
+    ask(url, 8)  # the dead process is noticed and replaced, no query fails
+    wait_until(one_copy_serves_all(server, 4), "a fork replacing the killed query process")
+    assert zygotes(server) == [zygote]
 
     os.kill(zygote, signal.SIGKILL)
-    ask(two_workers, 8)
+    ask(url, 8)
     wait_until(
-        lambda: one_copy_serves_all(4)() and zygotes() != [zygote],
+        lambda: one_copy_serves_all(server, 4)() and zygotes(server) != [zygote],
         "a new zygote forking every query process, the old copy gone",
     )
-    ask(two_workers, 8)
+    ask(url, 8)
 
 
 def job(query: str) -> QueryJob:
@@ -156,19 +174,20 @@ def test_a_new_build_is_answered_before_its_copy_and_never_beside_the_old_copy(
         for pool in (first, second):
             pool.start()
             assert pool.wait_for_copy(60)
-        (old,) = zygotes()
+        root = host.process.pid
+        (old,) = zygotes(root)
         make_build(store_dir, tiny_quads("v2"), "20260102T000000000000Z-bbbbbbbbbb")
         first.check_for_new_build(wait=True)
         assert "Paris v2" in answer(first)
         assert "Paris v1" in answer(second)
         assert not first.wait_for_copy(2)  # on disk: the old copy is still in use
-        assert zygotes() == [old]
+        assert zygotes(root) == [old]
         second.check_for_new_build(wait=True)
         assert "Paris v2" in answer(second)
         assert first.wait_for_copy(60)
         assert second.wait_for_copy(60)
         assert "Paris v2" in answer(first)
-        (new,) = zygotes()
+        (new,) = zygotes(root)
         assert new != old
     finally:
         first.close()
