@@ -90,3 +90,12 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of the autogroup (the kernel's per-session scheduling group) that process
+    ``pid`` belongs to, from ``/autogroup-N nice K``; None when it belongs to none: a session
+    never started since boot stays in the kernel's root group, whose file is empty (so do the
+    processes of many containers and CI runners)."""
+    words = Path(f"/proc/{pid}/autogroup").read_text().split()
+    return int(words[-1]) if words else None

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.serving import autogroup_nice
 
 from citygraph.engine.lanes import (
     MAX_NICENESS,
@@ -88,13 +89,9 @@ def test_work_in_a_background_thread_leaves_the_caller_its_priority() -> None:
         in_background_thread(lambda: 1 // 0)
 
 
-def _autogroup_nice(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
-
-
 @pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="a kernel without autogroups")
 def test_a_background_session_gets_the_highest_niceness_and_the_server_keeps_its_own() -> None:
-    own = _autogroup_nice(os.getpid())
+    own = autogroup_nice(os.getpid())  # None where the runner's session is the root group
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     with (
         subprocess.Popen(sleeper, start_new_session=True) as apart,
@@ -102,11 +99,11 @@ def test_a_background_session_gets_the_highest_niceness_and_the_server_keeps_its
     ):
         try:
             lower_session(apart.pid)
-            assert _autogroup_nice(apart.pid) == 19
+            assert autogroup_nice(apart.pid) == 19
             # a process of this session: lowering its autogroup would lower this one
             lower_session(ours.pid)
-            assert _autogroup_nice(ours.pid) == own
-            assert _autogroup_nice(os.getpid()) == own
+            assert autogroup_nice(ours.pid) == own
+            assert autogroup_nice(os.getpid()) == own
         finally:
             apart.kill()
             ours.kill()

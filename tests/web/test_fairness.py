@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from tests.serving import running_server
+from tests.serving import autogroup_nice, running_server
 from tests.web.conftest import make_build
 
 from citygraph.engine.jobs import QueryJob
@@ -255,13 +255,9 @@ def test_expensive_queries_yield_the_cpu_to_the_fast_lane(client: TestClient) ->
     assert all(os.getsid(pid) == pid for pid in pool.pids())
     assert os.getsid(0) not in pool.pids()
     if Path("/proc/self/autogroup").exists():  # a kernel with autogroups
-        nice = sorted(autogroup_nice(pid) for pid in pool.pids())
+        # each leads a session, so each has an autogroup (None would not sort in)
+        nice = sorted(n for n in map(autogroup_nice, pool.pids()) if n is not None)
         assert nice == [0, 19, 19]
-
-
-def autogroup_nice(pid: int) -> int:
-    """The niceness of process ``pid``'s autogroup (``/autogroup-N nice K``)."""
-    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
 def test_queries_waiting_when_the_server_shuts_down_get_503(wide_store: Path) -> None:

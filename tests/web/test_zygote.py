@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from tests.serving import autogroup_nice
 from tests.web.conftest import CITY, make_build, tiny_quads
 
 from citygraph.engine.jobs import QueryJob
@@ -125,7 +126,7 @@ def test_once_its_copy_is_made_the_zygote_forks_at_the_workers_priority(pool: Qu
     made it is back at 0, and the children it forks start with the worker's niceness (the
     copy's thread was the only one at 19)."""
     parent = zygote_pid(pool)
-    assert Path(f"/proc/{parent}/autogroup").read_text().split()[-1] == "0"
+    assert autogroup_nice(parent) == 0  # it leads a session, so it has an autogroup
     assert os.getpriority(os.PRIO_PROCESS, parent) == os.getpriority(os.PRIO_PROCESS, 0)
     for pid in pool.pids():
         assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0)
