@@ -34,7 +34,7 @@ from citygraph.worldwide.geonames import (
 )
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, match_key
 from citygraph.worldwide.subdivisions import DISTRICT_DISTANCE_KM, qualifier_regions
-from citygraph.worldwide.variants import alike
+from citygraph.worldwide.variants import added, alike
 
 __all__ = ["match_city"]
 
@@ -151,14 +151,18 @@ def _alike_near(geo: GeoNamesIndex, name: str, iso: str, point: tuple[float, flo
     """A name no record has, in any spelling the other tiers know: the one record of the
     country within :data:`ALIKE_KM` of the file's point whose name is spelled alike
     (:func:`alike`): "Heligoland" is *Helgoland*, "Veria" *Véroia*, "Deutschkreuz"
-    *Deutschkreutz*, "Marjina Horka" *Mar'ina Gorka*."""
+    *Deutschkreutz*, "Marjina Horka" *Mar'ina Gorka*; or is the name with or without a
+    geographical addition (:func:`added`): "Aguilar de la Frontera" is *Aguilar*, "Lomnice"
+    *Lomnice nad Popelkou*. A name that has records, all far from the point, is not looked for
+    here: the geocoder may have placed it at a namesake with an addition ("Herzberg" at
+    *Herzberg am Harz*, while the record *Herzberg* is Herzberg (Elster))."""
     lat, lon = point
     found = [
         city
         for a, b in RINGS[:9]
         for city in geo.country_grid.get((math.floor(lat) + a, math.floor(lon) + b, iso), ())
         if distance_km(lat, lon, city.latitude, city.longitude) <= ALIKE_KM
-        and alike(name, city.name, iso)
+        and (alike(name, city.name, iso) or added(name, city.name, iso))
     ]
     if len(found) == 1:
         city = found[0]
