@@ -10,7 +10,7 @@ import pytest
 from citygraph.build import BuildInput, build_store, default_build_inputs
 from citygraph.namespaces import GRAPH_CURATED
 from citygraph.worldwide.curated import CuratedIndex
-from citygraph.worldwide.reconcile import GeoNamesIndex
+from citygraph.worldwide.geonames import GeoNamesIndex
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DATA = REPOSITORY / "tests" / "data" / "worldwide"

@@ -13,7 +13,7 @@ from citygraph import store
 from citygraph.build import BuildInput, build_store, default_build_inputs
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_WORLDWIDE
 from citygraph.worldwide.cli import import_group
-from citygraph.worldwide.reconcile import GeoNamesIndex
+from citygraph.worldwide.geonames import GeoNamesIndex
 
 
 def graph_size(root: Path, graph: str) -> int:

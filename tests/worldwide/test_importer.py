@@ -11,8 +11,8 @@ import pytest
 from citygraph.namespaces import GRAPH_CURATED, PREFIXES
 from citygraph.worldwide.csvfile import read_twin_file
 from citygraph.worldwide.curated import CuratedIndex, load_curated
+from citygraph.worldwide.geonames import GeoNamesIndex
 from citygraph.worldwide.importer import ImportPlan, plan_import
-from citygraph.worldwide.reconcile import GeoNamesIndex
 
 CITY = PREFIXES["city"]
 CG = PREFIXES["cg"]

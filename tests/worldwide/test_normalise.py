@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from citygraph.worldwide.geonames import GeoNamesIndex
 from citygraph.worldwide.normalise import (
     Country,
     PlaceKind,
@@ -13,7 +14,6 @@ from citygraph.worldwide.normalise import (
     parse_place,
     slugify,
 )
-from citygraph.worldwide.reconcile import GeoNamesIndex
 
 NAMES = {"germany": "DE", "united kingdom": "GB", "portugal": "PT", "france": "FR", "italy": "IT"}
 

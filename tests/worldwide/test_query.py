@@ -9,8 +9,8 @@ import pyoxigraph as ox
 from citygraph import store
 from citygraph.namespaces import PREFIXES
 from citygraph.query import read_query_file, run_query
+from citygraph.worldwide.geonames import GeoNamesIndex
 from citygraph.worldwide.importer import import_twins
-from citygraph.worldwide.reconcile import GeoNamesIndex
 
 QUERY = Path(__file__).resolve().parents[2] / "queries" / "sources-disagree-worldwide.rq"
 CITY = PREFIXES["city"]

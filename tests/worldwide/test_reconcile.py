@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from citygraph.worldwide.curated import CuratedIndex, CuratedPlace
+from citygraph.worldwide.geonames import GeoNamesIndex, MatchStatus
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_place
-from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
+from citygraph.worldwide.reconcile import match_city
+from citygraph.worldwide.subdivisions import match_district, match_region
 
 
 def city(name: str, qualifier: str | None = None) -> PlaceName:
@@ -15,41 +17,41 @@ def city(name: str, qualifier: str | None = None) -> PlaceName:
 
 
 def test_primary_name_matches(geo: GeoNamesIndex) -> None:
-    match = geo.match(city("Berlin"), "DE")
+    match = match_city(geo, city("Berlin"), "DE")
     assert match.status is MatchStatus.MATCHED
     assert match.city is not None
     assert match.city.id == 2950159
 
 
 def test_alternate_name_matches(geo: GeoNamesIndex) -> None:
-    match = geo.match(city("Kiev"), "UA")
+    match = match_city(geo, city("Kiev"), "UA")
     assert match.city is not None
     assert match.city.id == 703448
 
 
 def test_name_in_another_country_does_not_match(geo: GeoNamesIndex) -> None:
-    assert geo.match(city("Berlin"), "US").status is MatchStatus.NO_CANDIDATE
+    assert match_city(geo, city("Berlin"), "US").status is MatchStatus.NO_CANDIDATE
 
 
 def test_coordinates_choose_between_homonyms(geo: GeoNamesIndex) -> None:
-    near_oder = geo.match(city("Frankfurt"), "DE", point=(52.34, 14.55))
+    near_oder = match_city(geo, city("Frankfurt"), "DE", point=(52.34, 14.55))
     assert near_oder.city is not None
     assert near_oder.city.id == 2925535
 
 
 def test_match_far_from_the_coordinates_is_rejected(geo: GeoNamesIndex) -> None:
-    match = geo.match(city("Wuppertal"), "DE", point=(48.0, 8.0))
+    match = match_city(geo, city("Wuppertal"), "DE", point=(48.0, 8.0))
     assert match.status is MatchStatus.FAR_FROM_COORDINATES
     assert match.city is None
 
 
 def test_homonyms_without_coordinates_are_ambiguous(geo: GeoNamesIndex) -> None:
     # Springfield MO (170,188) is not three times Springfield MA (154,341).
-    assert geo.match(city("Springfield"), "US").status is MatchStatus.AMBIGUOUS
+    assert match_city(geo, city("Springfield"), "US").status is MatchStatus.AMBIGUOUS
 
 
 def test_a_state_qualifier_decides(geo: GeoNamesIndex) -> None:
-    match = geo.match(city("Springfield", qualifier="Massachusetts"), "US")
+    match = match_city(geo, city("Springfield", qualifier="Massachusetts"), "US")
     assert match.city is not None
     assert match.city.id == 4951788
 
@@ -57,15 +59,15 @@ def test_a_state_qualifier_decides(geo: GeoNamesIndex) -> None:
 def test_a_qualified_name_is_not_matched_by_its_bare_name_alone(geo: GeoNamesIndex) -> None:
     # "Frankfurt, Lusatia": the qualifier says the name is ambiguous; it names no subdivision
     # GeoNames knows, so without a point there is no match ...
-    assert geo.match(city("Frankfurt", "Lusatia"), "DE").status is MatchStatus.AMBIGUOUS
+    assert match_city(geo, city("Frankfurt", "Lusatia"), "DE").status is MatchStatus.AMBIGUOUS
     # ... with a point there is.
-    match = geo.match(city("Frankfurt", "Lusatia"), "DE", point=(52.35, 14.55))
+    match = match_city(geo, city("Frankfurt", "Lusatia"), "DE", point=(52.35, 14.55))
     assert match.city is not None
     assert match.city.id == 2925535
 
 
 def test_a_state_that_has_no_such_town_gives_no_match(geo: GeoNamesIndex) -> None:
-    assert geo.match(city("Springfield", "Ohio"), "US").status is MatchStatus.NO_CANDIDATE
+    assert match_city(geo, city("Springfield", "Ohio"), "US").status is MatchStatus.NO_CANDIDATE
 
 
 def region(name: str, display: str | None = None) -> PlaceName:
@@ -86,7 +88,7 @@ def region(name: str, display: str | None = None) -> PlaceName:
 def test_regions_match_geonames_subdivisions(
     geo: GeoNamesIndex, place: PlaceName, iso: str, expected: int
 ) -> None:
-    match = geo.match_region(place, iso)
+    match = match_region(geo, place, iso)
     assert match.status is MatchStatus.MATCHED
     assert match.region is not None
     assert match.region.id == expected
@@ -95,7 +97,7 @@ def test_regions_match_geonames_subdivisions(
 def test_a_region_word_must_fit_the_subdivision(geo: GeoNamesIndex) -> None:
     # "Kassel (district)" is the Landkreis; GeoNames' "Kassel" subdivision is the
     # Regierungsbezirk, a different unit: no link rather than a wrong one.
-    match = geo.match_region(region("Kassel", "Kassel (district)"), "DE")
+    match = match_region(geo, region("Kassel", "Kassel (district)"), "DE")
     assert match.status is MatchStatus.NO_CANDIDATE
 
 
@@ -104,21 +106,21 @@ def test_a_numbered_district_matches_its_subdivision(geo: GeoNamesIndex) -> None
     # Prague's first-level subdivision, with a place inside it near Prague.
     district = parse_place("Prague 10", "CZ", is_city=geo.is_city)
     prague = geo.cities[3067696]
-    assert geo.match(district, "CZ", near=prague).status is MatchStatus.NO_CANDIDATE
-    match = geo.match_district(district, "CZ", prague)
+    assert match_city(geo, district, "CZ", near=prague).status is MatchStatus.NO_CANDIDATE
+    match = match_district(geo, district, "CZ", prague)
     assert match.region is not None
     assert match.region.id == 8378778
     # Not a district of another city.
-    assert geo.match_district(district, "CZ", geo.cities[2950159]).region is None
+    assert match_district(geo, district, "CZ", geo.cities[2950159]).region is None
 
 
 def test_a_region_geonames_does_not_know_is_unmatched(geo: GeoNamesIndex) -> None:
-    assert geo.match_region(region("Atlantis Oblast"), "UA").status is MatchStatus.NO_CANDIDATE
+    assert match_region(geo, region("Atlantis Oblast"), "UA").status is MatchStatus.NO_CANDIDATE
 
 
 def test_a_dominant_homonym_is_taken(geo: GeoNamesIndex) -> None:
     # Frankfurt am Main has more than three times the inhabitants of Frankfurt (Oder).
-    match = geo.match(city("Frankfurt"), "DE")
+    match = match_city(geo, city("Frankfurt"), "DE")
     assert match.city is not None
     assert match.city.id == 2925533
 
@@ -126,9 +128,9 @@ def test_a_dominant_homonym_is_taken(geo: GeoNamesIndex) -> None:
 def test_district_matches_only_near_its_city(geo: GeoNamesIndex) -> None:
     district = parse_place("Neukölln (Berlin)", "DE", is_city=geo.is_city)
     berlin = geo.cities[2950159]
-    assert geo.match(district, "DE", near=berlin).status is MatchStatus.MATCHED
+    assert match_city(geo, district, "DE", near=berlin).status is MatchStatus.MATCHED
     wuppertal = geo.cities[2805753]
-    assert geo.match(district, "DE", near=wuppertal).city is None
+    assert match_city(geo, district, "DE", near=wuppertal).city is None
 
 
 def test_coordinates_in_another_country_are_implausible(geo: GeoNamesIndex) -> None:

@@ -11,8 +11,10 @@ import pytest
 
 from citygraph.worldwide.cells import resolve_cell
 from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.geonames import GeoNamesIndex, MatchStatus
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_place
-from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
+from citygraph.worldwide.reconcile import match_city
+from citygraph.worldwide.subdivisions import match_region
 
 #: ID, name, country, latitude, longitude, population, subdivisions, alternate names.
 CITIES = [
@@ -129,7 +131,7 @@ def test_a_states_name_a_town_bears_only_as_an_alternate_is_the_state(
     # "Alanya-Goa": the Indian state, not Mormugao, which GeoNames also calls "Goa".
     name = parse(geo, "Goa", "IN")
     assert name.kind is PlaceKind.REGION
-    match = geo.match_region(name, "IN")
+    match = match_region(geo, name, "IN")
     assert match.region is not None
     assert match.region.id == 1271157
 
@@ -137,7 +139,7 @@ def test_a_states_name_a_town_bears_only_as_an_alternate_is_the_state(
 def test_a_city_whose_own_names_spell_its_oblast_stays_the_city(geo: GeoNamesIndex) -> None:
     name = parse(geo, "Mogilev", "BY")
     assert name.kind is PlaceKind.CITY
-    match = geo.match(name, "BY")
+    match = match_city(geo, name, "BY")
     assert match.city is not None
     assert match.city.id == 625665
 
@@ -146,8 +148,8 @@ def test_a_name_one_city_bears_from_its_oblast_does_not_dominate(geo: GeoNamesIn
     # "Polotsk-Rostov", "Stevens Point-Rostov": Rostov Veliky, which Rostov-on-Don, 36 times
     # larger, would have outweighed; without a point nothing says which.
     name = parse(geo, "Rostov", "RU")
-    assert geo.match(name, "RU").status is MatchStatus.AMBIGUOUS
-    near_yaroslavl = geo.match(name, "RU", point=(57.19, 39.41))
+    assert match_city(geo, name, "RU").status is MatchStatus.AMBIGUOUS
+    near_yaroslavl = match_city(geo, name, "RU", point=(57.19, 39.41))
     assert near_yaroslavl.city is not None
     assert near_yaroslavl.city.id == 501183
 
@@ -163,19 +165,19 @@ def test_a_name_one_city_bears_from_its_oblast_does_not_dominate(geo: GeoNamesIn
 def test_region_words_and_spellings_of_other_countries(
     geo: GeoNamesIndex, text: str, iso: str, expected: int
 ) -> None:
-    match = geo.match_region(parse(geo, text, iso), iso)
+    match = match_region(geo, parse(geo, text, iso), iso)
     assert match.region is not None
     assert match.region.id == expected
 
 
 def test_the_point_chooses_between_regions_of_one_name(geo: GeoNamesIndex) -> None:
     name = parse(geo, "Orange County", "US")
-    assert geo.match_region(name, "US").status is MatchStatus.AMBIGUOUS
+    assert match_region(geo, name, "US").status is MatchStatus.AMBIGUOUS
     # "Tianjin-Orange County": the file's point lies near Anaheim, in California's.
-    california = geo.match_region(name, "US", point=(33.7506, -117.8722))
+    california = match_region(geo, name, "US", point=(33.7506, -117.8722))
     assert california.region is not None
     assert california.region.id == 5379524
-    florida = geo.match_region(name, "US", point=(28.54, -81.38))
+    florida = match_region(geo, name, "US", point=(28.54, -81.38))
     assert florida.region is not None
     assert florida.region.id == 4167060
 

@@ -9,14 +9,16 @@ import pytest
 
 from citygraph.worldwide.cells import resolve_cell
 from citygraph.worldwide.curated import CuratedIndex
+from citygraph.worldwide.geonames import GeoNamesIndex, MatchStatus
 from citygraph.worldwide.normalise import PlaceKind, parse_place
-from citygraph.worldwide.reconcile import GeoNamesIndex, MatchStatus
 
 COUNTRIES = {
     "AT": "Austria",
     "CH": "Switzerland",
     "DE": "Germany",
     "ES": "Spain",
+    "FR": "France",
+    "GB": "United Kingdom",
     "GR": "Greece",
     "IT": "Italy",
     "JP": "Japan",
@@ -208,3 +210,52 @@ def test_a_district_of_a_city_inside_a_province_still_needs_a_place_near_the_cit
     # Ansan lies in the province Gyeonggi-do, not a city of its own: Danwon-gu has no place
     # of cities500 that would show it near Ansan, so it is not taken.
     assert linked(city_state(), "Danwon (Ansan)", "South Korea")[1] is None
+
+
+# A name with a geographical addition, near the file's point (2026-12-07, third review). Real
+# records: Aguilar (ES), Beaupréau (FR), Oissel-sur-Seine (FR), Bardsey (GB).
+ADDITIONS = [
+    (2522335, "Aguilar", "ES", 37.51476, -4.65717, 13509, ()),
+    (3034111, "Beaupréau", "FR", 47.20464, -0.98703, 6932, ()),
+    (2989646, "Oissel-sur-Seine", "FR", 49.33309, 1.09413, 11495, ()),
+    (2656354, "Bardsey", "GB", 53.8833, -1.45, 2876, ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("listed", "country", "point", "expected"),
+    [
+        ("Aguilar de la Frontera", "Spain", (37.5167, -4.65), 2522335),
+        ("Oissel", "France", (49.3425, 1.0922), 2989646),
+    ],
+    ids=["the lists add it", "GeoNames adds it"],
+)
+def test_a_name_with_an_addition_is_the_record_near_the_point(
+    listed: str, country: str, point: tuple[float, float], expected: int
+) -> None:
+    geo = index(ADDITIONS)
+    assert linked(geo, listed, country, point) == (MatchStatus.MATCHED, expected)
+
+
+def test_a_name_with_an_addition_needs_the_point() -> None:
+    geo = index(ADDITIONS)
+    assert linked(geo, "Aguilar de la Frontera", "Spain") == (MatchStatus.NO_CANDIDATE, None)
+    # 40 km off: the point is not the record's.
+    assert linked(geo, "Aguilar de la Frontera", "Spain", (37.87, -4.65))[1] is None
+
+
+@pytest.mark.parametrize(
+    ("listed", "country", "point"),
+    [
+        # A commune nouvelle (2015) named after its seat: the record is the former commune.
+        ("Beaupréau-en-Mauges", "France", (47.2028, -0.9933)),
+        # Two villages joined ("cum"): the parish, not the village Bardsey.
+        ("Bardsey cum Rigton", "England", (53.8853, -1.4439)),
+    ],
+    ids=["french commune nouvelle", "two names joined"],
+)
+def test_a_merged_municipality_is_not_its_part(
+    listed: str, country: str, point: tuple[float, float]
+) -> None:
+    geo = index(ADDITIONS)
+    assert linked(geo, listed, country, point) == (MatchStatus.NO_CANDIDATE, None)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from citygraph.worldwide.curated import CuratedIndex, CuratedPlace
+from citygraph.worldwide.geonames import GeoCity, GeoNamesIndex, GeoRegion, MatchStatus, coarse
 from citygraph.worldwide.normalise import PlaceKind, PlaceName, parse_country, parse_place, slugify
-from citygraph.worldwide.reconcile import GeoCity, GeoNamesIndex, GeoRegion, MatchStatus, coarse
+from citygraph.worldwide.reconcile import match_city
+from citygraph.worldwide.subdivisions import match_district, match_region, named_area
 
 __all__ = ["Cell", "Rejected", "cached_cell", "resolve_cell"]
 
@@ -138,9 +140,9 @@ def resolve_cell(
         # The file's point of a region is the geocoder's guess at an area: not kept.
         usable = point is not None and not coarse(point)
         if usable and point is not None and geo.coordinates_plausible(*point, iso):
-            match = geo.match_region(name, iso, point=point)
+            match = match_region(geo, name, iso, point=point)
         else:
-            match = geo.match_region(name, iso)
+            match = match_region(geo, name, iso)
         region = match.region
         key = f"{prefix}-{slugify(region.name if region else name.display)}"
         found = curated.find(name, iso, key, region.id if region else None)
@@ -154,7 +156,7 @@ def resolve_cell(
     if name.kind is PlaceKind.DISTRICT:
         assert name.parent is not None
         parent_name = parse_place(name.parent, iso, is_city=geo.is_city, is_region=geo.is_region)
-        parent_match = geo.match(parent_name, iso)
+        parent_match = match_city(geo, parent_name, iso)
         parent_gid = parent_match.city.id if parent_match.city else None
         parent_curated = curated.find(parent_name, iso, "", parent_gid)
         if parent_curated is not None:
@@ -163,16 +165,16 @@ def resolve_cell(
             parent_key = f"{prefix}-{slugify(parent_match.city.name)}"
         else:
             parent_key = f"{prefix}-{slugify(name.parent)}"
-        match = geo.match(name, iso, near=parent_match.city)
+        match = match_city(geo, name, iso, near=parent_match.city)
         record: GeoCity | GeoRegion | None = match.city
         if record is None and parent_match.city is not None:
             # "Mapo (Seoul)", "Prague 10": GeoNames may know the district as a subdivision.
-            by_subdivision = geo.match_district(name, iso, parent_match.city)
+            by_subdivision = match_district(geo, name, iso, parent_match.city)
             if by_subdivision.region is not None:
                 match, record = by_subdivision, by_subdivision.region
             elif point is not None and match.status is MatchStatus.FAR_FROM_COORDINATES:
                 # "Wanzhou (Chongqing)": a record of the name near the district's own point.
-                match = geo.match(name, iso, point=point, near=parent_match.city)
+                match = match_city(geo, name, iso, point=point, near=parent_match.city)
                 record = match.city
         key = f"{parent_key}-{slugify(name.name)}"
         found = curated.find(name, iso, key, record.id if record else None)
@@ -189,19 +191,19 @@ def resolve_cell(
             input_point,
             point_issue,
         )
-    match = geo.match(name, iso, point=point)
+    match = match_city(geo, name, iso, point=point)
     if match.status is MatchStatus.FAR_FROM_COORDINATES and shared:
         # The point is another place's as much as this one's, and no record of the name lies
         # near it: it says nothing about this place.
         point, point_issue = None, "shared-coordinates"
-        match = geo.match(name, iso)
+        match = match_city(geo, name, iso)
     elif match.status is MatchStatus.FAR_FROM_COORDINATES and point is not None:
-        area = geo.named_area(name.name, iso, point)
+        area = named_area(geo, name.name, iso, point)
         if area is not None:
             # The point is the centre of the area the place is named after (the province
             # Mendoza for the city Mendoza): the town is the record of the name inside it.
             point, point_issue = None, "area-coordinates"
-            match = geo.match(name, iso, within=area)
+            match = match_city(geo, name, iso, within=area)
     if match.status is MatchStatus.MATCHED and match.city is not None:
         key = f"{prefix}-{slugify(match.city.name)}"
     else:

@@ -23,14 +23,14 @@ from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
 from citygraph.worldwide.cells import Cell, Rejected, cached_cell
 from citygraph.worldwide.csvfile import Row, TwinFile, read_twin_file
 from citygraph.worldwide.curated import CuratedIndex, load_curated
-from citygraph.worldwide.normalise import PlaceKind, match_key
-from citygraph.worldwide.reconcile import (
+from citygraph.worldwide.geonames import (
     GeoCity,
     GeoNamesIndex,
     GeoRegion,
     MatchStatus,
     distance_km,
 )
+from citygraph.worldwide.normalise import PlaceKind, match_key
 from citygraph.worldwide.report import ImportReport, Issue
 from citygraph.worldwide.triples import Vocabulary, claim_quads, place_quads, source_quads
 

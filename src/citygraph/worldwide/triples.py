@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from citygraph.namespaces import GRAPH_WORLDWIDE, PREFIXES
+from citygraph.worldwide.geonames import GeoCity
 from citygraph.worldwide.normalise import PlaceKind, slugify
-from citygraph.worldwide.reconcile import GeoCity
 
 if TYPE_CHECKING:
     from citygraph.worldwide.csvfile import TwinFile

@@ -42,6 +42,7 @@ __all__ = [
     "ALIKE_SIMILARITY",
     "CYRILLIC",
     "CYRILLIC_REGION_WORDS",
+    "added",
     "alike",
     "cyrillic_region_key",
     "fold_key",
@@ -50,6 +51,21 @@ __all__ = [
     "similarity",
     "subdivision_key",
 ]
+
+#: Words that join a geographical addition to a town's name, in match-key form ("Aguilar de la
+#: Frontera", "Lonato del Garda", "Hay-on-Wye", "Lomnice nad Popelkou", "Herzberg am Harz").
+#: Conjunctions are not among them (two names joined are a merged municipality, not one of
+#: its parts: "Bardsey cum Rigton", "Figline e Incisa Valdarno"), nor articles alone
+#: ("Oron-la-Ville" is a former municipality of Oron), nor "upon" (the London borough
+#: "Richmond upon Thames" is not the town Richmond).
+_CONNECTIVE = (
+    r"am|an der|an den|an|im|in der|in|bei|ob der|ob|auf der|auf|vor der|unter|"
+    r"de|del|della|delle|dello|dei|degli|di|d|des|do|da|dos|das|du|sur|sous|en|aux|"
+    r"sul|sulla|sull|al|nel|nella|on|by|nad|pod|u|na|pri"
+)
+#: A name and the same name with an addition after it: a connective and at least one word, or
+#: a word that says what the town is ("Droitwich Spa", "Roncegno Terme", "Mukono Town").
+_ADDITION = re.compile(rf"^(?P<base>.+?) (?:(?:{_CONNECTIVE}) \S.*|spa|terme|city|town)$")
 
 #: Countries whose names the lists transliterate from Cyrillic.
 CYRILLIC = frozenset({"RU", "UA", "BY", "KZ", "KG", "TJ", "BG", "MK", "MN"})
@@ -171,6 +187,32 @@ def cyrillic_region_key(key: str, iso: str) -> str:
     while (again := fold_key(folded, iso)) != folded:
         folded = again
     return folded
+
+
+def added(name: str, record: str, iso: str) -> bool:
+    """Whether one name is the other with a geographical addition after it: "Aguilar de la
+    Frontera" is *Aguilar*, "Lonato del Garda" *Lonato*, "Droitwich Spa" *Droitwich*, "Hay-on-Wye"
+    *Hay*, "Mukono Town" *Mukono*; "Lomnice" is *Lomnice nad Popelkou*, "Birchington"
+    *Birchington-on-Sea*. A conjunction ("and", "cum", "e", "et") is no connective: two names
+    joined are a merged municipality, not one of its parts ("Bardsey cum Rigton" is the parish,
+    not the village *Bardsey*). In France only when GeoNames has the longer name: a French name
+    longer than its record is mostly a *commune nouvelle* (2015 to 2019) named after its seat,
+    whose record is the former commune ("Beaupréau-en-Mauges" is not *Beaupréau*,
+    "Carentan-les-Marais" not *Carentan*).
+
+    >>> added("Aguilar de la Frontera", "Aguilar", "ES")
+    True
+    >>> added("Lomnice", "Lomnice nad Popelkou", "CZ")
+    True
+    >>> added("Beaupréau-en-Mauges", "Beaupréau", "FR"), added("Oissel", "Oissel-sur-Seine", "FR")
+    (False, True)
+    >>> added("Bardsey cum Rigton", "Bardsey", "GB"), added("Oron", "Oron-la-Ville", "CH")
+    (False, False)
+    """
+    a, b = match_key(name), match_key(record)
+    if (lists := _ADDITION.match(a)) is not None and lists.group("base") == b:
+        return iso != "FR"
+    return (geonames := _ADDITION.match(b)) is not None and geonames.group("base") == a
 
 
 def alike(name: str, record: str, iso: str) -> bool:
