@@ -72,7 +72,7 @@ def short_timeout(wide_store: Path) -> Iterator[TestClient]:
 
 def wait_until_running(pool: QueryPool) -> None:
     """Wait (boundedly) until a job is in the pool, so the next request comes after it."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while pool.inflight == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert pool.inflight > 0
@@ -82,31 +82,25 @@ def in_thread(client: TestClient, query: str) -> tuple[threading.Thread, dict[st
     outcome: dict[str, object] = {}
 
     def run() -> None:
-        started = time.monotonic()
         outcome["response"] = client.get("/sparql", params={"query": query})
-        outcome["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=run)
     thread.start()
     return thread, outcome
 
 
-def test_heavy_query_times_out_while_a_cheap_one_is_answered(short_timeout: TestClient) -> None:
+def test_heavy_query_times_out_and_its_process_is_replaced(short_timeout: TestClient) -> None:
     pool = short_timeout.app.state.endpoint.pool  # type: ignore[attr-defined]
     before = set(pool.pids())
     heavy, outcome = in_thread(short_timeout, CROSS_PRODUCT)
-    wait_until_running(pool)
-    cheap = short_timeout.get("/sparql", params={"query": CHEAP})
-    assert cheap.status_code == 200, cheap.text
-    assert cheap.json()["boolean"] is True
-    assert heavy.is_alive(), "the cheap query must not wait for the heavy one"
+    # 200^5 solutions take hours: answered at all within this bound, it was stopped
     heavy.join(timeout=30)
+    assert not heavy.is_alive(), "the query outlived its 1 s timeout by 30 s"
     response = outcome["response"]
     assert isinstance(response, httpx.Response)
     assert response.status_code == 503
     assert "ran out of time" in response.text
     assert "1 s" in response.text
-    assert outcome["seconds"] < 10  # type: ignore[operator]
     # the process that ran it was killed (its CPU work stopped) and is replaced
     killed = before - set(pool.pids())
     assert len(killed) == 1
@@ -117,6 +111,32 @@ def test_heavy_query_times_out_while_a_cheap_one_is_answered(short_timeout: Test
         time.sleep(0.05)
     assert len(pool.pids()) == 2
     assert short_timeout.get("/sparql", params={"query": CHEAP}).status_code == 200
+
+
+def test_a_cheap_query_is_answered_while_a_heavy_one_runs(wide_store: Path) -> None:
+    # The heavy query's timeout is far beyond the test, so it is still running when the cheap
+    # one is answered however slow the machine is (with a 1 s timeout, a cheap query slowed
+    # down by load raced it); the app's shutdown at the end of the block stops it.
+    settings = {
+        "query_timeout": 600.0,
+        "query_processes": 2,
+        "fast_query_processes": 0,
+        "client_query_processes": 2,
+    }
+    with app_client(store=wide_store, **settings) as client:
+        pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+        heavy, outcome = in_thread(client, CROSS_PRODUCT)
+        wait_until_running(pool)
+        cheap = client.get("/sparql", params={"query": CHEAP})
+        assert cheap.status_code == 200, cheap.text
+        assert cheap.json()["boolean"] is True
+        assert heavy.is_alive(), "the cheap query must not wait for the heavy one"
+        assert pool.inflight == 1
+    heavy.join(timeout=30)
+    response = outcome["response"]
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 503
+    assert "shutting down" in response.text
 
 
 def test_too_many_concurrent_queries_get_503_with_retry_after(wide_store: Path) -> None:

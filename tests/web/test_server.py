@@ -8,6 +8,7 @@ import http.client
 import os
 import socket
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +269,69 @@ def test_a_body_announced_over_the_upload_limit_gets_one_readable_413(
         except (TimeoutError, ConnectionResetError):
             rest = b""
         assert rest == b"", rest
+
+
+def over_the_limit(method: str, length: int) -> bytes:
+    """The head of a Graph Store upload whose ``Content-Length`` is over the upload limit."""
+    head = f"{method} /store?default HTTP/1.1\r\nHost: test\r\n"
+    head += f"Content-Type: text/turtle\r\nContent-Length: {length}\r\n\r\n"
+    return head.encode()
+
+
+TRIPLE = b"<http://a.example/s> <http://a.example/p> 1 .\n"
+
+
+def test_after_an_early_413_the_connection_ends_while_a_slow_body_still_comes(server: str) -> None:
+    """A body announced over the limit is refused before it is read; the client, still sending
+    it slowly, reads the whole 413 (``Connection: close``) and then the end of the connection
+    (the server half-closed it, RFC 9112 §9.6), not after the 60 MB it announced. Its sends meet
+    no reset meanwhile: the server reads and drops them (a lingering close)."""
+    with connect(server) as sock, sock.makefile("rb") as replies:
+        sock.sendall(over_the_limit("PUT", 60_000_000))
+        stop = threading.Event()
+        sent: list[int] = []
+        failures: list[OSError] = []
+
+        def trickle() -> None:
+            # 4.7 kB about every 10 ms, 10 MB at most: slow, and far from the 60 MB announced
+            try:
+                while not stop.is_set() and sum(sent) < 10_000_000:
+                    sock.sendall(TRIPLE * 100)
+                    sent.append(len(TRIPLE) * 100)
+                    stop.wait(0.01)
+            except OSError as error:
+                failures.append(error)
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        try:
+            assert replies.readline().startswith(b"HTTP/1.1 413")
+            headers = {}
+            while (line := replies.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            assert headers["connection"] == "close"
+            body = replies.read(int(headers["content-length"]))
+            assert b"larger than 50,000,000 bytes" in body
+            # the end of the connection (within the socket's 30 s timeout), the body unfinished
+            assert replies.read(1) == b""
+        finally:
+            stop.set()
+            sender.join(timeout=30)
+        assert failures == []
+
+
+def test_a_client_that_keeps_sending_after_an_early_413_is_cut_off(server: str) -> None:
+    """The lingering close reads a bounded amount: a client that sends a 200 MB body it
+    announced, reading nothing, is disconnected after at most ``max_upload_bytes`` (50 MB) more
+    (plus what the kernels' buffers hold)."""
+    sent = 0
+    with connect(server) as sock:
+        sock.sendall(over_the_limit("POST", 200_000_000))
+        piece = TRIPLE * (65536 // len(TRIPLE))
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):  # noqa: PT012
+            while sent < 200_000_000:
+                sock.sendall(piece)
+                sent += len(piece)
+    # the server read more than 50 MB after its 413 (the last piece may not have been counted)
+    assert 50_000_000 - len(piece) < sent < 200_000_000

@@ -108,7 +108,9 @@ class _Body(io.RawIOBase):
     """An answer being received, as a file for pyoxigraph's parsers; checks the deadline.
 
     A store that fails mid-answer (connection reset or closed) raises :class:`BackendError`
-    and sets ``failure`` (pyoxigraph's parsers may pass it on as an ``OSError``).
+    and sets ``failure`` to its message (pyoxigraph's parsers may pass the error on as an
+    ``OSError``). The message, not the error: an error kept here would hold, through its
+    traceback, the parser that holds this file, a cycle the collector cannot see through.
     """
 
     def __init__(self, response: httpx.Response, deadline: float, url: str) -> None:
@@ -120,7 +122,7 @@ class _Body(io.RawIOBase):
         self._deadline = deadline
         self._url = url
         self.expired = False
-        self.failure: BackendError | None = None
+        self.failure: str | None = None
 
     def readable(self) -> bool:
         return True
@@ -138,10 +140,8 @@ class _Body(io.RawIOBase):
                 self.expired = True
                 raise _DeadlineError from None
             except httpx.TransportError as error:
-                self.failure = BackendError(
-                    f"the store at {self._url} failed while answering: {error}"
-                )
-                raise self.failure from None
+                self.failure = f"the store at {self._url} failed while answering: {error}"
+                raise BackendError(self.failure) from None
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -465,6 +465,11 @@ class RemotePool:
             query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
         )
         body = _Body(response, deadline, self.client.backend.query)
+        # An error caught here holds, in the frames of its traceback, the parsed answer: a
+        # pyoxigraph object bound to this thread (PyO3 "unsendable"; freed in another thread, it
+        # is leaked and reported). So the error that leaves is a new one, raised once the caught
+        # one (and the answer with it) has been freed here.
+        failure: CitygraphError
         try:
             if response.status_code >= 400:
                 return remote_answers.refused(response, line_offset, query)
@@ -473,16 +478,19 @@ class RemotePool:
             )
         except LimitExceededError as error:
             return Reply(error=error.what, message=error.message)
-        except remote_answers.UnreadableAnswerError as error:
-            raise BackendError(str(error)) from None
+        except (remote_answers.UnreadableAnswerError, BackendError) as error:
+            failure = BackendError(str(error))
         except (_DeadlineError, OSError, SyntaxError) as error:
             if body.expired or isinstance(error, _DeadlineError):
-                raise QueryTimeoutError("the query did not finish within the timeout") from None
-            if body.failure is not None:
-                raise body.failure from None
-            return Reply(error="evaluation", message=f"the store's answer was not valid: {error}")
+                failure = QueryTimeoutError("the query did not finish within the timeout")
+            elif body.failure is not None:
+                failure = BackendError(body.failure)
+            else:
+                message = f"the store's answer was not valid: {error}"
+                return Reply(error="evaluation", message=message)
         finally:
             response.close()
+        raise failure
 
     def _read_version(self) -> str:
         rows = self.client.select(VERSION_QUERY, timeout=self.version_timeout)

@@ -23,6 +23,20 @@ that opens a connection and sends a header line now and then (slowloris) holds t
 ever. Here each request's headers must be complete within ``CITYGRAPH_HEADER_TIMEOUT`` seconds of
 the connection being made or of the previous response; else the connection is closed. Bytes
 arriving meanwhile do not extend the deadline.
+
+**A response before the request's body: a lingering close.** A route may answer before it has
+read the body: 413 for a ``Content-Length`` over ``CITYGRAPH_MAX_UPLOAD_BYTES``. uvicorn then
+reads and discards the rest of the body to keep the connection, however long the client takes to
+send it; a client that stops sending when it reads the 413 waits for nothing, but a naive one
+sends all of it, and the connection stays open as long. Here such a response says
+``Connection: close``, and once it is written the connection is closed in stages (RFC 9112
+§9.6): first the write side (the client reads the response and then the end of the connection),
+then, after reading and discarding what the client still sends, the whole. Closing at once
+instead would make the kernel answer the client's next bytes with a reset, which may erase the
+response before the client has read it. The reading ends when the client closes its side, after
+:data:`LINGER_IDLE` seconds without a byte, :data:`LINGER_TIME` seconds in all (nginx's
+``lingering_timeout`` and ``lingering_time``), or ``CITYGRAPH_MAX_UPLOAD_BYTES`` bytes read (as
+much as one request may carry), whichever comes first.
 """
 
 from __future__ import annotations
@@ -30,14 +44,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import socket
-from typing import cast
+from typing import Any, cast
 
 import h11
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.flow_control import CLOSE_HEADER
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from citygraph.config import Settings
 
-__all__ = ["NoDelayH11Protocol", "disable_nagle"]
+__all__ = ["LINGER_IDLE", "LINGER_TIME", "NoDelayH11Protocol", "disable_nagle"]
+
+#: Seconds without a byte from the client after which a lingering close ends (nginx's default
+#: ``lingering_timeout``).
+LINGER_IDLE = 5.0
+#: Seconds a lingering close reads what the client still sends, at most (nginx's default
+#: ``lingering_time``).
+LINGER_TIME = 30.0
 
 
 def disable_nagle(transport: asyncio.BaseTransport) -> None:
@@ -48,36 +71,105 @@ def disable_nagle(transport: asyncio.BaseTransport) -> None:
 
 
 @functools.cache
-def _header_timeout() -> float:
+def _settings() -> Settings:
     # Read once per worker process: uvicorn builds this class itself, with no way to pass it
     # settings, and the worker's environment holds them (see hand_on_to_child_processes).
-    return Settings.from_env().header_timeout
+    return Settings.from_env()
 
 
 class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol that turns Nagle's algorithm off for every connection and closes
-    connections whose request headers do not arrive within the header timeout."""
+    """uvicorn's h11 protocol that turns Nagle's algorithm off for every connection, closes
+    connections whose request headers do not arrive within the header timeout, and closes a
+    connection in stages after a response sent before the request's body was read."""
 
     _header_timer: asyncio.TimerHandle | None = None
+    _linger_timer: asyncio.TimerHandle | None = None
+    _lingering = False
+    _linger_end = 0.0
+    _linger_last = 0.0
+    _linger_read = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = functools.partial(self._run_app, self.app)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         disable_nagle(transport)
-        super().connection_made(cast(asyncio.Transport, transport))
+        self._socket_transport = cast(asyncio.Transport, transport)
+        # uvicorn closes the connection through this transport once a response that ends it is
+        # written: its close() is where a lingering close begins.
+        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
         self._start_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._linger_read += len(data)  # the unwanted body: read, counted, dropped
+            self._linger_last = self.loop.time()
+            if self._linger_read > _settings().max_upload_bytes:
+                self._socket_transport.close()
+            return
+        super().data_received(data)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._start_header_timer()
+        if not self.transport.is_closing():
+            self._start_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
+        for timer in (self._header_timer, self._linger_timer):
+            if timer is not None:
+                timer.cancel()
         super().connection_lost(exc)
+
+    async def _run_app(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; a response it starts before the request's body is all received says
+        ``Connection: close`` (the rest of the body will not be read as a request)."""
+        if self.conn.their_state is not h11.SEND_BODY:  # no body, or all of it received
+            await app(scope, receive, send)
+            return
+
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and self.conn.their_state is h11.SEND_BODY:
+                headers = list(message.get("headers", ()))
+                if CLOSE_HEADER not in headers:
+                    message = {**message, "headers": [*headers, CLOSE_HEADER]}
+            await send(message)
+
+        await app(scope, receive, send_closing)
+
+    def _close(self) -> None:
+        """Close the connection: at once, unless the client may still be sending the request's
+        body; then half-close and linger (RFC 9112 §9.6; see the module's docstring)."""
+        transport = self._socket_transport
+        if (
+            self._lingering
+            or transport.is_closing()
+            or self.conn.their_state is not h11.SEND_BODY
+            or not transport.can_write_eof()  # TLS: no half-close
+        ):
+            transport.close()
+            return
+        self._lingering = True
+        now = self.loop.time()
+        self._linger_end = now + LINGER_TIME
+        self._linger_last = now
+        transport.write_eof()  # a FIN after the response's last byte
+        transport.resume_reading()  # uvicorn paused reading while the body went unread
+        self._linger_timer = self.loop.call_later(LINGER_IDLE, self._linger_due)
+
+    def _linger_due(self) -> None:
+        now = self.loop.time()
+        due = min(self._linger_last + LINGER_IDLE, self._linger_end)
+        if now >= due:
+            self._linger_timer = None
+            self._socket_transport.close()
+        else:
+            self._linger_timer = self.loop.call_later(due - now, self._linger_due)
 
     def _start_header_timer(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
-        self._header_timer = self.loop.call_later(_header_timeout(), self._headers_due)
+        self._header_timer = self.loop.call_later(_settings().header_timeout, self._headers_due)
 
     def _headers_due(self) -> None:
         """Close the connection if the request's headers are still incomplete (h11 leaves the
@@ -86,3 +178,21 @@ class NoDelayH11Protocol(H11Protocol):
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.logger.info("closing a connection whose request headers did not arrive in time")
             self.transport.close()
+
+
+class _LingeringTransport:
+    """The connection's transport as uvicorn sees it: the socket's, but ``close()`` is the
+    protocol's (which may linger), and the connection counts as closing while it lingers."""
+
+    def __init__(self, transport: asyncio.BaseTransport, protocol: NoDelayH11Protocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def close(self) -> None:
+        self._protocol._close()
+
+    def is_closing(self) -> bool:
+        return self._protocol._lingering or self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
