@@ -215,32 +215,58 @@ def test_healthz_says_saturated_while_queries_queue(wide_store: Path, tmp_path: 
     assert busy.headers["retry-after"] == "1"
 
 
+#: 200^2 * 60 solutions (2.4 million): a query that ends by itself, well within the timeout.
+MEDIUM = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?i < 60) }"
+
+
 def test_time_waiting_for_a_query_process_counts_against_the_timeout(
     wide_store: Path, tmp_path: Path
 ) -> None:
-    timeout = 6.0
+    """A query that waits for a query process and then gets one runs only for the rest of its
+    timeout: it ends before a query sent after it (with the same timeout) that did not wait.
+    Had the wait not counted, it would run a whole timeout after getting the process, and end
+    after that later query."""
     with serving(
         wide_store,
         tmp_path / "server.log",
-        query_processes=1,
+        query_processes=3,
         fast_query_processes=0,
-        query_timeout=timeout,
+        client_query_processes=1,
+        client_max_queries=2,
+        query_timeout=10,
     ) as url:
-        requests = Requests(url)
-        requests.send(HEAVY, "198.51.100.1")
+        ended: list[str] = []
+        answers: dict[str, httpx.Response] = {}
+
+        def send(name: str, query: str, client: str) -> threading.Thread:
+            def run() -> None:
+                answers[name] = sparql(url, query, client)
+                ended.append(name)
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            return thread
+
+        threads = [send("first", HEAVY, "198.51.100.1")]
         wait_until(lambda h: h["queries_in_progress"] == 1, url)
-        # Sent late in the first query's run, the second waits ~2 s for the process and then
-        # gets it (after the first is killed and replaced) with ~4 s of its timeout left.
-        time.sleep(timeout - 2)
-        started = time.monotonic()
-        waited = sparql(url, HEAVY, "198.51.100.2")
-        seconds = time.monotonic() - started
-        requests.wait()
-    assert waited.status_code == 503
-    assert "ran out of time" in waited.text, "it got the process (the case this test is for)"
-    # The promise is an answer within the timeout of sending, waiting included; had the wait
-    # not counted, this query would run a whole timeout after getting the process (≥ 8 s).
-    assert seconds < timeout + 1.5, waited.text
+        # Time passes in states, not sleeps: another client's query that ends by itself. Then
+        # the first client's second query waits (a process is free, but the client has its
+        # one) until the first query is stopped at its timeout, and gets a process with what
+        # this query's run left of its timeout.
+        assert sparql(url, MEDIUM, "203.0.113.1").status_code == 200
+        threads.append(send("waited", HEAVY, "198.51.100.1"))
+        wait_until(lambda h: h["waiting_queries"] == 1, url)
+        # Again a query that ends by itself, then one sent later than the waiting one, that
+        # gets a process at once.
+        assert sparql(url, MEDIUM, "203.0.113.1").status_code == 200
+        threads.append(send("later", HEAVY, "203.0.113.1"))
+        for thread in threads:
+            thread.join(timeout=120)
+    assert answers["waited"].status_code == 503
+    text = answers["waited"].text
+    assert "ran out of time" in text, "it got the process (the case this test is for)"
+    # the waiting query's timeout began when it was sent, before the later query's
+    assert ended.index("waited") < ended.index("later"), ended
 
 
 def test_expensive_queries_yield_the_cpu_to_the_fast_lane(client: TestClient) -> None:

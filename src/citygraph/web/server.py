@@ -24,8 +24,10 @@ ever. Here each request's headers must be complete within ``CITYGRAPH_HEADER_TIM
 the connection being made or of the previous response; else the connection is closed. Bytes
 arriving meanwhile do not extend the deadline.
 
-**A response before the request's body: a lingering close.** A route may answer before it has
-read the body: 413 for a ``Content-Length`` over ``CITYGRAPH_MAX_UPLOAD_BYTES``. uvicorn then
+**A response before the request's end: a lingering close.** A route may answer before it has
+read the body: 413 for a ``Content-Length`` over ``CITYGRAPH_MAX_UPLOAD_BYTES``. (uvicorn's 400
+for a head h11 refuses, malformed or over the bound, is also sent while the client may still be
+sending it; its connection is closed the same way, below.) uvicorn then
 reads and discards the rest of the body to keep the connection, however long the client takes to
 send it; a client that stops sending when it reads the 413 waits for nothing, but a naive one
 sends all of it, and the connection stays open as long. Here such a response says
@@ -63,6 +65,12 @@ LINGER_IDLE = 5.0
 LINGER_TIME = 30.0
 
 
+#: The client's states (h11) in which it may still be sending when the connection is closed: a
+#: request's body not read (a response sent before it), or bytes h11 refused (uvicorn's 400 for
+#: a malformed or too long head, which may still be coming).
+_STILL_SENDING = (h11.SEND_BODY, h11.ERROR)
+
+
 def disable_nagle(transport: asyncio.BaseTransport) -> None:
     """Set ``TCP_NODELAY`` on the transport's socket, if it is a TCP socket."""
     sock = transport.get_extra_info("socket")
@@ -80,7 +88,8 @@ def _settings() -> Settings:
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol that turns Nagle's algorithm off for every connection, closes
     connections whose request headers do not arrive within the header timeout, and closes a
-    connection in stages after a response sent before the request's body was read."""
+    connection in stages after a response sent before the request was read whole (an early 413,
+    a 400 for a head it refuses)."""
 
     _header_timer: asyncio.TimerHandle | None = None
     _linger_timer: asyncio.TimerHandle | None = None
@@ -138,13 +147,14 @@ class NoDelayH11Protocol(H11Protocol):
         await app(scope, receive, send_closing)
 
     def _close(self) -> None:
-        """Close the connection: at once, unless the client may still be sending the request's
-        body; then half-close and linger (RFC 9112 §9.6; see the module's docstring)."""
+        """Close the connection: at once, unless the client may still be sending (the request's
+        body, or a head uvicorn answered with 400); then half-close and linger (RFC 9112 §9.6;
+        see the module's docstring)."""
         transport = self._socket_transport
         if (
             self._lingering
             or transport.is_closing()
-            or self.conn.their_state is not h11.SEND_BODY
+            or self.conn.their_state not in _STILL_SENDING
             or not transport.can_write_eof()  # TLS: no half-close
         ):
             transport.close()
