@@ -17,11 +17,21 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   names only the formats of the query's form.
 * **Union default graph.** citygraph's queries see the union of its graphs as default graph
   (``use_default_graph_as_union`` on the embedded store). On a remote store citygraph names
-  them in every query, with the protocol's ``default-graph-uri`` and ``named-graph-uri``
-  (:func:`union_graphs`): Oxigraph's default graph is a graph of its own, and Virtuoso's is
-  *every* graph of the server, its system graphs included (2,496 triples in 3 graphs on a
-  fresh database), which ``GRAPH ?g`` would list too. Graphs a query names must be among them
-  even when empty: see :func:`union_graphs` for the Virtuoso bug that makes this necessary.
+  it in every query (:func:`union_dataset`). On Oxigraph's server (and any store not listed)
+  with the protocol's ``default-graph-uri`` and ``named-graph-uri``, listing the build's
+  graphs (:func:`union_graphs`): Oxigraph's default graph is a graph of its own. Virtuoso's
+  default graph is *every* graph of the server, its system graphs included (2,496 triples in
+  3 graphs on a fresh database), which ``GRAPH ?g`` would list too; but given the build's
+  graphs as ``default-graph-uri``, Virtuoso 7.2 chooses plans that read whole graphs (after a
+  publication: ``partnership_construct`` 0.7-3 s instead of 5-10 ms at 100k quads). So on
+  Virtuoso citygraph names no default graph and excludes the graphs that are not the build's
+  instead (``define input:default-graph-exclude <g>``, before the query): the system graphs
+  and the fixed, few graph names a publication stages a build under and locks the store with
+  (:data:`STAGING_GRAPHS`, :data:`LOCK_GRAPH`; readers know them in advance, so what is being
+  uploaded is never read). The named graphs are still listed (``named-graph-uri``): with an
+  exclusion and no list, Virtuoso answers ``GRAPH <g> {…}`` with nothing. Graphs a query names
+  must be among them even when empty: see :func:`union_graphs` for the Virtuoso bug that
+  makes this necessary.
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
@@ -90,7 +100,10 @@ __all__ = [
     "DESCRIBE_DEPTH",
     "DIALECTS",
     "KNOWN_GRAPHS",
+    "LOCK_GRAPH",
     "QUERY_ACCEPT",
+    "STAGING_GRAPHS",
+    "Dataset",
     "Dialect",
     "ErrorKind",
     "classify_error",
@@ -104,6 +117,7 @@ __all__ = [
     "query_form",
     "rewrite_describe",
     "rewrite_stream",
+    "union_dataset",
     "union_graphs",
 ]
 
@@ -145,6 +159,13 @@ SYSTEM_GRAPHS = frozenset(
 )
 #: The prefix of a publication's staging graphs (engine/remote_publish.py): half a build.
 STAGING_PREFIX = "urn:citygraph:staging:"
+#: The graph names a publication uploads a build's graphs under, one each, before its switch
+#: (engine/remote_publish.py). Fixed and few, so that readers that cannot name the build's
+#: graphs (Virtuoso, see :func:`union_dataset`) exclude them in advance; each exclusion costs
+#: every query a little, so a build published to such a store has at most this many graphs.
+STAGING_GRAPHS = tuple(f"{STAGING_PREFIX}{n}" for n in range(8))
+#: The graph a publication holds the store's lock in (engine/remote_publish.py), excluded too.
+LOCK_GRAPH = STAGING_PREFIX + "lock"
 
 #: How many blank nodes deep :func:`describe_query` follows (Oxigraph's DESCRIBE: unbounded).
 DESCRIBE_DEPTH = 3
@@ -163,6 +184,9 @@ class Dialect:
     #: Byte strings replaced in a store's JSON results and N-Triples as they stream in
     #: (:func:`rewrite_stream`): the same corrections as :func:`normalise_binding`.
     byte_rewrites: tuple[tuple[bytes, bytes], ...] = ()
+    #: Name the union default graph by excluding the graphs that are not the build's, rather
+    #: than by listing the build's graphs (:func:`union_dataset`).
+    union_by_exclusion: bool = False
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -188,6 +212,7 @@ DIALECTS: Mapping[str, Dialect] = {
             (b'"0"^^<' + XSD_BOOLEAN.encode() + b">", b'"false"^^<' + XSD_BOOLEAN.encode() + b">"),
             (VIRTUOSO_GEOMETRY.encode(), WKT_LITERAL.encode()),
         ),
+        union_by_exclusion=True,
     ),
 }
 
@@ -232,6 +257,45 @@ def union_graphs(served: Iterable[str]) -> tuple[str, ...]:
     True
     """
     return tuple(sorted(set(own_graphs(served)) | set(KNOWN_GRAPHS)))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How one query names its dataset on a store: the protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` (None: the parameter is not sent), and text to put before the query."""
+
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+    prologue: str = ""
+
+
+def union_dataset(dialect: Dialect, served: Iterable[str]) -> Dataset:
+    """The dataset that makes the union of the build's graphs the default graph on a store of
+    ``dialect`` that holds the graphs ``served`` (all of them, as the store lists them).
+
+    On most stores, :func:`union_graphs` as default and named graphs. On Virtuoso, no default
+    graph but the graphs that are not the build's excluded: its system graphs, the fixed
+    staging and lock graphs of a publication, and any other staging graph there is (left by a
+    failed publication of an older citygraph). The prologue is one line's worth of text,
+    without a line break, so that the lines of the query keep their numbers.
+
+    >>> plain = union_dataset(DIALECTS["standard"], ["http://example.org/g"])
+    >>> "http://example.org/g" in plain.default_graphs, plain.prologue
+    (True, '')
+    >>> virtuoso = union_dataset(DIALECTS["virtuoso"], ["http://example.org/g"])
+    >>> virtuoso.default_graphs is None, "http://example.org/g" in virtuoso.named_graphs
+    (True, True)
+    >>> virtuoso.prologue.split("> ")[0]
+    'define input:default-graph-exclude <http://localuriqaserver/sparql'
+    """
+    served = list(served)
+    graphs = union_graphs(served)
+    if not dialect.union_by_exclusion:
+        return Dataset(graphs, graphs)
+    excluded = set(SYSTEM_GRAPHS) | set(STAGING_GRAPHS) | {LOCK_GRAPH}
+    excluded |= {g for g in served if g.startswith(STAGING_PREFIX)}
+    prologue = "".join(f"define input:default-graph-exclude <{g}> " for g in sorted(excluded))
+    return Dataset(None, graphs, prologue)
 
 
 def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -10,7 +10,8 @@ Every difference between stores is named, with what citygraph does about it, in
 :mod:`citygraph.engine.dialects` (docs/backends.md); media types, serialisation and a store's
 refusals are read in :mod:`citygraph.engine.remote_answers`. The union default graph (what the
 embedded engine queries when a request names no dataset) is not in the standard, so citygraph
-names it: ``default-graph-uri`` and ``named-graph-uri`` list every named graph of the build.
+names it, as the store's dialect says (:func:`citygraph.engine.dialects.union_dataset`): by
+listing every named graph of the build, or on Virtuoso by excluding the graphs that are not.
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
 same limited buffers as the embedded engine's (:mod:`citygraph.engine.query_process`); at
@@ -155,6 +156,9 @@ class SparqlClient:
         self.backend = backend
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.http = httpx.Client(limits=limits, follow_redirects=False)
+        #: The store's dialect, from the ``Server`` header of its last answer ("standard" until
+        #: it answered: a dialect only makes citygraph's requests faster or its answers truer).
+        self.dialect = dialects.DIALECTS["standard"]
         # Pages' handles live as long as their app, which has no shutdown hook for them.
         weakref.finalize(self, self.http.close)
 
@@ -206,7 +210,7 @@ class SparqlClient:
                 raise BackendError(
                     f"the store at {self.backend.query} is unreachable: {error}"
                 ) from None
-        dialect = dialects.detect(response.headers.get("server"))
+        dialect = self.dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
             text = remote_answers.error_text(response)
             kind = dialects.classify_error(dialect, response.status_code, text)
@@ -311,7 +315,7 @@ class RemotePool:
         self._version = ""
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
-        self._graph_names: tuple[str, tuple[str, ...]] | None = None
+        self._served: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
         self._version = self._read_version()
@@ -355,17 +359,24 @@ class RemotePool:
                 self.stats.switches += 1
 
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
-        """The named graphs of the build the store holds (read once per version)."""
+        """The named graphs of the build the store holds (read once per version): never a
+        staging graph nor a store's system graphs."""
+        return dialects.own_graphs(self._served_graphs(timeout))
+
+    def union_dataset(self, *, timeout: float) -> dialects.Dataset:
+        """How a query names the union of the build's graphs as its default graph."""
+        return dialects.union_dataset(self.client.dialect, self._served_graphs(timeout))
+
+    def _served_graphs(self, timeout: float) -> tuple[str, ...]:
+        """Every graph the store holds, as last read for the current version."""
         version = self._version
-        cached = self._graph_names
+        cached = self._served
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        served = (r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
-        # citygraph's own graphs: never a staging graph nor a store's system graphs.
-        names = dialects.own_graphs(served)
-        self._graph_names = (version, names)
-        return names
+        served = tuple(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+        self._served = (version, served)
+        return served
 
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
@@ -403,9 +414,11 @@ class RemotePool:
 
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
+        prologue = ""
         if default is None and named is None and job.union_default:
-            names = self.graph_names(timeout=deadline - time.monotonic())
-            default = named = dialects.union_graphs(names)
+            dataset = self.union_dataset(timeout=deadline - time.monotonic())
+            default, named = dataset.default_graphs, dataset.named_graphs
+            prologue = dataset.prologue
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.
@@ -420,6 +433,7 @@ class RemotePool:
             job.graph_format,
             job,
             line_offset=1 if job.base_iri else 0,
+            prologue=prologue,
         )
 
     def _graph(self, job: GraphJob, deadline: float) -> Reply:
@@ -450,11 +464,13 @@ class RemotePool:
         job: QueryJob,
         *,
         line_offset: int = 0,
+        prologue: str = "",
     ) -> Reply:
         """Send ``query`` and serialise its answer while it arrives, within the limits.
 
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
-        ``graph_format`` (a dataset read).
+        ``graph_format`` (a dataset read). ``prologue`` goes before ``query`` (on its first
+        line: the lines keep their numbers).
         """
         # Ask by the answer's family (what the client may get), never for every format.
         form = (
@@ -462,7 +478,11 @@ class RemotePool:
         )
         accept = remote_answers.accept_for(form)
         response = self.client.send(
-            query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
+            prologue + query,
+            deadline=deadline,
+            accept=accept,
+            default_graphs=default,
+            named_graphs=named,
         )
         body = _Body(response, deadline, self.client.backend.query)
         try:
