@@ -32,6 +32,9 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   exclusion and no list, Virtuoso answers ``GRAPH <g> {…}`` with nothing. Graphs a query names
   must be among them even when empty: see :func:`union_graphs` for the Virtuoso bug that
   makes this necessary.
+  The Graph Store's default graph (``GET /store?default``) is the store's own default graph
+  (:func:`default_graph`: an empty one on Virtuoso), and a whole-dataset read names the
+  build's graphs (``named-graph-uri``), so neither shows a store's system or staging graphs.
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
@@ -101,12 +104,14 @@ __all__ = [
     "DIALECTS",
     "KNOWN_GRAPHS",
     "LOCK_GRAPH",
+    "NO_GRAPH",
     "QUERY_ACCEPT",
     "STAGING_GRAPHS",
     "Dataset",
     "Dialect",
     "ErrorKind",
     "classify_error",
+    "default_graph",
     "describe_query",
     "detect",
     "is_complete",
@@ -166,6 +171,8 @@ STAGING_PREFIX = "urn:citygraph:staging:"
 STAGING_GRAPHS = tuple(f"{STAGING_PREFIX}{n}" for n in range(8))
 #: The graph a publication holds the store's lock in (engine/remote_publish.py), excluded too.
 LOCK_GRAPH = STAGING_PREFIX + "lock"
+#: A graph name nothing is ever written to (see :func:`default_graph`).
+NO_GRAPH = "urn:citygraph:no-graph"
 
 #: How many blank nodes deep :func:`describe_query` follows (Oxigraph's DESCRIBE: unbounded).
 DESCRIBE_DEPTH = 3
@@ -187,6 +194,8 @@ class Dialect:
     #: Name the union default graph by excluding the graphs that are not the build's, rather
     #: than by listing the build's graphs (:func:`union_dataset`).
     union_by_exclusion: bool = False
+    #: The store's default graph is the union of all its graphs (see :func:`default_graph`).
+    default_is_every_graph: bool = False
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -213,6 +222,7 @@ DIALECTS: Mapping[str, Dialect] = {
             (VIRTUOSO_GEOMETRY.encode(), WKT_LITERAL.encode()),
         ),
         union_by_exclusion=True,
+        default_is_every_graph=True,
     ),
 }
 
@@ -296,6 +306,17 @@ def union_dataset(dialect: Dialect, served: Iterable[str]) -> Dataset:
     excluded |= {g for g in served if g.startswith(STAGING_PREFIX)}
     prologue = "".join(f"define input:default-graph-exclude <{g}> " for g in sorted(excluded))
     return Dataset(None, graphs, prologue)
+
+
+def default_graph(dialect: Dialect) -> tuple[str, ...] | None:
+    """The ``default-graph-uri`` that reads a store's default graph as the embedded store's,
+    which holds nothing in a build: None (the store's own), or on a store whose default graph
+    is every graph (Virtuoso: its system graphs too) :data:`NO_GRAPH`, an empty one.
+
+    >>> default_graph(DIALECTS["standard"]) is None, default_graph(DIALECTS["virtuoso"])
+    (True, ('urn:citygraph:no-graph',))
+    """
+    return (NO_GRAPH,) if dialect.default_is_every_graph else None
 
 
 def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -437,8 +437,10 @@ class RemotePool:
         )
 
     def _graph(self, job: GraphJob, deadline: float) -> Reply:
+        default: tuple[str, ...] | None = None
         if job.graph is None:
             query = "CONSTRUCT WHERE { ?s ?p ?o }"
+            default = dialects.default_graph(self.client.dialect)
         else:
             if job.graph not in self.graph_names(timeout=deadline - time.monotonic()):
                 return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
@@ -446,12 +448,14 @@ class RemotePool:
         limits = QueryJob(
             query, "", None, None, False, None, job.graph_format, job.max_rows, job.max_bytes
         )
-        return self._stream(query, deadline, None, None, None, job.graph_format, limits)
+        return self._stream(query, deadline, default, None, None, job.graph_format, limits)
 
     def _dataset(self, job: DatasetJob, deadline: float) -> Reply:
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
-        return self._stream(query, deadline, None, None, "", job.graph_format, limits)
+        # The build's graphs only: not a store's system graphs, nor a publication's staging.
+        named = self.graph_names(timeout=deadline - time.monotonic())
+        return self._stream(query, deadline, None, named, "", job.graph_format, limits)
 
     def _stream(
         self,
