@@ -209,3 +209,22 @@ def test_docstring_examples_run(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_a_build_of_more_graphs_than_staging_names_is_refused_where_readers_exclude_them(
+    tmp_path: Path, remote: Backend, request: pytest.FixtureRequest
+) -> None:
+    """On Virtuoso readers exclude the 8 staging graphs by name: a ninth could not be hidden."""
+    many = [
+        ox.Quad(city("de-berlin"), RDFS_LABEL, ox.Literal(f"{n}"), ox.NamedNode(f"{EXTRA}-{n}"))
+        for n in range(len(STAGING_GRAPHS))
+    ]
+    build = make_build(tmp_path / "many", [*tiny_quads("v1"), *many], "20260103T000000000000Z-c")
+    if request.node.callspec.params["remote"] == "virtuoso":
+        with pytest.raises(BackendError, match="stages at most 8"):
+            publish_build(build, remote)
+        assert not [g for g in graphs(remote) if g.startswith(STAGING)]  # nor a lock entry
+    else:
+        done = publish_build(build, remote)
+        assert len(done.graphs) == len(STAGING_GRAPHS) + 3
+        assert version(remote) == "v1"
