@@ -82,6 +82,10 @@ class BackendError(CitygraphError):
     """The remote store could not be reached or answered with a server error."""
 
 
+class _EstimateRefusedError(QueryTimeoutError):
+    """The store refused the query before running it, for its estimated cost."""
+
+
 @dataclass(frozen=True)
 class Backend:
     """Where the remote store listens: query endpoint, update endpoint, Graph Store."""
@@ -173,13 +177,31 @@ class SparqlClient:
         accept: str = remote_answers.ACCEPT_ANY,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        dataset: dialects.Dataset | None = None,
     ) -> httpx.Response:
         """POST ``query`` and return the streaming response (the caller closes it).
+
+        ``dataset``, if given, names the dataset instead of ``default_graphs`` and
+        ``named_graphs``; named so, a query the store refuses for its estimated cost is sent
+        again named the dataset's other way (:attr:`~citygraph.engine.dialects.Dataset.fallback`).
 
         Raises:
             QueryTimeoutError: no answer before ``deadline``.
             BackendError: the store cannot be reached or failed (5xx).
         """
+        if dataset is not None:
+            try:
+                return self.send(
+                    dataset.prologue + query,
+                    deadline=deadline,
+                    accept=accept,
+                    default_graphs=dataset.default_graphs,
+                    named_graphs=dataset.named_graphs,
+                )
+            except _EstimateRefusedError:
+                if dataset.fallback is None:
+                    raise
+                return self.send(query, deadline=deadline, accept=accept, dataset=dataset.fallback)
         data: list[tuple[str, str]] = [("query", query)]
         data += [("default-graph-uri", g) for g in default_graphs or ()]
         data += [("named-graph-uri", g) for g in named_graphs or ()]
@@ -214,6 +236,8 @@ class SparqlClient:
         if response.status_code >= 500:
             text = remote_answers.error_text(response)
             kind = dialects.classify_error(dialect, response.status_code, text)
+            if kind == "timeout" and dialects.refused_by_estimate(dialect, text):
+                raise _EstimateRefusedError("the query did not finish within the timeout")
             if kind == "timeout":
                 raise QueryTimeoutError("the query did not finish within the timeout")
             if kind == "backend":
@@ -254,8 +278,10 @@ class SparqlClient:
         timeout: float,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        dataset: dialects.Dataset | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
-        """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it.
+        """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it
+        (``dataset``: see :meth:`send`).
 
         Raises:
             QueryTimeoutError, BackendError: see :meth:`send`.
@@ -269,6 +295,7 @@ class SparqlClient:
             accept=accept,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
+            dataset=dataset,
         )
         try:
             if response.status_code >= 400:
@@ -414,11 +441,9 @@ class RemotePool:
 
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
-        prologue = ""
+        union = None
         if default is None and named is None and job.union_default:
-            dataset = self.union_dataset(timeout=deadline - time.monotonic())
-            default, named = dataset.default_graphs, dataset.named_graphs
-            prologue = dataset.prologue
+            union = self.union_dataset(timeout=deadline - time.monotonic())
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.
@@ -433,7 +458,7 @@ class RemotePool:
             job.graph_format,
             job,
             line_offset=1 if job.base_iri else 0,
-            prologue=prologue,
+            union=union,
         )
 
     def _graph(self, job: GraphJob, deadline: float) -> Reply:
@@ -468,13 +493,13 @@ class RemotePool:
         job: QueryJob,
         *,
         line_offset: int = 0,
-        prologue: str = "",
+        union: dialects.Dataset | None = None,
     ) -> Reply:
         """Send ``query`` and serialise its answer while it arrives, within the limits.
 
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
-        ``graph_format`` (a dataset read). ``prologue`` goes before ``query`` (on its first
-        line: the lines keep their numbers).
+        ``graph_format`` (a dataset read). ``union``, if given, names the dataset instead of
+        ``default`` and ``named`` (see :meth:`SparqlClient.send`).
         """
         # Ask by the answer's family (what the client may get), never for every format.
         form = (
@@ -482,11 +507,12 @@ class RemotePool:
         )
         accept = remote_answers.accept_for(form)
         response = self.client.send(
-            prologue + query,
+            query,
             deadline=deadline,
             accept=accept,
             default_graphs=default,
             named_graphs=named,
+            dataset=union,
         )
         body = _Body(response, deadline, self.client.backend.query)
         try:

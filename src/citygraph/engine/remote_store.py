@@ -67,19 +67,18 @@ class RemoteStore:
             text = f"BASE <{base_iri}>\n{text}"
         default: tuple[str, ...] | None = None
         named: tuple[str, ...] | None = None
+        union = None
         if default_graph is not None or named_graphs is not None:
             default = tuple(g.value for g in default_graph or ())
             named = tuple(g.value for g in named_graphs or ())
         elif use_default_graph_as_union:
-            dataset = self.pool.union_dataset(timeout=self.timeout)
-            default, named = dataset.default_graphs, dataset.named_graphs
-            text = dataset.prologue + text
+            union = self.pool.union_dataset(timeout=self.timeout)
         else:
             # As on the embedded store: citygraph's graphs are the named graphs and the default
             # graph is empty (a store's own default graph may hold its system graphs: Virtuoso).
             named = union_graphs(self.pool.graph_names(timeout=self.timeout))
         result = self.pool.client.query(
-            text, timeout=self.timeout, default_graphs=default, named_graphs=named
+            text, timeout=self.timeout, default_graphs=default, named_graphs=named, dataset=union
         )
         if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
             return result
