@@ -1,19 +1,29 @@
 """Publishing a build to a remote store (engine/remote_publish.py, docs/backends.md), against a real
-``oxigraph serve``: the store ends up holding exactly the new build, leftovers of a failed
-publication go, other graphs stay, and a publication that fails leaves the served build."""
+``oxigraph serve`` and a real Virtuoso: the store ends up holding exactly the new build, leftovers
+of a failed publication go, other graphs stay, a publication that fails leaves the served build,
+two publications never stage at once, and readers never read what is being staged."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from tests.backends import OxigraphServers
+from tests.backends import VIRTUOSO_MOVE, OxigraphServers, empty, fails_on
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
+from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
-from citygraph.engine.remote_publish import download, publish_build, switch_update
+from citygraph.engine.remote_publish import (
+    PublicationBusyError,
+    download,
+    publish_build,
+    switch_update,
+)
+from citygraph.engine.remote_store import RemoteHandle
 from citygraph.store import Build
 
 FOREIGN = "http://example.org/someone-elses-graph"
@@ -51,11 +61,31 @@ def builds(tmp_path: Path) -> tuple[Build, Build]:
     return first, second
 
 
-@pytest.fixture
-def remote(oxigraph_servers: OxigraphServers) -> Backend:
-    """An oxigraph serve of these tests, emptied, with a graph citygraph did not write."""
-    backend = oxigraph_servers.get("publish")
-    httpx.post(backend.update, data={"update": "DROP ALL"}).raise_for_status()
+def own(backend: Backend) -> set[str]:
+    """The graphs a reader takes for the build's (a store's system graphs left out)."""
+    pool = RemotePool(backend, max_concurrent=1, check_interval=0.0)
+    try:
+        pool.start()
+        return set(pool.graph_names(timeout=30))
+    finally:
+        pool.close()
+
+
+def lock(backend: Backend, holder: str, beat: str = "NOW()") -> None:
+    """An entry in the store's lock, as another publisher (alive, or dead long ago) leaves."""
+    update = (
+        f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ <{holder}> <urn:citygraph:lock#beat> ?now ; "
+        f'<urn:citygraph:lock#version> "other" }} }} WHERE {{ BIND({beat} AS ?now) }}'
+    )
+    httpx.post(backend.update, data={"update": update}).raise_for_status()
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote(request: pytest.FixtureRequest, oxigraph_servers: OxigraphServers) -> Backend:
+    """A store of these tests (an oxigraph serve, a Virtuoso), emptied, with a graph citygraph
+    did not write."""
+    backend = oxigraph_servers.get("publish", kind=request.param)
+    empty(backend)
     put(
         backend, FOREIGN, "<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n"
     )
@@ -67,24 +97,24 @@ def test_the_store_holds_exactly_the_new_build_and_other_graphs_stay(
 ) -> None:
     first, second = builds
     publish_build(first, remote)
-    assert graphs(remote) == {CURATED, VOCAB, META, EXTRA, FOREIGN}
+    assert own(remote) == {CURATED, VOCAB, META, EXTRA, FOREIGN}
     assert version(remote) == "v1"  # graph:meta's owl:versionInfo (tiny_quads)
 
+    # Left by a publication of an older citygraph that failed before its switch.
     put(remote, STAGING + "old:0", '<http://example.org/x> <http://example.org/y> "1" .\n')
     # What is being uploaded is never part of what readers query.
-    pool = RemotePool(remote, max_concurrent=1, check_interval=0.0)
-    pool.start()
-    assert set(pool.graph_names(timeout=30)) == {CURATED, VOCAB, META, EXTRA, FOREIGN}
-    pool.close()
+    assert own(remote) == {CURATED, VOCAB, META, EXTRA, FOREIGN}
     done = publish_build(second, remote)
 
-    assert graphs(remote) == {CURATED, VOCAB, META, FOREIGN}
+    assert own(remote) == {CURATED, VOCAB, META, FOREIGN}
+    assert not [g for g in graphs(remote) if g.startswith(STAGING)]  # lock entry gone too
     assert done.dropped == (EXTRA,)
     assert version(remote) == "v2"
     served = download(remote)
     paris = list(served.quads_for_pattern(city("fr-paris"), RDFS_LABEL, None, None))
     assert [q.object for q in paris] == [ox.Literal("Paris v2", language="fr")]
-    assert len(served) == len(tiny_quads()) + 1  # the foreign graph's one triple
+    mine = [q for q in served if q.graph_name.value in {CURATED, VOCAB, META, FOREIGN}]
+    assert len(mine) == len(tiny_quads()) + 1  # the foreign graph's one triple
 
 
 def test_a_failed_upload_leaves_the_served_build(
@@ -93,7 +123,7 @@ def test_a_failed_upload_leaves_the_served_build(
     first, second = builds
     publish_build(first, remote)
     before = sorted(map(str, download(remote)))
-    broken = Backend(remote.query, remote.update, remote.query.replace("/query", "/no-store"))
+    broken = Backend(remote.query, remote.update, remote.query.rsplit("/", 1)[0] + "/no-store")
     with pytest.raises(BackendError, match="refused the upload"):
         publish_build(second, broken)
     assert sorted(map(str, download(remote))) == before
@@ -106,8 +136,11 @@ def test_publishing_needs_the_graph_store_url(builds: tuple[Build, Build], remot
 
 
 def test_a_switch_with_a_missing_staging_graph_changes_nothing(
-    builds: tuple[Build, Build], remote: Backend
+    builds: tuple[Build, Build], remote: Backend, request: pytest.FixtureRequest
 ) -> None:
+    """What the switch does if a staging graph is gone; the store's lock is what keeps them
+    there (no other publication stages or cleans up meanwhile)."""
+    fails_on(request, request.node.callspec.params["remote"], "virtuoso", VIRTUOSO_MOVE)
     first, _ = builds
     publish_build(first, remote)
     before = sorted(map(str, download(remote)))
@@ -119,3 +152,79 @@ def test_a_switch_with_a_missing_staging_graph_changes_nothing(
     after = [q for q in sorted(map(str, download(remote))) if STAGING not in q]
     assert after == before  # graph:extra still there, graph:curated not replaced
     assert version(remote) == "v1"
+
+
+def test_a_second_publication_does_not_stage_while_one_is_under_way(
+    builds: tuple[Build, Build], remote: Backend
+) -> None:
+    first, second = builds
+    publish_build(first, remote)
+    lock(remote, "urn:citygraph:publication:other")  # another publisher, staging right now
+    before = sorted(map(str, download(remote)))
+    with pytest.raises(PublicationBusyError, match="another publication"):
+        publish_build(second, remote)
+    after = sorted(map(str, download(remote)))
+    assert after == before  # nothing staged, nothing switched; the other's entry is still there
+    assert version(remote) == "v1"
+
+
+def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
+    builds: tuple[Build, Build], remote: Backend
+) -> None:
+    first, second = builds
+    publish_build(first, remote)
+    lock(
+        remote,
+        "urn:citygraph:publication:dead",
+        beat='"2000-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>',
+    )
+    publish_build(second, remote)
+    assert version(remote) == "v2"
+    assert LOCK_GRAPH not in graphs(remote)
+
+
+def test_readers_never_see_what_is_staged(builds: tuple[Build, Build], remote: Backend) -> None:
+    """On every store, whichever way its dialect names the union default graph."""
+    publish_build(builds[0], remote)
+    staged = '<http://example.org/x> <http://example.org/y> "staged" .\n'
+    for graph in (*STAGING_GRAPHS, LOCK_GRAPH):
+        put(remote, graph, staged)
+    store = RemoteHandle(remote, check_interval=0.0).snapshot().store
+    union = store.query('SELECT ?s WHERE { ?s ?p "staged" }', use_default_graph_as_union=True)
+    assert isinstance(union, ox.QuerySolutions)
+    assert list(union) == []
+    named = store.query('ASK { GRAPH ?g { ?s ?p "staged" } }', use_default_graph_as_union=True)
+    assert isinstance(named, ox.QueryBoolean)
+    assert not named
+    label = store.query(
+        f"SELECT ?label WHERE {{ {city('fr-paris')} {RDFS_LABEL} ?label }}",
+        use_default_graph_as_union=True,
+    )
+    assert isinstance(label, ox.QuerySolutions)
+    assert [r["label"] for r in label] == [ox.Literal("Paris v1", language="fr")]
+
+
+@pytest.mark.parametrize("name", ["citygraph.engine.dialects", "citygraph.engine.remote_publish"])
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_a_build_of_more_graphs_than_staging_names_is_refused_where_readers_exclude_them(
+    tmp_path: Path, remote: Backend, request: pytest.FixtureRequest
+) -> None:
+    """On Virtuoso readers exclude the 8 staging graphs by name: a ninth could not be hidden."""
+    many = [
+        ox.Quad(city("de-berlin"), RDFS_LABEL, ox.Literal(f"{n}"), ox.NamedNode(f"{EXTRA}-{n}"))
+        for n in range(len(STAGING_GRAPHS))
+    ]
+    build = make_build(tmp_path / "many", [*tiny_quads("v1"), *many], "20260103T000000000000Z-c")
+    if request.node.callspec.params["remote"] == "virtuoso":
+        with pytest.raises(BackendError, match="stages at most 8"):
+            publish_build(build, remote)
+        assert not [g for g in graphs(remote) if g.startswith(STAGING)]  # nor a lock entry
+    else:
+        done = publish_build(build, remote)
+        assert len(done.graphs) == len(STAGING_GRAPHS) + 3
+        assert version(remote) == "v1"

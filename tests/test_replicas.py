@@ -1,6 +1,7 @@
 """Stateless replicas behind a load balancer, one backend (issue 11 §3).
 
-One ``oxigraph serve`` holds the data; three ``citygraph serve`` processes answer from it; Debian's
+One store holds the data (an ``oxigraph serve``, and a Virtuoso: each names the union default
+graph its own way, docs/backends.md); three ``citygraph serve`` processes answer from it; Debian's
 nginx (installed by ``scripts/virtuoso.sh``) balances over them on 127.0.0.1, retrying an idempotent
 request on the next replica when one fails (``proxy_next_upstream``). Under a steady load of
 SPARQL queries and pages, a new build is published to the backend, one replica is killed with
@@ -249,14 +250,15 @@ def version_of(body: str) -> tuple[str, str, int]:
     return str(row["version"].value), str(row["tag"].value), int(row["n"].value)
 
 
+@pytest.mark.parametrize("store", ["oxigraph", "virtuoso"])
 def test_replicas_survive_a_publication_and_a_killed_replica(
-    tmp_path: Path, nginx: tuple[int, list[int]], oxigraph_servers: OxigraphServers
+    store: str, tmp_path: Path, nginx: tuple[int, list[int]], oxigraph_servers: OxigraphServers
 ) -> None:
     port, replica_ports = nginx
     nginx_dir = tmp_path / "nginx"
     old_root, new_root = tmp_path / "old", tmp_path / "new"
     old, new = tagged_build(old_root, "v1-old"), tagged_build(new_root, "v2-new")
-    backend = oxigraph_servers.publish("replicas", old_root)
+    backend = oxigraph_servers.publish("replicas", old_root, kind=store)
     replicas = [
         Replica(p, old_root, backend.query, tmp_path / f"replica-{i}.log")
         for i, p in enumerate(replica_ports)

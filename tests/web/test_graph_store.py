@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from tests.backends import every_backend
 from tests.web.conftest import CURATED, META, VOCAB, auth
 
-pytestmark = every_backend
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 NEW = "http://example.org/graph/new"
 TURTLE = {"Content-Type": "text/turtle"}

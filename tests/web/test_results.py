@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.backends import every_backend
 from tests.web.conftest import CITY
 
-pytestmark = every_backend
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 SELECT = f"SELECT ?label WHERE {{ <{CITY}de-berlin> ?p ?label }} ORDER BY ?label"
 CONSTRUCT = f"CONSTRUCT WHERE {{ <{CITY}de-berlin> ?p ?label }}"

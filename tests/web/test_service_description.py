@@ -12,7 +12,7 @@ from tests.web.conftest import CURATED, META, VOCAB
 from citygraph.config import Settings
 from citygraph.web.app import create_app
 
-pytestmark = every_backend
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")

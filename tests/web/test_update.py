@@ -15,7 +15,7 @@ from tests.web.conftest import CITY, CURATED, TOKEN, VOCAB, auth
 
 from citygraph import store
 
-pytestmark = every_backend
+pytestmark = [every_backend, pytest.mark.virtuoso]
 
 UPDATE = "application/sparql-update"
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"

@@ -17,11 +17,26 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   names only the formats of the query's form.
 * **Union default graph.** citygraph's queries see the union of its graphs as default graph
   (``use_default_graph_as_union`` on the embedded store). On a remote store citygraph names
-  them in every query, with the protocol's ``default-graph-uri`` and ``named-graph-uri``
-  (:func:`union_graphs`): Oxigraph's default graph is a graph of its own, and Virtuoso's is
-  *every* graph of the server, its system graphs included (2,496 triples in 3 graphs on a
-  fresh database), which ``GRAPH ?g`` would list too. Graphs a query names must be among them
-  even when empty: see :func:`union_graphs` for the Virtuoso bug that makes this necessary.
+  it in every query (:func:`union_dataset`). On Oxigraph's server (and any store not listed)
+  with the protocol's ``default-graph-uri`` and ``named-graph-uri``, listing the build's
+  graphs (:func:`union_graphs`): Oxigraph's default graph is a graph of its own. Virtuoso's
+  default graph is *every* graph of the server, its system graphs included (2,496 triples in
+  3 graphs on a fresh database), which ``GRAPH ?g`` would list too; but given the build's
+  graphs as ``default-graph-uri``, Virtuoso 7.2 chooses plans that read whole graphs (after a
+  publication: ``partnership_construct`` 0.7-3 s instead of 5-10 ms at 100k quads). So on
+  Virtuoso citygraph names no default graph and excludes the graphs that are not the build's
+  instead (``define input:default-graph-exclude <g>``, before the query): the system graphs
+  and the fixed, few graph names a publication stages a build under and locks the store with
+  (:data:`STAGING_GRAPHS`, :data:`LOCK_GRAPH`; readers know them in advance, so what is being
+  uploaded is never read). Exclusions inflate Virtuoso's cost estimate of some queries until it
+  refuses them: those are sent again with the graphs listed (:func:`refused_by_estimate`).
+  The named graphs are still listed (``named-graph-uri``): with an
+  exclusion and no list, Virtuoso answers ``GRAPH <g> {…}`` with nothing. Graphs a query names
+  must be among them even when empty: see :func:`union_graphs` for the Virtuoso bug that
+  makes this necessary.
+  The Graph Store's default graph (``GET /store?default``) is the store's own default graph
+  (:func:`default_graph`: an empty one on Virtuoso), and a whole-dataset read names the
+  build's graphs (``named-graph-uri``), so neither shows a store's system or staging graphs.
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
@@ -90,10 +105,15 @@ __all__ = [
     "DESCRIBE_DEPTH",
     "DIALECTS",
     "KNOWN_GRAPHS",
+    "LOCK_GRAPH",
+    "NO_GRAPH",
     "QUERY_ACCEPT",
+    "STAGING_GRAPHS",
+    "Dataset",
     "Dialect",
     "ErrorKind",
     "classify_error",
+    "default_graph",
     "describe_query",
     "detect",
     "is_complete",
@@ -102,8 +122,10 @@ __all__ = [
     "normalise_term",
     "own_graphs",
     "query_form",
+    "refused_by_estimate",
     "rewrite_describe",
     "rewrite_stream",
+    "union_dataset",
     "union_graphs",
 ]
 
@@ -145,6 +167,15 @@ SYSTEM_GRAPHS = frozenset(
 )
 #: The prefix of a publication's staging graphs (engine/remote_publish.py): half a build.
 STAGING_PREFIX = "urn:citygraph:staging:"
+#: The graph names a publication uploads a build's graphs under, one each, before its switch
+#: (engine/remote_publish.py). Fixed and few, so that readers that cannot name the build's
+#: graphs (Virtuoso, see :func:`union_dataset`) exclude them in advance; each exclusion costs
+#: every query a little, so a build published to such a store has at most this many graphs.
+STAGING_GRAPHS = tuple(f"{STAGING_PREFIX}{n}" for n in range(8))
+#: The graph a publication holds the store's lock in (engine/remote_publish.py), excluded too.
+LOCK_GRAPH = STAGING_PREFIX + "lock"
+#: A graph name nothing is ever written to (see :func:`default_graph`).
+NO_GRAPH = "urn:citygraph:no-graph"
 
 #: How many blank nodes deep :func:`describe_query` follows (Oxigraph's DESCRIBE: unbounded).
 DESCRIBE_DEPTH = 3
@@ -163,6 +194,11 @@ class Dialect:
     #: Byte strings replaced in a store's JSON results and N-Triples as they stream in
     #: (:func:`rewrite_stream`): the same corrections as :func:`normalise_binding`.
     byte_rewrites: tuple[tuple[bytes, bytes], ...] = ()
+    #: Name the union default graph by excluding the graphs that are not the build's, rather
+    #: than by listing the build's graphs (:func:`union_dataset`).
+    union_by_exclusion: bool = False
+    #: The store's default graph is the union of all its graphs (see :func:`default_graph`).
+    default_is_every_graph: bool = False
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -188,6 +224,8 @@ DIALECTS: Mapping[str, Dialect] = {
             (b'"0"^^<' + XSD_BOOLEAN.encode() + b">", b'"false"^^<' + XSD_BOOLEAN.encode() + b">"),
             (VIRTUOSO_GEOMETRY.encode(), WKT_LITERAL.encode()),
         ),
+        union_by_exclusion=True,
+        default_is_every_graph=True,
     ),
 }
 
@@ -232,6 +270,75 @@ def union_graphs(served: Iterable[str]) -> tuple[str, ...]:
     True
     """
     return tuple(sorted(set(own_graphs(served)) | set(KNOWN_GRAPHS)))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How one query names its dataset on a store: the protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` (None: the parameter is not sent), and text to put before the query."""
+
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+    prologue: str = ""
+    #: The same dataset named another way, for a query the store refuses named this way
+    #: before running it (:func:`refused_by_estimate`).
+    fallback: Dataset | None = None
+
+
+def union_dataset(dialect: Dialect, served: Iterable[str]) -> Dataset:
+    """The dataset that makes the union of the build's graphs the default graph on a store of
+    ``dialect`` that holds the graphs ``served`` (all of them, as the store lists them).
+
+    On most stores, :func:`union_graphs` as default and named graphs. On Virtuoso, no default
+    graph but the graphs that are not the build's excluded: its system graphs, the fixed
+    staging and lock graphs of a publication, and any other staging graph there is (left by a
+    failed publication of an older citygraph). The prologue is one line's worth of text,
+    without a line break, so that the lines of the query keep their numbers.
+
+    >>> plain = union_dataset(DIALECTS["standard"], ["http://example.org/g"])
+    >>> "http://example.org/g" in plain.default_graphs, plain.prologue
+    (True, '')
+    >>> virtuoso = union_dataset(DIALECTS["virtuoso"], ["http://example.org/g"])
+    >>> virtuoso.default_graphs is None, "http://example.org/g" in virtuoso.named_graphs
+    (True, True)
+    >>> virtuoso.prologue.split("> ")[0]
+    'define input:default-graph-exclude <http://localuriqaserver/sparql'
+    """
+    served = list(served)
+    graphs = union_graphs(served)
+    if not dialect.union_by_exclusion:
+        return Dataset(graphs, graphs)
+    excluded = set(SYSTEM_GRAPHS) | set(STAGING_GRAPHS) | {LOCK_GRAPH}
+    excluded |= {g for g in served if g.startswith(STAGING_PREFIX)}
+    prologue = "".join(f"define input:default-graph-exclude <{g}> " for g in sorted(excluded))
+    return Dataset(None, graphs, prologue, fallback=Dataset(graphs, graphs))
+
+
+def refused_by_estimate(dialect: Dialect, body: str) -> bool:
+    """Whether the store refused a query, before running it, for its estimated cost.
+
+    Virtuoso's estimate grows with each excluded graph: ``sources-disagree.rq`` (a ``FILTER NOT
+    EXISTS``), after a publication, is estimated at 0.1 s with the build's graphs listed, at
+    1,163 s with 6 exclusions and 2,547 s with 12 (and refused, ``MaxQueryCostEstimationTime``)
+    while it runs in 0.05 s. So a query refused so with the exclusions is sent again with the
+    graphs listed (:attr:`Dataset.fallback`): one more round trip for the few such queries.
+
+    >>> refused_by_estimate(DIALECTS["virtuoso"], "Virtuoso 42000 Error The estimated "
+    ...     "execution time 2547 (sec) exceeds the limit of 400 (sec).")
+    True
+    """
+    return dialect.name == "virtuoso" and "estimated execution time" in body
+
+
+def default_graph(dialect: Dialect) -> tuple[str, ...] | None:
+    """The ``default-graph-uri`` that reads a store's default graph as the embedded store's,
+    which holds nothing in a build: None (the store's own), or on a store whose default graph
+    is every graph (Virtuoso: its system graphs too) :data:`NO_GRAPH`, an empty one.
+
+    >>> default_graph(DIALECTS["standard"]) is None, default_graph(DIALECTS["virtuoso"])
+    (True, ('urn:citygraph:no-graph',))
+    """
+    return (NO_GRAPH,) if dialect.default_is_every_graph else None
 
 
 def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -10,7 +10,8 @@ Every difference between stores is named, with what citygraph does about it, in
 :mod:`citygraph.engine.dialects` (docs/backends.md); media types, serialisation and a store's
 refusals are read in :mod:`citygraph.engine.remote_answers`. The union default graph (what the
 embedded engine queries when a request names no dataset) is not in the standard, so citygraph
-names it: ``default-graph-uri`` and ``named-graph-uri`` list every named graph of the build.
+names it, as the store's dialect says (:func:`citygraph.engine.dialects.union_dataset`): by
+listing every named graph of the build, or on Virtuoso by excluding the graphs that are not.
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
 same limited buffers as the embedded engine's (:mod:`citygraph.engine.query_process`); at
@@ -79,6 +80,10 @@ STAGING = dialects.STAGING_PREFIX
 
 class BackendError(CitygraphError):
     """The remote store could not be reached or answered with a server error."""
+
+
+class _EstimateRefusedError(QueryTimeoutError):
+    """The store refused the query before running it, for its estimated cost."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,9 @@ class SparqlClient:
         self.backend = backend
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.http = httpx.Client(limits=limits, follow_redirects=False)
+        #: The store's dialect, from the ``Server`` header of its last answer ("standard" until
+        #: it answered: a dialect only makes citygraph's requests faster or its answers truer).
+        self.dialect = dialects.DIALECTS["standard"]
         # Pages' handles live as long as their app, which has no shutdown hook for them.
         weakref.finalize(self, self.http.close)
 
@@ -169,13 +177,31 @@ class SparqlClient:
         accept: str = remote_answers.ACCEPT_ANY,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        dataset: dialects.Dataset | None = None,
     ) -> httpx.Response:
         """POST ``query`` and return the streaming response (the caller closes it).
+
+        ``dataset``, if given, names the dataset instead of ``default_graphs`` and
+        ``named_graphs``; named so, a query the store refuses for its estimated cost is sent
+        again named the dataset's other way (:attr:`~citygraph.engine.dialects.Dataset.fallback`).
 
         Raises:
             QueryTimeoutError: no answer before ``deadline``.
             BackendError: the store cannot be reached or failed (5xx).
         """
+        if dataset is not None:
+            try:
+                return self.send(
+                    dataset.prologue + query,
+                    deadline=deadline,
+                    accept=accept,
+                    default_graphs=dataset.default_graphs,
+                    named_graphs=dataset.named_graphs,
+                )
+            except _EstimateRefusedError:
+                if dataset.fallback is None:
+                    raise
+                return self.send(query, deadline=deadline, accept=accept, dataset=dataset.fallback)
         data: list[tuple[str, str]] = [("query", query)]
         data += [("default-graph-uri", g) for g in default_graphs or ()]
         data += [("named-graph-uri", g) for g in named_graphs or ()]
@@ -206,10 +232,12 @@ class SparqlClient:
                 raise BackendError(
                     f"the store at {self.backend.query} is unreachable: {error}"
                 ) from None
-        dialect = dialects.detect(response.headers.get("server"))
+        dialect = self.dialect = dialects.detect(response.headers.get("server"))
         if response.status_code >= 500:
             text = remote_answers.error_text(response)
             kind = dialects.classify_error(dialect, response.status_code, text)
+            if kind == "timeout" and dialects.refused_by_estimate(dialect, text):
+                raise _EstimateRefusedError("the query did not finish within the timeout")
             if kind == "timeout":
                 raise QueryTimeoutError("the query did not finish within the timeout")
             if kind == "backend":
@@ -250,8 +278,10 @@ class SparqlClient:
         timeout: float,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        dataset: dialects.Dataset | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
-        """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it.
+        """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it
+        (``dataset``: see :meth:`send`).
 
         Raises:
             QueryTimeoutError, BackendError: see :meth:`send`.
@@ -265,6 +295,7 @@ class SparqlClient:
             accept=accept,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
+            dataset=dataset,
         )
         try:
             if response.status_code >= 400:
@@ -311,7 +342,7 @@ class RemotePool:
         self._version = ""
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
-        self._graph_names: tuple[str, tuple[str, ...]] | None = None
+        self._served: tuple[str, tuple[str, ...]] | None = None
 
     def start(self) -> None:
         self._version = self._read_version()
@@ -355,17 +386,24 @@ class RemotePool:
                 self.stats.switches += 1
 
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
-        """The named graphs of the build the store holds (read once per version)."""
+        """The named graphs of the build the store holds (read once per version): never a
+        staging graph nor a store's system graphs."""
+        return dialects.own_graphs(self._served_graphs(timeout))
+
+    def union_dataset(self, *, timeout: float) -> dialects.Dataset:
+        """How a query names the union of the build's graphs as its default graph."""
+        return dialects.union_dataset(self.client.dialect, self._served_graphs(timeout))
+
+    def _served_graphs(self, timeout: float) -> tuple[str, ...]:
+        """Every graph the store holds, as last read for the current version."""
         version = self._version
-        cached = self._graph_names
+        cached = self._served
         if cached is not None and cached[0] == version:
             return cached[1]
         rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        served = (r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
-        # citygraph's own graphs: never a staging graph nor a store's system graphs.
-        names = dialects.own_graphs(served)
-        self._graph_names = (version, names)
-        return names
+        served = tuple(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+        self._served = (version, served)
+        return served
 
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
@@ -403,9 +441,9 @@ class RemotePool:
 
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
+        union = None
         if default is None and named is None and job.union_default:
-            names = self.graph_names(timeout=deadline - time.monotonic())
-            default = named = dialects.union_graphs(names)
+            union = self.union_dataset(timeout=deadline - time.monotonic())
         elif default is not None or named is not None:
             default, named = default or (), named or ()
         # The base IRI on a line of its own: the store's syntax errors are one line off.
@@ -420,11 +458,14 @@ class RemotePool:
             job.graph_format,
             job,
             line_offset=1 if job.base_iri else 0,
+            union=union,
         )
 
     def _graph(self, job: GraphJob, deadline: float) -> Reply:
+        default: tuple[str, ...] | None = None
         if job.graph is None:
             query = "CONSTRUCT WHERE { ?s ?p ?o }"
+            default = dialects.default_graph(self.client.dialect)
         else:
             if job.graph not in self.graph_names(timeout=deadline - time.monotonic()):
                 return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
@@ -432,12 +473,14 @@ class RemotePool:
         limits = QueryJob(
             query, "", None, None, False, None, job.graph_format, job.max_rows, job.max_bytes
         )
-        return self._stream(query, deadline, None, None, None, job.graph_format, limits)
+        return self._stream(query, deadline, default, None, None, job.graph_format, limits)
 
     def _dataset(self, job: DatasetJob, deadline: float) -> Reply:
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
-        return self._stream(query, deadline, None, None, "", job.graph_format, limits)
+        # The build's graphs only: not a store's system graphs, nor a publication's staging.
+        named = self.graph_names(timeout=deadline - time.monotonic())
+        return self._stream(query, deadline, None, named, "", job.graph_format, limits)
 
     def _stream(
         self,
@@ -450,11 +493,13 @@ class RemotePool:
         job: QueryJob,
         *,
         line_offset: int = 0,
+        union: dialects.Dataset | None = None,
     ) -> Reply:
         """Send ``query`` and serialise its answer while it arrives, within the limits.
 
         ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
-        ``graph_format`` (a dataset read).
+        ``graph_format`` (a dataset read). ``union``, if given, names the dataset instead of
+        ``default`` and ``named`` (see :meth:`SparqlClient.send`).
         """
         # Ask by the answer's family (what the client may get), never for every format.
         form = (
@@ -462,7 +507,12 @@ class RemotePool:
         )
         accept = remote_answers.accept_for(form)
         response = self.client.send(
-            query, deadline=deadline, accept=accept, default_graphs=default, named_graphs=named
+            query,
+            deadline=deadline,
+            accept=accept,
+            default_graphs=default,
+            named_graphs=named,
+            dataset=union,
         )
         body = _Body(response, deadline, self.client.backend.query)
         # An error caught here holds, in the frames of its traceback, the parsed answer: a

@@ -3,18 +3,27 @@
 A build is made and validated locally exactly as for the embedded store (:mod:`citygraph.build`:
 nothing that fails validation gets this far). Then, with the standards only:
 
-1. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
-   *staging* name, ``urn:citygraph:staging:<version>:<n>``, which no citygraph query reads
-   (readers keep seeing the old build; an upload that fails leaves only staging graphs, removed
-   by the next publication);
-2. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
+1. the publication takes the store's lock: it adds its own entry to the lock graph
+   (:data:`~citygraph.engine.dialects.LOCK_GRAPH`), then reads the graph back, and goes on only
+   if no other live entry is there (two publishers that add theirs at once both see the other
+   and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
+   store's ``NOW()``, renewed before each upload) is younger than :data:`LOCK_EXPIRES`; an
+   older one is a publisher that died, and is removed. No two publications stage at once, so
+   none can move another's graphs into place;
+2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
+   *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
+   (:data:`~citygraph.engine.dialects.STAGING_GRAPHS`), which no citygraph query reads: readers
+   that name the build's graphs never name them, readers on Virtuoso exclude them by name
+   (:func:`~citygraph.engine.dialects.union_dataset`). Readers keep seeing the old build; an
+   upload that fails leaves only staging graphs, removed by the next publication;
+3. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
    build the new one no longer has (the graphs of citygraph's namespace, and those of the
    served build when its directory is still beside the new one; other graphs are left alone),
    and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
    (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
-   the whole switch).
+   the whole switch). Then the publication removes its lock entry.
 
-The guarantee rests on step 2 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
+The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
 in one transaction). What a store must support: the Graph Store Protocol's ``PUT``, SPARQL
 Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
@@ -22,14 +31,18 @@ Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
+from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.remote import (
     GRAPH_NAMES_QUERY,
     STAGING,
@@ -41,10 +54,27 @@ from citygraph.engine.remote import (
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
-__all__ = ["STAGING", "Publication", "download", "publish_build", "switch_update"]
+__all__ = [
+    "LOCK_EXPIRES",
+    "STAGING",
+    "Publication",
+    "PublicationBusyError",
+    "download",
+    "publish_build",
+    "switch_update",
+]
 
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
+#: Seconds after its last heartbeat a lock entry is taken for a dead publisher's: longer than
+#: any one upload may take (a live publisher renews it before each).
+LOCK_EXPIRES = 3 * REQUEST_TIMEOUT
+_BEAT = "<urn:citygraph:lock#beat>"
+_VERSION = "<urn:citygraph:lock#version>"
+
+
+class PublicationBusyError(BackendError):
+    """Another publication holds the store's lock (it is staging a build right now)."""
 
 
 @dataclass(frozen=True)
@@ -71,36 +101,52 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             "publishing to a remote store needs its Graph Store Protocol URL (--backend-store)"
         )
     source = open_build(build)
-    graphs = sorted(g.value for g in source.named_graphs() if isinstance(g, ox.NamedNode))
+    # An empty graph is no graph to SPARQL (and some stores keep none): not uploaded.
+    graphs = sorted(
+        g.value
+        for g in source.named_graphs()
+        if isinstance(g, ox.NamedNode) and next(source.quads_for_pattern(None, None, None, g), None)
+    )
     client = SparqlClient(backend, connections=2)
+    token = f"<urn:citygraph:publication:{uuid.uuid4()}>"
     try:
-        served = [
-            row["g"].value
-            for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
-            if isinstance(row["g"], ox.NamedNode)
-        ]
-        leftovers = [g for g in served if g.startswith(STAGING)]
-        if leftovers:  # from a publication that failed before its switch
-            _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
-        started = time.monotonic()
-        staged: dict[str, str] = {}
-        quads = 0
-        for number, graph in enumerate(graphs):
-            staging = f"{STAGING}{build.version}:{number}"
-            data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-            assert data is not None
-            if not data:  # an empty graph is no graph to SPARQL (and some stores keep none)
-                continue
-            quads += data.count(b"\n")
-            _put(client, staging, data)
-            staged[graph] = staging
-        uploaded = time.monotonic()
-        replaced = _graphs_of_served_build(client, build)
-        dropped = tuple(
-            g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
-        )
-        _update(client, switch_update(staged, dropped))
-        switched = time.monotonic()
+        try:  # the lock entry goes whatever happens (also when taking the lock failed)
+            _lock(client, token, build.version)
+            if client.dialect.union_by_exclusion and len(graphs) > len(STAGING_GRAPHS):
+                raise BackendError(
+                    f"the build has {len(graphs)} named graphs; a publication to this store "
+                    f"stages at most {len(STAGING_GRAPHS)} (its readers exclude the staging "
+                    "graphs by name: citygraph.engine.dialects.STAGING_GRAPHS)"
+                )
+            served = [
+                row["g"].value
+                for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
+                if isinstance(row["g"], ox.NamedNode)
+            ]
+            leftovers = [g for g in served if g.startswith(STAGING) and g != LOCK_GRAPH]
+            if leftovers:  # from a publication that failed before its switch
+                _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
+            started = time.monotonic()
+            staged: dict[str, str] = {}
+            quads = 0
+            for number, graph in enumerate(graphs):
+                staging = f"{STAGING}{number}"  # STAGING_GRAPHS[number], on any store
+                data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+                assert data is not None
+                quads += data.count(b"\n")
+                _beat(client, token)
+                _put(client, staging, data)
+                staged[graph] = staging
+            uploaded = time.monotonic()
+            replaced = _graphs_of_served_build(client, build)
+            dropped = tuple(
+                g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
+            )
+            _beat(client, token)
+            _update(client, switch_update(staged, dropped))
+            switched = time.monotonic()
+        finally:
+            _unlock(client, token)
     finally:
         client.close()
     return Publication(
@@ -164,6 +210,84 @@ def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
         return set()
     served = open_build(Build(path=path, version=version.value, metadata={}))
     return {g.value for g in served.named_graphs() if isinstance(g, ox.NamedNode)}
+
+
+def _holders(client: SparqlClient) -> dict[str, tuple[str, float]]:
+    """The lock's entries: publication → (the version it publishes, seconds since its beat)."""
+    rows = client.select(
+        f"SELECT ?holder ?version ?beat (NOW() AS ?now) WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
+        f"?holder {_BEAT} ?beat OPTIONAL {{ ?holder {_VERSION} ?version }} }} }}",
+        timeout=REQUEST_TIMEOUT,
+    )
+    holders: dict[str, tuple[str, float]] = {}
+    for row in rows:
+        version = row["version"].value if row["version"] is not None else "?"
+        try:  # both are the store's clock
+            age = _utc(row["now"].value) - _utc(row["beat"].value)
+        except (AttributeError, ValueError):
+            raise BackendError(f"the store's lock graph <{LOCK_GRAPH}> is unreadable") from None
+        holders[str(row["holder"])] = (version, age.total_seconds())
+    return holders
+
+
+def _utc(lexical: str) -> datetime:
+    """An ``xsd:dateTime`` as a naive time in UTC (Virtuoso's ``NOW()`` has no time zone).
+
+    >>> _utc("2026-12-07T16:16:00Z") == _utc("2026-12-07T17:16:00+01:00")
+    True
+    """
+    moment = datetime.fromisoformat(lexical)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _lock(client: SparqlClient, token: str, version: str) -> None:
+    """Take the store's lock for the publication ``token`` (see the module docstring); the
+    caller removes the entry (:func:`_unlock`) whatever happens.
+
+    Raises:
+        PublicationBusyError: another publication holds it.
+    """
+    stale = [h for h, (_, age) in _holders(client).items() if age > LOCK_EXPIRES]
+    if stale:
+        _update(
+            client,
+            " ;\n".join(f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {h} ?p ?o }} }}" for h in stale),
+        )
+    _update(
+        client,
+        f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?now ; {_VERSION} "
+        f"{ox.Literal(version)} }} }} WHERE {{ BIND(NOW() AS ?now) }}",
+    )
+    holders = _holders(client)
+    others = {h: v for h, (v, age) in holders.items() if h != token and age <= LOCK_EXPIRES}
+    if others:
+        raise PublicationBusyError(
+            "another publication is under way on this store (of version "
+            f"{', '.join(sorted(others.values()))}); try again when it is done"
+        )
+
+
+def _beat(client: SparqlClient, token: str) -> None:
+    """Renew the heartbeat of ``token``'s lock entry; fail if another publisher removed it."""
+    if token not in _holders(client):
+        raise BackendError(
+            f"the publication lost its lock (silent for more than {LOCK_EXPIRES:.0f} s, "
+            "another publisher took over): nothing was switched"
+        )
+    _update(
+        client,
+        f"DELETE {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?beat }} }} "
+        f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?now }} }} "
+        f"WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?beat }} BIND(NOW() AS ?now) }}",
+    )
+
+
+def _unlock(client: SparqlClient, token: str) -> None:
+    """Remove ``token``'s lock entry (if the store cannot be reached now, it expires)."""
+    with contextlib.suppress(BackendError):
+        _update(client, f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {token} ?p ?o }} }}")
 
 
 def _put(client: SparqlClient, graph: str, data: bytes) -> None:

@@ -7,8 +7,8 @@ endpoint, so that code is unchanged:
 
 - ``substitutions`` become a trailing ``VALUES`` clause (the same bindings: pyoxigraph, too,
   binds only variables the query projects, see :mod:`citygraph.dataset`);
-- the union default graph is named as a protocol dataset (every named graph, see
-  :mod:`citygraph.engine.remote`);
+- the union default graph is named as the store's dialect says (see
+  :func:`citygraph.engine.dialects.union_dataset`);
 - answers are parsed with ``pyoxigraph.parse_query_results`` / ``pyoxigraph.parse``; a graph
   result is returned as a real :class:`pyoxigraph.QueryTriples` (read into a small in-memory
   store first: the pages' graph results are one thing's document).
@@ -67,17 +67,18 @@ class RemoteStore:
             text = f"BASE <{base_iri}>\n{text}"
         default: tuple[str, ...] | None = None
         named: tuple[str, ...] | None = None
+        union = None
         if default_graph is not None or named_graphs is not None:
             default = tuple(g.value for g in default_graph or ())
             named = tuple(g.value for g in named_graphs or ())
         elif use_default_graph_as_union:
-            default = named = union_graphs(self.pool.graph_names(timeout=self.timeout))
+            union = self.pool.union_dataset(timeout=self.timeout)
         else:
             # As on the embedded store: citygraph's graphs are the named graphs and the default
             # graph is empty (a store's own default graph may hold its system graphs: Virtuoso).
             named = union_graphs(self.pool.graph_names(timeout=self.timeout))
         result = self.pool.client.query(
-            text, timeout=self.timeout, default_graphs=default, named_graphs=named
+            text, timeout=self.timeout, default_graphs=default, named_graphs=named, dataset=union
         )
         if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
             return result
