@@ -1,0 +1,281 @@
+"""What a build reads and reports (``citygraph.build``): the inputs and their formats, the
+errors that name the file, the progress it reports, one writer at a time, and the importers'
+``replace_graph``. The whole-build promises (derivations, validation, a killed build) are in
+``test_build.py``; these run on tiny files in a temporary store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from citygraph import store
+from citygraph.build import (
+    PROGRESS_EVERY,
+    BuildInput,
+    build_store,
+    default_build_inputs,
+    load_inputs,
+    replace_graph,
+)
+from citygraph.errors import BuildError, InputSyntaxError, StoreBusyError, StoreNotFoundError
+from citygraph.namespaces import (
+    GRAPH_CURATED,
+    GRAPH_DERIVED,
+    GRAPH_META,
+    GRAPH_ONTOLOGY,
+    GRAPH_VOCAB,
+    GRAPH_WORLDWIDE,
+)
+
+EX = "http://example.org/"
+OTHER = EX + "other-graph"
+
+
+def triple(s: str, o: str) -> str:
+    return f"<{EX}{s}> <{EX}p> <{EX}{o}> .\n"
+
+
+def graph_of(target: ox.Store, graph: str) -> set[tuple[str, str]]:
+    """The (subject, object) pairs of ``graph``, as local names."""
+    return {
+        (q.subject.value.removeprefix(EX), q.object.value.removeprefix(EX))
+        for q in target.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+    }
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> BuildInput:
+    path = tmp_path / "small.nt"
+    path.write_text(triple("a", "b") + triple("b", "c"), encoding="utf-8")
+    return BuildInput(path, GRAPH_CURATED)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("data.ttl", f"@prefix ex: <{EX}> .\nex:a ex:p ex:b .\n"),
+        ("data.nt", triple("a", "b")),
+        ("data.nq", f"<{EX}a> <{EX}p> <{EX}b> .\n<{EX}c> <{EX}p> <{EX}d> <{OTHER}> .\n"),
+        ("data.trig", f"<{EX}a> <{EX}p> <{EX}b> .\n<{OTHER}> {{ <{EX}c> <{EX}p> <{EX}d> }}\n"),
+    ],
+)
+def test_each_rdf_format_is_read_into_its_graph_and_named_graphs_stay_named(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    target = ox.Store()
+
+    load_inputs(target, [BuildInput(path, GRAPH_CURATED)])
+
+    assert graph_of(target, GRAPH_CURATED) == {("a", "b")}
+    named = name.endswith(("nq", "trig"))
+    assert graph_of(target, OTHER) == ({("c", "d")} if named else set())
+    assert len(target) == (2 if named else 1)
+
+
+def test_an_input_of_an_unknown_type_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text("{}", encoding="utf-8")
+
+    with pytest.raises(InputSyntaxError) as caught:
+        load_inputs(ox.Store(), [BuildInput(path, GRAPH_CURATED)])
+
+    assert caught.value.path == path
+    assert "'.json'" in caught.value.message
+    assert all(suffix in caught.value.message for suffix in (".ttl", ".nt", ".nq", ".trig"))
+
+
+def test_an_input_that_cannot_be_read_is_an_error_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.ttl"  # a directory: it exists, but cannot be read as a file
+    folder.mkdir()
+
+    with pytest.raises(InputSyntaxError) as caught:
+        load_inputs(ox.Store(), [BuildInput(folder, GRAPH_CURATED)])
+
+    assert caught.value.path == folder
+    assert caught.value.message.startswith("cannot read: ")
+    assert caught.value.message != "cannot read: "
+
+
+def test_a_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.nt"
+    path.write_text(triple("a", "b") + f"<{EX}a> <{EX}p> oops .\n", encoding="utf-8")
+
+    with pytest.raises(InputSyntaxError) as caught:
+        load_inputs(ox.Store(), [BuildInput(path, GRAPH_CURATED)])
+
+    error = caught.value
+    assert (error.path, error.line) == (path, 2)
+    # the column where the parser stopped: on the object, after subject and predicate
+    assert error.column is not None
+    assert error.column > len(f"<{EX}a> <{EX}p> ")
+    assert str(error).startswith(f"{path}:2:{error.column}: ")
+
+
+def test_every_missing_input_is_named(tmp_path: Path, small: BuildInput) -> None:
+    first, second = tmp_path / "one.ttl", tmp_path / "two.ttl"
+    inputs = [BuildInput(first, GRAPH_CURATED), small, BuildInput(second, GRAPH_CURATED)]
+
+    with pytest.raises(BuildError) as caught:
+        build_store(tmp_path / "store", inputs)
+
+    assert str(caught.value) == f"input file not found: {first}, {second}"
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").iterdir())
+
+
+def test_the_repository_inputs_are_the_ontology_vocabularies_and_data_in_order(
+    tmp_path: Path,
+) -> None:
+    for name in ("ontology/citygraph.ttl", "ontology/vocab/b.ttl", "ontology/vocab/a.ttl",
+                 "data/z.ttl", "data/m.ttl", "data/notes.md"):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("", encoding="utf-8")
+
+    inputs = default_build_inputs(tmp_path)
+
+    assert [(i.path.relative_to(tmp_path).as_posix(), i.graph) for i in inputs] == [
+        ("ontology/citygraph.ttl", GRAPH_ONTOLOGY),
+        ("ontology/vocab/a.ttl", GRAPH_VOCAB),
+        ("ontology/vocab/b.ttl", GRAPH_VOCAB),
+        ("data/m.ttl", GRAPH_CURATED),
+        ("data/z.ttl", GRAPH_CURATED),
+    ]
+
+
+def test_a_build_reports_each_file_and_each_carried_graph_with_its_quads(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    build_store(root, [small])
+    replace_graph(root, GRAPH_WORLDWIDE, [ox.Quad(ox.NamedNode(EX + "w"), ox.NamedNode(EX + "p"),
+                                                   ox.Literal("x"))])  # fmt: skip
+    reported: list[tuple[str, int]] = []
+
+    result = build_store(root, [small], progress=lambda what, n: reported.append((what, n)))
+
+    assert reported == [(str(small.path), 2), (GRAPH_WORLDWIDE, 1)]
+    assert result.quads_per_graph[GRAPH_WORLDWIDE] == 1
+    assert result.in_memory  # a small build is assembled in memory by default
+    target, _ = store.open_current(root)
+    assert graph_of(target, GRAPH_WORLDWIDE) == {("w", "x")}
+
+
+def test_without_carried_graphs_a_rebuild_drops_the_imported_one(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    build_store(root, [small])
+    replace_graph(root, GRAPH_WORLDWIDE, [ox.Quad(ox.NamedNode(EX + "w"), ox.NamedNode(EX + "p"),
+                                                   ox.NamedNode(EX + "x"))])  # fmt: skip
+
+    result = build_store(root, [small], carry_over=())
+
+    assert GRAPH_WORLDWIDE not in result.quads_per_graph
+    target, _ = store.open_current(root)
+    assert graph_of(target, GRAPH_WORLDWIDE) == set()
+
+
+def test_a_build_waits_for_the_store_lock_and_gives_up_after_its_timeout(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    with store.write_lock(root, timeout=1.0), pytest.raises(StoreBusyError):
+        build_store(root, [small], lock_timeout=0.2)
+    with pytest.raises(StoreNotFoundError):
+        store.current_build(root)
+    assert build_store(root, [small], lock_timeout=0.2).quads_per_graph[GRAPH_CURATED] == 2
+
+
+def test_the_version_names_what_the_build_is_made_of(tmp_path: Path, small: BuildInput) -> None:
+    def digest(inputs: list[BuildInput]) -> str:
+        return build_store(tmp_path / "store", inputs).build.version.rsplit("-", 1)[1]
+
+    same = digest([small])
+    assert digest([small]) == same
+    assert digest([BuildInput(small.path, GRAPH_VOCAB)]) != same  # another graph
+    small.path.write_text(triple("a", "b"), encoding="utf-8")
+    assert digest([small]) != same  # other data
+
+
+def test_replace_graph_replaces_one_graph_and_keeps_the_others(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    first = build_store(root, [small]).build
+    old = [ox.Quad(ox.NamedNode(EX + "old"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o"))]
+    replace_graph(root, GRAPH_WORLDWIDE, old)
+    reported: list[tuple[str, int]] = []
+    new = [
+        # a quad without a graph goes into the replaced graph; one naming a graph stays there
+        ox.Quad(ox.NamedNode(EX + "new"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o")),
+        ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o"),
+                ox.NamedNode(OTHER)),
+    ]  # fmt: skip
+
+    result = replace_graph(
+        root, GRAPH_WORLDWIDE, new, progress=lambda what, n: reported.append((what, n))
+    )
+
+    target, build = store.open_current(root)
+    assert graph_of(target, GRAPH_WORLDWIDE) == {("new", "o")}
+    assert graph_of(target, OTHER) == {("s", "o")}
+    assert graph_of(target, GRAPH_CURATED) == {("a", "b"), ("b", "c")}
+    assert reported == [(GRAPH_WORLDWIDE, 2)]
+    assert result.build.version == build.version
+    assert build.version != first.version
+    assert build.metadata["change"] == f"replaced graph <{GRAPH_WORLDWIDE}>"
+    assert build.metadata["inputs"] == [str(small.path)]
+    # the derived and meta graphs are made again, not copied and added to
+    meta = target.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_META))
+    versions = {q.object.value for q in meta if q.predicate.value.endswith("versionInfo")}
+    assert versions == {build.version}
+    assert result.quads_per_graph.get(GRAPH_DERIVED, 0) == len(
+        list(target.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_DERIVED)))
+    )
+
+
+def test_replace_graph_needs_a_build_to_start_from(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotFoundError):
+        replace_graph(tmp_path / "store", GRAPH_WORLDWIDE, [])
+
+
+def test_progress_is_reported_every_hundred_thousand_quads_and_at_the_end(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    build_store(root, [small])
+    total = 2 * PROGRESS_EVERY + 3
+    quads = (
+        ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o"))
+        for i in range(total)
+    )
+    reported: list[tuple[str, int]] = []
+
+    replace_graph(
+        root,
+        GRAPH_WORLDWIDE,
+        quads,
+        progress=lambda what, n: reported.append((what, n)),
+        in_memory=True,
+    )
+
+    assert reported == [
+        (GRAPH_WORLDWIDE, PROGRESS_EVERY),
+        (GRAPH_WORLDWIDE, 2 * PROGRESS_EVERY),
+        (GRAPH_WORLDWIDE, total),
+    ]
+
+
+def test_an_unsized_import_is_assembled_by_the_size_of_the_current_build(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    build_store(root, [small])
+    quads = iter([ox.Quad(ox.NamedNode(EX + "w"), ox.NamedNode(EX + "p"), ox.Literal("x"))])
+
+    result = replace_graph(root, GRAPH_WORLDWIDE, quads)
+
+    assert result.in_memory
