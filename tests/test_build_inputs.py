@@ -20,7 +20,13 @@ from citygraph.build import (
     replace_graph,
     shapes_check,
 )
-from citygraph.errors import BuildError, InputSyntaxError, StoreBusyError, StoreNotFoundError
+from citygraph.errors import (
+    BuildError,
+    DataNotConformingError,
+    InputSyntaxError,
+    StoreBusyError,
+    StoreNotFoundError,
+)
 from citygraph.namespaces import (
     GRAPH_CURATED,
     GRAPH_DERIVED,
@@ -313,3 +319,39 @@ def test_a_warning_does_not_stop_a_build(tmp_path: Path) -> None:
     ).build
 
     assert store.current_build(tmp_path / "store").version == build.version
+
+
+PAIR_OF_ONE = """
+ex:pair a cg:Partnership ;
+    rdfs:label "A pair of one"@en ;
+    cg:partner ex:town ;
+    prov:wasDerivedFrom ex:source .
+"""
+
+
+def test_a_shapes_check_with_a_focus_validates_those_nodes_and_what_refers_to_them(
+    tmp_path: Path,
+) -> None:
+    # ex:town has a Warning only; ex:pair, which refers to it, a Violation (one partner)
+    repository = Path(__file__).resolve().parents[1]
+    data = tmp_path / "data.ttl"
+    fixture = repository / "tests" / "data" / "cli" / "warning-only.ttl"
+    data.write_text(fixture.read_text(encoding="utf-8") + PAIR_OF_ONE, encoding="utf-8")
+    inputs = [i for i in default_build_inputs(repository) if i.graph != GRAPH_CURATED]
+    target = ox.Store()
+    load_inputs(target, [*inputs, BuildInput(data, GRAPH_CURATED)])
+    shapes = repository / "shapes"
+    town = "http://example.org/town"
+
+    def check(focus: tuple[set[str], set[str]] | None, *, copy: bool = False) -> None:
+        shapes_check(shapes, focus=lambda _: focus, copy=copy)(target)
+
+    with pytest.raises(DataNotConformingError) as everything:
+        check(None)  # no focus: every node
+    assert {r.focus_node for r in everything.value.report.results} >= {EX + "pair", town}
+    with pytest.raises(DataNotConformingError) as referred:
+        check(({town}, set()))  # the town, and the pair that refers to it
+    assert EX + "pair" in {r.focus_node for r in referred.value.report.results}
+    check((set(), {town}))  # the town alone: a Warning does not stop it
+    with pytest.raises(DataNotConformingError):
+        check(None, copy=True)  # validated on a copy in memory: the same verdict
