@@ -120,6 +120,10 @@ def test_a_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     assert error.column is not None
     assert error.column > len(f"<{EX}a> <{EX}p> ")
     assert str(error).startswith(f"{path}:2:{error.column}: ")
+    # the parser's own message, once (not followed by where it is again)
+    with pytest.raises(SyntaxError) as parser:
+        list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    assert error.message == parser.value.msg
 
 
 def test_every_missing_input_is_named(tmp_path: Path, small: BuildInput) -> None:
@@ -343,8 +347,14 @@ def test_a_shapes_check_with_a_focus_validates_those_nodes_and_what_refers_to_th
     shapes = repository / "shapes"
     town = "http://example.org/town"
 
+    given: list[ox.Store] = []
+
     def check(focus: tuple[set[str], set[str]] | None, *, copy: bool = False) -> None:
-        shapes_check(shapes, focus=lambda _: focus, copy=copy)(target)
+        def of(store: ox.Store) -> tuple[set[str], set[str]] | None:
+            given.append(store)  # the focus is computed from the store being checked
+            return focus
+
+        shapes_check(shapes, focus=of, copy=copy)(target)
 
     with pytest.raises(DataNotConformingError) as everything:
         check(None)  # no focus: every node
@@ -355,3 +365,55 @@ def test_a_shapes_check_with_a_focus_validates_those_nodes_and_what_refers_to_th
     check((set(), {town}))  # the town alone: a Warning does not stop it
     with pytest.raises(DataNotConformingError):
         check(None, copy=True)  # validated on a copy in memory: the same verdict
+    assert all(store is target for store in given)
+    assert len(given) == 4
+
+
+def claimed_build(root: Path, quads_per_graph: dict[str, int]) -> None:
+    """Publish a build of one triple whose record claims ``quads_per_graph`` (what the next
+    build's estimate of its own size reads), as a build of that size would record it."""
+    version = "20260101T000000000000Z-aaaaaaaaaa"
+    tmp = store.new_build_dir(root, version)
+    target = ox.Store(str(tmp))
+    target.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "b"),
+                       ox.NamedNode(GRAPH_WORLDWIDE)))  # fmt: skip
+    target.flush()
+    del target
+    store.publish_build(
+        root, tmp, version, {"version": version, "quads_per_graph": quads_per_graph}
+    )
+
+
+HUGE = 10**12  # quads: 600 TB, far more than half of any machine's memory
+
+
+def test_a_build_too_large_for_memory_is_assembled_on_disk(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    # the worldwide layer it carries over is counted in its size (docs/performance.md, build)
+    claimed_build(tmp_path / "rebuilt", {GRAPH_WORLDWIDE: HUGE})
+    assert not build_store(tmp_path / "rebuilt", [small]).in_memory
+
+    # an import copies the current build: its size is counted, and what is imported
+    claimed_build(tmp_path / "imported", {GRAPH_CURATED: HUGE})
+    one = [ox.Quad(ox.NamedNode(EX + "w"), ox.NamedNode(EX + "p"), ox.Literal("x"))]
+    assert not replace_graph(tmp_path / "imported", GRAPH_WORLDWIDE, one).in_memory
+
+
+def test_replace_graph_validates_what_it_would_publish_and_publishes_nothing_if_refused(
+    tmp_path: Path, small: BuildInput
+) -> None:
+    root = tmp_path / "store"
+    before = build_store(root, [small]).build
+    seen: list[set[tuple[str, str]]] = []
+
+    def refuse(target: ox.Store) -> None:
+        seen.append(graph_of(target, GRAPH_WORLDWIDE) | graph_of(target, GRAPH_CURATED))
+        raise BuildError("refused")
+
+    new = [ox.Quad(ox.NamedNode(EX + "w"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "x"))]
+    with pytest.raises(BuildError, match="refused"):
+        replace_graph(root, GRAPH_WORLDWIDE, new, validate=refuse)
+
+    assert seen == [{("w", "x"), ("a", "b"), ("b", "c")}]  # the new graph with the others
+    assert store.current_build(root).version == before.version
