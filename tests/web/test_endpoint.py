@@ -417,3 +417,21 @@ def test_a_build_published_by_another_process_is_served_without_a_restart(
         assert "Paris v2" in labels(answer.body)
     finally:
         pool.close()
+
+
+def test_a_format_parameter_chooses_a_graph_format_over_accept(endpoint: Endpoint) -> None:
+    answer = endpoint.query(
+        SparqlRequest(Operation.QUERY, "CONSTRUCT WHERE { ?s ?p ?o }", formats=("turtle",)),
+        accept=JSON,
+        if_none_match=None,
+    )
+    assert answer.content_type == TURTLE_UTF8
+
+
+@pytest.mark.parametrize("accept", [JSON, TURTLE])
+def test_a_text_that_is_no_query_form_is_a_syntax_error_whatever_is_accepted(
+    endpoint: Endpoint, accept: str
+) -> None:
+    # its form cannot be told, so either kind of format will do: the parser decides (400)
+    with pytest.raises(InputSyntaxError):
+        endpoint.query(query("NOT SPARQL"), accept=accept, if_none_match=None)
