@@ -364,9 +364,11 @@ def test_a_shapes_check_with_a_focus_validates_those_nodes_and_what_refers_to_th
     assert EX + "pair" in {r.focus_node for r in referred.value.report.results}
     check((set(), {town}))  # the town alone: a Warning does not stop it
     with pytest.raises(DataNotConformingError):
+        check((set(), {EX + "pair"}))  # the pair alone: its own Violation
+    with pytest.raises(DataNotConformingError):
         check(None, copy=True)  # validated on a copy in memory: the same verdict
     assert all(store is target for store in given)
-    assert len(given) == 4
+    assert len(given) == 5
 
 
 def claimed_build(root: Path, quads_per_graph: dict[str, int]) -> None:
