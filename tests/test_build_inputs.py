@@ -175,6 +175,8 @@ def test_a_build_reports_each_file_and_each_carried_graph_with_its_quads(
 
     # each file with the quads it gave, not the quads so far
     assert reported == [(str(small.path), 2), (str(other), 1), (GRAPH_WORLDWIDE, 1)]
+    # the build records the files it was made of
+    assert result.build.metadata["inputs"] == [str(small.path), str(other)]
     assert result.quads_per_graph[GRAPH_WORLDWIDE] == 1
     assert result.in_memory  # a small build is assembled in memory by default
     target, _ = store.open_current(root)
