@@ -68,3 +68,25 @@ def test_a_syntax_error_in_the_data_exits_2_naming_file_and_line(tmp_path: Path)
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert not (store_dir / "current").exists()
+
+
+def test_a_remote_store_that_cannot_be_reached_exits_2_after_the_local_build(
+    tmp_path: Path,
+) -> None:
+    # docs/backends.md: the validated build is published to the remote store after it is built
+    # locally; a store that refuses it keeps serving its previous build, the command says so
+    store_dir = tmp_path / "store"
+    nothing = "http://127.0.0.1:9/"  # nothing listens on the discard port
+
+    result = build(
+        "--store", str(store_dir), "--quiet",
+        "--backend", nothing + "query", "--backend-store", nothing + "store",
+        cwd=ROOT,
+    )  # fmt: skip
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("citygraph: error: "), result.stderr
+    assert "unreachable" in result.stderr
+    assert result.stdout.startswith("built ")  # the local build was made and published
+    assert (store_dir / "current").exists()
