@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tests.web.conftest import BASE, CURATED, TOKEN, VOCAB, make_build, tiny_quads
@@ -358,3 +359,79 @@ def test_what_the_query_process_refuses_maps_to_the_error_a_client_gets(endpoint
     # Oxigraph refuses this port itself: an evaluation error
     with pytest.raises(EvaluationError, match=r"^the query failed during evaluation: .*port 9"):
         endpoint.answer(job("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), None, what="query")
+
+
+def test_a_relative_iri_in_a_query_resolves_against_the_base_iri(endpoint: Endpoint) -> None:
+    text = LABELS.replace("?s <", "<id/city/fr-paris> <")
+    answer = endpoint.query(query(text), accept=JSON, if_none_match=None)
+    assert labels(answer.body) == {"Paris v1"}
+
+
+def test_an_update_sent_as_a_query_is_told_how_to_send_it(endpoint: Endpoint) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        endpoint.query(query("DELETE WHERE { ?s ?p ?o }"), accept=JSON, if_none_match=None)
+    says = str(caught.value)
+    assert "SPARQL Update (DELETE" in says
+    assert "POST" in says
+    assert "update parameter" in says
+    assert "application/sparql-update" in says
+
+
+def test_a_query_that_fails_in_evaluation_says_the_query_failed(
+    pool: QueryPool, settings: Settings
+) -> None:
+    # allowed, so it runs; Oxigraph refuses this port itself
+    endpoint = endpoint_of(pool, settings, service_allowlist=("http://127.0.0.1:9/",))
+    with pytest.raises(EvaluationError, match=r"^the query failed during evaluation: .*port 9"):
+        endpoint.query(
+            query("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), accept=JSON, if_none_match=None
+        )
+    assert endpoint.metrics.query_outcomes == {"evaluation": 1}
+
+
+def test_a_build_published_by_another_process_is_served_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "store"
+    make_build(root, tiny_quads("v1"), VERSION)
+    settings = Settings(store=root, query_processes=1, version_check_interval=0.0)
+    pool = QueryPool(root, size=1, in_memory=True, max_concurrent=2, check_interval=0.0)
+    pool.start()
+    try:
+        endpoint = Endpoint(
+            settings, pool, ResponseCache(max_bytes=settings.cache_bytes), Metrics()
+        )
+        assert "Paris v1" in labels(
+            endpoint.query(query(LABELS), accept=JSON, if_none_match=None).body
+        )
+        newer = "20260102T000000000000Z-bbbbbbbbbb"
+        make_build(root, tiny_quads("v2"), newer)
+
+        # the switch runs in the background: the queries that follow are answered by the new build
+        deadline = time.monotonic() + 60
+        answer = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+        while answer.version != newer and time.monotonic() < deadline:
+            time.sleep(0.05)
+            answer = endpoint.query(query(LABELS), accept=JSON, if_none_match=None)
+        assert answer.version == newer
+        assert "Paris v2" in labels(answer.body)
+    finally:
+        pool.close()
+
+
+def test_a_format_parameter_chooses_a_graph_format_over_accept(endpoint: Endpoint) -> None:
+    answer = endpoint.query(
+        SparqlRequest(Operation.QUERY, "CONSTRUCT WHERE { ?s ?p ?o }", formats=("turtle",)),
+        accept=JSON,
+        if_none_match=None,
+    )
+    assert answer.content_type == TURTLE_UTF8
+
+
+@pytest.mark.parametrize("accept", [JSON, TURTLE])
+def test_a_text_that_is_no_query_form_is_a_syntax_error_whatever_is_accepted(
+    endpoint: Endpoint, accept: str
+) -> None:
+    # its form cannot be told, so either kind of format will do: the parser decides (400)
+    with pytest.raises(InputSyntaxError):
+        endpoint.query(query("NOT SPARQL"), accept=accept, if_none_match=None)

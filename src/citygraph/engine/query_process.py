@@ -19,29 +19,29 @@ No web framework is imported here: the process starts fast and stays small.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import select
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from citygraph.engine.errors import EngineDefectError, OrderByDefectError
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
+from citygraph.engine.serialise import (
+    LimitExceededError,
+    serialise_quads,
+    serialise_solutions,
+    serialise_solutions_via_tsv,
+    serialise_triples,
+)
 from citygraph.errors import CitygraphError
-from citygraph.namespaces import PREFIXES
 from citygraph.sandbox import SandboxError, install_network_filter, limit_memory
 from citygraph.store import Build, open_build
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
 
 __all__ = [
     "LimitExceededError",
@@ -57,60 +57,6 @@ __all__ = [
     "serialise_triples",
     "serve",
 ]
-
-_TSV = ox.QueryResultsFormat.TSV
-_NT = ox.RdfFormat.N_TRIPLES
-_NQ = ox.RdfFormat.N_QUADS
-_PREFIXED = frozenset({"TURTLE", "TRIG"})
-_PREFIX_ITEMS = tuple(PREFIXES.items())
-
-
-class LimitExceededError(Exception):
-    """Raised by :class:`_LimitedBuffer` when a result grows past a limit."""
-
-    def __init__(self, what: str, message: str) -> None:
-        super().__init__(message)
-        self.what = what
-        self.message = message
-
-
-class _LimitedBuffer(io.BytesIO):
-    """A buffer that counts a marker and bytes, and stops the serialiser at a limit.
-
-    With line-based formats (TSV, N-Triples, N-Quads) one line is one solution or one triple
-    (newlines inside values are escaped), so counting ``\\n`` counts rows exactly; other
-    markers are given for other formats (see :func:`_serialise_solutions`).
-    """
-
-    def __init__(self, max_lines: int, max_bytes: int, *, marker: bytes = b"\n") -> None:
-        super().__init__()
-        self.lines = 0
-        self.size = 0
-        self.max_lines = max_lines
-        self.max_bytes = max_bytes
-        self.marker = marker
-        self._tail = b""
-        self.exceeded: LimitExceededError | None = None
-
-    def write(self, data: ReadableBuffer) -> int:
-        if self.exceeded is not None:  # pyoxigraph writes once more (a flush) after a refusal
-            raise self.exceeded
-        written = super().write(data)
-        self.size += written
-        chunk = bytes(data)
-        if len(self.marker) == 1:
-            self.lines += chunk.count(self.marker)
-        else:  # a marker may straddle two writes
-            joined = self._tail + chunk
-            self.lines += joined.count(self.marker)
-            self._tail = joined[-(len(self.marker) - 1) :]
-        if self.lines > self.max_lines:
-            self.exceeded = LimitExceededError("rows", "")
-            raise self.exceeded
-        if self.size > self.max_bytes:
-            self.exceeded = LimitExceededError("bytes", "")
-            raise self.exceeded
-        return written
 
 
 def execute(store: ox.Store, job: Job) -> Reply:
@@ -162,7 +108,7 @@ def _query(store: ox.Store, job: QueryJob) -> Reply:
         def rerun() -> object:
             return store.query(job.query, **kwargs)  # type: ignore[arg-type]
 
-        body, count = _serialise_solutions(result, job, job.solutions_format, rerun)
+        body, count = serialise_solutions(result, job, job.solutions_format, rerun)
         return Reply(body=body, family="solutions", format=job.solutions_format, count=count)
     if job.graph_format is None:
         return _not_acceptable("graph")
@@ -188,137 +134,6 @@ def _graph(store: ox.Store, job: GraphJob) -> Reply:
 
 def _not_acceptable(family: str) -> Reply:
     return Reply(error="not_acceptable", family=family)
-
-
-def _serialise_solutions(
-    result: ox.QuerySolutions, job: QueryJob, fmt_name: str, rerun: Callable[[], object]
-) -> tuple[bytes, int]:
-    """Serialise solutions within the limits, counting rows exactly and cheaply.
-
-    XML: each solution is one ``<result>`` (a ``<`` inside a value is escaped), so counting it
-    is exact. JSON: solutions are separated by ``},{``, which may also occur inside a value, so
-    that count is an upper bound; only when it passes the limit is the query run again and its
-    rows counted exactly. TSV counts lines; CSV (quoted newlines) goes through TSV.
-    """
-    if fmt_name in ("XML", "JSON"):
-        if fmt_name == "XML":
-            buffer = _LimitedBuffer(job.max_rows, job.max_bytes, marker=b"<result>")
-        else:
-            buffer = _LimitedBuffer(job.max_rows - 1, job.max_bytes, marker=b"},{")
-        fmt = getattr(ox.QueryResultsFormat, fmt_name)
-        try:
-            _run_limited(
-                lambda: result.serialize(buffer, format=fmt), buffer, job.max_rows, job.max_bytes
-            )
-        except LimitExceededError as error:
-            if error.what != "rows" or fmt_name == "XML":
-                raise
-            again = rerun()
-            assert isinstance(again, ox.QuerySolutions)
-            return serialise_solutions_via_tsv(again, job)
-        body = buffer.getvalue()
-        rows = buffer.lines if fmt_name == "XML" else buffer.lines + (b'"bindings":[{' in body)
-        return body, rows
-    return serialise_solutions_via_tsv(result, job)
-
-
-def serialise_solutions_via_tsv(result: ox.QuerySolutions, job: QueryJob) -> tuple[bytes, int]:
-    # TSV has one line per solution and is lossless: count rows while streaming, stop at the
-    # limit, then convert (in Rust) to the requested format.
-    buffer = _LimitedBuffer(job.max_rows + 1, job.max_bytes)
-    _run_limited(lambda: result.serialize(buffer, format=_TSV), buffer, job.max_rows, job.max_bytes)
-    tsv = buffer.getvalue()
-    count = max(buffer.lines - 1, 0)
-    if job.solutions_format == "TSV":
-        return tsv, count
-    fmt = getattr(ox.QueryResultsFormat, job.solutions_format or "JSON")
-    parsed = ox.parse_query_results(tsv, format=_TSV)
-    body = parsed.serialize(format=fmt)
-    assert body is not None
-    _check_size(body, job.max_bytes)
-    return body, count
-
-
-def serialise_triples(
-    triples: ox.QueryTriples | Iterable[ox.Triple], fmt_name: str, max_rows: int, max_bytes: int
-) -> tuple[bytes, int]:
-    """Serialise ``triples`` as ``fmt_name`` within the limits; returns the body and count.
-
-    Raises:
-        LimitExceededError: more than ``max_rows`` triples or ``max_bytes`` bytes.
-    """
-    buffer = _LimitedBuffer(max_rows, max_bytes)
-
-    def serialise() -> object:
-        if isinstance(triples, ox.QueryTriples):
-            return triples.serialize(buffer, format=_NT)
-        return ox.serialize(triples, buffer, format=_NT)
-
-    _run_limited(serialise, buffer, max_rows, max_bytes)
-    nt = buffer.getvalue()
-    if fmt_name == "N_TRIPLES":
-        return nt, buffer.lines
-    fmt = getattr(ox.RdfFormat, fmt_name)
-    prefixes = _used_prefixes(nt) if fmt_name in _PREFIXED else None
-    body = ox.serialize(ox.parse(nt, format=_NT), format=fmt, prefixes=prefixes)
-    assert body is not None
-    _check_size(body, max_bytes)
-    return body, buffer.lines
-
-
-def serialise_quads(
-    quads: Iterable[ox.Quad], fmt_name: str, max_rows: int, max_bytes: int
-) -> tuple[bytes, int]:
-    buffer = _LimitedBuffer(max_rows, max_bytes)
-    _run_limited(
-        lambda: ox.serialize(quads, buffer, format=_NQ),
-        buffer,
-        max_rows,
-        max_bytes,
-    )
-    nq = buffer.getvalue()
-    if fmt_name == "N_QUADS":
-        return nq, buffer.lines
-    fmt = getattr(ox.RdfFormat, fmt_name)
-    prefixes = _used_prefixes(nq) if fmt_name in _PREFIXED else None
-    body = ox.serialize(ox.parse(nq, format=_NQ), format=fmt, prefixes=prefixes)
-    assert body is not None
-    _check_size(body, max_bytes)
-    return body, buffer.lines
-
-
-def _used_prefixes(text: bytes) -> dict[str, str]:
-    """The prefixes of :data:`~citygraph.namespaces.PREFIXES` whose IRIs occur in ``text``
-    (Turtle and TriG would otherwise declare all of them)."""
-    return {name: iri for name, iri in _PREFIX_ITEMS if iri.encode() in text}
-
-
-def _run_limited(
-    serialise: Callable[[], object], buffer: _LimitedBuffer, max_rows: int, max_bytes: int
-) -> None:
-    try:
-        serialise()
-    except (OSError, LimitExceededError):
-        # pyoxigraph re-raises an exception from write() as OSError; the buffer knows why.
-        if buffer.exceeded is None:
-            raise
-    if buffer.exceeded is not None:
-        if buffer.exceeded.what == "rows":
-            raise LimitExceededError(
-                "rows",
-                f"the result has more than {max_rows:,} rows or triples, this endpoint's limit; "
-                "add LIMIT (and OFFSET to page) or narrow the query",
-            )
-        _check_size(b"", max_bytes, exceeded=True)
-
-
-def _check_size(body: bytes, max_bytes: int, *, exceeded: bool = False) -> None:
-    if exceeded or len(body) > max_bytes:
-        raise LimitExceededError(
-            "bytes",
-            f"the result is larger than {max_bytes:,} bytes, this endpoint's limit; "
-            "add LIMIT (and OFFSET to page) or narrow the query",
-        )
 
 
 def serve(

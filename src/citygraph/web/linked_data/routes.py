@@ -227,7 +227,8 @@ def shapes(request: Request, site: SiteDep, extension: str | None = None) -> Res
     snap = site.snapshot()
     triples = site.shapes_triples(snap)
     if triples is None or (representation is None and extension is not None):
-        return _missing(request, site, reader, "/shapes", html=representation is HTML)
+        what = "/shapes" if extension is None else f"/shapes.{extension}"
+        return _missing(request, site, reader, what, html=representation is HTML)
     if representation is None:
         return _not_acceptable(request)
     answer = site.document(
@@ -440,7 +441,8 @@ def search(request: Request, site: SiteDep) -> Response:
         == "application/json"
     )
     try:
-        limit = min(50, max(1, int_parameter(params, "limit") or 20))
+        asked = int_parameter(params, "limit")
+        limit = 20 if asked is None else min(50, max(1, asked))
     except BadParameterError as error:
         return to_response(
             request, site.error(reader, 400, str(error), html=not as_json), max_age=0
