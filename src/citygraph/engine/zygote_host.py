@@ -16,11 +16,11 @@ that it is ready as early as possible. A new build is copied only once no other 
 ``GRACE`` seconds after the first worker asked for it (a worker that gets no request does not
 notice the new build, and keeps the old zygote alive): so a switch holds two copies at most for
 that grace, not for the whole copy. A worker that waits for the copy before it serves the build
-(a small build, :data:`~citygraph.engine.pool.COPY_FIRST`) asks to copy at once (not
+(a small build, :data:`~citygraph.engine.generations.COPY_FIRST`) asks to copy at once (not
 ``patient``). Meanwhile the workers answer from the on-disk build
-(:mod:`citygraph.engine.pool`). A zygote whose workers have all left (``idle N`` on its channel,
-N the connections handed to it) is ended when its build is no longer the current one (checked
-again every second).
+(:mod:`citygraph.engine.generations`). A zygote whose workers have all left (``idle N`` on its
+channel, N the connections handed to it) is ended when its build is no longer the current one
+(checked again every second).
 
 The host is the subreaper of what it starts: the children of a zygote that died are reparented
 to it, and it reaps them. It ends with its parent (the serve command or the pool's worker) or on
