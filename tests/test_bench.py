@@ -344,11 +344,12 @@ def test_derived_queries_answer_as_the_queries_that_recompute_per_row() -> None:
         "label_search": f"""PREFIX cg: <{CG}>
             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
             PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-            SELECT DISTINCT ?city WHERE {{
-              ?city a cg:City ; rdfs:label|skos:altLabel ?label .
+            SELECT DISTINCT ?place WHERE {{
+              ?place a cg:City ; rdfs:label|skos:altLabel ?label .
               FILTER (CONTAINS(LCASE(STR(?label)), ?_term)) }}""",
     }
-    column = {"date_range": ("partnership", "start"), "label_search": ("city",)}
+    # every place of the generated data is a city
+    column = {"date_range": ("partnership", "start"), "label_search": ("place",)}
     for name, reference in per_row.items():
         query = by_name[name]
         pool = dataset.params[query.pool or ""]
