@@ -325,3 +325,41 @@ def test_tiny_run_measures_the_floor_beside_both_servers(tmp_path: Path) -> None
     assert "| floor req/s | citygraph / floor |" in text
     assert "Per query at c=1 (issue 10 §3): lowest throughput ratio" in text
     assert "(`describe_city`)" in text
+
+
+def test_derived_queries_answer_as_the_queries_that_recompute_per_row() -> None:
+    """The date range and the label search read what the build derives (cg:startYear,
+    cg:searchKey); on the generated data they find what the per-row forms they replaced find:
+    the year sliced out of every date, every label lower-cased (no accents in these names)."""
+    text, dataset = _generate(20_000)
+    store = _store(text)
+    by_name = {q.name: q for q in load_queries(dataset.params)}
+    per_row = {
+        "date_range": f"""PREFIX cg: <{CG}>
+            PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+            SELECT ?partnership ?start WHERE {{
+              ?partnership a cg:Partnership ; cg:startDate ?start .
+              BIND (xsd:integer(SUBSTR(STR(?start), 1, 4)) AS ?year)
+              FILTER (?year >= ?_from && ?year <= ?_to) }}""",
+        "label_search": f"""PREFIX cg: <{CG}>
+            PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+            PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+            SELECT DISTINCT ?place WHERE {{
+              ?place a cg:City ; rdfs:label|skos:altLabel ?label .
+              FILTER (CONTAINS(LCASE(STR(?label)), ?_term)) }}""",
+    }
+    # every place of the generated data is a city
+    column = {"date_range": ("partnership", "start"), "label_search": ("place",)}
+    for name, reference in per_row.items():
+        query = by_name[name]
+        pool = dataset.params[query.pool or ""]
+        compared = 0
+        for values, variant in zip(pool, query.variants, strict=True):
+            derived = {tuple(row[v] for v in column[name]) for row in _select(store, variant)}
+            expected = {
+                tuple(row[v] for v in column[name])
+                for row in _select(store, bind(reference, values))
+            }
+            assert derived == expected, (name, values)
+            compared += len(expected)
+        assert compared > 0, name

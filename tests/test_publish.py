@@ -237,3 +237,64 @@ def test_a_version_sorts_by_time_and_names_what_the_build_is_made_of() -> None:
     assert again.split("-")[1] == digest
     assert other.split("-")[1] != digest
     assert first <= again  # later versions sort after earlier ones
+
+
+def test_a_build_derives_start_years_and_search_keys(tmp_path: Path) -> None:
+    """Every start date gets its year as an integer, whatever its precision and graph; every
+    place gets one search key per distinct name, case and accents folded (docs/model.md)."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    alt_label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
+    start = ox.NamedNode(CG + "startDate")
+    worldwide = ox.NamedNode("https://w3id.org/citygraph/graph/worldwide")
+    dusseldorf = ox.NamedNode(ID + "city/de-duesseldorf")
+    event = ox.NamedNode(ID + "event/e")
+    senate = ox.NamedNode(ID + "org/senate")
+    old_pair = ox.NamedNode(ID + "partnership/old")
+
+    def date(text: str, datatype: str) -> ox.Literal:
+        return ox.Literal(text, datatype=ox.NamedNode(xsd + datatype))
+
+    def data(target: ox.Store) -> None:
+        target.extend(
+            [
+                ox.Quad(PAIR, start, date("1987-05-13", "date"), CURATED),
+                ox.Quad(event, start, date("2022-11", "gYearMonth"), CURATED),
+                ox.Quad(old_pair, start, date("1956", "gYear"), worldwide),
+                ox.Quad(dusseldorf, RDF_TYPE, ox.NamedNode(CG + "City"), CURATED),
+                ox.Quad(dusseldorf, label, ox.Literal("Düsseldorf", language="de"), CURATED),
+                ox.Quad(dusseldorf, label, ox.Literal("Düsseldorf", language="en"), CURATED),
+                ox.Quad(dusseldorf, alt_label, ox.Literal(" DÜSSELDORF", language="en"), worldwide),
+                ox.Quad(dusseldorf, label, ox.Literal("杜塞尔多夫", language="zh-Hans"), CURATED),
+                ox.Quad(senate, label, ox.Literal("Senat von Berlin", language="de"), CURATED),
+            ]
+        )  # fmt: skip
+
+    publish(tmp_path, data, version="v1")
+    target, _ = store.open_current(tmp_path)
+    years = {
+        (q.subject, q.object)
+        for q in target.quads_for_pattern(None, ox.NamedNode(CG + "startYear"), None, DERIVED)
+    }
+    integer = ox.NamedNode(xsd + "integer")
+    assert years == {
+        (PAIR, ox.Literal("1987", datatype=integer)),
+        (event, ox.Literal("2022", datatype=integer)),
+        (old_pair, ox.Literal("1956", datatype=integer)),
+    }
+    keys = {
+        (q.subject, q.object)
+        for q in target.quads_for_pattern(None, ox.NamedNode(CG + "searchKey"), None, DERIVED)
+    }
+    # one key per distinct folded name; the organisation is no place and gets none
+    assert keys == {
+        (dusseldorf, ox.Literal("dusseldorf")),
+        (dusseldorf, ox.Literal("杜塞尔多夫")),
+    }
+    # a name search is then one comparison of plain strings
+    found = target.query(
+        f'SELECT ?place WHERE {{ ?place <{CG}searchKey> ?key FILTER (CONTAINS(?key, "dussel")) }}',
+        use_default_graph_as_union=True,
+    )
+    assert isinstance(found, ox.QuerySolutions)
+    assert [row["place"] for row in found] == [dusseldorf]

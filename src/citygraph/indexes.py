@@ -28,7 +28,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PartnershipRow:
-    """One partnership in the index: IRIs of it, its partners and concepts; lexical dates."""
+    """One partnership in the index: IRIs of it, its partners and concepts; lexical dates, and
+    the year of the start (``cg:startYear``, derived by the build; ``None``: undated)."""
 
     iri: str
     partners: tuple[str, str]
@@ -37,11 +38,12 @@ class PartnershipRow:
     status: str
     start: str
     end: str
+    start_year: int | None = None
 
 
 PARTNERSHIPS_QUERY = (
     sparql_prolog(["cg"])
-    + """SELECT ?p ?a ?b ?ca ?cb ?type ?status ?start ?end WHERE {
+    + """SELECT ?p ?a ?b ?ca ?cb ?type ?status ?start ?end ?year WHERE {
   ?p a cg:Partnership ; cg:partner ?a, ?b .
   FILTER(STR(?a) < STR(?b))
   OPTIONAL { ?a cg:country ?ca }
@@ -49,6 +51,7 @@ PARTNERSHIPS_QUERY = (
   OPTIONAL { ?p cg:partnershipType ?type }
   OPTIONAL { ?p cg:status ?status }
   OPTIONAL { ?p cg:startDate ?start }
+  OPTIONAL { ?p cg:startYear ?year }
   OPTIONAL { ?p cg:endDate ?end }
 }"""
 )
@@ -68,6 +71,7 @@ def list_partnerships(target: ox.Store) -> list[PartnershipRow]:
             status=_text(row["status"]),
             start=_text(row["start"]),
             end=_text(row["end"]),
+            start_year=_integer(row["year"]),
         )
         rows.setdefault(item.iri, item)  # several types/statuses are a data error: show one
     return sorted(rows.values(), key=lambda r: (r.start == "", r.start, r.iri))
@@ -86,10 +90,10 @@ def filter_partnerships(
     """The ``rows`` that match every given filter (``None``: no filter).
 
     ``place``, ``country``, ``partnership_type`` and ``status`` are IRIs (a partner, a partner's
-    country, concepts); ``since``/``until`` bound the start year (read from the lexical form, so
-    ``xsd:gYear`` and ``xsd:date`` compare alike: docs/model.md, "Dates carry their precision").
+    country, concepts); ``since``/``until`` bound the start year (``cg:startYear``, which the
+    build derives from the date whatever its precision: docs/model.md, "Derived for readers").
 
-    >>> row = PartnershipRow("p", ("a", "b"), ("x", "y"), "t", "s", "1994-04-05", "")
+    >>> row = PartnershipRow("p", ("a", "b"), ("x", "y"), "t", "s", "1994-04-05", "", 1994)
     >>> [r.iri for r in filter_partnerships([row], since=1990, status="s")]
     ['p']
     >>> filter_partnerships([row], until=1990)
@@ -97,7 +101,7 @@ def filter_partnerships(
     """
     kept = []
     for item in rows:
-        year = _year(item.start)
+        year = item.start_year
         if (
             (place is not None and place not in item.partners)
             or (country is not None and country not in item.countries)
@@ -259,6 +263,10 @@ def _text(term: object) -> str:
     return ""
 
 
-def _year(lexical: str) -> int | None:
-    head = lexical[:4]
-    return int(head) if len(head) == 4 and head.isdigit() else None
+def _integer(term: object) -> int | None:
+    if isinstance(term, ox.Literal):
+        try:
+            return int(term.value)
+        except ValueError:
+            return None
+    return None

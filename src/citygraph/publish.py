@@ -7,7 +7,8 @@ data is filled in (load files, copy the current build and replace a graph, apply
 checkpoint of the current build); what follows is the same for all, so a build made any way
 looks the same to its readers:
 
-1. **derive** graph:derived from the data (:data:`DERIVE_UPDATES`);
+1. **derive** graph:derived from the data (:data:`DERIVE_UPDATES`, and the places' search keys,
+   :mod:`citygraph.names`);
 2. **record** the build in graph:meta (``owl:versionInfo``, ``dcterms:modified``: what
    ``/dataset`` shows) and count the quads per graph (:func:`citygraph.stats.quads_per_graph`);
 3. **validate** what would be served, when the caller gives a check (a Violation stops here);
@@ -37,6 +38,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from citygraph import __version__, disk_writer, store
+from citygraph.names import search_keys
 from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
 from citygraph.stats import quads_per_graph
 
@@ -67,6 +69,19 @@ WHERE {
   GRAPH ?g2 { ?p cg:partner ?a }
   GRAPH ?g3 { ?p cg:partner ?b }
   FILTER (?a != ?b)
+}""",
+    # The year each start date falls in, as an integer (docs/model.md, cg:startYear), for every
+    # node with a cg:startDate (partnerships, events, participations): date-range queries and
+    # pages compare integers instead of slicing the lexical form of every date per row
+    # (issue 10 §3). Dates carry their precision (xsd:date, xsd:gYearMonth, xsd:gYear), so the
+    # year is read from the lexical form, its first four digits (as everywhere in citygraph).
+    sparql_prolog(["cg", "graph", "xsd"])
+    + """
+INSERT { GRAPH graph:derived { ?x cg:startYear ?year } }
+WHERE {
+  GRAPH ?g { ?x cg:startDate ?date }
+  FILTER (REGEX(STR(?date), "^[0-9]{4}"))
+  BIND (xsd:integer(SUBSTR(STR(?date), 1, 4)) AS ?year)
 }""",
     # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
     # rdf:Statement per triple about a curated thing, with the sources that give it: those of
@@ -141,10 +156,13 @@ class BuildResult:
 
 
 def derive(target: ox.Store) -> None:
-    """Run :data:`DERIVE_UPDATES` on ``target`` (replacing graph:derived)."""
+    """Run :data:`DERIVE_UPDATES` on ``target`` (replacing graph:derived), then add the places'
+    search keys (:func:`citygraph.names.search_keys`: SPARQL cannot fold accents)."""
+    derived = ox.NamedNode(GRAPH_DERIVED)
     target.update(f"DROP SILENT GRAPH <{GRAPH_DERIVED}>")
     for update in DERIVE_UPDATES:
         target.update(update)
+    target.extend(search_keys(target, derived))
 
 
 def record_build(target: ox.Store, version: str, modified: datetime) -> None:

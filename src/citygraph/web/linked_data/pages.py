@@ -73,13 +73,17 @@ SUMMARY: dict[str, tuple[str, ...]] = {
 }
 
 #: Shown elsewhere on the page, or input bookkeeping: a ``cg:sourceNote`` says which source gives
-#: which statement, and the page shows that source beside each statement instead.
+#: which statement, and the page shows that source beside each statement instead. The start
+#: year and the search keys repeat the start date and the names for queries (docs/model.md,
+#: "Derived for readers").
 _HIDDEN = {
     RDFS + "label",
     SKOS + "prefLabel",
     RDFS + "comment",
     SKOS + "definition",
     CG + "sourceNote",
+    CG + "startYear",
+    CG + "searchKey",
 }
 
 

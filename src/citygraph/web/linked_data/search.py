@@ -29,23 +29,16 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from citygraph.documents import LABEL_PROPERTIES, RDF
+from citygraph.documents import RDF
+from citygraph.names import NAME_PROPERTIES, normalise
 from citygraph.namespaces import CG, PREFIXES
 
 __all__ = ["NAME_PROPERTIES", "Hit", "SearchIndex", "normalise"]
-
-#: Properties whose values are names of a thing: its labels, then its alternative names.
-NAME_PROPERTIES: tuple[str, ...] = (
-    *LABEL_PROPERTIES,
-    PREFIXES["skos"] + "altLabel",
-    PREFIXES["schema"] + "alternateName",
-)
 
 #: Kinds of thing, most wanted first (places before the partnerships named after them).
 _RANK: tuple[str, ...] = (
@@ -70,17 +63,6 @@ MAX_SCANNED = 2000
 
 #: A word start inside a name: a letter or digit after anything else (space, dash, bracket).
 _WORD_START = re.compile(r"(?<=\W)\w")
-
-
-def normalise(text: str) -> str:
-    """``text`` as the index compares it: NFKC, case-folded, without accents, spaces collapsed.
-
-    >>> normalise("  Düsseldorf ") == normalise("dusseldorf")
-    True
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(unicodedata.normalize("NFKC", bare).split())
 
 
 @dataclass(frozen=True)
