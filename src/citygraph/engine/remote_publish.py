@@ -51,6 +51,7 @@ from citygraph.engine.remote import (
     BackendError,
     SparqlClient,
 )
+from citygraph.errors import StoreBusyError
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
@@ -73,8 +74,10 @@ _BEAT = "<urn:citygraph:lock#beat>"
 _VERSION = "<urn:citygraph:lock#version>"
 
 
-class PublicationBusyError(BackendError):
-    """Another publication holds the store's lock (it is staging a build right now)."""
+class PublicationBusyError(StoreBusyError):
+    """Another publication holds the store's lock (it is staging a build right now): the store
+    is busy, not failing (a write gets 503 with ``Retry-After``, as when the store directory's
+    write lock is taken)."""
 
 
 @dataclass(frozen=True)
@@ -261,11 +264,17 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
         f"{ox.Literal(version)} }} }} WHERE {{ BIND(NOW() AS ?now) }}",
     )
     holders = _holders(client)
-    others = {h: v for h, (v, age) in holders.items() if h != token and age <= LOCK_EXPIRES}
+    others = {h: va for h, va in holders.items() if h != token and va[1] <= LOCK_EXPIRES}
     if others:
+        entries = "; ".join(
+            f"{holder} (version {version}): heartbeat {age:.0f} s old, expires in "
+            f"{LOCK_EXPIRES - age:.0f} s unless renewed"
+            for holder, (version, age) in sorted(others.items())
+        )
         raise PublicationBusyError(
-            "another publication is under way on this store (of version "
-            f"{', '.join(sorted(others.values()))}); try again when it is done"
+            f"another publication is under way on this store, {entries}; try again when it "
+            f"is done (an entry of a publisher that died can be removed: docs/backends.md, "
+            f'"A stale lock")'
         )
 
 
