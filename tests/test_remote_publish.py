@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,8 +17,9 @@ import pytest
 from tests.backends import VIRTUOSO_MOVE, OxigraphServers, empty, fails_on
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
+from citygraph.engine import remote_publish
 from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
+from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import (
     PublicationBusyError,
     download,
@@ -181,6 +184,65 @@ def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
     publish_build(second, remote)
     assert version(remote) == "v2"
     assert LOCK_GRAPH not in graphs(remote)
+
+
+def during_first_upload(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run ``action`` once, right after the first staging graph of a publication is uploaded
+    (as if that upload were still going on)."""
+    real = remote_publish._put
+    done: list[bool] = []
+
+    def put_then_act(client: SparqlClient, graph: str, data: bytes) -> None:
+        real(client, graph, data)
+        if not done:
+            done.append(True)
+            action()
+
+    monkeypatch.setattr(remote_publish, "_put", put_then_act)
+
+
+def test_a_publication_keeps_its_lock_however_long_one_upload_takes(
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload that outlasts the lock's expiry: the heartbeat goes on meanwhile, so another
+    publisher still finds the store busy (and does not stage into the same graphs)."""
+    first, second = builds
+    publish_build(first, remote)
+    monkeypatch.setattr(remote_publish, "LOCK_EXPIRES", 6.0)
+    refused: list[BaseException] = []
+
+    def slow_upload_then_another_publisher() -> None:
+        time.sleep(9.0)  # longer than LOCK_EXPIRES
+        try:
+            publish_build(first, remote)
+        except PublicationBusyError as error:
+            refused.append(error)
+
+    during_first_upload(monkeypatch, slow_upload_then_another_publisher)
+    publish_build(second, remote)
+    assert refused, "the other publisher took the lock over during the upload"
+    assert version(remote) == "v2"
+    assert LOCK_GRAPH not in graphs(remote)
+
+
+def test_a_staging_graph_changed_during_the_publication_stops_the_switch(
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = builds
+    publish_build(first, remote)
+    before = sorted(map(str, download(remote)))
+
+    def someone_writes_into_staging() -> None:
+        triple = '<http://example.org/x> <http://example.org/y> "z"'
+        extra = f"INSERT DATA {{ GRAPH <{STAGING}0> {{ {triple} }} }}"
+        httpx.post(remote.update, data={"update": extra}).raise_for_status()
+
+    during_first_upload(monkeypatch, someone_writes_into_staging)
+    with pytest.raises(BackendError, match="staging graphs changed"):
+        publish_build(second, remote)
+    after = [q for q in sorted(map(str, download(remote))) if STAGING not in q]
+    assert after == before
+    assert version(remote) == "v1"
 
 
 def test_readers_never_see_what_is_staged(builds: tuple[Build, Build], remote: Backend) -> None:

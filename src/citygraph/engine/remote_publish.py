@@ -7,9 +7,10 @@ nothing that fails validation gets this far). Then, with the standards only:
    (:data:`~citygraph.engine.dialects.LOCK_GRAPH`), then reads the graph back, and goes on only
    if no other live entry is there (two publishers that add theirs at once both see the other
    and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
-   store's ``NOW()``, renewed before each upload) is younger than :data:`LOCK_EXPIRES`; an
-   older one is a publisher that died, and is removed. No two publications stage at once, so
-   none can move another's graphs into place;
+   store's ``NOW()``, renewed by a background thread every third of :data:`LOCK_EXPIRES` for
+   the whole publication, however long one upload takes) is younger than
+   :data:`LOCK_EXPIRES`; an older one is a publisher that died, and is removed. No two
+   publications stage at once, so none can move another's graphs into place;
 2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
    *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
    (:data:`~citygraph.engine.dialects.STAGING_GRAPHS`), which no citygraph query reads: readers
@@ -21,7 +22,10 @@ nothing that fails validation gets this far). Then, with the standards only:
    served build when its directory is still beside the new one; other graphs are left alone),
    and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
    (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
-   the whole switch). Then the publication removes its lock entry.
+   the whole switch). Right before it, the publication renews its heartbeat a last time
+   (failing if its entry is gone) and checks that each staging graph holds exactly as many
+   triples as it uploaded there: anything else (another publisher that took over a lock it
+   thought dead) stops it before the switch. Then the publication removes its lock entry.
 
 The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
@@ -32,6 +36,7 @@ Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -67,8 +72,8 @@ __all__ = [
 
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
-#: Seconds after its last heartbeat a lock entry is taken for a dead publisher's: longer than
-#: any one upload may take (a live publisher renews it before each).
+#: Seconds after its last heartbeat a lock entry is taken for a dead publisher's (a live
+#: publisher renews it every third of this, from a thread of its own, whatever it is doing).
 LOCK_EXPIRES = 3 * REQUEST_TIMEOUT
 _BEAT = "<urn:citygraph:lock#beat>"
 _VERSION = "<urn:citygraph:lock#version>"
@@ -112,9 +117,11 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     )
     client = SparqlClient(backend, connections=2)
     token = f"<urn:citygraph:publication:{uuid.uuid4()}>"
+    heartbeat = _Heartbeat(backend, token)
     try:
         try:  # the lock entry goes whatever happens (also when taking the lock failed)
             _lock(client, token, build.version)
+            heartbeat.start()
             if client.dialect.union_by_exclusion and len(graphs) > len(STAGING_GRAPHS):
                 raise BackendError(
                     f"the build has {len(graphs)} named graphs; a publication to this store "
@@ -131,31 +138,35 @@ def publish_build(build: Build, backend: Backend) -> Publication:
                 _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
             started = time.monotonic()
             staged: dict[str, str] = {}
-            quads = 0
+            counts: dict[str, int] = {}
             for number, graph in enumerate(graphs):
                 staging = f"{STAGING}{number}"  # STAGING_GRAPHS[number], on any store
                 data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
                 assert data is not None
-                quads += data.count(b"\n")
-                _beat(client, token)
+                heartbeat.check()
                 _put(client, staging, data)
                 staged[graph] = staging
+                counts[staging] = data.count(b"\n")
             uploaded = time.monotonic()
             replaced = _graphs_of_served_build(client, build)
             dropped = tuple(
                 g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
             )
-            _beat(client, token)
+            heartbeat.stop()
+            heartbeat.check()
+            _beat(client, token)  # the last: the lock is ours for LOCK_EXPIRES from here
+            _check_staged(client, counts)
             _update(client, switch_update(staged, dropped))
             switched = time.monotonic()
         finally:
+            heartbeat.stop()
             _unlock(client, token)
     finally:
         client.close()
     return Publication(
         version=build.version,
         graphs=tuple(graphs),
-        quads=quads,
+        quads=sum(counts.values()),
         dropped=dropped,
         upload_seconds=uploaded - started,
         switch_seconds=switched - uploaded,
@@ -281,7 +292,7 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
 def _beat(client: SparqlClient, token: str) -> None:
     """Renew the heartbeat of ``token``'s lock entry; fail if another publisher removed it."""
     if token not in _holders(client):
-        raise BackendError(
+        raise _LostLockError(
             f"the publication lost its lock (silent for more than {LOCK_EXPIRES:.0f} s, "
             "another publisher took over): nothing was switched"
         )
@@ -291,6 +302,75 @@ def _beat(client: SparqlClient, token: str) -> None:
         f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?now }} }} "
         f"WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?beat }} BIND(NOW() AS ?now) }}",
     )
+
+
+class _Heartbeat:
+    """Renews the heartbeat of a publication's lock entry every third of :data:`LOCK_EXPIRES`,
+    from a thread of its own (with a connection of its own), until :meth:`stop`; a renewal
+    that finds the entry gone ends it, and :meth:`check` raises that error."""
+
+    def __init__(self, backend: Backend, token: str) -> None:
+        self._backend = backend
+        self._token = token
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publication-heartbeat", daemon=True)
+        self._lost: BackendError | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def check(self) -> None:
+        """Raises: BackendError: another publisher took the lock over."""
+        if self._lost is not None:
+            raise self._lost
+
+    def _run(self) -> None:
+        client = SparqlClient(self._backend, connections=1)
+        try:
+            while not self._stopped.wait(LOCK_EXPIRES / 3):
+                try:
+                    _beat(client, self._token)
+                except _LostLockError as error:
+                    self._lost = error
+                    return
+                except BackendError:  # the store cannot be reached now: the next beat may
+                    continue
+        finally:
+            client.close()
+
+
+class _LostLockError(BackendError):
+    """The publication's lock entry is gone (another publisher took it over)."""
+
+
+def _check_staged(client: SparqlClient, counts: dict[str, int]) -> None:
+    """Check that each staging graph holds the number of triples uploaded there.
+
+    Raises:
+        BackendError: one does not (nothing was switched).
+    """
+    values = " ".join(f"<{g}>" for g in counts)
+    rows = client.select(
+        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+        "GROUP BY ?g",
+        timeout=REQUEST_TIMEOUT,
+    )
+    found = {row["g"].value: int(row["n"].value) for row in rows if row["n"] is not None}
+    wrong = [
+        f"<{g}> holds {found.get(g, 0):,} triples, not the {n:,} uploaded"
+        for g, n in counts.items()
+        if found.get(g, 0) != n
+    ]
+    if wrong:
+        raise BackendError(
+            "the staging graphs changed during the publication (another publisher wrote into "
+            f"them): {'; '.join(wrong)}; nothing was switched"
+        )
 
 
 def _unlock(client: SparqlClient, token: str) -> None:
