@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -184,6 +185,31 @@ def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
     publish_build(second, remote)
     assert version(remote) == "v2"
     assert LOCK_GRAPH not in graphs(remote)
+
+
+def test_the_age_of_a_lock_entry_is_the_stores_own(
+    builds: tuple[Build, Build], remote: Backend
+) -> None:
+    """Entries whose heartbeat the store wrote 20 and 40 minutes ago (its own ``NOW()``, in its
+    own time-zone form): by the store's clock the first holds the lock for 10 more minutes,
+    the second is a dead publisher's (the lock expires 30 minutes after a heartbeat)."""
+    first, second = builds
+    publish_build(first, remote)
+    duration = "<http://www.w3.org/2001/XMLSchema#dayTimeDuration>"
+    lock(remote, "urn:citygraph:publication:dead", beat=f'NOW() - "PT2400S"^^{duration}')
+    lock(remote, "urn:citygraph:publication:alive", beat=f'NOW() - "PT1200S"^^{duration}')
+    with pytest.raises(PublicationBusyError) as refused:
+        publish_build(second, remote)
+    message = str(refused.value)
+    assert "urn:citygraph:publication:alive" in message
+    assert "urn:citygraph:publication:dead" not in message
+    age = re.search(r"(\d+) s ago; expires in (\d+) s", message)
+    assert age is not None, message
+    assert 1200 <= int(age[1]) < 1500  # the machine is slow, not 10 hours off
+    assert 300 < int(age[2]) <= 600
+    holders = {q.subject.value for q in download(remote) if q.graph_name.value == LOCK_GRAPH}
+    assert holders == {"urn:citygraph:publication:alive"}  # the dead one's entry was removed
+    assert version(remote) == "v1"
 
 
 def during_first_upload(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:

@@ -36,12 +36,12 @@ Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -226,34 +226,73 @@ def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
     return {g.value for g in served.named_graphs() if isinstance(g, ox.NamedNode)}
 
 
-def _holders(client: SparqlClient) -> dict[str, tuple[str, float]]:
-    """The lock's entries: publication → (the version it publishes, seconds since its beat)."""
+@dataclass(frozen=True)
+class _Entry:
+    """A lock entry, as the store sees it: what the publication publishes, its last heartbeat
+    (the store's lexical ``xsd:dateTime``), whether the store finds it older than
+    :data:`LOCK_EXPIRES`, and its age in seconds (for messages; ``None`` if the store's
+    subtraction of times gives nothing this reads)."""
+
+    version: str
+    beat: str
+    stale: bool
+    age: float | None
+
+
+def _holders(client: SparqlClient) -> dict[str, _Entry]:
+    """The lock's entries, by publication. Their staleness is decided by the store, against
+    its own ``NOW()``, in one query: a comparison of times in Python would mix the store's
+    time-zone forms (Virtuoso's ``NOW()`` has none, the store's local time)."""
     rows = client.select(
-        f"SELECT ?holder ?version ?beat (NOW() AS ?now) WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
-        f"?holder {_BEAT} ?beat OPTIONAL {{ ?holder {_VERSION} ?version }} }} }}",
+        f"SELECT ?holder ?version ?beat ?stale ?age WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
+        f"?holder {_BEAT} ?beat OPTIONAL {{ ?holder {_VERSION} ?version }} }} "
+        f"BIND(?beat < NOW() - {_expires()} AS ?stale) BIND(NOW() - ?beat AS ?age) }}",
         timeout=REQUEST_TIMEOUT,
     )
-    holders: dict[str, tuple[str, float]] = {}
+    holders: dict[str, _Entry] = {}
     for row in rows:
+        stale = row["stale"]
+        if stale is None or stale.value not in {"true", "false", "1", "0"}:
+            # Oxigraph says true/false, Virtuoso 1/0; nothing: the store cannot compare them
+            raise BackendError(f"the store's lock graph <{LOCK_GRAPH}> is unreadable")
         version = row["version"].value if row["version"] is not None else "?"
-        try:  # both are the store's clock
-            age = _utc(row["now"].value) - _utc(row["beat"].value)
-        except (AttributeError, ValueError):
-            raise BackendError(f"the store's lock graph <{LOCK_GRAPH}> is unreadable") from None
-        holders[str(row["holder"])] = (version, age.total_seconds())
+        age = row["age"]
+        holders[str(row["holder"])] = _Entry(
+            version=version,
+            beat=row["beat"].value,
+            stale=stale.value in {"true", "1"},
+            age=_seconds(age.value) if age is not None else None,
+        )
     return holders
 
 
-def _utc(lexical: str) -> datetime:
-    """An ``xsd:dateTime`` as a naive time in UTC (Virtuoso's ``NOW()`` has no time zone).
+def _expires() -> str:
+    """:data:`LOCK_EXPIRES` as an ``xsd:dayTimeDuration`` (which both Oxigraph and Virtuoso
+    subtract from ``NOW()``)."""
+    return f'"PT{round(LOCK_EXPIRES)}S"^^<http://www.w3.org/2001/XMLSchema#dayTimeDuration>'
 
-    >>> _utc("2026-12-07T16:16:00Z") == _utc("2026-12-07T17:16:00+01:00")
-    True
+
+def _seconds(lexical: str) -> float | None:
+    """Seconds in the difference of two times as a store gives it: an ``xsd:dayTimeDuration``
+    (Oxigraph) or a number of seconds (Virtuoso); ``None`` for anything else.
+
+    >>> _seconds("P1DT2H3M4.5S"), _seconds("PT0.25S"), _seconds("-PT2S"), _seconds("12.5")
+    (93784.5, 0.25, -2.0, 12.5)
     """
-    moment = datetime.fromisoformat(lexical)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+    match = _DURATION.fullmatch(lexical)
+    if match is None:
+        try:
+            return float(lexical)
+        except ValueError:
+            return None
+    sign, days, hours, minutes, seconds = match.groups()
+    total = (
+        float(days or 0) * 86400 + float(hours or 0) * 3600 + float(minutes or 0) * 60
+    ) + float(seconds or 0)
+    return -total if sign else total
+
+
+_DURATION = re.compile(r"(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?")
 
 
 def _lock(client: SparqlClient, token: str, version: str) -> None:
@@ -263,7 +302,9 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
     Raises:
         PublicationBusyError: another publication holds it.
     """
-    stale = [h for h, (_, age) in _holders(client).items() if age > LOCK_EXPIRES]
+    # The entries of publishers that died, by the store's clock (Virtuoso refuses the
+    # comparison in an update's FILTER: a query finds them).
+    stale = [h for h, entry in _holders(client).items() if entry.stale]
     if stale:
         _update(
             client,
@@ -275,18 +316,24 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
         f"{ox.Literal(version)} }} }} WHERE {{ BIND(NOW() AS ?now) }}",
     )
     holders = _holders(client)
-    others = {h: va for h, va in holders.items() if h != token and va[1] <= LOCK_EXPIRES}
+    others = {h: e for h, e in holders.items() if h != token and not e.stale}
     if others:
-        entries = "; ".join(
-            f"{holder} (version {version}): heartbeat {age:.0f} s old, expires in "
-            f"{LOCK_EXPIRES - age:.0f} s unless renewed"
-            for holder, (version, age) in sorted(others.items())
-        )
+        entries = "; ".join(_describe(h, e) for h, e in sorted(others.items()))
         raise PublicationBusyError(
             f"another publication is under way on this store, {entries}; try again when it "
             f"is done (an entry of a publisher that died can be removed: docs/backends.md, "
             f'"A stale lock")'
         )
+
+
+def _describe(holder: str, entry: _Entry) -> str:
+    """An entry of the lock, for the message of :class:`PublicationBusyError`."""
+    said = f"{holder} (version {entry.version}): last heartbeat {entry.beat} (the store's clock)"
+    if entry.age is None:
+        return f"{said}, expires {LOCK_EXPIRES:.0f} s after it unless renewed"
+    return (
+        f"{said}, {entry.age:.0f} s ago; expires in {LOCK_EXPIRES - entry.age:.0f} s unless renewed"
+    )
 
 
 def _beat(client: SparqlClient, token: str) -> None:
