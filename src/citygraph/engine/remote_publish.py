@@ -9,7 +9,8 @@ nothing that fails validation gets this far). Then, with the standards only:
    and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
    store's ``NOW()``, renewed by a background thread every third of :data:`LOCK_EXPIRES` for
    the whole publication, however long one upload takes) is younger than
-   :data:`LOCK_EXPIRES`; an older one is a publisher that died, and is removed. No two
+   :data:`LOCK_EXPIRES` by the store's own clock (the store compares, in the query that reads
+   the lock); an older one is a publisher that died, and is removed. No two
    publications stage at once, so none can move another's graphs into place;
 2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
    *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
