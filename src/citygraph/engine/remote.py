@@ -480,6 +480,9 @@ class RemotePool:
         limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
         # The build's graphs only: not a store's system graphs, nor a publication's staging.
         named = self.graph_names(timeout=deadline - time.monotonic())
+        if not named:
+            # Named by no graph, GRAPH ?g would be every graph of the store: answered here.
+            return remote_answers.serialise_dataset((), job.graph_format, limits)
         return self._stream(query, deadline, None, named, "", job.graph_format, limits)
 
     def _stream(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, cast
 
 import httpx
@@ -38,6 +38,7 @@ __all__ = [
     "parse",
     "refused",
     "serialise",
+    "serialise_dataset",
 ]
 
 #: Media types of SELECT/ASK results a store may answer with, and how citygraph parses them.
@@ -120,8 +121,7 @@ def serialise(
     """
     if isinstance(parsed, ox.QuerySolutions) and solutions_format == "" and graph_format:
         quads = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in parsed)
-        data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
-        return Reply(body=data, family="graph", format=graph_format, count=count)
+        return serialise_dataset(quads, graph_format, job)
     if isinstance(parsed, ox.QueryBoolean | ox.QuerySolutions):
         if not solutions_format:
             return Reply(error="not_acceptable", family="solutions")
@@ -134,6 +134,16 @@ def serialise(
     if graph_format is None:
         return Reply(error="not_acceptable", family="graph")
     data, count = serialise_triples(parsed, graph_format, job.max_rows, job.max_bytes)
+    return Reply(body=data, family="graph", format=graph_format, count=count)
+
+
+def serialise_dataset(quads: Iterable[ox.Quad], graph_format: str, job: QueryJob) -> Reply:
+    """The reply to a dataset read: ``quads`` as ``graph_format``, within the limits of ``job``.
+
+    Raises:
+        LimitExceededError: more than ``job.max_rows`` quads or ``job.max_bytes`` bytes.
+    """
+    data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
     return Reply(body=data, family="graph", format=graph_format, count=count)
 
 
