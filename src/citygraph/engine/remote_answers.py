@@ -3,7 +3,7 @@ refusals of :mod:`citygraph.engine.remote`.
 
 A store's answer is parsed by its ``Content-Type`` (:data:`RESULT_TYPES`, :data:`GRAPH_TYPES`,
 aliases included) and serialised by citygraph through the same limited buffers as the embedded
-engine's (:mod:`citygraph.engine.query_process`), in the format the client negotiated: clients
+engine's (:mod:`citygraph.engine.serialise`), in the format the client negotiated: clients
 get the same bytes from every store. A store's 4xx becomes the reply of a refused query, its
 syntax error positions corrected for the lines citygraph put before the query.
 """
@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from citygraph.engine import dialects
 from citygraph.engine.jobs import QueryJob, Reply
-from citygraph.engine.query_process import (
+from citygraph.engine.serialise import (
     serialise_quads,
     serialise_solutions_via_tsv,
     serialise_triples,
