@@ -251,6 +251,9 @@ def test_a_build_derives_start_years_and_search_keys(tmp_path: Path) -> None:
     event = ox.NamedNode(ID + "event/e")
     senate = ox.NamedNode(ID + "org/senate")
     old_pair = ox.NamedNode(ID + "partnership/old")
+    # XML Schema's years have four digits or more and a sign: neither cut nor dropped
+    ancient = ox.NamedNode(ID + "partnership/ancient")
+    far = ox.NamedNode(ID + "partnership/far")
 
     def date(text: str, datatype: str) -> ox.Literal:
         return ox.Literal(text, datatype=ox.NamedNode(xsd + datatype))
@@ -261,6 +264,8 @@ def test_a_build_derives_start_years_and_search_keys(tmp_path: Path) -> None:
                 ox.Quad(PAIR, start, date("1987-05-13", "date"), CURATED),
                 ox.Quad(event, start, date("2022-11", "gYearMonth"), CURATED),
                 ox.Quad(old_pair, start, date("1956", "gYear"), worldwide),
+                ox.Quad(ancient, start, date("-0044", "gYear"), CURATED),
+                ox.Quad(far, start, date("12345-01-01", "date"), CURATED),
                 ox.Quad(dusseldorf, RDF_TYPE, ox.NamedNode(CG + "City"), CURATED),
                 ox.Quad(dusseldorf, label, ox.Literal("Düsseldorf", language="de"), CURATED),
                 ox.Quad(dusseldorf, label, ox.Literal("Düsseldorf", language="en"), CURATED),
@@ -281,6 +286,8 @@ def test_a_build_derives_start_years_and_search_keys(tmp_path: Path) -> None:
         (PAIR, ox.Literal("1987", datatype=integer)),
         (event, ox.Literal("2022", datatype=integer)),
         (old_pair, ox.Literal("1956", datatype=integer)),
+        (ancient, ox.Literal("-44", datatype=integer)),
+        (far, ox.Literal("12345", datatype=integer)),
     }
     keys = {
         (q.subject, q.object)

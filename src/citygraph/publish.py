@@ -74,14 +74,15 @@ WHERE {
     # node with a cg:startDate (partnerships, events, participations): date-range queries and
     # pages compare integers instead of slicing the lexical form of every date per row
     # (issue 10 §3). Dates carry their precision (xsd:date, xsd:gYearMonth, xsd:gYear), so the
-    # year is read from the lexical form, its first four digits (as everywhere in citygraph).
+    # year is read from the lexical form: its year part, four digits or more, with its sign
+    # (XML Schema's years: "-0044", "12345-01-01").
     sparql_prolog(["cg", "graph", "xsd"])
     + """
 INSERT { GRAPH graph:derived { ?x cg:startYear ?year } }
 WHERE {
   GRAPH ?g { ?x cg:startDate ?date }
-  FILTER (REGEX(STR(?date), "^[0-9]{4}"))
-  BIND (xsd:integer(SUBSTR(STR(?date), 1, 4)) AS ?year)
+  FILTER (REGEX(STR(?date), "^-?[0-9]{4,}"))
+  BIND (xsd:integer(REPLACE(STR(?date), "^(-?[0-9]{4,}).*$", "$1")) AS ?year)
 }""",
     # Statement-level provenance of the curated data (docs/model.md, "Who says this?"): one
     # rdf:Statement per triple about a curated thing, with the sources that give it: those of

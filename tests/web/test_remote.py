@@ -31,9 +31,9 @@ from citygraph import store
 from citygraph.config import SettingError, Settings
 from citygraph.engine import remote
 from citygraph.engine.clients import CURRENT
-from citygraph.engine.dialects import LOCK_GRAPH
+from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
-from citygraph.engine.jobs import QueryJob
+from citygraph.engine.jobs import DatasetJob, QueryJob
 from citygraph.engine.remote import BackendError, RemotePool, backend_of
 from citygraph.engine.remote_store import RemoteHandle
 from citygraph.namespaces import GRAPH
@@ -337,3 +337,23 @@ def unraisable_reports() -> Iterator[list[str]]:
         yield reports
     finally:
         sys.unraisablehook = previous
+
+
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
+def test_a_dataset_read_of_a_store_without_the_builds_graphs_is_empty(
+    kind: str, oxigraph_servers: OxigraphServers
+) -> None:
+    # A store holding only a publication's staging graph (and, on Virtuoso, its system graphs):
+    # none of it is the build's, so the whole dataset read is empty.
+    backend = oxigraph_servers.get("no-build-graphs", kind=kind)
+    staged = (
+        f"INSERT DATA {{ GRAPH <{STAGING_GRAPHS[0]}> {{ <{CITY}> <{RDFS_LABEL.value}> 'x' }} }}"
+    )
+    httpx.post(backend.update, data={"update": staged}, timeout=60).raise_for_status()
+    pool = RemotePool(backend, max_concurrent=1, check_interval=3600.0)
+    try:
+        reply, _ = pool.run(DatasetJob("N_QUADS", max_rows=10, max_bytes=10**6), timeout=60.0)
+    finally:
+        pool.close()
+    assert (reply.error, reply.family, reply.format) == (None, "graph", "N_QUADS"), reply.message
+    assert (reply.body, reply.count) == (b"", 0)

@@ -540,7 +540,7 @@ def classify_error(dialect: Dialect, status: int, body: str) -> ErrorKind:
     """
     if dialect.name == "virtuoso" and body.startswith("Virtuoso "):
         state = body.split(" ", 2)[1]
-        if state in _VIRTUOSO_TIMEOUT_STATES or "estimated execution time" in body:
+        if state in _VIRTUOSO_TIMEOUT_STATES or refused_by_estimate(dialect, body):
             return "timeout"
         if state in _VIRTUOSO_QUERY_STATES:
             return "query"

@@ -36,7 +36,6 @@ from citygraph.engine.serialise import (
     LimitExceededError,
     serialise_quads,
     serialise_solutions,
-    serialise_solutions_via_tsv,
     serialise_triples,
 )
 from citygraph.errors import CitygraphError
@@ -44,7 +43,6 @@ from citygraph.sandbox import SandboxError, install_network_filter, limit_memory
 from citygraph.store import Build, open_build
 
 __all__ = [
-    "LimitExceededError",
     "answer_jobs",
     "defect_error",
     "defect_message",
@@ -52,9 +50,6 @@ __all__ = [
     "execute",
     "main",
     "memory_message",
-    "serialise_quads",
-    "serialise_solutions_via_tsv",
-    "serialise_triples",
     "serve",
 ]
 

@@ -14,7 +14,7 @@ names it, as the store's dialect says (:func:`citygraph.engine.dialects.union_da
 listing every named graph of the build, or on Virtuoso by excluding the graphs that are not.
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
-same limited buffers as the embedded engine's (:mod:`citygraph.engine.query_process`); at
+same limited buffers as the embedded engine's (:mod:`citygraph.engine.serialise`); at
 ``max_rows`` or ``max_bytes`` the connection is closed. The deadline is checked on every chunk
 and bounds every read; when it passes, the request is abandoned (its connection closed, which
 stops a store that streams; a store computing an aggregate stops at its own timeout, so set the
@@ -43,8 +43,8 @@ from citygraph.engine import dialects, remote_answers
 from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
-from citygraph.engine.query_process import LimitExceededError
 from citygraph.engine.remote_answers import GRAPH_TYPES, RESULT_TYPES
+from citygraph.engine.serialise import LimitExceededError
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
 from citygraph.publish import DATASET, VERSION_INFO
@@ -480,6 +480,9 @@ class RemotePool:
         limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
         # The build's graphs only: not a store's system graphs, nor a publication's staging.
         named = self.graph_names(timeout=deadline - time.monotonic())
+        if not named:
+            # Named by no graph, GRAPH ?g would be every graph of the store: answered here.
+            return remote_answers.serialise_dataset((), job.graph_format, limits)
         return self._stream(query, deadline, None, named, "", job.graph_format, limits)
 
     def _stream(

@@ -3,7 +3,7 @@ refusals of :mod:`citygraph.engine.remote`.
 
 A store's answer is parsed by its ``Content-Type`` (:data:`RESULT_TYPES`, :data:`GRAPH_TYPES`,
 aliases included) and serialised by citygraph through the same limited buffers as the embedded
-engine's (:mod:`citygraph.engine.query_process`), in the format the client negotiated: clients
+engine's (:mod:`citygraph.engine.serialise`), in the format the client negotiated: clients
 get the same bytes from every store. A store's 4xx becomes the reply of a refused query, its
 syntax error positions corrected for the lines citygraph put before the query.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, cast
 
 import httpx
@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from citygraph.engine import dialects
 from citygraph.engine.jobs import QueryJob, Reply
-from citygraph.engine.query_process import (
+from citygraph.engine.serialise import (
     serialise_quads,
     serialise_solutions_via_tsv,
     serialise_triples,
@@ -38,6 +38,7 @@ __all__ = [
     "parse",
     "refused",
     "serialise",
+    "serialise_dataset",
 ]
 
 #: Media types of SELECT/ASK results a store may answer with, and how citygraph parses them.
@@ -120,8 +121,7 @@ def serialise(
     """
     if isinstance(parsed, ox.QuerySolutions) and solutions_format == "" and graph_format:
         quads = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in parsed)
-        data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
-        return Reply(body=data, family="graph", format=graph_format, count=count)
+        return serialise_dataset(quads, graph_format, job)
     if isinstance(parsed, ox.QueryBoolean | ox.QuerySolutions):
         if not solutions_format:
             return Reply(error="not_acceptable", family="solutions")
@@ -134,6 +134,16 @@ def serialise(
     if graph_format is None:
         return Reply(error="not_acceptable", family="graph")
     data, count = serialise_triples(parsed, graph_format, job.max_rows, job.max_bytes)
+    return Reply(body=data, family="graph", format=graph_format, count=count)
+
+
+def serialise_dataset(quads: Iterable[ox.Quad], graph_format: str, job: QueryJob) -> Reply:
+    """The reply to a dataset read: ``quads`` as ``graph_format``, within the limits of ``job``.
+
+    Raises:
+        LimitExceededError: more than ``job.max_rows`` quads or ``job.max_bytes`` bytes.
+    """
+    data, count = serialise_quads(quads, graph_format, job.max_rows, job.max_bytes)
     return Reply(body=data, family="graph", format=graph_format, count=count)
 
 

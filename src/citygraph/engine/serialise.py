@@ -13,7 +13,8 @@ holding more than about the limit in memory, and tell which limit was passed:
   the CSV's.
 - Turtle, TriG and the other graph formats: the triples (quads) are counted as they are handed
   to pyoxigraph's serialiser, the bytes as it writes them; Turtle and TriG then declare only the
-  prefixes of :data:`~citygraph.namespaces.PREFIXES` they use (:func:`_only_used_prefixes`).
+  prefixes of :data:`~citygraph.namespaces.PREFIXES` an IRI is written with
+  (:func:`_only_used_prefixes`).
 
 So a body is refused when it, and not a larger intermediate form, passes the limit: Turtle,
 TriG and CSV are smaller than the N-Triples or TSV they were once converted from. JSON and XML
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, TypeVar
@@ -50,7 +52,6 @@ _CSV = ox.QueryResultsFormat.CSV
 _NT = ox.RdfFormat.N_TRIPLES
 _NQ = ox.RdfFormat.N_QUADS
 _PREFIXED = frozenset({"TURTLE", "TRIG"})
-_PREFIX_ITEMS = tuple(PREFIXES.items())
 #: Bytes of TSV converted to CSV at a time (pyoxigraph writes about 8 kB at a time).
 CONVERT_BATCH = 1 << 18
 
@@ -291,7 +292,7 @@ def _serialise_counted(
     )
     body = buffer.getvalue()
     if prefixed:
-        body = _only_used_prefixes(body)
+        body = _only_used_prefixes(body, fmt_name)
     _check_size(body, max_bytes)
     return body, count
 
@@ -299,30 +300,65 @@ def _serialise_counted(
 @functools.cache
 def _prefix_lines(fmt_name: str) -> int:
     """The bytes pyoxigraph writes to declare every prefix of :data:`PREFIXES`."""
-    fmt = getattr(ox.RdfFormat, fmt_name)
+    return len(_declarations(fmt_name, tuple(PREFIXES)))
+
+
+@functools.cache
+def _declarations(fmt_name: str, names: tuple[str, ...]) -> bytes:
+    """The ``@prefix`` lines pyoxigraph writes for the prefixes ``names``, in its own order
+    (which depends on the set of prefixes only): the lines a body that uses exactly these
+    prefixes starts with."""
     node = ox.NamedNode("urn:x")
     # a quad in the default graph is written as the triple
-    with_prefixes = ox.serialize([ox.Quad(node, node, node)], format=fmt, prefixes=PREFIXES)
-    without = ox.serialize([ox.Quad(node, node, node)], format=fmt)
-    assert with_prefixes is not None
-    assert without is not None
-    return len(with_prefixes) - len(without)
+    written = ox.serialize(
+        [ox.Quad(node, node, node)],
+        format=getattr(ox.RdfFormat, fmt_name),
+        prefixes={name: PREFIXES[name] for name in names},
+    )
+    assert written is not None
+    return b"".join(line for line in written.splitlines(keepends=True) if line.startswith(b"@"))
 
 
-def _only_used_prefixes(body: bytes) -> bytes:
-    """``body`` (Turtle or TriG that starts with one ``@prefix`` line per prefix) without the
-    lines of the prefixes the rest does not use. A prefix counts as used when ``name:`` occurs
-    in the rest: a literal may make one look used (declared for nothing, which is harmless),
-    but a used one is never dropped."""
+def _only_used_prefixes(body: bytes, fmt_name: str) -> bytes:
+    """``body`` (Turtle or TriG that starts with one ``@prefix`` line per prefix of
+    :data:`PREFIXES`) declaring only the prefixes an IRI of the rest is written with, in the
+    order pyoxigraph declares them when given only those: the bytes of ``ox.serialize(...,
+    prefixes=used)``. No namespace of :data:`PREFIXES` is inside another, so each IRI is
+    written with the same prefix either way."""
     end = 0
-    lines = []
     while body.startswith(b"@prefix ", end):
-        line_end = body.index(b"\n", end) + 1
-        lines.append(body[end:line_end])
-        end = line_end
+        end = body.index(b"\n", end) + 1
     rest = body[end:]
-    kept = [line for line in lines if line[8 : line.index(b":", 8) + 1] in rest]
-    return b"".join(kept) + rest
+    # pyoxigraph writes a prefixed name at the start of a line, after a space or a tab, or
+    # after ``^^``; never one of these inside an IRI or a prefixed name, so only a literal
+    # can hold ``name:`` at such a place.
+    spaced = b" " + rest.translate(_TO_SPACE)  # spaced[i] precedes rest[i]
+    used = tuple(name for name in PREFIXES if _written(rest, spaced, name.encode() + b":"))
+    return _declarations(fmt_name, used) + rest
+
+
+_TO_SPACE = bytes.maketrans(b"\t\n^", b"   ")
+#: A literal as pyoxigraph writes it: in double quotes, with ``\"`` and ``\\`` escaped, on one
+#: line (a line break in it is written ``\n``).
+_LITERAL = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+
+
+def _written(rest: bytes, spaced: bytes, token: bytes) -> bool:
+    """Whether ``token`` (``name:``) starts a prefixed name in ``rest`` (Turtle or TriG
+    without its ``@prefix`` lines), not text inside a literal; ``spaced`` is ``rest`` after a
+    space, its delimiters made spaces."""
+    at = spaced.find(b" " + token)
+    while at >= 0:
+        line = rest.rfind(b"\n", 0, at) + 1
+        for literal in _LITERAL.finditer(rest, line):
+            if literal.start() >= at:
+                return True
+            if literal.end() > at:
+                break  # inside this literal
+        else:
+            return True
+        at = spaced.find(b" " + token, at + 1)
+    return False
 
 
 def _run_limited(

@@ -38,7 +38,7 @@ from citygraph.documents import RDF
 from citygraph.names import NAME_PROPERTIES, normalise
 from citygraph.namespaces import CG, PREFIXES
 
-__all__ = ["NAME_PROPERTIES", "Hit", "SearchIndex", "normalise"]
+__all__ = ["Hit", "SearchIndex"]
 
 #: Kinds of thing, most wanted first (places before the partnerships named after them).
 _RANK: tuple[str, ...] = (
