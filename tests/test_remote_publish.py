@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,8 +18,9 @@ import pytest
 from tests.backends import VIRTUOSO_MOVE, OxigraphServers, empty, fails_on
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
+from citygraph.engine import remote_publish
 from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool
+from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import (
     PublicationBusyError,
     download,
@@ -183,13 +187,102 @@ def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
     assert LOCK_GRAPH not in graphs(remote)
 
 
+def test_the_age_of_a_lock_entry_is_the_stores_own(
+    builds: tuple[Build, Build], remote: Backend
+) -> None:
+    """Entries whose heartbeat the store wrote 20 and 40 minutes ago (its own ``NOW()``, in its
+    own time-zone form): by the store's clock the first holds the lock for 10 more minutes,
+    the second is a dead publisher's (the lock expires 30 minutes after a heartbeat)."""
+    first, second = builds
+    publish_build(first, remote)
+    duration = "<http://www.w3.org/2001/XMLSchema#dayTimeDuration>"
+    lock(remote, "urn:citygraph:publication:dead", beat=f'NOW() - "PT2400S"^^{duration}')
+    lock(remote, "urn:citygraph:publication:alive", beat=f'NOW() - "PT1200S"^^{duration}')
+    with pytest.raises(PublicationBusyError) as refused:
+        publish_build(second, remote)
+    message = str(refused.value)
+    assert "urn:citygraph:publication:alive" in message
+    assert "urn:citygraph:publication:dead" not in message
+    age = re.search(r"(\d+) s ago; expires in (\d+) s", message)
+    assert age is not None, message
+    assert 1200 <= int(age[1]) < 1500  # the machine is slow, not 10 hours off
+    assert 300 < int(age[2]) <= 600
+    holders = {q.subject.value for q in download(remote) if q.graph_name.value == LOCK_GRAPH}
+    assert holders == {"urn:citygraph:publication:alive"}  # the dead one's entry was removed
+    assert version(remote) == "v1"
+
+
+def during_first_upload(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run ``action`` once, right after the first staging graph of a publication is uploaded
+    (as if that upload were still going on)."""
+    real = remote_publish._put
+    done: list[bool] = []
+
+    def put_then_act(client: SparqlClient, graph: str, data: bytes) -> None:
+        real(client, graph, data)
+        if not done:
+            done.append(True)
+            action()
+
+    monkeypatch.setattr(remote_publish, "_put", put_then_act)
+
+
+def test_a_publication_keeps_its_lock_however_long_one_upload_takes(
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload that outlasts the lock's expiry: the heartbeat goes on meanwhile, so another
+    publisher still finds the store busy (and does not stage into the same graphs)."""
+    first, second = builds
+    publish_build(first, remote)
+    monkeypatch.setattr(remote_publish, "LOCK_EXPIRES", 6.0)
+    refused: list[BaseException] = []
+
+    def slow_upload_then_another_publisher() -> None:
+        time.sleep(9.0)  # longer than LOCK_EXPIRES
+        try:
+            publish_build(first, remote)
+        except PublicationBusyError as error:
+            refused.append(error)
+
+    during_first_upload(monkeypatch, slow_upload_then_another_publisher)
+    publish_build(second, remote)
+    assert refused, "the other publisher took the lock over during the upload"
+    assert version(remote) == "v2"
+    assert LOCK_GRAPH not in graphs(remote)
+
+
+def test_a_staging_graph_changed_during_the_publication_stops_the_switch(
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = builds
+    publish_build(first, remote)
+    before = sorted(map(str, download(remote)))
+
+    def someone_writes_into_staging() -> None:
+        triple = '<http://example.org/x> <http://example.org/y> "z"'
+        extra = f"INSERT DATA {{ GRAPH <{STAGING}0> {{ {triple} }} }}"
+        httpx.post(remote.update, data={"update": extra}).raise_for_status()
+
+    during_first_upload(monkeypatch, someone_writes_into_staging)
+    with pytest.raises(BackendError, match="staging graphs changed"):
+        publish_build(second, remote)
+    after = [q for q in sorted(map(str, download(remote))) if STAGING not in q]
+    assert after == before
+    assert version(remote) == "v1"
+
+
 def test_readers_never_see_what_is_staged(builds: tuple[Build, Build], remote: Backend) -> None:
-    """On every store, whichever way its dialect names the union default graph."""
+    """On every store, whichever way its dialect names the union default graph. The reader
+    is serving (its graph list read) before the staging and lock graphs appear, as when a
+    publication starts while a server runs: they are hidden by name, not by that list."""
     publish_build(builds[0], remote)
+    store = RemoteHandle(remote, check_interval=0.0).snapshot().store
+    first = store.query('ASK { ?s ?p "Paris v1"@fr }', use_default_graph_as_union=True)
+    assert isinstance(first, ox.QueryBoolean)
+    assert first
     staged = '<http://example.org/x> <http://example.org/y> "staged" .\n'
     for graph in (*STAGING_GRAPHS, LOCK_GRAPH):
         put(remote, graph, staged)
-    store = RemoteHandle(remote, check_interval=0.0).snapshot().store
     union = store.query('SELECT ?s WHERE { ?s ?p "staged" }', use_default_graph_as_union=True)
     assert isinstance(union, ox.QuerySolutions)
     assert list(union) == []

@@ -31,7 +31,7 @@ from citygraph import store
 from citygraph.config import SettingError, Settings
 from citygraph.engine import remote
 from citygraph.engine.clients import CURRENT
-from citygraph.engine.dialects import STAGING_GRAPHS
+from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
 from citygraph.engine.jobs import DatasetJob, QueryJob
 from citygraph.engine.remote import BackendError, RemotePool, backend_of
@@ -172,6 +172,34 @@ def test_a_write_the_store_refuses_is_published_nowhere(
     assert again.status_code == 204, again.text
     assert served
     assert store.current_build(store_dir).version != before
+
+
+def test_a_write_while_another_publication_holds_the_store_gets_503(
+    store_dir: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    """The store is busy, not failing: 503 with Retry-After, and a message that says whose
+    entry it is, how old and when it expires."""
+    local = Settings(store=store_dir, version_check_interval=0.0, update_token=TOKEN)
+    remote = remote_settings(local, "oxigraph", oxigraph_servers, name="busy")
+    assert remote.backend_update
+    other = (
+        f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ <urn:citygraph:publication:other> "
+        f'<urn:citygraph:lock#beat> ?now ; <urn:citygraph:lock#version> "other" }} }} '
+        "WHERE { BIND(NOW() AS ?now) }"
+    )
+    httpx.post(remote.backend_update, data={"update": other}).raise_for_status()
+    before = store.current_build(store_dir).version
+    try:
+        response, served = insert_rome(remote)
+    finally:
+        drop = f"DROP SILENT GRAPH <{LOCK_GRAPH}>"
+        httpx.post(remote.backend_update, data={"update": drop}).raise_for_status()
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert "urn:citygraph:publication:other" in response.text
+    assert "expires in" in response.text
+    assert store.current_build(store_dir).version == before
+    assert not served
 
 
 def job(query: str) -> QueryJob:

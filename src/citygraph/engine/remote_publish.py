@@ -7,9 +7,11 @@ nothing that fails validation gets this far). Then, with the standards only:
    (:data:`~citygraph.engine.dialects.LOCK_GRAPH`), then reads the graph back, and goes on only
    if no other live entry is there (two publishers that add theirs at once both see the other
    and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
-   store's ``NOW()``, renewed before each upload) is younger than :data:`LOCK_EXPIRES`; an
-   older one is a publisher that died, and is removed. No two publications stage at once, so
-   none can move another's graphs into place;
+   store's ``NOW()``, renewed by a background thread every third of :data:`LOCK_EXPIRES` for
+   the whole publication, however long one upload takes) is younger than
+   :data:`LOCK_EXPIRES` by the store's own clock (the store compares, in the query that reads
+   the lock); an older one is a publisher that died, and is removed. No two
+   publications stage at once, so none can move another's graphs into place;
 2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
    *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
    (:data:`~citygraph.engine.dialects.STAGING_GRAPHS`), which no citygraph query reads: readers
@@ -21,7 +23,10 @@ nothing that fails validation gets this far). Then, with the standards only:
    served build when its directory is still beside the new one; other graphs are left alone),
    and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
    (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
-   the whole switch). Then the publication removes its lock entry.
+   the whole switch). Right before it, the publication renews its heartbeat a last time
+   (failing if its entry is gone) and checks that each staging graph holds exactly as many
+   triples as it uploaded there: anything else (another publisher that took over a lock it
+   thought dead) stops it before the switch. Then the publication removes its lock entry.
 
 The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
@@ -32,11 +37,12 @@ Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
 from __future__ import annotations
 
 import contextlib
+import re
+import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -51,6 +57,7 @@ from citygraph.engine.remote import (
     BackendError,
     SparqlClient,
 )
+from citygraph.errors import StoreBusyError
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
@@ -66,15 +73,17 @@ __all__ = [
 
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
-#: Seconds after its last heartbeat a lock entry is taken for a dead publisher's: longer than
-#: any one upload may take (a live publisher renews it before each).
+#: Seconds after its last heartbeat a lock entry is taken for a dead publisher's (a live
+#: publisher renews it every third of this, from a thread of its own, whatever it is doing).
 LOCK_EXPIRES = 3 * REQUEST_TIMEOUT
 _BEAT = "<urn:citygraph:lock#beat>"
 _VERSION = "<urn:citygraph:lock#version>"
 
 
-class PublicationBusyError(BackendError):
-    """Another publication holds the store's lock (it is staging a build right now)."""
+class PublicationBusyError(StoreBusyError):
+    """Another publication holds the store's lock (it is staging a build right now): the store
+    is busy, not failing (a write gets 503 with ``Retry-After``, as when the store directory's
+    write lock is taken)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +118,11 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     )
     client = SparqlClient(backend, connections=2)
     token = f"<urn:citygraph:publication:{uuid.uuid4()}>"
+    heartbeat = _Heartbeat(backend, token)
     try:
         try:  # the lock entry goes whatever happens (also when taking the lock failed)
             _lock(client, token, build.version)
+            heartbeat.start()
             if client.dialect.union_by_exclusion and len(graphs) > len(STAGING_GRAPHS):
                 raise BackendError(
                     f"the build has {len(graphs)} named graphs; a publication to this store "
@@ -128,31 +139,35 @@ def publish_build(build: Build, backend: Backend) -> Publication:
                 _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
             started = time.monotonic()
             staged: dict[str, str] = {}
-            quads = 0
+            counts: dict[str, int] = {}
             for number, graph in enumerate(graphs):
                 staging = f"{STAGING}{number}"  # STAGING_GRAPHS[number], on any store
                 data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
                 assert data is not None
-                quads += data.count(b"\n")
-                _beat(client, token)
+                heartbeat.check()
                 _put(client, staging, data)
                 staged[graph] = staging
+                counts[staging] = data.count(b"\n")
             uploaded = time.monotonic()
             replaced = _graphs_of_served_build(client, build)
             dropped = tuple(
                 g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
             )
-            _beat(client, token)
+            heartbeat.stop()
+            heartbeat.check()
+            _beat(client, token)  # the last: the lock is ours for LOCK_EXPIRES from here
+            _check_staged(client, counts)
             _update(client, switch_update(staged, dropped))
             switched = time.monotonic()
         finally:
+            heartbeat.stop()
             _unlock(client, token)
     finally:
         client.close()
     return Publication(
         version=build.version,
         graphs=tuple(graphs),
-        quads=quads,
+        quads=sum(counts.values()),
         dropped=dropped,
         upload_seconds=uploaded - started,
         switch_seconds=switched - uploaded,
@@ -212,34 +227,73 @@ def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
     return {g.value for g in served.named_graphs() if isinstance(g, ox.NamedNode)}
 
 
-def _holders(client: SparqlClient) -> dict[str, tuple[str, float]]:
-    """The lock's entries: publication → (the version it publishes, seconds since its beat)."""
+@dataclass(frozen=True)
+class _Entry:
+    """A lock entry, as the store sees it: what the publication publishes, its last heartbeat
+    (the store's lexical ``xsd:dateTime``), whether the store finds it older than
+    :data:`LOCK_EXPIRES`, and its age in seconds (for messages; ``None`` if the store's
+    subtraction of times gives nothing this reads)."""
+
+    version: str
+    beat: str
+    stale: bool
+    age: float | None
+
+
+def _holders(client: SparqlClient) -> dict[str, _Entry]:
+    """The lock's entries, by publication. Their staleness is decided by the store, against
+    its own ``NOW()``, in one query: a comparison of times in Python would mix the store's
+    time-zone forms (Virtuoso's ``NOW()`` has none, the store's local time)."""
     rows = client.select(
-        f"SELECT ?holder ?version ?beat (NOW() AS ?now) WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
-        f"?holder {_BEAT} ?beat OPTIONAL {{ ?holder {_VERSION} ?version }} }} }}",
+        f"SELECT ?holder ?version ?beat ?stale ?age WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
+        f"?holder {_BEAT} ?beat OPTIONAL {{ ?holder {_VERSION} ?version }} }} "
+        f"BIND(?beat < NOW() - {_expires()} AS ?stale) BIND(NOW() - ?beat AS ?age) }}",
         timeout=REQUEST_TIMEOUT,
     )
-    holders: dict[str, tuple[str, float]] = {}
+    holders: dict[str, _Entry] = {}
     for row in rows:
+        stale = row["stale"]
+        if stale is None or stale.value not in {"true", "false", "1", "0"}:
+            # Oxigraph says true/false, Virtuoso 1/0; nothing: the store cannot compare them
+            raise BackendError(f"the store's lock graph <{LOCK_GRAPH}> is unreadable")
         version = row["version"].value if row["version"] is not None else "?"
-        try:  # both are the store's clock
-            age = _utc(row["now"].value) - _utc(row["beat"].value)
-        except (AttributeError, ValueError):
-            raise BackendError(f"the store's lock graph <{LOCK_GRAPH}> is unreadable") from None
-        holders[str(row["holder"])] = (version, age.total_seconds())
+        age = row["age"]
+        holders[str(row["holder"])] = _Entry(
+            version=version,
+            beat=row["beat"].value,
+            stale=stale.value in {"true", "1"},
+            age=_seconds(age.value) if age is not None else None,
+        )
     return holders
 
 
-def _utc(lexical: str) -> datetime:
-    """An ``xsd:dateTime`` as a naive time in UTC (Virtuoso's ``NOW()`` has no time zone).
+def _expires() -> str:
+    """:data:`LOCK_EXPIRES` as an ``xsd:dayTimeDuration`` (which both Oxigraph and Virtuoso
+    subtract from ``NOW()``)."""
+    return f'"PT{round(LOCK_EXPIRES)}S"^^<http://www.w3.org/2001/XMLSchema#dayTimeDuration>'
 
-    >>> _utc("2026-12-07T16:16:00Z") == _utc("2026-12-07T17:16:00+01:00")
-    True
+
+def _seconds(lexical: str) -> float | None:
+    """Seconds in the difference of two times as a store gives it: an ``xsd:dayTimeDuration``
+    (Oxigraph) or a number of seconds (Virtuoso); ``None`` for anything else.
+
+    >>> _seconds("P1DT2H3M4.5S"), _seconds("PT0.25S"), _seconds("-PT2S"), _seconds("12.5")
+    (93784.5, 0.25, -2.0, 12.5)
     """
-    moment = datetime.fromisoformat(lexical)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+    match = _DURATION.fullmatch(lexical)
+    if match is None:
+        try:
+            return float(lexical)
+        except ValueError:
+            return None
+    sign, days, hours, minutes, seconds = match.groups()
+    total = (
+        float(days or 0) * 86400 + float(hours or 0) * 3600 + float(minutes or 0) * 60
+    ) + float(seconds or 0)
+    return -total if sign else total
+
+
+_DURATION = re.compile(r"(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?")
 
 
 def _lock(client: SparqlClient, token: str, version: str) -> None:
@@ -249,7 +303,9 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
     Raises:
         PublicationBusyError: another publication holds it.
     """
-    stale = [h for h, (_, age) in _holders(client).items() if age > LOCK_EXPIRES]
+    # The entries of publishers that died, by the store's clock (Virtuoso refuses the
+    # comparison in an update's FILTER: a query finds them).
+    stale = [h for h, entry in _holders(client).items() if entry.stale]
     if stale:
         _update(
             client,
@@ -261,18 +317,30 @@ def _lock(client: SparqlClient, token: str, version: str) -> None:
         f"{ox.Literal(version)} }} }} WHERE {{ BIND(NOW() AS ?now) }}",
     )
     holders = _holders(client)
-    others = {h: v for h, (v, age) in holders.items() if h != token and age <= LOCK_EXPIRES}
+    others = {h: e for h, e in holders.items() if h != token and not e.stale}
     if others:
+        entries = "; ".join(_describe(h, e) for h, e in sorted(others.items()))
         raise PublicationBusyError(
-            "another publication is under way on this store (of version "
-            f"{', '.join(sorted(others.values()))}); try again when it is done"
+            f"another publication is under way on this store, {entries}; try again when it "
+            f"is done (an entry of a publisher that died can be removed: docs/backends.md, "
+            f'"A stale lock")'
         )
+
+
+def _describe(holder: str, entry: _Entry) -> str:
+    """An entry of the lock, for the message of :class:`PublicationBusyError`."""
+    said = f"{holder} (version {entry.version}): last heartbeat {entry.beat} (the store's clock)"
+    if entry.age is None:
+        return f"{said}, expires {LOCK_EXPIRES:.0f} s after it unless renewed"
+    return (
+        f"{said}, {entry.age:.0f} s ago; expires in {LOCK_EXPIRES - entry.age:.0f} s unless renewed"
+    )
 
 
 def _beat(client: SparqlClient, token: str) -> None:
     """Renew the heartbeat of ``token``'s lock entry; fail if another publisher removed it."""
     if token not in _holders(client):
-        raise BackendError(
+        raise _LostLockError(
             f"the publication lost its lock (silent for more than {LOCK_EXPIRES:.0f} s, "
             "another publisher took over): nothing was switched"
         )
@@ -282,6 +350,75 @@ def _beat(client: SparqlClient, token: str) -> None:
         f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?now }} }} "
         f"WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {token} {_BEAT} ?beat }} BIND(NOW() AS ?now) }}",
     )
+
+
+class _Heartbeat:
+    """Renews the heartbeat of a publication's lock entry every third of :data:`LOCK_EXPIRES`,
+    from a thread of its own (with a connection of its own), until :meth:`stop`; a renewal
+    that finds the entry gone ends it, and :meth:`check` raises that error."""
+
+    def __init__(self, backend: Backend, token: str) -> None:
+        self._backend = backend
+        self._token = token
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publication-heartbeat", daemon=True)
+        self._lost: BackendError | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def check(self) -> None:
+        """Raises: BackendError: another publisher took the lock over."""
+        if self._lost is not None:
+            raise self._lost
+
+    def _run(self) -> None:
+        client = SparqlClient(self._backend, connections=1)
+        try:
+            while not self._stopped.wait(LOCK_EXPIRES / 3):
+                try:
+                    _beat(client, self._token)
+                except _LostLockError as error:
+                    self._lost = error
+                    return
+                except BackendError:  # the store cannot be reached now: the next beat may
+                    continue
+        finally:
+            client.close()
+
+
+class _LostLockError(BackendError):
+    """The publication's lock entry is gone (another publisher took it over)."""
+
+
+def _check_staged(client: SparqlClient, counts: dict[str, int]) -> None:
+    """Check that each staging graph holds the number of triples uploaded there.
+
+    Raises:
+        BackendError: one does not (nothing was switched).
+    """
+    values = " ".join(f"<{g}>" for g in counts)
+    rows = client.select(
+        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+        "GROUP BY ?g",
+        timeout=REQUEST_TIMEOUT,
+    )
+    found = {row["g"].value: int(row["n"].value) for row in rows if row["n"] is not None}
+    wrong = [
+        f"<{g}> holds {found.get(g, 0):,} triples, not the {n:,} uploaded"
+        for g, n in counts.items()
+        if found.get(g, 0) != n
+    ]
+    if wrong:
+        raise BackendError(
+            "the staging graphs changed during the publication (another publisher wrote into "
+            f"them): {'; '.join(wrong)}; nothing was switched"
+        )
 
 
 def _unlock(client: SparqlClient, token: str) -> None:

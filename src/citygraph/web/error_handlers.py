@@ -75,6 +75,8 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (EngineDefectError, 500),
     (ClientLimitError, 429),
     (OverloadedError, 503),
+    # The store directory's write lock, or a remote store's publication lock (its
+    # PublicationBusyError): busy, not failing, so before BackendError's 502.
     (WriteBusyError, 503),
     (StoreNotFoundError, 503),
     (QueryProcessError, 500),
