@@ -29,28 +29,17 @@ from typing import Final
 import pyoxigraph as ox
 
 from citygraph.fastshacl.shapes import Constraint, Shape, ShapesGraph
+from citygraph.fastshacl.sparql import FOCUS_LEVEL, VALUE_LEVEL
 
 __all__ = ["split_by_reach"]
 
-#: Tests of a value term alone (no triple of the value is read).
-_TERM_TESTS: Final = frozenset(
-    {
-        "Datatype",
-        "NodeKind",
-        "In",
-        "Pattern",
-        "LanguageIn",
-        "MinLength",
-        "MaxLength",
-        "MinInclusive",
-        "MaxInclusive",
-        "MinExclusive",
-        "MaxExclusive",
-    }
-)
-#: Tests of all values of a focus node together, through its own triples.
-_FOCUS_TESTS: Final = frozenset({"MinCount", "MaxCount", "HasValue", "UniqueLang"})
 _NESTED: Final = frozenset({"Or", "And", "Xone", "Not", "Node"})
+#: Tests of a value term alone (no triple of the value is read): the value-level components
+#: (``sparql.VALUE_LEVEL``) but those that read the value's own triples or shapes.
+_TERM_TESTS: Final = VALUE_LEVEL - _NESTED - {"Class"}
+#: Tests of all values of a focus node together, through its own triples (the focus-level
+#: components but the qualified one, which applies a shape to each value).
+_FOCUS_TESTS: Final = FOCUS_LEVEL - {"QualifiedValueShape"}
 
 
 def split_by_reach(shapes: ShapesGraph) -> tuple[ShapesGraph, ShapesGraph]:
