@@ -19,7 +19,7 @@ from tests.backends import VIRTUOSO_MOVE, OxigraphServers, empty, fails_on
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
 from citygraph.engine import remote_publish
-from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import (
     PublicationBusyError,

@@ -10,7 +10,7 @@ Every difference between stores is named, with what citygraph does about it, in
 :mod:`citygraph.engine.dialects` (docs/backends.md); media types, serialisation and a store's
 refusals are read in :mod:`citygraph.engine.remote_answers`. The union default graph (what the
 embedded engine queries when a request names no dataset) is not in the standard, so citygraph
-names it, as the store's dialect says (:func:`citygraph.engine.dialects.union_dataset`): by
+names it, as the store's dialect says (:func:`citygraph.engine.datasets.union_dataset`): by
 listing every named graph of the build, or on Virtuoso by excluding the graphs that are not.
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
@@ -39,7 +39,7 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
-from citygraph.engine import dialects, remote_answers
+from citygraph.engine import datasets, dialects, remote_answers
 from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
@@ -75,7 +75,7 @@ VERSION_QUERY = (
 GRAPH_NAMES_QUERY = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 #: The prefix of the graph names a build is uploaded under before the switch
 #: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
-STAGING = dialects.STAGING_PREFIX
+STAGING = datasets.STAGING_PREFIX
 
 
 class BackendError(CitygraphError):
@@ -177,13 +177,13 @@ class SparqlClient:
         accept: str = remote_answers.ACCEPT_ANY,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
-        dataset: dialects.Dataset | None = None,
+        dataset: datasets.Dataset | None = None,
     ) -> httpx.Response:
         """POST ``query`` and return the streaming response (the caller closes it).
 
         ``dataset``, if given, names the dataset instead of ``default_graphs`` and
         ``named_graphs``; named so, a query the store refuses for its estimated cost is sent
-        again named the dataset's other way (:attr:`~citygraph.engine.dialects.Dataset.fallback`).
+        again named the dataset's other way (:attr:`~citygraph.engine.datasets.Dataset.fallback`).
 
         Raises:
             QueryTimeoutError: no answer before ``deadline``.
@@ -278,7 +278,7 @@ class SparqlClient:
         timeout: float,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
-        dataset: dialects.Dataset | None = None,
+        dataset: datasets.Dataset | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
         """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it
         (``dataset``: see :meth:`send`).
@@ -388,11 +388,11 @@ class RemotePool:
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
         """The named graphs of the build the store holds (read once per version): never a
         staging graph nor a store's system graphs."""
-        return dialects.own_graphs(self._served_graphs(timeout))
+        return datasets.own_graphs(self._served_graphs(timeout))
 
-    def union_dataset(self, *, timeout: float) -> dialects.Dataset:
+    def union_dataset(self, *, timeout: float) -> datasets.Dataset:
         """How a query names the union of the build's graphs as its default graph."""
-        return dialects.union_dataset(self.client.dialect, self._served_graphs(timeout))
+        return datasets.union_dataset(self.client.dialect, self._served_graphs(timeout))
 
     def _served_graphs(self, timeout: float) -> tuple[str, ...]:
         """Every graph the store holds, as last read for the current version."""
@@ -465,7 +465,7 @@ class RemotePool:
         default: tuple[str, ...] | None = None
         if job.graph is None:
             query = "CONSTRUCT WHERE { ?s ?p ?o }"
-            default = dialects.default_graph(self.client.dialect)
+            default = datasets.default_graph(self.client.dialect)
         else:
             if job.graph not in self.graph_names(timeout=deadline - time.monotonic()):
                 return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
@@ -496,7 +496,7 @@ class RemotePool:
         job: QueryJob,
         *,
         line_offset: int = 0,
-        union: dialects.Dataset | None = None,
+        union: datasets.Dataset | None = None,
     ) -> Reply:
         """Send ``query`` and serialise its answer while it arrives, within the limits.
 

@@ -4,7 +4,7 @@ A build is made and validated locally exactly as for the embedded store (:mod:`c
 nothing that fails validation gets this far). Then, with the standards only:
 
 1. the publication takes the store's lock: it adds its own entry to the lock graph
-   (:data:`~citygraph.engine.dialects.LOCK_GRAPH`), then reads the graph back, and goes on only
+   (:data:`~citygraph.engine.datasets.LOCK_GRAPH`), then reads the graph back, and goes on only
    if no other live entry is there (two publishers that add theirs at once both see the other
    and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
    store's ``NOW()``, renewed by a background thread every third of :data:`LOCK_EXPIRES` for
@@ -14,9 +14,9 @@ nothing that fails validation gets this far). Then, with the standards only:
    publications stage at once, so none can move another's graphs into place;
 2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
    *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
-   (:data:`~citygraph.engine.dialects.STAGING_GRAPHS`), which no citygraph query reads: readers
+   (:data:`~citygraph.engine.datasets.STAGING_GRAPHS`), which no citygraph query reads: readers
    that name the build's graphs never name them, readers on Virtuoso exclude them by name
-   (:func:`~citygraph.engine.dialects.union_dataset`). Readers keep seeing the old build; an
+   (:func:`~citygraph.engine.datasets.union_dataset`). Readers keep seeing the old build; an
    upload that fails leaves only staging graphs, removed by the next publication;
 3. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
    build the new one no longer has (the graphs of citygraph's namespace, and those of the
@@ -48,7 +48,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.remote import (
     GRAPH_NAMES_QUERY,
     STAGING,
@@ -127,7 +127,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
                 raise BackendError(
                     f"the build has {len(graphs)} named graphs; a publication to this store "
                     f"stages at most {len(STAGING_GRAPHS)} (its readers exclude the staging "
-                    "graphs by name: citygraph.engine.dialects.STAGING_GRAPHS)"
+                    "graphs by name: citygraph.engine.datasets.STAGING_GRAPHS)"
                 )
             served = [
                 row["g"].value
