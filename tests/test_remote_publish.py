@@ -20,8 +20,9 @@ from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_buil
 
 from citygraph.engine import remote_publish
 from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool, SparqlClient
+from citygraph.engine.remote import Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import (
+    STAGING,
     PublicationBusyError,
     download,
     publish_build,

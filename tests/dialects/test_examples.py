@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["citygraph.engine.datasets"])
+@pytest.mark.parametrize("name", ["citygraph.engine.datasets", "citygraph.engine.remote_reads"])
 def test_docstring_examples_run(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0

@@ -48,15 +48,9 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import (
-    GRAPH_NAMES_QUERY,
-    STAGING,
-    VERSION_QUERY,
-    Backend,
-    BackendError,
-    SparqlClient,
-)
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS, STAGING_PREFIX
+from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
+from citygraph.engine.remote_reads import DATASET_QUERY, GRAPH_NAMES_QUERY
 from citygraph.errors import StoreBusyError
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
@@ -71,6 +65,8 @@ __all__ = [
     "switch_update",
 ]
 
+#: The prefix of a publication's staging graphs (and of its lock graph).
+STAGING = STAGING_PREFIX
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
 #: Seconds after its last heartbeat a lock entry is taken for a dead publisher's (a live
@@ -183,9 +179,7 @@ def download(backend: Backend) -> ox.Store:
     """
     client = SparqlClient(backend, connections=1)
     try:
-        rows = client.select(
-            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-        )
+        rows = client.select(DATASET_QUERY, timeout=REQUEST_TIMEOUT)
     finally:
         client.close()
     target = ox.Store()
