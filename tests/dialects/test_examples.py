@@ -8,7 +8,14 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["citygraph.engine.datasets", "citygraph.engine.remote_reads"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "citygraph.engine.datasets",
+        "citygraph.engine.remote_reads",
+        "citygraph.engine.remote_staging",
+    ],
+)
 def test_docstring_examples_run(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0

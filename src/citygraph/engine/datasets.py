@@ -78,10 +78,11 @@ SYSTEM_GRAPHS = frozenset(
 )
 #: The prefix of a publication's staging graphs (engine/remote_publish.py): half a build.
 STAGING_PREFIX = "urn:citygraph:staging:"
-#: The graph names a publication uploads a build's graphs under, one each, before its switch
-#: (engine/remote_publish.py). Fixed and few, so that readers that cannot name the build's
-#: graphs (Virtuoso, see :func:`union_dataset`) exclude them in advance; each exclusion costs
-#: every query a little, so a build published to such a store has at most this many graphs.
+#: The graph names a publication uploads a build's graphs under before its switch
+#: (engine/remote_staging.py). Fixed and few, so that readers that cannot name the build's
+#: graphs (Virtuoso, see :func:`union_dataset`) exclude them in advance: each exclusion costs
+#: every query (docs/scaling.md), so on such a store a build with more graphs is staged with
+#: the graphs beyond the first 7 packed together in the last name.
 STAGING_GRAPHS = tuple(f"{STAGING_PREFIX}{n}" for n in range(8))
 #: The graph a publication holds the store's lock in (engine/remote_publish.py), excluded too.
 LOCK_GRAPH = STAGING_PREFIX + "lock"
