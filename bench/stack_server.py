@@ -37,7 +37,7 @@ def _granian(target: str, host: str, port: int, workers: int, settings: Any) -> 
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from citygraph.cli_serve import _log_config
+    from citygraph.cli_serve import _log_config, request_head_limit
 
     log_config = _log_config()
     log_config["loggers"]["_granian"] = {"handlers": ["default"], "level": "INFO"}
@@ -49,12 +49,16 @@ def _granian(target: str, host: str, port: int, workers: int, settings: Any) -> 
         workers=workers,
         http=HTTPModes.http1,
         websockets=False,
-        # citygraph's header deadline; granian's bound on the head is its read buffer
-        # (at most its default here: it refuses more than 417,792 bytes).
-        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_timeout * 1000)),
+        # citygraph's header deadline, and its bound on a request's head (granian's read
+        # buffer: 417,792 bytes by default, less than a GET of the longest query accepted).
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.header_timeout * 1000),
+            max_buffer_size=request_head_limit(settings),
+        ),
         log_dictconfig=log_config,
         log_access=False,
         factory=True,
+        respawn_failed_workers=True,  # as uvicorn's supervisor does
     ).serve()
 
 
