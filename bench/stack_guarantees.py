@@ -57,7 +57,7 @@ def running_on_stack(
     from tests.serving import free_port, wait_until_answers
 
     port = free_port()
-    command = [sys.executable, "-m", "bench.stack_server", "--app", "citygraph"]
+    command = [sys.executable, "-m", "bench.stack_server", "serve", "--app", "citygraph"]
     command += ["--http", _stack(), "--store", str(store_dir), "--port", str(port), *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(

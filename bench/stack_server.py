@@ -12,7 +12,7 @@ handed on to the workers, the zygote host of an in-memory store) and number of w
 Bench only: ``citygraph serve`` always runs uvicorn with h11 (``docs/performance.md``, the
 floor, says why). Used by ``python -m bench stacks`` (``bench/stacks.py``):
 
-    python -m bench.stack_server --app citygraph --http granian --store STORE --port 8001
+    python -m bench.stack_server serve --app citygraph --http granian --store STORE --port 8001
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def _uvicorn_httptools(target: str, host: str, port: int, workers: int, settings
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stack_server", description=__doc__)
+    # `serve`, as in `citygraph serve` (the tests find a server by it: bench/stack_guarantees.py)
+    parser.add_argument("command", choices=("serve",))
     parser.add_argument("--app", choices=sorted(APPS), required=True)
     parser.add_argument("--http", choices=HTTP_STACKS, required=True)
     parser.add_argument("--store", type=Path, required=True)

@@ -96,7 +96,7 @@ def stack_spec(
     if stack == BASE:
         return base
     command = (
-        sys.executable, "-m", "bench.stack_server", "--app", app, "--http", stack,
+        sys.executable, "-m", "bench.stack_server", "serve", "--app", app, "--http", stack,
         "--store", str(store_root), "--port", "{port}", "--workers", str(workers),
     )  # fmt: skip
     return servers.ServerSpec(
