@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,17 +34,19 @@ def _env(text: str) -> tuple[str, str]:
 def _backends(text: str) -> tuple[str, ...]:
     from bench.backends import parse_backends
 
-    try:
-        return parse_backends(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    return _usage_error(parse_backends, text)
 
 
 def _stacks(text: str) -> tuple[str, ...]:
     from bench.stacks import parse_stacks
 
+    return _usage_error(parse_stacks, text)
+
+
+def _usage_error(parse: Callable[[str], tuple[str, ...]], text: str) -> tuple[str, ...]:
+    """``parse(text)``; its ValueError is argparse's usage error (exit code 2, the message)."""
     try:
-        return parse_stacks(text)
+        return parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

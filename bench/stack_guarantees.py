@@ -19,11 +19,10 @@ some of these tests fail (``docs/performance.md``, the floor, lists which and wh
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,44 +41,17 @@ def _stack() -> str:
     return stack
 
 
-@contextmanager
 def running_on_stack(
-    store_dir: Path,
-    log_path: Path,
-    *,
-    args: Sequence[str] = (),
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    start_timeout: float = 60.0,
-) -> Iterator[str]:
+    store_dir: Path, log_path: Path, **options: Any
+) -> AbstractContextManager[str]:
     """``tests.serving.running_server``, with citygraph's app on the stack of the environment
     (the same arguments; ``args`` may give ``--workers``)."""
-    from tests.serving import free_port, wait_until_answers
+    from tests.serving import running_server
 
-    port = free_port()
-    command = [sys.executable, "-m", "bench.stack_server", "serve", "--app", "citygraph"]
-    command += ["--http", _stack(), "--store", str(store_dir), "--port", str(port), *args]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_answers(
-                process, url + "/healthz", timeout=start_timeout, log=log_path.read_text
-            )
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    program = (sys.executable, "-m", "bench.stack_server", "serve", "--app", "citygraph")
+    program += ("--http", _stack())
+    env = {"PYTHONPATH": str(REPO), **(options.pop("env", None) or {})}
+    return running_server(store_dir, log_path, program=program, env=env, **options)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -39,6 +39,7 @@ from bench.run import (
     ensure_data,
     floor_requests,
     measure_workloads,
+    parse_names,
     say,
     validate_queries,
     workloads_for,
@@ -70,13 +71,7 @@ class StacksRun:
 
 def parse_stacks(text: str) -> tuple[str, ...]:
     """``granian,httptools`` → the stacks in that order; unknown names are an error."""
-    chosen = tuple(s.strip() for s in text.split(",") if s.strip())
-    unknown = [s for s in chosen if s not in HTTP_STACKS]
-    if unknown or not chosen:
-        raise ValueError(
-            f"unknown stack {', '.join(unknown) or '(none)'}: choose from {HTTP_STACKS}"
-        )
-    return chosen
+    return parse_names(text, HTTP_STACKS, "stack")
 
 
 def server_name(app: str, stack: str) -> str:
