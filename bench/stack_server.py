@@ -59,6 +59,10 @@ def _granian(target: str, host: str, port: int, workers: int, settings: Any) -> 
         log_access=False,
         factory=True,
         respawn_failed_workers=True,  # as uvicorn's supervisor does
+        # A worker that does not stop within 5 s of SIGTERM is killed (serve's graceful
+        # shutdown is 5 s): without it, a worker stopped during its start-up never ended, and
+        # the server with it (docs/performance.md, Summary item 3).
+        workers_kill_timeout=5,
     ).serve()
 
 
