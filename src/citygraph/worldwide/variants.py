@@ -16,7 +16,7 @@ nearest within 30 km of the file's point). See docs/worldwide.md, *Spelling vari
   "Argostoli"/"Argostolion") and the two spellings of χ ("Haidari"/"Chaidari").
 - **Arabic** transliterations (Palestine, Jordan, Lebanon, Libya, …): the lists write the
   popular English or French forms ("Beit Sahour", "Birzeit", "Deir Alla", "Awjila"), GeoNames
-  the BGN/PCGN ones ("Bayt Sāḩūr", "Bīr Zayt", "Dayr ‘Allā", "Awjilah"): "ei"/"ey" and "ay",
+  the BGN/PCGN ones ("Bayt Sāḩūr", "Bīr Zayt", "Dayr \u2018Allā", "Awjilah"): "ei"/"ey" and "ay",
   "ou" and "u", "ia" and "ya", a final "-ah"/"-eh" and "-a", and the article ("al", "el",
   "az", "ash", …) fold together.
 - **Japanese** long vowels written "ou"/"oo" or plain ("Ōtsu"), and the municipal word after the
@@ -125,7 +125,7 @@ def loose_key(name: str, iso: str) -> str:
     True
     >>> loose_key("Beit Sahour", "PS") == loose_key("Bayt Sāḩūr", "PS")
     True
-    >>> loose_key("Deir Alla", "JO") == loose_key("Dayr ‘Allā", "JO")
+    >>> loose_key("Deir Alla", "JO") == loose_key("Dayr \u2018Allā", "JO")
     True
     >>> loose_key("Beitunia", "PS"), loose_key("Az Zabābidah", "PS")
     ('baytunya', 'zababida')
