@@ -56,6 +56,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from citygraph.allocator import limit_arenas
 from citygraph.engine.lanes import in_background_thread, restore_session
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
@@ -207,7 +208,7 @@ def _settle() -> None:
     wrote 120 MB of the zygote's heap soon after the fork: Python's collector visits every
     object it tracks (``gc.freeze`` takes them out of its reach), and the allocator writes into
     the free chunks the copying left behind (``malloc_trim`` returns them to the system). With
-    both a child holds 3 MB of its own."""
+    both a child holds 3 MB of its own (with one allocator arena: see :func:`serve`)."""
     gc.collect()
     gc.freeze()
     libc = ctypes.util.find_library("c")
@@ -404,6 +405,12 @@ def serve(channel: socket.socket, build: Build) -> int:
     # thread, whose end is the host's: PR_SET_PDEATHSIG fires when the spawning thread ends).
     # After the copy, the host's closed channel ends it (run).
     _kill_with_parent(True)
+    # One arena for the C allocator, before the copy: else the copy's threads leave their own
+    # arenas, full of free chunks, and a child's first thread is given one of them; its first
+    # allocation there sorts those chunks into bins, writing to a page of each. Measured at 1M
+    # (docs/performance.md): 37 MiB of the zygote's pages copied into every child as soon as it
+    # started its watchdog thread; with one arena, under 1 MiB.
+    limit_arenas(1)
     zygote.load()
     _kill_with_parent(False)
     # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).
