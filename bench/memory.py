@@ -222,20 +222,31 @@ def report(runs: list[ServerRun], one: int, one_ready: float) -> str:
         f"One copy: {one} MiB (one query process holding the build, ready in {one_ready:.1f} s).",
         "",
         "| `--workers` | first answer | all forked from the copy | idle | after the mix "
-        "| of which HTTP workers + serve | switch: peak | above 1.5 copies | after the switch |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| of which HTTP workers + serve | switch: peak | above 1.5 copies | after the switch "
+        "| samples, median gap |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         assert run.idle is not None
         assert run.after_mix is not None
         web = sum(run.after_mix.by_role.get(r, 0) for r in ("serve", "worker", "other"))
         peak = max((s.total for s in run.switch), default=0)
-        above = sum(INTERVAL for s in run.switch if s.total > 1.5 * one)
+        above = sum(
+            b.at - a.at
+            for a, b in zip(run.switch, run.switch[1:], strict=False)
+            if a.total > 1.5 * one
+        )
         last = run.switch[-1].total if run.switch else 0
+        gaps = sorted(b.at - a.at for a, b in zip(run.switch, run.switch[1:], strict=False))
         switch = (
-            [f"{_copies(peak, one)}", f"{above:.1f} s", _copies(last, one)]
-            if run.switch
-            else ["", "", ""]
+            [
+                f"{_copies(peak, one)}",
+                f"{above:.1f} s",
+                _copies(last, one),
+                f"{len(run.switch)}, {gaps[len(gaps) // 2]:.2f} s",
+            ]
+            if len(run.switch) > 1
+            else ["", "", "", ""]
         )
         cells = [
             str(run.workers),
