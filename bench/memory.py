@@ -36,6 +36,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -77,7 +78,8 @@ class ServerRun:
     idle: Sample | None = None
     after_mix: Sample | None = None
     mix_requests: int = 0
-    mix_errors: int = 0
+    #: Statuses other than 200 of the mix's requests (0: no answer), and how many.
+    mix_errors: dict[int, int] = field(default_factory=dict)
     switch: list[Sample] = field(default_factory=list)
     switch_done_s: float = 0.0
 
@@ -110,28 +112,36 @@ def ensure_store(data: Path) -> Path:
     return root
 
 
-def _get(port: int, query: str, accept: str) -> bool:
+def _status(port: int, query: str, accept: str) -> int:
+    """The HTTP status of a GET of ``query`` (0: no answer)."""
     url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": query})
     request = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             response.read()
-            return bool(response.status == 200)
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
     except OSError:
-        return False
+        return 0
+
+
+def _get(port: int, query: str, accept: str) -> bool:
+    return _status(port, query, accept) == 200
 
 
 def all_forked(counts: dict[str, int], expected: int) -> bool:
     return counts.get("query (forked)", 0) == expected and not counts.get("query (on disk)")
 
 
-def run_mix(port: int, mix: list[tuple[str, str]], rounds: int) -> tuple[int, int]:
-    """Send every request of ``mix`` ``rounds`` times from :data:`CLIENTS` clients; (sent, not
-    answered 200)."""
+def run_mix(port: int, mix: list[tuple[str, str]], rounds: int) -> tuple[int, dict[int, int]]:
+    """Send every request of ``mix`` ``rounds`` times from :data:`CLIENTS` clients; (sent, the
+    count of each status but 200)."""
     requests = mix * rounds
     with ThreadPoolExecutor(CLIENTS) as clients:
-        answered = list(clients.map(lambda r: _get(port, *r), requests))
-    return len(requests), answered.count(False)
+        statuses = Counter(clients.map(lambda r: _status(port, *r), requests))
+    del statuses[200]
+    return len(requests), dict(statuses)
 
 
 def measure_server(
