@@ -70,7 +70,7 @@ found = {}
 
 def check(target):  # as build.shapes_check, but counting the results instead of stopping
     cpu = time.process_time()
-    report = validate_build(target, root / "shapes")
+    report = validate_build(target, root / "shapes", piece_quads=int(sys.argv[5]) or None)
     found["results"] = len(report.results)
     found["validate_cpu"] = time.process_time() - cpu
 
@@ -136,14 +136,21 @@ def measure(script: str, *args: str) -> list[str]:
     return done.stdout.split()
 
 
-def run(sizes: Sequence[int], where: str) -> list[dict[str, object]]:
+def run(sizes: Sequence[int], where: str, piece_quads: int = 0) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for size in sizes:
         data = ensure_data(size, SEED) / "data.nt"
         with tempfile.TemporaryDirectory(dir=ROOT / "var") as scratch:
             floor_out = measure(FLOOR, str(data), str(Path(scratch) / "floor"))
             build_out = json.loads(
-                measure(BUILD, str(data), str(Path(scratch) / "store"), str(ROOT), where)[-1]
+                measure(
+                    BUILD,
+                    str(data),
+                    str(Path(scratch) / "store"),
+                    str(ROOT),
+                    where,
+                    str(piece_quads),
+                )[-1]
             )
         row: dict[str, object] = {
             "size": generate.size_label(size),
@@ -203,10 +210,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="auto",
         help="where the build is assembled (auto: in memory when it fits, as citygraph build)",
     )
+    parser.add_argument(
+        "--piece-quads",
+        type=int,
+        default=0,
+        help="validate in pieces of this many quads (0: as citygraph build, above 2M quads)",
+    )
     args = parser.parse_args(argv)
     (ROOT / "var").mkdir(exist_ok=True)
     started = time.monotonic()
-    rows = run([generate.parse_size(s) for s in args.sizes.split(",")], args.assemble)
+    sizes = [generate.parse_size(s) for s in args.sizes.split(",")]
+    rows = run(sizes, args.assemble, args.piece_quads)
     print(table(rows))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
 
