@@ -19,6 +19,7 @@ the predicates its SPARQL names) through the store's indexes.
 
 from __future__ import annotations
 
+import mmap
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -111,15 +112,22 @@ def _validate_piece(
 ) -> Iterator[ValidationResult]:
     piece = ox.Store()
     piece.bulk_extend(shared)
-    data = path.read_bytes()
-    if b"_:" in data:  # keep blank node labels: results name them (Store.load renames them)
-        piece.bulk_extend(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    if _has_blank_nodes(path):  # keep their labels: results name them (Store.load renames them)
+        piece.bulk_extend(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
     else:
-        piece.load(data, format=ox.RdfFormat.N_QUADS)
-    del data
+        piece.load(path=str(path), format=ox.RdfFormat.N_QUADS)
     for result in run(piece, own, files=False, union=True).results:
         if _piece_of(_key(result.focus_node), pieces) == index:
             yield result
+
+
+def _has_blank_nodes(path: Path) -> bool:
+    """Whether the N-Quads file ``path`` may name a blank node (``_:`` anywhere: a literal that
+    contains it only costs the slower load), searched without reading it into memory."""
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b"_:") >= 0
 
 
 def _key(focus_node: str) -> bytes:
