@@ -305,3 +305,25 @@ def test_a_build_derives_start_years_and_search_keys(tmp_path: Path) -> None:
     )
     assert isinstance(found, ox.QuerySolutions)
     assert [row["place"] for row in found] == [dusseldorf]
+
+
+def test_a_bulk_derivation_on_disk_gives_the_quads_of_the_updates_in_memory(
+    tmp_path: Path,
+) -> None:
+    # the repository's data: partnerships, dates, places' names, curated statements to reify
+    from citygraph.build import default_build_inputs, load_inputs
+    from citygraph.publish import derive
+    from citygraph.validate import repository_root
+
+    inputs = default_build_inputs(repository_root())
+    memory = ox.Store()
+    load_inputs(memory, inputs)
+    derive(memory)
+    disk = ox.Store(str(tmp_path / "disk"))
+    load_inputs(disk, inputs)
+    disk.bulk_extend([STALE])  # a leftover of graph:derived is dropped either way
+    derive(disk, bulk=True)
+
+    derived = set(memory.quads_for_pattern(None, None, None, DERIVED))
+    assert len(derived) > 1_000  # statements, start years, search keys, links, types
+    assert set(disk.quads_for_pattern(None, None, None, DERIVED)) == derived

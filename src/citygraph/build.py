@@ -12,9 +12,11 @@ published store untouched (see :mod:`citygraph.store`). ``DERIVE_UPDATES``, ``de
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set, Sized
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -35,6 +37,9 @@ from citygraph.namespaces import (
 )
 from citygraph.publish import DERIVE_UPDATES, BuildResult, derive, new_version, publish
 
+if TYPE_CHECKING:
+    from citygraph.shacl.model import ValidationReport
+
 __all__ = [
     "DERIVE_UPDATES",
     "BuildInput",
@@ -46,6 +51,7 @@ __all__ = [
     "load_inputs",
     "replace_graph",
     "shapes_check",
+    "validate_build",
 ]
 
 #: Reports ``(what, quads so far)`` while a build loads: once per input file, with the quads it
@@ -120,6 +126,7 @@ def shapes_check(
     *,
     focus: Callable[[ox.Store], tuple[Set[str], Set[str]] | None] | None = None,
     copy: bool = False,
+    piece_quads: int | None = None,
 ) -> Callable[[ox.Store], None]:
     """A ``validate`` callback for :func:`build_store` and :func:`replace_graph` (and HTTP
     writes): validates the union of all graphs with :mod:`citygraph.fastshacl` and stops at the
@@ -130,7 +137,8 @@ def shapes_check(
     and nodes validated alone (:func:`citygraph.fastshacl.validate_store`'s ``focus`` and
     ``focus_alone``); everything above :data:`citygraph.fastshacl.FOCUS_LIMIT` nodes.
     ``copy``: an on-disk store, copied into memory before everything is validated when it fits
-    (several times faster).
+    (several times faster). Without ``focus``, the store is validated by :func:`validate_build`
+    (in pieces of ``piece_quads`` quads when it is larger).
 
     Raises (from the callback):
         DataNotConformingError: carrying the report, when any result is a Violation.
@@ -141,15 +149,53 @@ def shapes_check(
         from citygraph.shacl.model import Severity
 
         changed = None if focus is None else focus(target)
-        nodes, alone = changed if changed is not None else (None, set[str]())
-        in_memory = copy and sizing.fits_in_memory(len(target))
-        report = fastshacl.validate_store(
-            target, shapes_dir=shapes_dir, copy=in_memory, focus=nodes, focus_alone=alone
-        )
+        if changed is None:
+            report = validate_build(target, shapes_dir, copy=copy, piece_quads=piece_quads)
+        else:
+            nodes, alone = changed
+            in_memory = copy and sizing.fits_in_memory(len(target))
+            report = fastshacl.validate_store(
+                target, shapes_dir=shapes_dir, copy=in_memory, focus=nodes, focus_alone=alone
+            )
         if not report.conforms(Severity.VIOLATION):
             raise DataNotConformingError(report)
 
     return check
+
+
+def validate_build(
+    target: ox.Store, shapes_dir: Path, *, copy: bool = False, piece_quads: int | None = None
+) -> ValidationReport:
+    """Validate everything in a build's store (the union of its graphs) against ``shapes_dir``,
+    as :func:`shapes_check` does.
+
+    A store of more than ``piece_quads`` quads (by default
+    :data:`citygraph.fastshacl.pieces.PIECE_QUADS`) is validated in pieces
+    (:func:`citygraph.fastshacl.pieces.validate_in_pieces`: the checks of other nodes once on
+    the store, those of a node's own triples piece by piece, with the ontology and
+    vocabularies): the same report, with the memory of one piece instead of a copy of the whole
+    (issue 10 §4). A smaller one is validated at once (copied into memory first with ``copy``
+    when it fits).
+
+    Raises:
+        ShapesError, UnsupportedShapeError: the shapes cannot be used.
+    """
+    from citygraph import fastshacl
+    from citygraph.fastshacl import pieces
+
+    quads = len(target)
+    count = pieces.piece_count(quads, piece_quads or pieces.PIECE_QUADS)
+    if count == 1:
+        in_memory = copy and sizing.fits_in_memory(quads)
+        return fastshacl.validate_store(target, shapes_dir=shapes_dir, copy=in_memory)
+    with tempfile.TemporaryDirectory(prefix="citygraph-pieces-") as scratch:
+        return pieces.validate_in_pieces(
+            target,
+            fastshacl.load_shapes(shapes_dir),
+            context=(GRAPH_ONTOLOGY, GRAPH_VOCAB),
+            pieces=count,
+            scratch=Path(scratch),
+        )
 
 
 def build_store(

@@ -25,6 +25,7 @@ A transaction that fails at any step leaves no trace and the published build unt
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import time
@@ -134,6 +135,9 @@ WHERE {
 }""",
 )
 
+#: The template of a derivation: what it inserts into graph:derived (:func:`derive` with ``bulk``).
+_INSERT_DERIVED = re.compile(r"INSERT\s*\{\s*GRAPH\s+graph:derived\s*\{([^{}]*)\}\s*\}\s*WHERE")
+
 #: The dataset described in graph:meta and at ``/dataset``.
 DATASET = BASE + "dataset"
 _XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
@@ -156,14 +160,29 @@ class BuildResult:
     in_memory: bool = True
 
 
-def derive(target: ox.Store) -> None:
+def derive(target: ox.Store, *, bulk: bool = False) -> None:
     """Run :data:`DERIVE_UPDATES` on ``target`` (replacing graph:derived), then add the places'
-    search keys (:func:`citygraph.names.search_keys`: SPARQL cannot fold accents)."""
+    search keys (:func:`citygraph.names.search_keys`: SPARQL cannot fold accents).
+
+    ``bulk``: for a new on-disk build, which nobody reads yet: each update is evaluated as the
+    ``CONSTRUCT`` of its template and the answer written with the bulk loader, in order (each
+    sees what the previous ones added), the same quads as the update writes in a transaction,
+    without the transaction (measured: several times less CPU on disk, docs/performance.md).
+    """
     derived = ox.NamedNode(GRAPH_DERIVED)
     target.update(f"DROP SILENT GRAPH <{GRAPH_DERIVED}>")
     for update in DERIVE_UPDATES:
-        target.update(update)
-    target.extend(search_keys(target, derived))
+        if not bulk:
+            target.update(update)
+            continue
+        triples = target.query(_INSERT_DERIVED.sub(r"CONSTRUCT {\1} WHERE", update, count=1))
+        assert isinstance(triples, ox.QueryTriples)
+        target.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, derived) for t in triples)
+    quads = search_keys(target, derived)
+    if bulk:
+        target.bulk_extend(quads)
+    else:
+        target.extend(quads)
 
 
 def record_build(target: ox.Store, version: str, modified: datetime) -> None:
@@ -246,7 +265,7 @@ def publish(
             target = ox.Store(str(tmp_dir))
         outcome = fill(target)
         clock.done("load")
-        derive(target)
+        derive(target, bulk=not in_memory)
         clock.done("derive")
         now = datetime.now(UTC)
         record_build(target, version, now)

@@ -260,7 +260,7 @@ def test_synthetic_partnership_graph_matches_pyshacl(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["__init__", "loading", "sparql", "terms"], ids=lambda name: name
+    "module", ["__init__", "loading", "pieces", "sparql", "terms"], ids=lambda name: name
 )
 def test_docstring_examples_run(module: str) -> None:
     name = "citygraph.fastshacl" + ("" if module == "__init__" else f".{module}")

@@ -18,7 +18,8 @@ Every constraint lands in exactly one half, on a copy of its shape that keeps th
 path, severity and messages, so validating a store with both halves gives the results of
 validating it with the whole (``tests/fastshacl/test_reach.py`` checks this on every shape's
 failing fixture, and that the own half gives the same results on pieces of the data cut between
-subjects). The build does not use it yet (docs/performance.md, "Build").
+subjects). A build too large to validate at once uses it:
+:mod:`citygraph.fastshacl.pieces` (docs/performance.md, "Build").
 """
 
 from __future__ import annotations
