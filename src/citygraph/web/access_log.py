@@ -51,6 +51,7 @@ class AccessLog:
         self.app = app
         self.metrics = metrics
         self.proxies = proxies
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +66,9 @@ class AccessLog:
             (scope.get("client") or ("", 0))[0], forwarded.decode("latin-1"), self.proxies
         )
         token = clients.CURRENT.set(client)
-        connection = _Connection(receive, body=has_body(scope))
+        if self._loop is None:  # the worker's one event loop (a middleware lives in one)
+            self._loop = asyncio.get_running_loop()
+        connection = _Connection(self._loop, receive, body=has_body(scope))
         if connection.body:
             receive = connection.receive
         presence = clients.PRESENCE.set(connection)
@@ -115,9 +118,9 @@ class _Connection(clients.Presence):
 
     __slots__ = ("_answered", "_loop", "_read", "_receive", "_task", "body")
 
-    def __init__(self, receive: Receive, *, body: bool) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, receive: Receive, *, body: bool) -> None:
         super().__init__(self._ask)
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop
         self._receive = receive
         self._task: asyncio.Task[None] | None = None
         self._answered = False
