@@ -21,8 +21,8 @@ from tests.web import test_fairness
 from tests.web.test_fairness import HEAVY, LOOKUP, health, serving, sparql, wait_until
 from tests.web.test_limits import job
 
-from citygraph.engine.clients import PRESENCE, Presence
-from citygraph.engine.pool import QueryCancelledError, QueryPool
+from citygraph.engine.clients import CURRENT, PRESENCE, Presence
+from citygraph.engine.pool import PoolLoad, QueryCancelledError, QueryPool
 
 #: The store of 200 triples of the fairness tests.
 wide_store = test_fairness.wide_store
@@ -206,13 +206,16 @@ def pool(wide_store: Path) -> Iterator[QueryPool]:
         pool.close()
 
 
-def run_for(pool: QueryPool, query: str, presence: Presence) -> list[object]:
-    """Run ``query`` in a thread as a request whose client's presence is ``presence``; the
-    list gets the outcome (a reply or an exception) when it ends."""
+def run_for(
+    pool: QueryPool, query: str, presence: Presence, client: str = "198.51.100.1"
+) -> list[object]:
+    """Run ``query`` in a thread as a request of ``client`` whose presence is ``presence``;
+    the list gets the outcome (a reply or an exception) when it ends."""
     outcome: list[object] = []
 
     def run() -> None:
-        PRESENCE.set(presence)  # the thread's own context
+        CURRENT.set(client)  # the thread's own context
+        PRESENCE.set(presence)
         try:
             outcome.append(pool.run(job(query), timeout=600)[0])
         except Exception as error:  # noqa: BLE001 - the outcome is the test's to check
@@ -240,3 +243,27 @@ def test_the_pool_ends_the_job_of_a_client_that_left(pool: QueryPool) -> None:
     # the client's one query is no longer counted (client_max_queries=1)
     reply, _ = pool.run(job(LOOKUP), timeout=30)
     assert reply.error is None
+
+
+def test_the_pool_gives_up_the_wait_of_a_client_that_left(pool: QueryPool) -> None:
+    """B's job waits for the general lane's one process, which A's job holds; B leaves: B's
+    wait ends, nothing is killed, and A's job runs on."""
+    a = Presence(lambda: None)
+    a_outcome = run_for(pool, HEAVY, a, client="198.51.100.1")
+    eventually(lambda: pool.load().free == 0 and pool.load().free_fast == 1, str(pool.load()))
+    asked: list[str] = []
+    b = Presence(lambda: asked.append("watch"))
+    b_outcome = run_for(pool, HEAVY, b, client="198.51.100.2")
+    # HEAVY is known to be slow by now: B's job waits for the general lane at once
+    eventually(lambda: pool.load().waiting == 1 and bool(asked), str(pool.load()))
+    b.leave()
+    eventually(lambda: bool(b_outcome), "B's job did not end")
+    assert isinstance(b_outcome[0], QueryCancelledError), b_outcome
+    assert "waited" in str(b_outcome[0])
+    assert pool.stats.ends["cancelled"] == 0  # no process was killed for it
+    assert pool.load() == PoolLoad(free=0, free_fast=1, waiting=0, inflight=1)
+    assert not a_outcome  # A's job still runs
+    a.leave()
+    eventually(lambda: bool(a_outcome), "A's job did not end")
+    assert isinstance(a_outcome[0], QueryCancelledError), a_outcome
+    assert pool.inflight == 0
