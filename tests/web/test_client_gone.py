@@ -29,6 +29,9 @@ wide_store = test_fairness.wide_store
 
 JSON = "application/sparql-results+json"
 
+#: One general-lane process, one query in progress per client, and a timeout no test reaches.
+ONE_QUERY_EACH = {"query_processes": 1, "client_max_queries": 1, "query_timeout": 600}
+
 
 def eventually(condition: Callable[[], bool], what: str) -> None:
     """Wait (boundedly) until ``condition()`` holds."""
@@ -111,13 +114,7 @@ def test_a_client_that_leaves_frees_its_share_and_its_query_process(
     wide_store: Path, tmp_path: Path, how: str
 ) -> None:
     log = tmp_path / "server.log"
-    settings = {
-        "query_processes": 1,
-        "fast_query_processes": 0,
-        "client_max_queries": 1,
-        "query_timeout": 600,
-    }
-    with serving(wide_store, log, **settings) as url:
+    with serving(wide_store, log, **ONE_QUERY_EACH, fast_query_processes=0) as url:
         (running,) = query_processes(wide_store)
         connection = open_request(url, request_bytes(how, HEAVY))
         try:
@@ -150,13 +147,7 @@ def test_a_client_that_leaves_while_its_query_waits_frees_its_share(
     """The query of client B waits for the general lane's one process, which A's query holds; B
     leaves: B's share is free at once, and A's query runs on."""
     log = tmp_path / "server.log"
-    settings = {
-        "query_processes": 1,
-        "fast_query_processes": 1,
-        "client_max_queries": 1,
-        "query_timeout": 600,
-    }
-    with serving(wide_store, log, **settings) as url:
+    with serving(wide_store, log, **ONE_QUERY_EACH, fast_query_processes=1) as url:
         a = open_request(url, request_bytes("GET", HEAVY, "198.51.100.1"))
         b: socket.socket | None = None
         try:
