@@ -18,6 +18,7 @@ the closed connection, but the log line and ``citygraph_http_requests_total`` sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from json.encoder import encode_basestring_ascii as _json_string
@@ -135,7 +136,9 @@ class _Connection(clients.Presence):
         return message
 
     def _ask(self) -> None:
-        self._loop.call_soon_threadsafe(self._start)
+        # RuntimeError: the event loop has closed (the server is stopping): nothing to watch.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._start)
 
     def _start(self) -> None:
         if self._answered or not self._read or self._task is not None:
