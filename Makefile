@@ -6,7 +6,7 @@ STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install build bench clean frontend mutate coverage fuzz screenshots
+.PHONY: serve test install build bench bench-memory clean frontend mutate coverage fuzz screenshots
 
 $(BIN)/citygraph: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ screenshots: build frontend
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m bench
+
+# Issue 10 §2 (docs/performance.md, "Memory"): serve's memory at 1, 2, 4 workers against one
+# in-memory copy of the build, idle, after the query mix and during a switch.
+bench-memory: install
+	$(BIN)/python -m bench.memory
 
 # Issue 9 §6 (docs/reliability.md): 10^5 fuzzed requests against a fresh `citygraph serve` on
 # 127.0.0.1; exit 1 on any finding, the failing requests in var/fuzz/failures.jsonl.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,8 @@ from bench import generate
 
 if TYPE_CHECKING:
     from bench.backends import BackendsRun
+    from bench.run import RunConfig
+    from bench.stacks import StacksRun
 
 
 def _concurrency(text: str) -> tuple[int, ...]:
@@ -32,8 +34,19 @@ def _env(text: str) -> tuple[str, str]:
 def _backends(text: str) -> tuple[str, ...]:
     from bench.backends import parse_backends
 
+    return _usage_error(parse_backends, text)
+
+
+def _stacks(text: str) -> tuple[str, ...]:
+    from bench.stacks import parse_stacks
+
+    return _usage_error(parse_stacks, text)
+
+
+def _usage_error(parse: Callable[[str], tuple[str, ...]], text: str) -> tuple[str, ...]:
+    """``parse(text)``; its ValueError is argparse's usage error (exit code 2, the message)."""
     try:
-        return parse_backends(text)
+        return parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -128,6 +141,24 @@ def parser() -> argparse.ArgumentParser:
         help="keep citygraph's response cache on (default: off, to measure the layer)",
     )
     _output_options(backends, label="'backends, SIZE'")
+    stacks = commands.add_parser(
+        "stacks",
+        help="the floor and citygraph on uvicorn+h11 and on other server stacks (granian, "
+        "httptools), against Oxigraph, in one run (issue 10 §3)",
+    )
+    _measurement_options(stacks, triples="1M", duration=5.0)
+    stacks.add_argument(
+        "--stack",
+        type=_stacks,
+        default=None,
+        help="comma-separated, from granian,httptools (default: both), beside uvicorn+h11",
+    )
+    stacks.add_argument(
+        "--cache",
+        action="store_true",
+        help="keep citygraph's response cache on (default: off, to measure the request path)",
+    )
+    _output_options(stacks, label="'stacks, SIZE, cache off'")
     split = commands.add_parser(
         "breakdown", help="time each query's engine, serialisation and hand-over, in-process"
     )
@@ -147,11 +178,29 @@ def parser() -> argparse.ArgumentParser:
 
 def backends_run(args: argparse.Namespace) -> BackendsRun:
     """The run that ``python -m bench backends …`` asks for."""
-    from bench.backends import BACKENDS, CACHE_OFF, BackendsRun
+    from bench.backends import BACKENDS, BackendsRun
+
+    return BackendsRun(
+        config=_cache_off_config(args), backends=args.backend or BACKENDS, label=args.label
+    )
+
+
+def stacks_run(args: argparse.Namespace) -> StacksRun:
+    """The run that ``python -m bench stacks …`` asks for."""
+    from bench.stacks import StacksRun
+
+    stacks = {"stacks": args.stack} if args.stack else {}
+    return StacksRun(config=_cache_off_config(args), label=args.label, **stacks)
+
+
+def _cache_off_config(args: argparse.Namespace) -> RunConfig:
+    """The run configuration of ``backends`` and ``stacks``: the response cache off unless
+    ``--cache`` (to measure the request path, not the cache)."""
+    from bench.backends import CACHE_OFF
     from bench.run import RunConfig
 
     env = tuple(args.env) + (() if args.cache else (CACHE_OFF,))
-    config = RunConfig(
+    return RunConfig(
         triples=generate.parse_size(args.triples),
         seed=args.seed,
         concurrency=args.concurrency,
@@ -166,7 +215,6 @@ def backends_run(args: argparse.Namespace) -> BackendsRun:
         quiet_budget=args.quiet_budget,
         **({"workers": args.workers} if args.workers else {}),
     )
-    return BackendsRun(config=config, backends=args.backend or BACKENDS, label=args.label)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -190,12 +238,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         import json
 
         from bench.report import rerender_file
+        from bench.run import RunConfig
 
-        if "pairs" in json.loads(args.results.read_text(encoding="utf-8"))["meta"]:
+        meta = json.loads(args.results.read_text(encoding="utf-8"))["meta"]
+        docs = None if args.no_docs else RunConfig().docs
+        if "stacks" in meta:
+            from bench.stacks import rerender_stacks
+
+            print(rerender_stacks(args.results, label=args.label, docs=docs), end="")
+            return 0
+        if "pairs" in meta:
             from bench.backends import rerender_backends
-            from bench.run import RunConfig
 
-            docs = None if args.no_docs else RunConfig().docs
             print(rerender_backends(args.results, label=args.label, docs=docs), end="")
             return 0
         print(rerender_file(args.results, label=args.label, write_docs=not args.no_docs), end="")
@@ -215,6 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.backends import run_backends
 
         run_backends(backends_run(args))
+        return 0
+    if args.command == "stacks":
+        from bench.stacks import run_stacks
+
+        run_stacks(stacks_run(args))
         return 0
 
     config = RunConfig(

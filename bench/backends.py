@@ -37,6 +37,7 @@ from bench.run import (
     RunConfig,
     ensure_data,
     measure_workloads,
+    parse_names,
     say,
     validate_queries,
     workloads_for,
@@ -241,10 +242,4 @@ def rerender_backends(results: Path, *, label: str = "", docs: Path | None = Non
 
 def parse_backends(text: str) -> tuple[str, ...]:
     """``embedded,virtuoso`` → the backends in that order; unknown names are an error."""
-    chosen = tuple(b.strip() for b in text.split(",") if b.strip())
-    unknown = [b for b in chosen if b not in BACKENDS]
-    if unknown or not chosen:
-        raise ValueError(
-            f"unknown backend {', '.join(unknown) or '(none)'}: choose from {BACKENDS}"
-        )
-    return chosen
+    return parse_names(text, BACKENDS, "backend")

@@ -22,6 +22,7 @@ __all__ = [
     "ensure_data",
     "floor_requests",
     "measure_workloads",
+    "parse_names",
     "run",
     "validate_queries",
     "workloads_for",
@@ -278,6 +279,19 @@ def measure_workloads(
                         f"  load {m.load1:.1f}"
                     )
     return measurements
+
+
+def parse_names(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
+    """``a,b`` → the names in that order (``--backend``, ``--stack``); unknown ones are an error.
+
+    Raises:
+        ValueError: a name is not in ``allowed``, or there is none.
+    """
+    chosen = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in allowed]
+    if unknown or not chosen:
+        raise ValueError(f"unknown {what} {', '.join(unknown) or '(none)'}: choose from {allowed}")
+    return chosen
 
 
 def say(message: str) -> None:

@@ -25,9 +25,10 @@ from tests.serving import free_port, wait_until_answers
 from tests.virtuoso import running_virtuoso
 
 from citygraph.config import Settings
-from citygraph.engine.dialects import SYSTEM_GRAPHS
-from citygraph.engine.remote import GRAPH_NAMES_QUERY, Backend, SparqlClient
+from citygraph.engine.datasets import SYSTEM_GRAPHS
+from citygraph.engine.remote import Backend, SparqlClient
 from citygraph.engine.remote_publish import publish_build
+from citygraph.engine.remote_reads import GRAPH_NAMES_QUERY
 from citygraph.engine.remote_store import RemoteHandle
 from citygraph.store import current_build, open_current
 

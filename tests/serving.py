@@ -59,16 +59,17 @@ def running_server(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     start_timeout: float = 60.0,
+    program: Sequence[str] = (sys.executable, "-m", "citygraph", "serve"),
 ) -> Iterator[str]:
     """Run ``citygraph serve --store STORE_DIR`` on a free port until the block ends.
 
     Yields the base URL (``http://127.0.0.1:PORT``, no trailing slash) once ``/healthz``
     answers 200; fails with the server's log if it exits or does not start in time. The server
-    is terminated (killed after 30 s) when the block ends.
+    is terminated (killed after 30 s) when the block ends. ``program`` is the command before
+    ``--store`` (``bench/stack_guarantees.py``: citygraph's app on another server stack).
     """
     port = free_port()
-    command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store_dir)]
-    command += ["--port", str(port), *args]
+    command = [*program, "--store", str(store_dir), "--port", str(port), *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,

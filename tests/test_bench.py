@@ -327,6 +327,70 @@ def test_tiny_run_measures_the_floor_beside_both_servers(tmp_path: Path) -> None
     assert "(`describe_city`)" in text
 
 
+def test_stacks_arguments() -> None:
+    from bench.__main__ import parser, stacks_run
+    from bench.backends import CACHE_OFF
+    from bench.stack_server import HTTP_STACKS
+
+    default = stacks_run(parser().parse_args(["stacks"]))
+    assert default.stacks == HTTP_STACKS == ("granian", "httptools")
+    assert default.config.triples == 1_000_000
+    # The request path is measured without citygraph's response cache unless asked for.
+    assert CACHE_OFF in default.config.env
+    chosen = stacks_run(parser().parse_args(["stacks", "--stack", "granian", "--cache"]))
+    assert chosen.stacks == ("granian",)
+    assert CACHE_OFF not in chosen.config.env
+
+
+def test_stacks_unknown_stack_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["stacks", "--stack", "granian,hypercorn"])
+    assert stopped.value.code == 2
+    assert "unknown stack hypercorn" in capsys.readouterr().err
+
+
+def test_stacks_tiny_run_measures_floor_and_citygraph_on_granian(tmp_path: Path) -> None:
+    """A real run (one query, one short measurement): Oxigraph, the floor and citygraph on
+    uvicorn+h11 and on granian, each answering (citygraph's answers validated against
+    Oxigraph's); the report lands in the docs with a ratio per stack."""
+    import dataclasses
+    import json
+
+    from bench.__main__ import parser, stacks_run
+    from bench.stacks import rerender_stacks, run_stacks
+
+    args = parser().parse_args(
+        [
+            *("stacks", "--triples", "3000", "--stack", "granian", "--query", "describe_city"),
+            *("--concurrency", "1", "--duration", "1", "--runs", "1", "--warmup", "0"),
+            *("--python-client", "--workers", "1"),
+        ]
+    )
+    run = stacks_run(args)
+    docs = tmp_path / "performance.md"
+    docs.write_text("# Performance\n\nBy hand.\n", encoding="utf-8")
+    # No waiting for a quiet machine: this test checks the plumbing, not the figures.
+    config = dataclasses.replace(run.config, docs=docs, quiet_budget=0.0)
+    results = run_stacks(dataclasses.replace(run, config=config))
+
+    data = json.loads(results.read_text(encoding="utf-8"))
+    servers = {"oxigraph", "floor", "floor-granian", "citygraph", "citygraph-granian"}
+    measured = {m["server"] for m in data["measurements"] if m["requests"] > 0}
+    assert measured == servers
+    (check,) = data["validations"]
+    assert set(check["statuses"]) == {"oxigraph", "citygraph", "citygraph-granian"}
+    assert {s for codes in check["statuses"].values() for s in codes} == {200}
+    text = docs.read_text(encoding="utf-8")
+    assert text.startswith("# Performance\n\nBy hand.\n")
+    assert "<!-- bench:stacks, 3k, cache off:start -->" in text
+    assert "- floor on granian / on h11 at c=1: `describe_city` " in text
+    assert "- citygraph on granian: per query at c=1 (issue 10 §3)" in text
+    # The saved run renders again to the same tables.
+    assert rerender_stacks(results) in text
+
+
 def test_derived_queries_answer_as_the_queries_that_recompute_per_row() -> None:
     """The date range and the label search read what the build derives (cg:startYear,
     cg:searchKey); on the generated data they find what the per-row forms they replaced find:

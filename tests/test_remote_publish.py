@@ -19,9 +19,10 @@ from tests.backends import VIRTUOSO_MOVE, OxigraphServers, empty, fails_on
 from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_build, tiny_quads
 
 from citygraph.engine import remote_publish
-from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import STAGING, Backend, BackendError, RemotePool, SparqlClient
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
+from citygraph.engine.remote import Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import (
+    STAGING,
     PublicationBusyError,
     download,
     publish_build,
@@ -304,20 +305,82 @@ def test_docstring_examples_run(name: str) -> None:
     assert result.failed == 0
 
 
-def test_a_build_of_more_graphs_than_staging_names_is_refused_where_readers_exclude_them(
-    tmp_path: Path, remote: Backend, request: pytest.FixtureRequest
+def test_a_build_of_more_graphs_than_staging_names_is_published_and_never_seen_staged(
+    tmp_path: Path, remote: Backend, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    """On Virtuoso readers exclude the 8 staging graphs by name: a ninth could not be hidden."""
-    many = [
-        ox.Quad(city("de-berlin"), RDFS_LABEL, ox.Literal(f"{n}"), ox.NamedNode(f"{EXTRA}-{n}"))
-        for n in range(len(STAGING_GRAPHS))
-    ]
-    build = make_build(tmp_path / "many", [*tiny_quads("v1"), *many], "20260103T000000000000Z-c")
+    """More graphs than the 8 staging names readers on Virtuoso exclude by name: published all
+    the same (there in those 8 names only, the smallest graphs packed into the last), a reader
+    querying while every graph is staged sees the served build only, and a next build
+    replaces each graph (a blank node two triples share stays one)."""
+    root = tmp_path / "store"
+    publish_build(make_build(root, tiny_quads("v1"), "20260101T000000000000Z-aaaaaaaaaa"), remote)
+    reader = RemoteHandle(remote, check_interval=0.0)
+    store = reader.snapshot().store
+    extras = [f"{EXTRA}-{n:02}" for n in range(len(STAGING_GRAPHS) + 4)]
+    geo = "http://www.opengis.net/ont/geosparql#"
+
+    def many(tag: str) -> list[ox.Quad]:
+        labels = [
+            ox.Quad(city("de-berlin"), RDFS_LABEL, ox.Literal(f"{tag} {g}"), ox.NamedNode(g))
+            for g in extras
+        ]
+        point, shape = ox.BlankNode(), ox.NamedNode(extras[-1])
+        wkt = ox.Literal("POINT(13.4 52.5)", datatype=ox.NamedNode(geo + "wktLiteral"))
+        return [
+            *tiny_quads(tag),
+            *labels,
+            ox.Quad(city("de-berlin"), ox.NamedNode(geo + "hasGeometry"), point, shape),
+            ox.Quad(point, ox.NamedNode(geo + "asWKT"), wkt, shape),
+        ]
+
+    def ask(query: str) -> bool:
+        answer = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(answer, ox.QueryBoolean)
+        return bool(answer)
+
+    # Serving, its graph list read, before the staging starts (as a server running meanwhile).
+    assert ask(f'ASK {{ {city("fr-paris")} {RDFS_LABEL} "Paris v1"@fr }}')
+    uploaded: list[str] = []
+    seen: list[bool] = []
+    real_put, real_check = remote_publish._put, remote_publish._check_staged
+
+    def put(client: SparqlClient, graph: str, data: bytes) -> None:
+        uploaded.append(graph)
+        real_put(client, graph, data)
+
+    def check_then_read(client: SparqlClient, counts: dict[str, int]) -> None:
+        # Every graph of the new build is staged now: what does a reader see?
+        seen.append(ask('ASK { ?s ?p ?o FILTER(STRSTARTS(STR(?o), "v2 ")) }'))
+        seen.append(ask('ASK { GRAPH ?g { ?s ?p ?o FILTER(STRSTARTS(STR(?o), "v2 ")) } }'))
+        seen.append(ask("ASK { ?q <urn:citygraph:staging#g> ?g }"))
+        seen.append(not ask(f'ASK {{ {city("fr-paris")} {RDFS_LABEL} "Paris v1"@fr }}'))
+        real_check(client, counts)
+
+    monkeypatch.setattr(remote_publish, "_put", put)
+    monkeypatch.setattr(remote_publish, "_check_staged", check_then_read)
+    done = publish_build(make_build(root, many("v2"), "20260102T000000000000Z-bbbbbbbbbb"), remote)
+
+    assert seen == [False] * 4
+    assert len(done.graphs) == len(extras) + 3 > len(STAGING_GRAPHS)
     if request.node.callspec.params["remote"] == "virtuoso":
-        with pytest.raises(BackendError, match="stages at most 8"):
-            publish_build(build, remote)
-        assert not [g for g in graphs(remote) if g.startswith(STAGING)]  # nor a lock entry
-    else:
-        done = publish_build(build, remote)
-        assert len(done.graphs) == len(STAGING_GRAPHS) + 3
-        assert version(remote) == "v1"
+        assert set(uploaded) <= set(STAGING_GRAPHS)  # the names its readers exclude
+    assert version(remote) == "v2"
+    assert own(remote) == {CURATED, VOCAB, META, FOREIGN, *extras}
+    assert not [g for g in graphs(remote) if g.startswith(STAGING)]
+
+    publish_build(make_build(root, many("v3"), "20260103T000000000000Z-cccccccccc"), remote)
+    store = reader.snapshot().store
+    labels = store.query(
+        f"SELECT ?g ?label WHERE {{ GRAPH ?g {{ {city('de-berlin')} {RDFS_LABEL} ?label }} }}",
+        use_default_graph_as_union=True,
+    )
+    assert isinstance(labels, ox.QuerySolutions)
+    by_graph = sorted((r["g"].value, r["label"].value) for r in labels if r["g"].value in extras)
+    assert by_graph == [(g, f"v3 {g}") for g in extras]  # replaced, not added to
+    points = store.query(
+        f"SELECT ?wkt WHERE {{ {city('de-berlin')} <{geo}hasGeometry> ?p . ?p <{geo}asWKT> ?wkt }}",
+        use_default_graph_as_union=True,
+    )
+    assert isinstance(points, ox.QuerySolutions)
+    (wkt,) = [r["wkt"].value for r in points]
+    assert [round(float(x), 3) for x in re.findall(r"[\d.]+", wkt)] == [13.4, 52.5]

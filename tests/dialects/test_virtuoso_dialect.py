@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import pytest
 
 from citygraph.documents import DOCUMENT_QUERY, describe
-from citygraph.engine import dialects
+from citygraph.engine import datasets, dialects
 from citygraph.engine.dialects import DIALECTS
 from citygraph.query import QueryFile, read_query_file, run_query
 from citygraph.web.sparql_text import tokenize
@@ -62,7 +62,7 @@ def ask(
 ) -> httpx.Response:
     """POST ``query`` to Virtuoso, naming the union of the build's graphs as the dialect says
     (or naming no dataset at all)."""
-    union = dialects.union_dataset(VIRTUOSO, loaded.graphs) if dataset else None
+    union = datasets.union_dataset(VIRTUOSO, loaded.graphs) if dataset else None
     while True:
         params: list[tuple[str, str]] = [("query", union.prologue + query if union else query)]
         params += extra
@@ -229,7 +229,7 @@ def test_excluding_graphs_without_listing_the_named_ones_hides_every_named_graph
 ) -> None:
     """Why the dialect still lists the named graphs when it excludes graphs from the default."""
     query = "SELECT ?s ?p ?o { GRAPH <https://w3id.org/citygraph/graph/meta> { ?s ?p ?o } }"
-    union = dialects.union_dataset(VIRTUOSO, virtuoso.graphs)
+    union = datasets.union_dataset(VIRTUOSO, virtuoso.graphs)
     expected = rows(run_query(virtuoso.embedded, query))
     assert expected
     assert rows(solutions(ask(virtuoso, query))) == expected

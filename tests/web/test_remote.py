@@ -31,7 +31,7 @@ from citygraph import store
 from citygraph.config import SettingError, Settings
 from citygraph.engine import remote
 from citygraph.engine.clients import CURRENT
-from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS
 from citygraph.engine.errors import ClientLimitError, QueryTimeoutError
 from citygraph.engine.jobs import DatasetJob, QueryJob
 from citygraph.engine.remote import BackendError, RemotePool, backend_of

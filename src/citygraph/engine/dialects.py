@@ -15,28 +15,14 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   result-set vocabulary, a CONSTRUCT asked with JSON results first in ``Accept`` comes back as
   ``?s ?p ?o`` rows, and it has no N-Quads or JSON-LD results (406). So citygraph's ``Accept``
   names only the formats of the query's form.
-* **Union default graph.** citygraph's queries see the union of its graphs as default graph
-  (``use_default_graph_as_union`` on the embedded store). On a remote store citygraph names
-  it in every query (:func:`union_dataset`). On Oxigraph's server (and any store not listed)
-  with the protocol's ``default-graph-uri`` and ``named-graph-uri``, listing the build's
-  graphs (:func:`union_graphs`): Oxigraph's default graph is a graph of its own. Virtuoso's
-  default graph is *every* graph of the server, its system graphs included (2,496 triples in
-  3 graphs on a fresh database), which ``GRAPH ?g`` would list too; but given the build's
-  graphs as ``default-graph-uri``, Virtuoso 7.2 chooses plans that read whole graphs (after a
-  publication: ``partnership_construct`` 0.7-3 s instead of 5-10 ms at 100k quads). So on
-  Virtuoso citygraph names no default graph and excludes the graphs that are not the build's
-  instead (``define input:default-graph-exclude <g>``, before the query): the system graphs
-  and the fixed, few graph names a publication stages a build under and locks the store with
-  (:data:`STAGING_GRAPHS`, :data:`LOCK_GRAPH`; readers know them in advance, so what is being
-  uploaded is never read). Exclusions inflate Virtuoso's cost estimate of some queries until it
-  refuses them: those are sent again with the graphs listed (:func:`refused_by_estimate`).
-  The named graphs are still listed (``named-graph-uri``): with an
-  exclusion and no list, Virtuoso answers ``GRAPH <g> {…}`` with nothing. Graphs a query names
-  must be among them even when empty: see :func:`union_graphs` for the Virtuoso bug that
-  makes this necessary.
-  The Graph Store's default graph (``GET /store?default``) is the store's own default graph
-  (:func:`default_graph`: an empty one on Virtuoso), and a whole-dataset read names the
-  build's graphs (``named-graph-uri``), so neither shows a store's system or staging graphs.
+* **Union default graph.** citygraph's queries see the union of its graphs as default graph;
+  Oxigraph's server has a default graph of its own, Virtuoso's is every graph of the server
+  (its system graphs included), and given the build's graphs as ``default-graph-uri`` Virtuoso
+  chooses slow plans. citygraph names the union in every query, by listing the build's graphs
+  or on Virtuoso by excluding the graphs that are not (:attr:`Dialect.union_by_exclusion`):
+  :mod:`citygraph.engine.datasets`, which also says what a Graph Store read of the default
+  graph and a whole-dataset read name. A query Virtuoso refuses for the cost it estimates with
+  the exclusions is sent again with the graphs listed (:func:`refused_by_estimate`).
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
@@ -92,41 +78,23 @@ from typing import Literal
 
 import pyoxigraph as ox
 
-from citygraph.namespaces import (
-    GRAPH_CURATED,
-    GRAPH_DERIVED,
-    GRAPH_META,
-    GRAPH_ONTOLOGY,
-    GRAPH_VOCAB,
-    GRAPH_WORLDWIDE,
-)
-
 __all__ = [
     "DESCRIBE_DEPTH",
     "DIALECTS",
-    "KNOWN_GRAPHS",
-    "LOCK_GRAPH",
-    "NO_GRAPH",
     "QUERY_ACCEPT",
-    "STAGING_GRAPHS",
-    "Dataset",
     "Dialect",
     "ErrorKind",
     "classify_error",
-    "default_graph",
     "describe_query",
     "detect",
     "is_complete",
     "local_syntax_error",
     "normalise_binding",
     "normalise_term",
-    "own_graphs",
     "query_form",
     "refused_by_estimate",
     "rewrite_describe",
     "rewrite_stream",
-    "union_dataset",
-    "union_graphs",
 ]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -144,38 +112,6 @@ QUERY_ACCEPT: Mapping[str, str] = {
 }
 
 ErrorKind = Literal["query", "timeout", "backend"]
-
-#: Every graph citygraph's queries may name, present in a build or not (see union_graphs).
-KNOWN_GRAPHS = (
-    GRAPH_ONTOLOGY,
-    GRAPH_VOCAB,
-    GRAPH_CURATED,
-    GRAPH_DERIVED,
-    GRAPH_WORLDWIDE,
-    GRAPH_META,
-)
-
-#: Graphs a store keeps for itself, never citygraph's nor a user's: Virtuoso 7.2's three on a
-#: fresh database (its RDF views, the LDP vocabulary, and its endpoint under the default URIQA
-#: host). A graph that a write creates under any other name is the user's and stays visible.
-SYSTEM_GRAPHS = frozenset(
-    {
-        "http://www.openlinksw.com/schemas/virtrdf#",
-        "http://www.w3.org/ns/ldp#",
-        "http://localuriqaserver/sparql",
-    }
-)
-#: The prefix of a publication's staging graphs (engine/remote_publish.py): half a build.
-STAGING_PREFIX = "urn:citygraph:staging:"
-#: The graph names a publication uploads a build's graphs under, one each, before its switch
-#: (engine/remote_publish.py). Fixed and few, so that readers that cannot name the build's
-#: graphs (Virtuoso, see :func:`union_dataset`) exclude them in advance; each exclusion costs
-#: every query a little, so a build published to such a store has at most this many graphs.
-STAGING_GRAPHS = tuple(f"{STAGING_PREFIX}{n}" for n in range(8))
-#: The graph a publication holds the store's lock in (engine/remote_publish.py), excluded too.
-LOCK_GRAPH = STAGING_PREFIX + "lock"
-#: A graph name nothing is ever written to (see :func:`default_graph`).
-NO_GRAPH = "urn:citygraph:no-graph"
 
 #: How many blank nodes deep :func:`describe_query` follows (Oxigraph's DESCRIBE: unbounded).
 DESCRIBE_DEPTH = 3
@@ -195,9 +131,10 @@ class Dialect:
     #: (:func:`rewrite_stream`): the same corrections as :func:`normalise_binding`.
     byte_rewrites: tuple[tuple[bytes, bytes], ...] = ()
     #: Name the union default graph by excluding the graphs that are not the build's, rather
-    #: than by listing the build's graphs (:func:`union_dataset`).
+    #: than by listing the build's graphs (:func:`citygraph.engine.datasets.union_dataset`).
     union_by_exclusion: bool = False
-    #: The store's default graph is the union of all its graphs (see :func:`default_graph`).
+    #: The store's default graph is the union of all its graphs
+    #: (see :func:`citygraph.engine.datasets.default_graph`).
     default_is_every_graph: bool = False
 
 
@@ -243,77 +180,6 @@ def detect(server_header: str | None) -> Dialect:
     return DIALECTS["standard"]
 
 
-def own_graphs(served: Iterable[str]) -> tuple[str, ...]:
-    """Of the graphs a store holds (``served``), those of the build, sorted: not a store's
-    :data:`SYSTEM_GRAPHS` nor a publication's staging graphs (half a build). Graphs that writes
-    created under other names (``/store?graph=…``, ``CREATE GRAPH``) are part of the build.
-
-    >>> own_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
-    ...             "https://w3id.org/citygraph/graph/curated", "http://example.org/mine"])
-    ('http://example.org/mine', 'https://w3id.org/citygraph/graph/curated')
-    """
-    return tuple(
-        sorted({g for g in served if g not in SYSTEM_GRAPHS and not g.startswith(STAGING_PREFIX)})
-    )
-
-
-def union_graphs(served: Iterable[str]) -> tuple[str, ...]:
-    """The graphs to name as default and named graphs for citygraph's union default graph.
-
-    :func:`own_graphs` of ``served``, and always :data:`KNOWN_GRAPHS`, present or not: Virtuoso
-    answers *nothing at all* to a query with ``FILTER NOT EXISTS { GRAPH <g> {…} }`` or
-    ``MINUS`` when ``<g>`` is not one of the named graphs (sources-disagree-worldwide.rq on a
-    build without the worldwide layer).
-
-    >>> union_graphs(["http://www.w3.org/ns/ldp#", "urn:citygraph:staging:v2:0",
-    ...               "https://w3id.org/citygraph/graph/curated"]) == tuple(sorted(KNOWN_GRAPHS))
-    True
-    """
-    return tuple(sorted(set(own_graphs(served)) | set(KNOWN_GRAPHS)))
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """How one query names its dataset on a store: the protocol's ``default-graph-uri`` and
-    ``named-graph-uri`` (None: the parameter is not sent), and text to put before the query."""
-
-    default_graphs: tuple[str, ...] | None
-    named_graphs: tuple[str, ...] | None
-    prologue: str = ""
-    #: The same dataset named another way, for a query the store refuses named this way
-    #: before running it (:func:`refused_by_estimate`).
-    fallback: Dataset | None = None
-
-
-def union_dataset(dialect: Dialect, served: Iterable[str]) -> Dataset:
-    """The dataset that makes the union of the build's graphs the default graph on a store of
-    ``dialect`` that holds the graphs ``served`` (all of them, as the store lists them).
-
-    On most stores, :func:`union_graphs` as default and named graphs. On Virtuoso, no default
-    graph but the graphs that are not the build's excluded: its system graphs, the fixed
-    staging and lock graphs of a publication, and any other staging graph there is (left by a
-    failed publication of an older citygraph). The prologue is one line's worth of text,
-    without a line break, so that the lines of the query keep their numbers.
-
-    >>> plain = union_dataset(DIALECTS["standard"], ["http://example.org/g"])
-    >>> "http://example.org/g" in plain.default_graphs, plain.prologue
-    (True, '')
-    >>> virtuoso = union_dataset(DIALECTS["virtuoso"], ["http://example.org/g"])
-    >>> virtuoso.default_graphs is None, "http://example.org/g" in virtuoso.named_graphs
-    (True, True)
-    >>> virtuoso.prologue.split("> ")[0]
-    'define input:default-graph-exclude <http://localuriqaserver/sparql'
-    """
-    served = list(served)
-    graphs = union_graphs(served)
-    if not dialect.union_by_exclusion:
-        return Dataset(graphs, graphs)
-    excluded = set(SYSTEM_GRAPHS) | set(STAGING_GRAPHS) | {LOCK_GRAPH}
-    excluded |= {g for g in served if g.startswith(STAGING_PREFIX)}
-    prologue = "".join(f"define input:default-graph-exclude <{g}> " for g in sorted(excluded))
-    return Dataset(None, graphs, prologue, fallback=Dataset(graphs, graphs))
-
-
 def refused_by_estimate(dialect: Dialect, body: str) -> bool:
     """Whether the store refused a query, before running it, for its estimated cost.
 
@@ -321,24 +187,14 @@ def refused_by_estimate(dialect: Dialect, body: str) -> bool:
     EXISTS``), after a publication, is estimated at 0.1 s with the build's graphs listed, at
     1,163 s with 6 exclusions and 2,547 s with 12 (and refused, ``MaxQueryCostEstimationTime``)
     while it runs in 0.05 s. So a query refused so with the exclusions is sent again with the
-    graphs listed (:attr:`Dataset.fallback`): one more round trip for the few such queries.
+    graphs listed (:attr:`citygraph.engine.datasets.Dataset.fallback`): one more round trip
+    for the few such queries.
 
     >>> refused_by_estimate(DIALECTS["virtuoso"], "Virtuoso 42000 Error The estimated "
     ...     "execution time 2547 (sec) exceeds the limit of 400 (sec).")
     True
     """
     return dialect.name == "virtuoso" and "estimated execution time" in body
-
-
-def default_graph(dialect: Dialect) -> tuple[str, ...] | None:
-    """The ``default-graph-uri`` that reads a store's default graph as the embedded store's,
-    which holds nothing in a build: None (the store's own), or on a store whose default graph
-    is every graph (Virtuoso: its system graphs too) :data:`NO_GRAPH`, an empty one.
-
-    >>> default_graph(DIALECTS["standard"]) is None, default_graph(DIALECTS["virtuoso"])
-    (True, ('urn:citygraph:no-graph',))
-    """
-    return (NO_GRAPH,) if dialect.default_is_every_graph else None
 
 
 def rewrite_stream(dialect: Dialect, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -64,7 +64,9 @@ class Reply:
 
     ``error`` is ``None`` on success, else one of ``syntax``, ``rows``, ``bytes``,
     ``not_acceptable``, ``not_found``, ``argument``, ``evaluation``; ``message`` explains it.
-    ``family`` is ``solutions`` or ``graph`` (what the query produced).
+    ``family`` is ``solutions`` or ``graph`` (what the query produced). ``last``: the process
+    ends after this reply (it holds too much of its own: :data:`citygraph.engine.zygote.
+    OWN_SHARE`); the pool replaces it instead of giving it another job.
     """
 
     body: bytes = b""
@@ -74,3 +76,4 @@ class Reply:
     graph_names: tuple[str, ...] = ()
     error: str | None = None
     message: str = ""
+    last: bool = False

@@ -239,7 +239,10 @@ class QueryPool(Generations):
                 # cheap query must not stay banished from the fast lane.
                 self._slow.forget(key)
             self._leave(child, client)
-            self._release(child)
+            if reply.last:  # it ends now (it holds too much of its own memory): a new one
+                self._discard(child)
+            else:
+                self._release(child)
             return reply, child.build.version
 
     def _acquire(self, asker: _Asker, *, fast: bool, key: bytes) -> Child:

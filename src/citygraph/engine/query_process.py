@@ -19,12 +19,14 @@ No web framework is imported here: the process starts fast and stays small.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import select
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -157,10 +159,13 @@ def answer_jobs(
     *,
     memory: int = 0,
     offline: bool = False,
+    retire: Callable[[], bool] | None = None,
 ) -> None:
     """Limit memory to ``memory`` more bytes (0: no limit), report ready, then answer jobs on
-    ``store`` until the job pipe closes. ``offline``: the network filter is installed, so a
-    refused connection is reported as such (``error="network"``), not as an engine failure."""
+    ``store`` until the job pipe closes, or until ``retire()`` is true after a job (its reply
+    says it is the ``last``: the pool replaces the process). ``offline``: the network filter is
+    installed, so a refused connection is reported as such (``error="network"``), not as an
+    engine failure."""
     if memory > 0:
         try:
             limit_memory(memory)
@@ -180,11 +185,14 @@ def answer_jobs(
             reply = Reply(error="memory", message=memory_message(memory))
         if offline and reply.error == "evaluation" and _refused_network(reply.message):
             reply = Reply(error="network", message=reply.message)
+        last = retire is not None and retire()
         try:
-            replies.send(reply)
+            replies.send(dataclasses.replace(reply, last=True) if last else reply)
         except MemoryError:
             # Pickling a large reply copies it: over the budget too, and still this query's
-            replies.send(Reply(error="memory", message=memory_message(memory)))
+            replies.send(Reply(error="memory", message=memory_message(memory), last=last))
+        if last:
+            return
 
 
 def enter_sandbox(replies: Connection, *, offline: bool, worker: int | None = None) -> bool:

@@ -8,10 +8,10 @@ in any of the result formats pyoxigraph parses.
 
 Every difference between stores is named, with what citygraph does about it, in
 :mod:`citygraph.engine.dialects` (docs/backends.md); media types, serialisation and a store's
-refusals are read in :mod:`citygraph.engine.remote_answers`. The union default graph (what the
-embedded engine queries when a request names no dataset) is not in the standard, so citygraph
-names it, as the store's dialect says (:func:`citygraph.engine.dialects.union_dataset`): by
-listing every named graph of the build, or on Virtuoso by excluding the graphs that are not.
+refusals are read in :mod:`citygraph.engine.remote_answers`; what the Graph Store and dataset
+reads and the graph names ask is :mod:`citygraph.engine.remote_reads`. The union default graph
+(what the embedded engine queries when a request names no dataset) is not in the standard, so
+citygraph names it as the store's dialect says (:mod:`citygraph.engine.datasets`).
 
 Limits hold while streaming: the answer is parsed as it arrives and serialised through the
 same limited buffers as the embedded engine's (:mod:`citygraph.engine.serialise`); at
@@ -32,6 +32,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,21 +40,16 @@ import httpx
 import pyoxigraph as ox
 
 from citygraph.config import Settings
-from citygraph.engine import dialects, remote_answers
+from citygraph.engine import datasets, dialects, remote_answers, remote_reads
 from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
-from citygraph.engine.remote_answers import GRAPH_TYPES, RESULT_TYPES
 from citygraph.engine.serialise import LimitExceededError
 from citygraph.errors import CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
 from citygraph.publish import DATASET, VERSION_INFO
 
 __all__ = [
-    "GRAPH_NAMES_QUERY",
-    "GRAPH_TYPES",
-    "RESULT_TYPES",
-    "STAGING",
     "VERSION_QUERY",
     "Backend",
     "BackendError",
@@ -68,14 +64,6 @@ VERSION_QUERY = (
     f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
     " LIMIT 1"
 )
-#: The graphs that hold triples. ``GROUP BY`` rather than ``DISTINCT``: the same answer, but
-#: Virtuoso 7.2 evaluates ``DISTINCT ?g`` by reading every quad (16 s at 100k quads) and groups by
-#: its graph index (0.3 s); ``GRAPH ?g {}`` would be cheaper still, but Virtuoso answers it with
-#: one row without ``?g`` (citygraph.engine.dialects).
-GRAPH_NAMES_QUERY = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-#: The prefix of the graph names a build is uploaded under before the switch
-#: (:mod:`citygraph.engine.remote_publish`): never part of what is served.
-STAGING = dialects.STAGING_PREFIX
 
 
 class BackendError(CitygraphError):
@@ -177,13 +165,13 @@ class SparqlClient:
         accept: str = remote_answers.ACCEPT_ANY,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
-        dataset: dialects.Dataset | None = None,
+        dataset: datasets.Dataset | None = None,
     ) -> httpx.Response:
         """POST ``query`` and return the streaming response (the caller closes it).
 
         ``dataset``, if given, names the dataset instead of ``default_graphs`` and
         ``named_graphs``; named so, a query the store refuses for its estimated cost is sent
-        again named the dataset's other way (:attr:`~citygraph.engine.dialects.Dataset.fallback`).
+        again named the dataset's other way (:attr:`~citygraph.engine.datasets.Dataset.fallback`).
 
         Raises:
             QueryTimeoutError: no answer before ``deadline``.
@@ -278,7 +266,7 @@ class SparqlClient:
         timeout: float,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
-        dataset: dialects.Dataset | None = None,
+        dataset: datasets.Dataset | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
         """Evaluate ``query``, read its whole answer (within ``timeout``) and parse it
         (``dataset``: see :meth:`send`).
@@ -342,7 +330,7 @@ class RemotePool:
         self._version = ""
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
-        self._served: tuple[str, tuple[str, ...]] | None = None
+        self._graphs = remote_reads.ServedGraphs(self.client)
 
     def start(self) -> None:
         self._version = self._read_version()
@@ -388,22 +376,11 @@ class RemotePool:
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
         """The named graphs of the build the store holds (read once per version): never a
         staging graph nor a store's system graphs."""
-        return dialects.own_graphs(self._served_graphs(timeout))
+        return self._graphs.own(self._version, timeout=timeout)
 
-    def union_dataset(self, *, timeout: float) -> dialects.Dataset:
+    def union_dataset(self, *, timeout: float) -> datasets.Dataset:
         """How a query names the union of the build's graphs as its default graph."""
-        return dialects.union_dataset(self.client.dialect, self._served_graphs(timeout))
-
-    def _served_graphs(self, timeout: float) -> tuple[str, ...]:
-        """Every graph the store holds, as last read for the current version."""
-        version = self._version
-        cached = self._served
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        rows = self.client.select(GRAPH_NAMES_QUERY, timeout=timeout)
-        served = tuple(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
-        self._served = (version, served)
-        return served
+        return self._graphs.union(self._version, timeout=timeout)
 
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
@@ -433,11 +410,14 @@ class RemotePool:
             return Reply(graph_names=self.graph_names(timeout=deadline - time.monotonic()))
         if isinstance(job, QueryJob):
             return self._query(job, deadline)
+        names = partial(self.graph_names, timeout=deadline - time.monotonic())
         if isinstance(job, GraphJob):
-            return self._graph(job, deadline)
-        if isinstance(job, DatasetJob):
-            return self._dataset(job, deadline)
-        raise TypeError(f"unknown job {job!r}")  # pragma: no cover
+            read = remote_reads.graph_read(job, self.client.dialect, names)
+        elif isinstance(job, DatasetJob):
+            read = remote_reads.dataset_read(job, names())
+        else:  # pragma: no cover
+            raise TypeError(f"unknown job {job!r}")
+        return read if isinstance(read, Reply) else self._stream(read, deadline)
 
     def _query(self, job: QueryJob, deadline: float) -> Reply:
         default, named = job.default_graphs, job.named_graphs
@@ -449,61 +429,25 @@ class RemotePool:
         # The base IRI on a line of its own: the store's syntax errors are one line off.
         text = dialects.rewrite_describe(job.query) or job.query
         query = f"BASE <{job.base_iri}>\n{text}" if job.base_iri else text
-        return self._stream(
-            query,
-            deadline,
-            default,
-            named,
-            job.solutions_format,
-            job.graph_format,
-            job,
-            line_offset=1 if job.base_iri else 0,
-            union=union,
+        read = remote_reads.Read(
+            query, default, named, job.solutions_format, job.graph_format, limits=job
         )
-
-    def _graph(self, job: GraphJob, deadline: float) -> Reply:
-        default: tuple[str, ...] | None = None
-        if job.graph is None:
-            query = "CONSTRUCT WHERE { ?s ?p ?o }"
-            default = dialects.default_graph(self.client.dialect)
-        else:
-            if job.graph not in self.graph_names(timeout=deadline - time.monotonic()):
-                return Reply(error="not_found", message=f"there is no graph <{job.graph}>")
-            query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{job.graph}> {{ ?s ?p ?o }} }}"
-        limits = QueryJob(
-            query, "", None, None, False, None, job.graph_format, job.max_rows, job.max_bytes
-        )
-        return self._stream(query, deadline, default, None, None, job.graph_format, limits)
-
-    def _dataset(self, job: DatasetJob, deadline: float) -> Reply:
-        query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-        limits = QueryJob(query, "", None, None, False, None, None, job.max_rows, job.max_bytes)
-        # The build's graphs only: not a store's system graphs, nor a publication's staging.
-        named = self.graph_names(timeout=deadline - time.monotonic())
-        if not named:
-            # Named by no graph, GRAPH ?g would be every graph of the store: answered here.
-            return remote_answers.serialise_dataset((), job.graph_format, limits)
-        return self._stream(query, deadline, None, named, "", job.graph_format, limits)
+        return self._stream(read, deadline, line_offset=1 if job.base_iri else 0, union=union)
 
     def _stream(
         self,
-        query: str,
+        read: remote_reads.Read,
         deadline: float,
-        default: tuple[str, ...] | None,
-        named: tuple[str, ...] | None,
-        solutions_format: str | None,
-        graph_format: str | None,
-        job: QueryJob,
         *,
         line_offset: int = 0,
-        union: dialects.Dataset | None = None,
+        union: datasets.Dataset | None = None,
     ) -> Reply:
-        """Send ``query`` and serialise its answer while it arrives, within the limits.
+        """Send ``read`` and serialise its answer while it arrives, within its limits.
 
-        ``solutions_format`` ``""`` means quads: solutions ``?s ?p ?o ?g`` serialised as
-        ``graph_format`` (a dataset read). ``union``, if given, names the dataset instead of
-        ``default`` and ``named`` (see :meth:`SparqlClient.send`).
+        ``union``, if given, names the dataset instead of the read's default and named graphs
+        (see :meth:`SparqlClient.send`).
         """
+        query, solutions_format, graph_format = read.query, read.solutions_format, read.graph_format
         # Ask by the answer's family (what the client may get), never for every format.
         form = (
             "CONSTRUCT" if solutions_format is None else "SELECT" if graph_format is None else None
@@ -513,8 +457,8 @@ class RemotePool:
             query,
             deadline=deadline,
             accept=accept,
-            default_graphs=default,
-            named_graphs=named,
+            default_graphs=read.default_graphs,
+            named_graphs=read.named_graphs,
             dataset=union,
         )
         body = _Body(response, deadline, self.client.backend.query)
@@ -527,7 +471,7 @@ class RemotePool:
             if response.status_code >= 400:
                 return remote_answers.refused(response, line_offset, query)
             return remote_answers.serialise(
-                remote_answers.parse(response, body), solutions_format, graph_format, job
+                remote_answers.parse(response, body), solutions_format, graph_format, read.limits
             )
         except LimitExceededError as error:
             return Reply(error=error.what, message=error.message)

@@ -4,7 +4,7 @@ A build is made and validated locally exactly as for the embedded store (:mod:`c
 nothing that fails validation gets this far). Then, with the standards only:
 
 1. the publication takes the store's lock: it adds its own entry to the lock graph
-   (:data:`~citygraph.engine.dialects.LOCK_GRAPH`), then reads the graph back, and goes on only
+   (:data:`~citygraph.engine.datasets.LOCK_GRAPH`), then reads the graph back, and goes on only
    if no other live entry is there (two publishers that add theirs at once both see the other
    and both give up: :class:`PublicationBusyError`). An entry is live while its heartbeat (the
    store's ``NOW()``, renewed by a background thread every third of :data:`LOCK_EXPIRES` for
@@ -13,17 +13,20 @@ nothing that fails validation gets this far). Then, with the standards only:
    the lock); an older one is a publisher that died, and is removed. No two
    publications stage at once, so none can move another's graphs into place;
 2. every named graph of the build is uploaded with the Graph Store Protocol (``PUT``) under a
-   *staging* name of a small fixed set, ``urn:citygraph:staging:<n>``
-   (:data:`~citygraph.engine.dialects.STAGING_GRAPHS`), which no citygraph query reads: readers
-   that name the build's graphs never name them, readers on Virtuoso exclude them by name
-   (:func:`~citygraph.engine.dialects.union_dataset`). Readers keep seeing the old build; an
+   *staging* name, ``urn:citygraph:staging:<n>`` (:mod:`citygraph.engine.remote_staging`),
+   which no citygraph query reads: readers that name the build's graphs never name them,
+   readers on Virtuoso exclude them by name, a small fixed set
+   (:data:`~citygraph.engine.datasets.STAGING_GRAPHS`, see
+   :func:`~citygraph.engine.datasets.union_dataset`); there the graphs of a build beyond it are
+   uploaded together, packed, under the last one. Readers keep seeing the old build; an
    upload that fails leaves only staging graphs, removed by the next publication;
 3. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
    build the new one no longer has (the graphs of citygraph's namespace, and those of the
    served build when its directory is still beside the new one; other graphs are left alone),
    and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
    (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
-   the whole switch). Right before it, the publication renews its heartbeat a last time
+   the whole switch), and for packed graphs one ``INSERT … WHERE`` that unpacks them into
+   their graphs. Right before it, the publication renews its heartbeat a last time
    (failing if its entry is gone) and checks that each staging graph holds exactly as many
    triples as it uploaded there: anything else (another publisher that took over a lock it
    thought dead) stops it before the switch. Then the publication removes its lock entry.
@@ -41,22 +44,18 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine.dialects import LOCK_GRAPH, STAGING_GRAPHS
-from citygraph.engine.remote import (
-    GRAPH_NAMES_QUERY,
-    STAGING,
-    VERSION_QUERY,
-    Backend,
-    BackendError,
-    SparqlClient,
-)
+from citygraph.engine import remote_staging
+from citygraph.engine.datasets import LOCK_GRAPH, STAGING_PREFIX
+from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
+from citygraph.engine.remote_reads import DATASET_QUERY, GRAPH_NAMES_QUERY
 from citygraph.errors import StoreBusyError
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
@@ -71,11 +70,15 @@ __all__ = [
     "switch_update",
 ]
 
+#: The prefix of a publication's staging graphs (and of its lock graph).
+STAGING = STAGING_PREFIX
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
 #: Seconds after its last heartbeat a lock entry is taken for a dead publisher's (a live
 #: publisher renews it every third of this, from a thread of its own, whatever it is doing).
 LOCK_EXPIRES = 3 * REQUEST_TIMEOUT
+_SIZES_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+_NT = ox.RdfFormat.N_TRIPLES
 _BEAT = "<urn:citygraph:lock#beat>"
 _VERSION = "<urn:citygraph:lock#version>"
 
@@ -111,11 +114,12 @@ def publish_build(build: Build, backend: Backend) -> Publication:
         )
     source = open_build(build)
     # An empty graph is no graph to SPARQL (and some stores keep none): not uploaded.
-    graphs = sorted(
-        g.value
-        for g in source.named_graphs()
-        if isinstance(g, ox.NamedNode) and next(source.quads_for_pattern(None, None, None, g), None)
-    )
+    sizes = {
+        row["g"].value: int(row["n"].value)
+        for row in cast(ox.QuerySolutions, source.query(_SIZES_QUERY))
+        if isinstance(row["g"], ox.NamedNode)
+    }
+    graphs = sorted(sizes)
     client = SparqlClient(backend, connections=2)
     token = f"<urn:citygraph:publication:{uuid.uuid4()}>"
     heartbeat = _Heartbeat(backend, token)
@@ -123,12 +127,6 @@ def publish_build(build: Build, backend: Backend) -> Publication:
         try:  # the lock entry goes whatever happens (also when taking the lock failed)
             _lock(client, token, build.version)
             heartbeat.start()
-            if client.dialect.union_by_exclusion and len(graphs) > len(STAGING_GRAPHS):
-                raise BackendError(
-                    f"the build has {len(graphs)} named graphs; a publication to this store "
-                    f"stages at most {len(STAGING_GRAPHS)} (its readers exclude the staging "
-                    "graphs by name: citygraph.engine.dialects.STAGING_GRAPHS)"
-                )
             served = [
                 row["g"].value
                 for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
@@ -138,26 +136,35 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             if leftovers:  # from a publication that failed before its switch
                 _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
             started = time.monotonic()
-            staged: dict[str, str] = {}
-            counts: dict[str, int] = {}
-            for number, graph in enumerate(graphs):
-                staging = f"{STAGING}{number}"  # STAGING_GRAPHS[number], on any store
+            staging = remote_staging.plan(sizes, by_exclusion=client.dialect.union_by_exclusion)
+            counts: dict[str, int] = {}  # triples uploaded, by staging graph
+            for graph, name in staging.moved.items():
                 data = source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
                 assert data is not None
                 heartbeat.check()
-                _put(client, staging, data)
-                staged[graph] = staging
-                counts[staging] = data.count(b"\n")
+                _put(client, name, data)
+                counts[name] = data.count(b"\n")
+            if staging.packed:
+                packed = (
+                    q
+                    for g in staging.packed
+                    for q in source.quads_for_pattern(None, None, None, ox.NamedNode(g))
+                )
+                data = ox.serialize(remote_staging.packed_triples(packed), format=_NT)
+                assert data is not None
+                heartbeat.check()
+                _put(client, remote_staging.PACKED, data)
+                counts[remote_staging.PACKED] = data.count(b"\n")
             uploaded = time.monotonic()
             replaced = _graphs_of_served_build(client, build)
             dropped = tuple(
-                g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in staged
+                g for g in served if (g.startswith(GRAPH) or g in replaced) and g not in sizes
             )
             heartbeat.stop()
             heartbeat.check()
             _beat(client, token)  # the last: the lock is ours for LOCK_EXPIRES from here
             _check_staged(client, counts)
-            _update(client, switch_update(staged, dropped))
+            _update(client, switch_update(staging.moved, dropped, staging.packed))
             switched = time.monotonic()
         finally:
             heartbeat.stop()
@@ -167,7 +174,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     return Publication(
         version=build.version,
         graphs=tuple(graphs),
-        quads=sum(counts.values()),
+        quads=sum(sizes.values()),
         dropped=dropped,
         upload_seconds=uploaded - started,
         switch_seconds=switched - uploaded,
@@ -183,9 +190,7 @@ def download(backend: Backend) -> ox.Store:
     """
     client = SparqlClient(backend, connections=1)
     try:
-        rows = client.select(
-            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=REQUEST_TIMEOUT
-        )
+        rows = client.select(DATASET_QUERY, timeout=REQUEST_TIMEOUT)
     finally:
         client.close()
     target = ox.Store()
@@ -193,8 +198,11 @@ def download(backend: Backend) -> ox.Store:
     return target
 
 
-def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
-    """The one update request that replaces the served build by the staged one.
+def switch_update(
+    staged: dict[str, str], dropped: Iterable[str], packed: Sequence[str] = ()
+) -> str:
+    """The one update request that replaces the served build by the staged one (``packed``:
+    the graphs staged in :data:`~citygraph.engine.remote_staging.PACKED`).
 
     >>> print(switch_update({"http://g/a": "urn:s:0"}, ["http://g/old"]))
     DROP SILENT GRAPH <http://g/old> ;
@@ -205,6 +213,7 @@ def switch_update(staged: dict[str, str], dropped: Iterable[str]) -> str:
     """
     operations = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
     operations += [f"MOVE GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
+    operations += remote_staging.unpack_operations(packed)
     return " ;\n".join(operations)
 
 

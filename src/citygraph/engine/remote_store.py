@@ -8,7 +8,7 @@ endpoint, so that code is unchanged:
 - ``substitutions`` become a trailing ``VALUES`` clause (the same bindings: pyoxigraph, too,
   binds only variables the query projects, see :mod:`citygraph.dataset`);
 - the union default graph is named as the store's dialect says (see
-  :func:`citygraph.engine.dialects.union_dataset`);
+  :func:`citygraph.engine.datasets.union_dataset`);
 - answers are parsed with ``pyoxigraph.parse_query_results`` / ``pyoxigraph.parse``; a graph
   result is returned as a real :class:`pyoxigraph.QueryTriples` (read into a small in-memory
   store first: the pages' graph results are one thing's document).
@@ -27,7 +27,7 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from citygraph.engine.dialects import union_graphs
+from citygraph.engine.datasets import union_graphs
 from citygraph.engine.remote import Backend, RemotePool
 from citygraph.engine.snapshots import Snapshot
 

