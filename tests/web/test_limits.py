@@ -329,6 +329,7 @@ def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: P
         assert process_ends(client) == {
             "timeout": "0.0",
             "demoted": "0.0",
+            "cancelled": "0.0",
             "memory": "1.0",
             "panic": "0.0",
             "crash": "0.0",
@@ -345,6 +346,7 @@ def test_a_query_within_the_budget_is_answered(wide_store: Path) -> None:
         assert process_ends(client) == {
             "timeout": "0.0",
             "demoted": "0.0",
+            "cancelled": "0.0",
             "memory": "0.0",
             "panic": "0.0",
             "crash": "0.0",

@@ -15,6 +15,12 @@ queries in progress, in all and per client, that both engines (the embedded
 :class:`~citygraph.engine.pool.QueryPool` and the remote
 :class:`~citygraph.engine.remote.RemotePool`) admit queries by.
 
+Whether the client is still there: the same middleware sets :data:`PRESENCE` to a
+:class:`Presence` of the request, which the embedded pool reads while a job waits. A client that
+went away ends its query (issue 10): it would otherwise run on to its deadline and keep counting
+against the client's share, so that the same client's next connections got 429 (measured:
+``docs/performance.md``, hot spot 2).
+
 >>> proxies = (ipaddress.ip_network("10.0.0.0/8"),)
 >>> identify("10.1.2.3", "203.0.113.9, 10.0.0.7", proxies)
 '203.0.113.9'
@@ -26,11 +32,24 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from citygraph.engine.errors import ClientLimitError, OverloadedError
 
-__all__ = ["CURRENT", "InFlight", "Networks", "current_client", "decrement", "identify"]
+__all__ = [
+    "CURRENT",
+    "LOOK_EVERY",
+    "PRESENCE",
+    "WATCH_AFTER",
+    "InFlight",
+    "Networks",
+    "Presence",
+    "current_client",
+    "current_presence",
+    "decrement",
+    "identify",
+]
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
@@ -41,6 +60,67 @@ CURRENT: ContextVar[str] = ContextVar("citygraph_client", default="")
 def current_client() -> str:
     """The client of the request this code runs for (``""`` outside a request)."""
     return CURRENT.get()
+
+
+#: Seconds a job runs (or waits for a process) before the engine asks the web layer to watch
+#: whether its client is still connected: most queries are answered sooner, and watching costs
+#: the worker a task and a read of the connection (measured on branch ``h10-pool``: watching
+#: every query from its start cost a DESCRIBE half again of the worker's CPU).
+WATCH_AFTER = 0.1
+#: Seconds between two looks at :attr:`Presence.gone` while a watched job waits.
+LOOK_EVERY = 0.05
+
+
+class Presence:
+    """Whether the client of one request is still connected, as the jobs of the request see it.
+
+    The web layer makes one per request with ``watch``: a callable (safe from any thread) that
+    starts watching the connection, and calls :meth:`leave` when the connection is lost. The
+    engine asks :meth:`pace` how long it may wait before it looks at :attr:`gone` again; from
+    :data:`WATCH_AFTER` seconds after the job started on, that asks the web layer (once) to watch.
+
+    >>> asked = []
+    >>> presence = Presence(lambda: asked.append("watch"))
+    >>> round(presence.pace(since=10.0, now=10.025), 3), asked  # too early to watch
+    (0.075, [])
+    >>> presence.pace(since=10.0, now=10.5), asked
+    (0.05, ['watch'])
+    >>> presence.leave(); presence.gone
+    True
+    """
+
+    __slots__ = ("_watch", "gone", "watched")
+
+    def __init__(self, watch: Callable[[], None]) -> None:
+        self._watch = watch
+        #: The client went away (set by the web layer).
+        self.gone = False
+        #: The web layer was asked to watch the connection.
+        self.watched = False
+
+    def pace(self, *, since: float, now: float) -> float:
+        """Seconds a job that started at ``since`` (``time.monotonic()``) may wait from ``now``
+        before it looks at :attr:`gone` again."""
+        if not self.watched:
+            due = since + WATCH_AFTER - now
+            if due > 0:
+                return due
+            self.watched = True
+            self._watch()
+        return LOOK_EVERY
+
+    def leave(self) -> None:
+        """The client has gone: the jobs of its request end at their next look."""
+        self.gone = True
+
+
+#: The presence of the client of the request being handled (``None`` outside a request).
+PRESENCE: ContextVar[Presence | None] = ContextVar("citygraph_presence", default=None)
+
+
+def current_presence() -> Presence | None:
+    """The :class:`Presence` of the request this code runs for (``None`` outside a request)."""
+    return PRESENCE.get()
 
 
 def _trusted(address: str, proxies: Networks) -> bool:

@@ -25,6 +25,7 @@ __all__ = [
     "NetworkRefusedError",
     "OrderByDefectError",
     "OverloadedError",
+    "QueryCancelledError",
     "QueryMemoryError",
     "QueryProcessError",
     "QueryTimeoutError",
@@ -44,6 +45,12 @@ class EvaluationError(CitygraphError):
 
 class QueryTimeoutError(CitygraphError):
     """The query did not finish within the timeout; its process was killed."""
+
+
+class QueryCancelledError(CitygraphError):
+    """The client of the request went away while its query ran or waited for a process; the
+    query was ended (its process killed and replaced, as at a timeout), so that it no longer
+    counts against the client's share (:mod:`citygraph.engine.clients`)."""
 
 
 class OverloadedError(CitygraphError):

@@ -49,9 +49,10 @@ log = logging.getLogger(__name__)
 COPY_FIRST = 50_000
 
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
-#: CPU budget (the query runs again in the general lane); its memory budget; the engine
+#: CPU budget (the query runs again in the general lane); its client went away (the query was
+#: ended, :class:`~citygraph.engine.errors.QueryCancelledError`); its memory budget; the engine
 #: panicked (an internal error of Oxigraph on that query); anything else.
-END_REASONS = ("timeout", "demoted", "memory", "panic", "crash")
+END_REASONS = ("timeout", "demoted", "cancelled", "memory", "panic", "crash")
 
 
 @dataclass

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
+from citygraph.engine.clients import Presence
+
 __all__ = [
     "MAX_NICENESS",
     "SlowQueries",
@@ -75,26 +77,39 @@ class SlowQueries:
 
 
 def await_reply(
-    replies: Connection, pid: int, *, deadline: float, cpu_budget: float | None
+    replies: Connection,
+    pid: int,
+    *,
+    deadline: float,
+    cpu_budget: float | None,
+    presence: Presence | None = None,
+    since: float = 0.0,
 ) -> bool:
-    """Whether process ``pid`` replied before ``deadline`` and, with a ``cpu_budget``, before it
-    spent that many seconds of CPU time.
+    """Whether process ``pid`` replied before ``deadline``; with a ``cpu_budget``, before it
+    spent that many seconds of CPU time; with a ``presence``, before the client of the job
+    (which started at ``since``) went away (:class:`~citygraph.engine.clients.Presence`).
 
     CPU, not wall-clock time: on a busy machine a cheap query can wait for a core longer than
     the budget, and must not be taken for a slow one (measured: such lookups were moved to the
     general lane, queued there behind the expensive queries, and got 503; docs/performance.md).
     """
-    if cpu_budget is None:
+    if cpu_budget is None and presence is None:
         return replies.poll(max(0.0, deadline - time.monotonic()))
-    start = cpu_seconds(pid)
-    step = cpu_budget / 4
+    start = cpu_seconds(pid) if cpu_budget is not None else 0.0
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        step = deadline - now
+        if step <= 0:
             return False
-        if replies.poll(min(step, remaining)):
+        if cpu_budget is not None:
+            step = min(step, cpu_budget / 4)
+        if presence is not None:
+            step = min(step, presence.pace(since=since, now=now))
+        if replies.poll(step):
             return True
-        if cpu_seconds(pid) - start >= cpu_budget:
+        if presence is not None and presence.gone:
+            return False
+        if cpu_budget is not None and cpu_seconds(pid) - start >= cpu_budget:
             return False
 
 

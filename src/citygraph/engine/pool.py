@@ -28,6 +28,14 @@ Why per-client counts: a client (see :mod:`citygraph.engine.clients`) may occupy
 ``client_processes`` general-lane processes and have at most ``client_max_queries`` queries in
 progress; so a single client cannot take every query process or every place in the queue.
 
+Why the client's presence: a query whose client has gone would run on to its deadline and keep
+counting against that client's share, so the same client's next connections got 429 (issue 10).
+Once a job has run or waited :data:`~citygraph.engine.clients.WATCH_AFTER` seconds, the pool
+asks the web layer to watch the request's connection (:class:`~citygraph.engine.clients.Presence`)
+and looks at it while it waits; when the client has gone, the job ends as at a timeout (its
+process killed and replaced in the background), the share is released, and
+:class:`QueryCancelledError` is raised.
+
 No web framework here: the web layer maps the exceptions below to responses.
 """
 
@@ -41,10 +49,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citygraph.engine.builds import CurrentLink
-from citygraph.engine.clients import InFlight, current_client, decrement
+from citygraph.engine.clients import (
+    InFlight,
+    Presence,
+    current_client,
+    current_presence,
+    decrement,
+)
 from citygraph.engine.errors import (
     ClientLimitError,
     OverloadedError,
+    QueryCancelledError,
     QueryMemoryError,
     QueryProcessError,
     QueryTimeoutError,
@@ -62,6 +77,7 @@ __all__ = [
     "OverloadedError",
     "PoolLoad",
     "PoolStats",
+    "QueryCancelledError",
     "QueryMemoryError",
     "QueryPool",
     "QueryProcessError",
@@ -175,31 +191,35 @@ class QueryPool(Generations):
             OverloadedError: too many jobs at once, no process became free in time, or the
                 pool is closing.
             QueryTimeoutError: the job ran out of time (its process was killed).
+            QueryCancelledError: the request's client went away
+                (:func:`~citygraph.engine.clients.current_presence`); the job was ended (its
+                process killed, if it was running).
             QueryProcessError: the process died while running the job.
         """
-        deadline = time.monotonic() + timeout
+        since = time.monotonic()
         client = current_client()
         with self._cond:
             self._queries.enter(client)
         try:
-            return self._run(job, client, deadline, timeout)
+            return self._run(job, _Asker(client, current_presence(), since, timeout))
         finally:
             with self._cond:
                 self._queries.leave(client)
 
-    def _run(self, job: Job, client: str, deadline: float, timeout: float) -> tuple[Reply, str]:
+    def _run(self, job: Job, asker: _Asker) -> tuple[Reply, str]:
+        client, deadline = asker.client, asker.deadline
         key = SlowQueries.key(job)
         fast = self.fast_size > 0
         demoted = False
         while True:
-            child = self._acquire(deadline, timeout, client, fast=fast, key=key)
+            child = self._acquire(asker, fast=fast, key=key)
             if child.replies.poll():  # an idle process has nothing to say: it has ended
                 self._leave(child, client)
                 self._discard(child)
                 continue
             started = time.monotonic()
             try:
-                reply = self._exchange(child, job, deadline, timeout)
+                reply = self._exchange(child, job, asker)
             except QueryTimeoutError:
                 self._leave(child, client)
                 self._discard(child)
@@ -225,18 +245,24 @@ class QueryPool(Generations):
                 self._release(child)
             return reply, child.build.version
 
-    def _acquire(
-        self, deadline: float, timeout: float, client: str, *, fast: bool, key: bytes
-    ) -> Child:
+    def _acquire(self, asker: _Asker, *, fast: bool, key: bytes) -> Child:
         """A free process: the fast lane's if ``fast``, one is free and the query ``key`` is not
         known to be slow (it may become known while this one waits), else the general lane's
-        while ``client`` occupies fewer than ``client_processes`` of them."""
+        while the client occupies fewer than ``client_processes`` of them."""
+        client, deadline, timeout, presence = (
+            asker.client,
+            asker.deadline,
+            asker.timeout,
+            asker.presence,
+        )
         held_back = False  # a process was free, but the client had its share
         with self._cond:
             while True:
                 if self._closed:
                     # Not a fault: another worker or the restarted server will answer.
                     raise OverloadedError("the server is shutting down; retry shortly")
+                if presence is not None and presence.gone:
+                    raise _cancelled("while it waited for a query process")
                 if fast and self._idle_fast and key not in self._slow:
                     return self._idle_fast.pop()
                 capped = self._client_general[client] >= self.client_processes
@@ -256,6 +282,10 @@ class QueryPool(Generations):
                         f"no query process became free within {timeout:g} s: {why}; retry shortly",
                         retry_after=max(1, int(timeout)),
                     )
+                if presence is not None:
+                    remaining = min(
+                        remaining, presence.pace(since=asker.since, now=time.monotonic())
+                    )
                 self._waiting += 1
                 try:
                     self._cond.wait(remaining)
@@ -270,10 +300,24 @@ class QueryPool(Generations):
             decrement(self._client_general, client)
             self._cond.notify_all()
 
-    def _exchange(self, child: Child, job: Job, deadline: float, timeout: float) -> Reply:
+    def _exchange(self, child: Child, job: Job, asker: _Asker) -> Reply:
+        deadline, timeout, presence = asker.deadline, asker.timeout, asker.presence
         try:
             child.jobs.send(job)
-            if not self._await_reply(child, deadline):
+            budget = self.fast_budget if child.fast else None
+            replied = await_reply(
+                child.replies,
+                child.pid,
+                deadline=deadline,
+                cpu_budget=budget,
+                presence=presence,
+                since=asker.since,
+            )
+            if not replied and presence is not None and presence.gone:
+                self.stats.killed += 1
+                self.stats.ends["cancelled"] += 1
+                raise _cancelled("while it ran")
+            if not replied:
                 self.stats.killed += 1
                 demoted = child.fast and time.monotonic() < deadline
                 self.stats.ends["demoted" if demoted else "timeout"] += 1
@@ -321,6 +365,24 @@ class QueryPool(Generations):
             "(a server fault, logged)"
         )
 
-    def _await_reply(self, child: Child, deadline: float) -> bool:
-        budget = self.fast_budget if child.fast else None
-        return await_reply(child.replies, child.pid, deadline=deadline, cpu_budget=budget)
+
+@dataclass(frozen=True, slots=True)
+class _Asker:
+    """Who a job runs for, and until when: the request's client and :class:`Presence`
+    (``None`` outside a request), when the job started (``time.monotonic()``) and its timeout."""
+
+    client: str
+    presence: Presence | None
+    since: float
+    timeout: float
+
+    @property
+    def deadline(self) -> float:
+        return self.since + self.timeout
+
+
+def _cancelled(when: str) -> QueryCancelledError:
+    log.info("the client of a query went away %s; the query was ended", when)
+    return QueryCancelledError(
+        f"the client went away {when}; the query was ended (nginx's 499, client closed request)"
+    )

@@ -1,13 +1,24 @@
-"""One structured (JSON) log line per request, the request metrics, ``Vary: Accept``, and the
-request's client (:mod:`citygraph.engine.clients`) for the per-client limits.
+"""One structured (JSON) log line per request, the request metrics, ``Vary: Accept``, the
+request's client (:mod:`citygraph.engine.clients`) for the per-client limits, and whether that
+client is still connected (:class:`~citygraph.engine.clients.Presence`).
 
 A plain ASGI middleware (no per-request task or body buffering): it only watches the response
 start. Handlers put the query time in ``request.state.query_ms`` and whether the answer came
 from the cache in ``request.state.cache``.
+
+A client that goes away while its query runs: once a query of the request has run or waited
+:data:`~citygraph.engine.clients.WATCH_AFTER` seconds, the query pool asks (from the thread that
+runs it) for the connection to be watched; then a task of the event loop waits for the server's
+``http.disconnect`` (after the request's body, which the handler has read by then) and marks the
+client gone. The pool ends the query (:class:`~citygraph.engine.errors.QueryCancelledError`),
+which is answered with status 499 (nginx's "client closed request"): the server writes nothing to
+the closed connection, but the log line and ``citygraph_http_requests_total`` say 499.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from json.encoder import encode_basestring_ascii as _json_string
@@ -17,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from citygraph.engine import clients
 from citygraph.web.metrics import Metrics
 
-__all__ = ["KNOWN_PATHS", "AccessLog", "log_line", "route_label"]
+__all__ = ["KNOWN_PATHS", "AccessLog", "has_body", "log_line", "route_label"]
 
 log = logging.getLogger("citygraph.access")
 
@@ -41,6 +52,7 @@ class AccessLog:
         self.app = app
         self.metrics = metrics
         self.proxies = proxies
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,10 +67,17 @@ class AccessLog:
             (scope.get("client") or ("", 0))[0], forwarded.decode("latin-1"), self.proxies
         )
         token = clients.CURRENT.set(client)
+        if self._loop is None:  # the worker's one event loop (a middleware lives in one)
+            self._loop = asyncio.get_running_loop()
+        connection = _Connection(self._loop, receive, body=has_body(scope))
+        if connection.body:
+            receive = connection.receive
+        presence = clients.PRESENCE.set(connection)
 
         async def watch(message: Message) -> None:
             nonlocal status, size
             if message["type"] == "http.response.start":
+                connection.answered()
                 status = message["status"]
                 message["headers"] = _vary_accept(list(message.get("headers", [])))
             elif message["type"] == "http.response.body":
@@ -68,6 +87,8 @@ class AccessLog:
         try:
             await self.app(scope, receive, watch)
         finally:
+            connection.answered()
+            clients.PRESENCE.reset(presence)
             clients.CURRENT.reset(token)
             path = scope["path"]
             method = scope["method"]
@@ -85,6 +106,64 @@ class AccessLog:
                         client=client,
                     )
                 )
+
+
+class _Connection(clients.Presence):
+    """The presence of a request's client, watched from the event loop once the query pool
+    asks (:meth:`~citygraph.engine.clients.Presence.pace`, from the thread running the query).
+
+    Watching reads the connection's ASGI ``receive``: only once the request's body has been read
+    whole (``body``: the request has one; :meth:`receive` notes its last part), so that the
+    watch never takes a part of the body from the handler.
+    """
+
+    __slots__ = ("_answered", "_loop", "_read", "_receive", "_task", "body")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, receive: Receive, *, body: bool) -> None:
+        super().__init__(self._ask)
+        self._loop = loop
+        self._receive = receive
+        self._task: asyncio.Task[None] | None = None
+        self._answered = False
+        self.body = body
+        self._read = not body
+
+    async def receive(self) -> Message:
+        """The app's ``receive`` for a request with a body: notes when it has been read."""
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            self._read = True
+        return message
+
+    def _ask(self) -> None:
+        # RuntimeError: the event loop has closed (the server is stopping): nothing to watch.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._start)
+
+    def _start(self) -> None:
+        if self._answered or not self._read or self._task is not None:
+            return  # too late, or the body is still the handler's to read
+        self._task = self._loop.create_task(self._until_gone())
+
+    async def _until_gone(self) -> None:
+        # After the request (no body, or all of it read), the server's next message is
+        # http.disconnect: when the connection is lost, or once the response is complete.
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+        if not self._answered:
+            self.leave()
+
+    def answered(self) -> None:
+        """The response has started (or the request ended): nothing more to watch."""
+        self._answered = True
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+def has_body(scope: Scope) -> bool:
+    """Whether the request comes with a body (it names a length or a transfer coding)."""
+    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
 
 
 def log_line(

@@ -27,7 +27,12 @@ from citygraph.config import Settings
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.errors import EvaluationError, syntax_checked, syntax_error
 from citygraph.engine.jobs import Job, QueryJob, Reply
-from citygraph.engine.pool import QueryMemoryError, QueryPool, QueryTimeoutError
+from citygraph.engine.pool import (
+    QueryCancelledError,
+    QueryMemoryError,
+    QueryPool,
+    QueryTimeoutError,
+)
 from citygraph.engine.remote import RemotePool, backend_of
 from citygraph.engine.remote_publish import publish_build
 from citygraph.engine.writes import Change, UpdateChange, apply_write
@@ -172,7 +177,7 @@ class Endpoint:
             NotAcceptableError: the result is of a kind no acceptable format can carry.
             NotFoundError, BadRequestError: the job names a missing graph; a bad argument.
             EvaluationError: the engine failed while evaluating.
-            QueryTimeoutError, OverloadedError: see :meth:`QueryPool.run`.
+            QueryTimeoutError, QueryCancelledError, OverloadedError: see :meth:`QueryPool.run`.
         """
         version = self.pool.version
         etag = _etag(version, job)
@@ -200,6 +205,9 @@ class Endpoint:
             reply, served = self.pool.run(job, timeout=self.settings.query_timeout)
         except QueryTimeoutError:
             self.metrics.observe_query(time.perf_counter() - started, "timeout")
+            raise
+        except QueryCancelledError:
+            self.metrics.observe_query(time.perf_counter() - started, "cancelled")
             raise
         seconds = time.perf_counter() - started
         self.metrics.observe_query(seconds, "ok" if reply.error is None else reply.error)

@@ -32,6 +32,7 @@ from citygraph.engine.errors import (
     NetworkRefusedError,
     OrderByDefectError,
     OverloadedError,
+    QueryCancelledError,
     QueryMemoryError,
     QueryProcessError,
     QueryTimeoutError,
@@ -67,6 +68,9 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (NetworkRefusedError, 403),
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
+    # The client went away while its query ran: nginx's "client closed request". Nothing is
+    # written to the closed connection; the access log and the metrics say 499.
+    (QueryCancelledError, 499),
     (QueryMemoryError, 503),
     # The engine's known panic on ORDER BY (docs/reliability.md): the query is well-formed but
     # this engine cannot evaluate it as written (RFC 9110 §15.5.21); the client can reword it.

@@ -9,7 +9,9 @@ the same functions the route uses: :func:`~citygraph.web.protocol.read_sparql_re
 :func:`~citygraph.web.responses.to_response`, and :func:`~citygraph.web.error_handlers.respond`
 for citygraph's errors. Everything else (``POST``, ``HEAD``, updates, the service description)
 goes on to the router. The query is still evaluated by a query process, with its timeout,
-memory budget and no network (issue 9): only the web framework is left out.
+memory budget and no network (issue 9): only the web framework is left out. A client that goes
+away while its query runs ends it, as on the route (:mod:`citygraph.web.access_log`): the pool
+raises :class:`~citygraph.engine.errors.QueryCancelledError`, answered 499 to no one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygraph.errors import CitygraphError
+from citygraph.web.access_log import has_body
 from citygraph.web.endpoint import Endpoint
 from citygraph.web.error_handlers import respond
 from citygraph.web.problems import ProblemError
@@ -47,7 +50,7 @@ class LeanQueries:
             await self.app(scope, receive, send)
             return
         endpoint: Endpoint | None = getattr(scope["app"].state, "endpoint", None)
-        if endpoint is None or _has_body(scope):
+        if endpoint is None or has_body(scope):
             await self.app(scope, receive, send)  # a GET with a body: the route's limits
             return
         request = Request(scope, receive)
@@ -73,7 +76,3 @@ class LeanQueries:
         except (CitygraphError, ProblemError) as error:
             response = respond(request, error)
         await response(scope, receive, send)
-
-
-def _has_body(scope: Scope) -> bool:
-    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
