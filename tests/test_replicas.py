@@ -30,7 +30,7 @@ import pytest
 from tests.backends import OxigraphServers
 from tests.serving import free_port
 
-from citygraph import store
+from citygraph import build_format, store
 from citygraph.engine.remote_publish import publish_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -107,7 +107,8 @@ def tagged_build(root: Path, tag: str) -> store.Build:
     target.bulk_extend(quads)
     target.flush()
     del target
-    return store.publish_build(root, directory, tag, {"version": tag})
+    metadata = {"version": tag, build_format.KEY: build_format.FORMAT}
+    return store.publish_build(root, directory, tag, metadata)
 
 
 @dataclass
