@@ -217,9 +217,12 @@ def answers(url: str) -> tuple[str, str]:
 def test_a_running_server_keeps_its_build_when_one_of_another_format_is_published(
     tmp_path: Path,
 ) -> None:
+    """The endpoint and the pages keep the build they serve, a write is refused (503), and a
+    build of this format published after it is switched to."""
     root, log = tmp_path / "store", tmp_path / "server.log"
     make_build(root, tiny_quads("v1"), OLD)
     env = {"CITYGRAPH_VERSION_CHECK_INTERVAL": "0.1", "CITYGRAPH_QUERY_PROCESSES": "1"}
+    env["CITYGRAPH_UPDATE_TOKEN"] = "s3cret"
     with running_server(root, log, env=env) as url:
         assert answers(url) == ("Paris v1", "Paris v1")
 
@@ -236,6 +239,15 @@ def test_a_running_server_keeps_its_build_when_one_of_another_format_is_publishe
         said = log.read_text()
         assert "records no build format" in said
         assert said.count("cannot switch to the new build") == 1  # said once, not per check
+        write = httpx.post(  # a write would start from the refused build: refused too
+            url + "/sparql",
+            data={"update": f'INSERT DATA {{ GRAPH <{CITY}g> {{ <{CITY}a> <{CITY}b> "c" }} }}'},
+            headers={"Authorization": "Bearer s3cret"},
+            timeout=60,
+        )
+        assert write.status_code == 503, write.text
+        assert "records no build format" in write.text
+        assert store.current_build(root, any_format=True).version == NEW  # nothing published
 
         make_build(root, tiny_quads("v3"), "20260103T000000000000Z-cccccccccc")
         while answers(url)[0] != "Paris v3":  # a build of this format is switched to
