@@ -188,6 +188,56 @@ def test_prefixes_named_in_a_literal_are_not_declared(fmt: str) -> None:
     assert sorted(declared) == [b"rdfs:", b"region:", b"source:"]
 
 
+CG_PARTNER = ox.NamedNode("https://w3id.org/citygraph/ontology#partner")
+A, B = ox.NamedNode(ID + "city/a"), ox.NamedNode(ID + "city/b")
+MENTION = ox.Triple(A, LABEL, ox.Literal("not a name: cg:partner"))
+USE = ox.Triple(A, CG_PARTNER, B)
+#: A label long enough that what follows it is beyond the first 256 bytes of the body.
+LONG = ox.Triple(B, LABEL, ox.Literal("x" * 300))
+
+
+@pytest.mark.parametrize(
+    "triples",
+    [
+        pytest.param([MENTION, USE], id="mentioned-then-used"),
+        pytest.param([USE, MENTION], id="used-then-mentioned"),
+        pytest.param([MENTION, USE, LONG, MENTION], id="mentioned-used-mentioned"),
+        pytest.param([LONG, MENTION, USE], id="far-into-the-body"),
+        pytest.param(
+            [ox.Triple(A, LABEL, ox.Literal("a cg: 1", datatype=ox.NamedNode(CG_PARTNER.value)))],
+            id="on-one-line-after-a-mention",
+        ),
+    ],
+)
+def test_a_prefix_used_by_an_iri_is_declared_wherever_a_literal_mentions_it(
+    triples: list[ox.Triple],
+) -> None:
+    # "cg:" inside a literal is not a use, but it does not hide a use before or after it, on
+    # the same line or further on: the body is what pyoxigraph writes when given exactly the
+    # prefixes its IRIs are written with (else it would not even parse).
+    used = {"city": ID + "city/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
+    used["cg"] = "https://w3id.org/citygraph/ontology#"
+
+    body, count = serialise_triples(triples, "TURTLE", BIG, BIG)
+
+    assert body == ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
+    assert count == len(triples)
+
+
+@pytest.mark.parametrize("fmt", ["RDF_XML", "JSON_LD", "N3", "N_TRIPLES"])
+def test_graph_formats_without_prefix_pruning_are_pyoxigraphs_own(
+    target: ox.Store, fmt: str
+) -> None:
+    # Only Turtle and TriG are written with prefixes (then kept to those used): the other
+    # formats are written as pyoxigraph writes them, declaring no namespace nobody asked for.
+    triples = [MENTION, USE, *MENTIONS]
+
+    body, count = serialise_triples(triples, fmt, BIG, BIG)
+
+    assert body == ox.serialize(triples, format=getattr(ox.RdfFormat, fmt))
+    assert count == len(triples)
+
+
 @pytest.mark.parametrize("fmt", ["N_QUADS", "TRIG"])
 def test_the_whole_dataset_within_the_limits(target: ox.Store, fmt: str) -> None:
     reply = execute(target, DatasetJob(fmt, max_rows=5, max_bytes=BIG))
