@@ -20,6 +20,7 @@ from citygraph.engine.serialise import (
     CONVERT_BATCH,
     LimitExceededError,
     serialise_quads,
+    serialise_solutions_via_tsv,
     serialise_triples,
 )
 
@@ -418,6 +419,21 @@ def test_the_byte_limit_counts_the_form_that_is_sent(
     else:
         larger_job = replace(job, graph_format=larger, max_bytes=limit)
     assert_refused(execute(target, larger_job), "bytes", limit)
+
+
+@pytest.mark.parametrize("fmt", SOLUTIONS)
+def test_solutions_by_way_of_tsv_are_in_the_format_asked_for(target: ox.Store, fmt: str) -> None:
+    # The path of a remote store's answers (engine/remote_answers.py) and of a JSON answer
+    # recounted: counted as TSV, sent as asked, the bytes pyoxigraph writes in that format.
+    def solutions() -> ox.QuerySolutions:
+        result = target.query(SELECT + " ORDER BY ?s", use_default_graph_as_union=True)
+        assert isinstance(result, ox.QuerySolutions)
+        return result
+
+    body, count = serialise_solutions_via_tsv(solutions(), query(SELECT, solutions=fmt))
+
+    assert body == solutions().serialize(format=getattr(ox.QueryResultsFormat, fmt))
+    assert count == len(LABELS)
 
 
 @pytest.fixture(scope="module")
