@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import doctest
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +19,7 @@ import pyoxigraph as ox
 import pytest
 from tests.backends import OxigraphServers
 from tests.serving import running_server
+from tests.test_cli_backend import citygraph
 from tests.web.conftest import CITY, META, make_build, tiny_quads
 
 from citygraph import build_format, store
@@ -30,7 +29,6 @@ from citygraph.errors import BuildFormatError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_WORLDWIDE
 from citygraph.publish import DATASET, publish
 
-ROOT = Path(__file__).resolve().parents[1]
 OLD, NEW = "20260101T000000000000Z-aaaaaaaaaa", "20260102T000000000000Z-bbbbbbbbbb"
 PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
 #: What a build from before formats were recorded lacks: the format in graph:meta.
@@ -55,17 +53,6 @@ def old_build(
     if found is not None:
         metadata["format"] = found
     return store.publish_build(root, tmp, version, metadata)
-
-
-def citygraph(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "citygraph", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
 
 
 # -- the library: what is refused, and what the message says ---------------------------------
