@@ -87,7 +87,8 @@ http {{
 
 
 def tagged_build(root: Path, tag: str) -> store.Build:
-    """A build whose ``graph:meta`` version is ``tag`` and whose TAGGED triples all say ``tag``."""
+    """A build whose ``graph:meta`` version is ``tag`` (of this citygraph's format) and whose
+    TAGGED triples all say ``tag``."""
     curated = ox.NamedNode(BASE + "graph/curated")
     meta = ox.NamedNode(BASE + "graph/meta")
     quads = [
@@ -102,6 +103,8 @@ def tagged_build(root: Path, tag: str) -> store.Build:
             meta,
         )
     )
+    dataset = ox.NamedNode(BASE + "dataset")
+    quads.append(ox.Quad(dataset, build_format.PREDICATE, ox.Literal(build_format.FORMAT), meta))
     directory = store.new_build_dir(root, tag)
     target = ox.Store(str(directory))
     target.bulk_extend(quads)
