@@ -208,11 +208,14 @@ def prepare_stores(data_dir: Path, *, log: Path) -> tuple[Path, Path]:
     """Build (or reuse) the citygraph store and the Oxigraph reference store for ``data_dir``.
 
     Returns the citygraph store root and the Oxigraph store directory. Both are rebuilt when
-    the generated data changed (its digest is recorded in ``stores.json``).
+    the generated data changed (its digest is recorded in ``stores.json``), and when citygraph's
+    build format did (citygraph.build_format: ``serve`` refuses a build of another).
     """
+    from citygraph.build_format import FORMAT  # a store of another format would be refused
+
     params = json.loads((data_dir / "params.json").read_text(encoding="utf-8"))
     marker = data_dir / "stores.json"
-    wanted = {"sha256": params["sha256"], "stores_version": STORES_VERSION}
+    wanted = {"sha256": params["sha256"], "stores_version": STORES_VERSION, "build_format": FORMAT}
     cg_root = data_dir / "citygraph-store"
     ox_dir = data_dir / "oxigraph-store"
     if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:

@@ -20,6 +20,7 @@ from citygraph.build import (
     replace_graph,
     shapes_check,
 )
+from citygraph.build_format import FORMAT
 from citygraph.errors import (
     BuildError,
     DataNotConformingError,
@@ -383,9 +384,8 @@ def claimed_build(root: Path, quads_per_graph: dict[str, int]) -> None:
                        ox.NamedNode(GRAPH_WORLDWIDE)))  # fmt: skip
     target.flush()
     del target
-    store.publish_build(
-        root, tmp, version, {"version": version, "quads_per_graph": quads_per_graph}
-    )
+    metadata = {"version": version, "quads_per_graph": quads_per_graph, "format": FORMAT}
+    store.publish_build(root, tmp, version, metadata)
 
 
 HUGE = 10**12  # quads: 600 TB, far more than half of any machine's memory

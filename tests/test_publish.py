@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from citygraph import __version__, store
+from citygraph import __version__, build_format, store
 from citygraph.errors import BuildError
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_DERIVED, GRAPH_META, GRAPH_ONTOLOGY
 from citygraph.publish import DATASET, VERSION_INFO, new_version, publish
@@ -80,16 +80,19 @@ def test_a_build_is_derived_recorded_and_published_with_its_metadata(
         ox.Quad(BERLIN, RDF_TYPE, ox.NamedNode(CG + "Place"), DERIVED),
         ox.Quad(PARIS, RDF_TYPE, ox.NamedNode(CG + "Place"), DERIVED),
     }
-    # recorded: graph:meta holds this build's version and time, and nothing else
+    # recorded: graph:meta holds this build's version, time and format, and nothing else
     meta = {(q.predicate, q.object) for q in quads(target, META)}
     assert (VERSION_INFO, ox.Literal("v1")) in meta
+    format_ = ox.Literal(build_format.FORMAT)
+    assert (ox.NamedNode(CG + "buildFormat"), format_) in meta
+    assert format_.datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
     (modified,) = (o for p, o in meta if p == MODIFIED)
     assert isinstance(modified, ox.Literal)
     assert modified.datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
     assert before <= datetime.fromisoformat(modified.value) <= after
-    assert len(meta) == 2
+    assert len(meta) == 3
     assert {q.subject for q in quads(target, META)} == {ox.NamedNode(DATASET)}
-    counts = {GRAPH_ONTOLOGY: 1, GRAPH_CURATED: 5, GRAPH_DERIVED: 4, GRAPH_META: 2}
+    counts = {GRAPH_ONTOLOGY: 1, GRAPH_CURATED: 5, GRAPH_DERIVED: 4, GRAPH_META: 3}
     assert result.quads_per_graph == counts
     # the same moment in the metadata as in graph:meta
     assert datetime.fromisoformat(str(build.metadata["built"])) == datetime.fromisoformat(
@@ -97,6 +100,7 @@ def test_a_build_is_derived_recorded_and_published_with_its_metadata(
     )
     assert build.metadata == {
         "version": "v1",
+        "format": build_format.FORMAT,
         "built": build.metadata["built"],
         "citygraph": __version__,
         "inputs": ["data/a.ttl", "data/b.ttl"],

@@ -30,7 +30,7 @@ import pytest
 from tests.backends import OxigraphServers
 from tests.serving import free_port
 
-from citygraph import store
+from citygraph import build_format, store
 from citygraph.engine.remote_publish import publish_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -87,7 +87,8 @@ http {{
 
 
 def tagged_build(root: Path, tag: str) -> store.Build:
-    """A build whose ``graph:meta`` version is ``tag`` and whose TAGGED triples all say ``tag``."""
+    """A build whose ``graph:meta`` version is ``tag`` (of this citygraph's format) and whose
+    TAGGED triples all say ``tag``."""
     curated = ox.NamedNode(BASE + "graph/curated")
     meta = ox.NamedNode(BASE + "graph/meta")
     quads = [
@@ -102,12 +103,15 @@ def tagged_build(root: Path, tag: str) -> store.Build:
             meta,
         )
     )
+    dataset = ox.NamedNode(BASE + "dataset")
+    quads.append(ox.Quad(dataset, build_format.PREDICATE, ox.Literal(build_format.FORMAT), meta))
     directory = store.new_build_dir(root, tag)
     target = ox.Store(str(directory))
     target.bulk_extend(quads)
     target.flush()
     del target
-    return store.publish_build(root, directory, tag, {"version": tag})
+    metadata = {"version": tag, build_format.KEY: build_format.FORMAT}
+    return store.publish_build(root, directory, tag, metadata)
 
 
 @dataclass

@@ -214,7 +214,8 @@ def build_store(
     raises to stop the build (so what is validated is exactly what would be served, derived
     links included; :func:`shapes_check` makes one). Graphs named in ``carry_over`` (the
     imported worldwide layer) are copied from the current build, if any, so a rebuild of the
-    curated data keeps them.
+    curated data keeps them; whatever its format (:mod:`citygraph.build_format`): rebuilding is
+    how a build of another format is replaced.
 
     ``in_memory`` says where the build is assembled; by default in memory when the estimated
     size (:func:`citygraph.sizing.estimated_build_quads`: curated data grows five-fold with its
@@ -308,7 +309,7 @@ def replace_graph(
 
 def _carried_quads(root: Path, graphs: Sequence[str]) -> int:
     try:
-        counts = store.current_build(root).metadata.get("quads_per_graph", {})
+        counts = store.current_build(root, any_format=True).metadata.get("quads_per_graph", {})
     except StoreNotFoundError:
         return 0
     return sum(int(counts.get(g, 0)) for g in graphs)
@@ -320,7 +321,7 @@ def _carry_over(
     if not graphs:
         return
     try:
-        previous, _ = store.open_current(root)
+        previous, _ = store.open_current(root, any_format=True)
     except StoreNotFoundError:
         return
     for graph_iri in graphs:

@@ -20,6 +20,8 @@ from citygraph.config import (
     hand_on_to_child_processes,
     hand_on_zygote_host,
 )
+from citygraph.engine.builds import check_served_format
+from citygraph.engine.remote import backend_of
 from citygraph.engine.zygote_host import ZygoteHost
 from citygraph.errors import CitygraphError
 from citygraph.store import current_build
@@ -97,7 +99,10 @@ def serve(
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings.from_env(None, store=store_dir.resolve(), **overrides)
+        # A build of another format is refused here, before anything starts
+        # (citygraph.build_format).
         if settings.backend:
+            check_served_format(backend_of(settings), timeout=settings.query_timeout)
             serving = f"the remote store {settings.backend}"
         else:
             serving = f"build {current_build(settings.store).version} of {settings.store}"

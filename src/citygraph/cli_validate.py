@@ -114,9 +114,12 @@ def validate(
         focus = _changed_focus(project, list(paths), base) if changed_only else None
         remote = chosen_backend(backend, backend_update, backend_store)
         if store_dir is not None and remote is not None:
-            # What the remote store serves, read into memory (docs/backends.md).
-            from citygraph.engine.remote_publish import download
+            # What the remote store serves, read into memory (docs/backends.md), if it is of
+            # this citygraph's build format (citygraph.build_format).
+            from citygraph.engine.builds import check_served_format
+            from citygraph.engine.remote_publish import REQUEST_TIMEOUT, download
 
+            check_served_format(remote, timeout=REQUEST_TIMEOUT)  # as serve does
             target = download(remote)
             report = fastshacl.validate_store(target, shapes_dir=shapes, copy=False, focus=focus)
         elif store_dir is not None:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BuildError",
+    "BuildFormatError",
     "CitygraphError",
     "DataNotConformingError",
     "InputSyntaxError",
@@ -55,6 +56,18 @@ class InputSyntaxError(CitygraphError):
 
 class StoreNotFoundError(CitygraphError):
     """There is no built store at the given directory."""
+
+
+class BuildFormatError(StoreNotFoundError):
+    """The build was written in another format than this citygraph reads, or records none (a
+    build from before formats were recorded): it is refused, never served as it is
+    (:mod:`citygraph.build_format`). Carries what was ``found`` (``None``: no format) and what
+    is ``expected``."""
+
+    def __init__(self, message: str, *, found: object, expected: int) -> None:
+        self.found = found
+        self.expected = expected
+        super().__init__(message)
 
 
 class BuildError(CitygraphError):

@@ -10,12 +10,13 @@ looks the same to its readers:
 1. **derive** graph:derived from the data (:data:`DERIVE_UPDATES`, and the places' search keys,
    :mod:`citygraph.names`);
 2. **record** the build in graph:meta (``owl:versionInfo``, ``dcterms:modified``: what
-   ``/dataset`` shows) and count the quads per graph (:func:`citygraph.stats.quads_per_graph`);
+   ``/dataset`` shows; ``cg:buildFormat``, :mod:`citygraph.build_format`) and count the quads
+   per graph (:func:`citygraph.stats.quads_per_graph`);
 3. **validate** what would be served, when the caller gives a check (a Violation stops here);
 4. **write** it to the new on-disk build (an in-memory assembly is written by a separate
    process *while* it is validated, :mod:`citygraph.disk_writer`);
-5. **publish** it atomically with its metadata (``builds/VERSION.json``: version, when, by which
-   citygraph, from which inputs and which build, what change, quads per graph), and prune old
+5. **publish** it atomically with its metadata (``builds/VERSION.json``: version, format, when, by
+   which citygraph, from which inputs and which build, what change, quads per graph), and prune old
    builds.
 
 A transaction that fails at any step leaves no trace and the published build untouched
@@ -38,7 +39,7 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
-from citygraph import __version__, disk_writer, store
+from citygraph import __version__, build_format, disk_writer, store
 from citygraph.names import search_keys
 from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
 from citygraph.stats import quads_per_graph
@@ -186,8 +187,9 @@ def derive(target: ox.Store, *, bulk: bool = False) -> None:
 
 
 def record_build(target: ox.Store, version: str, modified: datetime) -> None:
-    """Replace graph:meta with the build's record: its ``version`` and when it was ``modified``
-    (what consumers see of it, at ``/dataset``)."""
+    """Replace graph:meta with the build's record: its ``version``, when it was ``modified``
+    (what consumers see of it, at ``/dataset``) and its format (what a remote store's readers
+    check, :mod:`citygraph.build_format`)."""
     meta = ox.NamedNode(GRAPH_META)
     dataset = ox.NamedNode(DATASET)
     target.clear_graph(meta)
@@ -200,6 +202,7 @@ def record_build(target: ox.Store, version: str, modified: datetime) -> None:
                 ox.Literal(modified.isoformat(timespec="seconds"), datatype=_XSD_DATETIME),
                 meta,
             ),
+            ox.Quad(dataset, build_format.PREDICATE, ox.Literal(build_format.FORMAT), meta),
         ]
     )
 
@@ -287,6 +290,7 @@ def publish(
         clock.done("write")
         metadata: dict[str, object] = {
             "version": version,
+            build_format.KEY: build_format.FORMAT,
             "built": now.isoformat(timespec="seconds"),
             "citygraph": __version__,
             "inputs": list(inputs),

@@ -4,13 +4,16 @@ Layout of a store directory ``DIR``::
 
     DIR/current -> builds/20261127T081500Z-3f2a1c   (a symbolic link, switched atomically)
     DIR/builds/20261127T081500Z-3f2a1c/             (an Oxigraph store, never written again)
-    DIR/builds/20261127T081500Z-3f2a1c.json         (build metadata: version, counts, inputs)
+    DIR/builds/20261127T081500Z-3f2a1c.json         (build metadata: version, format, counts…)
     DIR/builds/.tmp-…/                              (a build in progress; removed when it fails)
 
 A build is written beside the published ones and only published by replacing the ``current``
 link (``rename(2)`` is atomic), so a failed or killed build (even ``kill -9``) leaves the previous
 store intact, and readers never see half a build. The build's name is the data version used for
 ETags and caches.
+
+A build of another format than this citygraph's (:mod:`citygraph.build_format`) is refused by
+:func:`current_build`, so by everything that opens a store directory's build, except a rebuild.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from citygraph import build_format
 from citygraph.errors import StoreBusyError, StoreNotFoundError
 
 __all__ = [
@@ -57,11 +61,16 @@ class Build:
     metadata: Mapping[str, Any]
 
 
-def current_build(root: Path) -> Build:
+def current_build(root: Path, *, any_format: bool = False) -> Build:
     """Return the build ``root/current`` points to.
+
+    ``any_format``: return it whatever format it was written in (only for a rebuild, which
+    reads the graphs it carries over from it).
 
     Raises:
         StoreNotFoundError: if ``root`` holds no published build.
+        BuildFormatError: the build is of another format than this citygraph's, or records
+            none (a ``StoreNotFoundError`` too: there is no build this citygraph can read).
     """
     link = root / CURRENT
     try:
@@ -79,6 +88,12 @@ def current_build(root: Path) -> Build:
     metadata: Mapping[str, Any] = {}
     if meta_file.is_file():
         metadata = json.loads(meta_file.read_text(encoding="utf-8"))
+    if not any_format:
+        build_format.check(
+            metadata.get(build_format.KEY),
+            build=f"the build {path.name} of {root}",
+            rebuild=f"citygraph build --store {root}",
+        )
     return Build(path=path, version=path.name, metadata=metadata)
 
 
@@ -99,9 +114,12 @@ def open_build(build: Build, *, in_memory: bool = False) -> ox.Store:
     return memory
 
 
-def open_current(root: Path, *, in_memory: bool = False) -> tuple[ox.Store, Build]:
-    """Open the current build of ``root`` read-only; see :func:`open_build`."""
-    build = current_build(root)
+def open_current(
+    root: Path, *, in_memory: bool = False, any_format: bool = False
+) -> tuple[ox.Store, Build]:
+    """Open the current build of ``root`` read-only; see :func:`current_build` and
+    :func:`open_build`."""
+    build = current_build(root, any_format=any_format)
     return open_build(build, in_memory=in_memory), build
 
 
@@ -186,7 +204,7 @@ def prune_builds(root: Path, *, keep: int = KEEP_BUILDS) -> list[str]:
     The previous build is kept by default so that a server still reading it while it switches to
     the new one is not pulled from under its feet. Returns the removed versions.
     """
-    current = current_build(root).version
+    current = current_build(root, any_format=True).version
     builds = sorted(
         (p for p in (root / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,

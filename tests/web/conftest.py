@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from tests.backends import OxigraphServers, remote_settings
 
-from citygraph import store
+from citygraph import build_format, store
 from citygraph.config import Settings
 from citygraph.web.app import create_app
 
@@ -35,7 +35,8 @@ def city(key: str) -> ox.NamedNode:
 
 
 def tiny_quads(tag: str = "v1") -> list[ox.Quad]:
-    """Three cities and a partnership in graph:curated, a concept in graph:vocab."""
+    """Three cities and a partnership in graph:curated, a concept in graph:vocab; graph:meta's
+    version and build format."""
     curated = ox.NamedNode(CURATED)
     partnership = ox.NamedNode(BASE + "id/partnership/cn-beijing--de-berlin")
     return [
@@ -57,6 +58,12 @@ def tiny_quads(tag: str = "v1") -> list[ox.Quad]:
             ox.Literal(tag),
             ox.NamedNode(META),
         ),
+        ox.Quad(
+            ox.NamedNode(BASE + "dataset"),
+            build_format.PREDICATE,
+            ox.Literal(build_format.FORMAT),
+            ox.NamedNode(META),
+        ),
     ]
 
 
@@ -67,7 +74,8 @@ def make_build(root: Path, quads: Iterable[ox.Quad], version: str) -> store.Buil
     target.bulk_extend(quads)
     target.flush()
     del target
-    return store.publish_build(root, tmp, version, {"version": version})
+    metadata = {"version": version, build_format.KEY: build_format.FORMAT}
+    return store.publish_build(root, tmp, version, metadata)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def in_meta(client: TestClient, predicate: str) -> list[str]:
 def test_void_triples_is_the_endpoint_count(client: TestClient) -> None:
     """Issue 9 §4: VoID said 3,513 while the endpoint's default graph held 3,515."""
     served = count(client, "?s ?p ?o")
-    assert served == 8  # tiny_quads: 8 distinct triples, one of them in graph:meta
+    assert served == 9  # tiny_quads: 9 distinct triples, two in graph:meta (version, format)
     assert described(client, VOID_TRIPLES) == [str(served)]
 
 

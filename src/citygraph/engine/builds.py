@@ -12,6 +12,10 @@ The readers of one server worker share one :class:`CurrentLink`: when one of the
 build (the endpoint, right after a write, so that the writer reads its own write), every other
 reader looks at the link on its next question instead of at the end of its interval, so the
 pages show the write as soon as the endpoint does.
+
+What is served must be of this citygraph's build format (:mod:`citygraph.build_format`): the
+watcher's :meth:`BuildWatcher.current` refuses a build of another format (the reader keeps the
+one it serves), and :func:`check_served_format` refuses a remote store whose build is of another.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ import os
 import threading
 import time
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
+from citygraph import build_format
 from citygraph.store import CURRENT, Build, current_build
 
-__all__ = ["BuildWatcher", "CurrentLink"]
+if TYPE_CHECKING:
+    from citygraph.engine.remote import Backend
+
+__all__ = ["BuildWatcher", "CurrentLink", "check_served_format"]
 
 
 class CurrentLink:
@@ -112,6 +121,7 @@ class BuildWatcher:
 
         Raises:
             StoreNotFoundError: the store has no published build.
+            BuildFormatError: it is of another format (a ``StoreNotFoundError`` too).
         """
         build = current_build(self.root)
         self.link.saw(build.version)
@@ -119,3 +129,27 @@ class BuildWatcher:
             self._next_check = time.monotonic() + self.check_interval
             self._epoch = self.link.epoch
         return build
+
+
+def check_served_format(backend: Backend, *, timeout: float) -> None:
+    """Refuse the build the remote store ``backend`` serves unless its graph:meta (as the
+    publication wrote it) records this citygraph's build format. A store that holds no build
+    passes (serving it then says so).
+
+    Raises:
+        BuildFormatError: graph:meta records another format, or none.
+        BackendError, QueryTimeoutError: the store cannot be read within ``timeout`` seconds.
+    """
+    from citygraph.engine.remote import SparqlClient  # the remote engine imports this module
+
+    client = SparqlClient(backend, connections=1)
+    try:
+        rows = client.select(build_format.QUERY, timeout=timeout)
+    finally:
+        client.close()
+    rebuild = f"citygraph build --backend {backend.query}"
+    rebuild += f" --backend-update {backend.update}" if backend.update else ""
+    rebuild += f" --backend-store {backend.store or 'URL'}"
+    build_format.check_solutions(
+        rows, build=f"the build the store at {backend.query} serves", rebuild=rebuild
+    )

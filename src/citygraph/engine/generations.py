@@ -19,8 +19,10 @@ request asks the :class:`~citygraph.engine.builds.BuildWatcher` (one ``readlink`
 store's ``current`` link); when it names a new build, a
 background thread starts a new generation of children on it and, once all of them are ready,
 swaps it in. Requests meanwhile keep being answered by the old generation, so a rebuild never
-fails a request; children of the old generation end when their current job is done, and the
-old zygote (its copy of the build) right after its last child.
+fails a request; a build that cannot be served (of another format, :mod:`citygraph.build_format`,
+or one the processes cannot open) is not switched to: the old generation keeps serving. Children
+of the old generation end when their current job is done, and the old zygote (its copy of the
+build) right after its last child.
 
 No web framework here.
 """
@@ -37,7 +39,7 @@ from pathlib import Path
 from citygraph.engine.builds import BuildWatcher, CurrentLink
 from citygraph.engine.processes import Child, Generation, QueryProcesses
 from citygraph.engine.zygote import Zygote
-from citygraph.errors import CitygraphError
+from citygraph.errors import BuildFormatError, CitygraphError
 from citygraph.store import Build
 
 __all__ = ["COPY_FIRST", "END_REASONS", "Generations", "PoolStats"]
@@ -127,6 +129,8 @@ class Generations:
         self._settled: Zygote | None = None
         #: The ended zygote whose build is being served again.
         self._renewing: Zygote | None = None
+        #: Why the build ``current`` names was last refused (said once, not at every check).
+        self._refused = ""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -228,8 +232,13 @@ class Generations:
             if build.version != self.version:
                 generation = self._generation(build, in_memory=small)
         except (CitygraphError, OSError) as error:
-            log.error("cannot switch to the new build: %s", error)
+            refused = str(error) if isinstance(error, BuildFormatError) else ""
+            if not refused or refused != self._refused:
+                log.error(
+                    "cannot switch to the new build, still serving %s: %s", self.version, error
+                )
             with self._cond:
+                self._refused = refused
                 self._switching = False
             return
         if generation is not None:

@@ -5,7 +5,9 @@ Pages ask small, bounded questions (one thing's document, one listing), bind the
 instead of going through the endpoint's query processes. Like the query pool, the handle follows
 the store's ``current`` link (through a :class:`~citygraph.engine.builds.BuildWatcher`, read at
 most every ``check_interval`` seconds) and everything
-computed from the data is cached per data version: the data changes only at rebuild.
+computed from the data is cached per data version: the data changes only at rebuild. A newly
+published build of another format (:mod:`citygraph.build_format`) is not switched to: the pages
+keep showing the build they have, as the endpoint keeps answering from it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 
 from citygraph.engine.builds import BuildWatcher, CurrentLink
+from citygraph.errors import BuildFormatError
 from citygraph.store import open_build
 
 __all__ = ["Snapshot", "StoreHandle"]
@@ -83,7 +86,12 @@ class StoreHandle:
             snapshot = self._snapshot
             if snapshot is not None and not self._watcher.changed(snapshot.version):
                 return snapshot
-            build = self._watcher.current()
+            try:
+                build = self._watcher.current()
+            except BuildFormatError:
+                if snapshot is None:
+                    raise
+                return snapshot  # the endpoint says why, once (engine/generations.py)
             if snapshot is None or build.version != snapshot.version:
                 store = open_build(build, in_memory=self.in_memory)
                 self._snapshot = snapshot = Snapshot(store=store, version=build.version)

@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__, allocator
 from citygraph.config import Settings
-from citygraph.engine.builds import CurrentLink
+from citygraph.engine.builds import CurrentLink, check_served_format
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
 from citygraph.engine.remote import RemotePool, backend_of
@@ -40,8 +40,9 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
     ``extra_routers`` (pages, the query UI…) are included after the endpoint's own routes and
     share its error handling, CORS, log and metrics.
 
-    At start-up the query processes open the store's current build (which must exist:
-    :class:`~citygraph.errors.StoreNotFoundError` otherwise); at shutdown they end.
+    At start-up the query processes open the store's current build (which must exist and be of
+    this citygraph's format: :class:`~citygraph.errors.StoreNotFoundError`, or its
+    :class:`~citygraph.errors.BuildFormatError`, otherwise); at shutdown they end.
     """
     metrics = Metrics()
     # One view of the store's `current` link for the endpoint and the pages, so that after a
@@ -62,6 +63,10 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
         else:
             pool = _embedded_pool(settings, link)
         await run_in_threadpool(pool.start)
+        if settings.backend:  # the embedded pool's build was checked as it was opened
+            await run_in_threadpool(
+                check_served_format, backend_of(settings), timeout=settings.query_timeout
+            )
         endpoint = Endpoint(
             settings,
             pool,
