@@ -182,11 +182,13 @@ class Settings:
         ),
     )
     query_retire_share: float = field(
-        default=1 / 64,
+        # 0: replacing the processes cost 3-7x on heavy queries (docs/performance.md, memory).
+        default=0.0,
         metadata=_doc(
             "Share of the in-memory copy a query process forked from it may hold as its own "
             "(at least 8 MiB) before it is replaced after its reply: reading the copy makes "
-            "pages of it the process's own. 0: never replaced."
+            "pages of it the process's own. 0: never replaced (faster, more memory); 1/64 "
+            "(0.015625) bounds the memory of the query processes."
         ),
     )
     fast_query_processes: int = field(

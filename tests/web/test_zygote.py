@@ -328,12 +328,13 @@ def test_a_forked_query_process_shares_the_copy_instead_of_writing_to_it(
 
 
 def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
-    large_store: Path,
+    large_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Oxigraph's in-memory store writes to what a query reads, so a query that reads the whole
     build copies most of the zygote's pages into its process. Such a process answers, then ends
     and is replaced by a fork, which shares the copy again: after each such query, and any
     number of them, no query process holds more than its share of its own."""
+    monkeypatch.setenv("CITYGRAPH_QUERY_RETIRE_SHARE", str(OWN_SHARE))
     pool = QueryPool(large_store, size=1, in_memory=True, max_concurrent=4, check_interval=60)
     pool.start()
     try:
@@ -356,11 +357,12 @@ def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
 
 
 def test_concurrent_queries_that_each_retire_their_process_are_all_answered(
-    large_store: Path,
+    large_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every full scan makes its process retire (its reply is its last): jobs from several
     threads at once, on both lanes, are all answered, none is handed to a process that is
     ending, and the pool is complete again afterwards, with new forks."""
+    monkeypatch.setenv("CITYGRAPH_QUERY_RETIRE_SHARE", str(OWN_SHARE))
     pool = QueryPool(
         large_store, size=2, fast_size=1, in_memory=True, max_concurrent=16, check_interval=60
     )
@@ -402,12 +404,10 @@ def test_concurrent_queries_that_each_retire_their_process_are_all_answered(
         pool.close()
 
 
-def test_with_a_retire_share_of_0_a_query_process_keeps_what_it_read(
-    large_store: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``CITYGRAPH_QUERY_RETIRE_SHARE=0`` turns the replacement off: the process that read the
-    whole copy answers the next query too, holding the pages it made its own."""
-    monkeypatch.setenv("CITYGRAPH_QUERY_RETIRE_SHARE", "0")
+def test_by_default_a_query_process_keeps_what_it_read(large_store: Path) -> None:
+    """By default (``CITYGRAPH_QUERY_RETIRE_SHARE=0``) a process is not replaced for its memory:
+    the process that read the whole copy answers the next query too, holding the pages it made
+    its own."""
     pool = QueryPool(large_store, size=1, in_memory=True, max_concurrent=4, check_interval=60)
     pool.start()
     try:

@@ -72,13 +72,13 @@ __all__ = ["MESSAGE", "OWN_FLOOR", "OWN_SHARE", "ForkedProcess", "Zygote", "main
 MESSAGE = 1024
 
 #: A forked query process ends after a reply once it holds more than this share of the zygote's
-#: memory as its own, or :data:`OWN_FLOOR` if more (the pool forks a new one); the default of the
-#: setting ``CITYGRAPH_QUERY_RETIRE_SHARE`` (0: never). Oxigraph's
-#: in-memory store writes to what a query reads (a reference count and a lock in each quad's
-#: node), so each page of the copy a query touches becomes the child's own: measured at 1M
-#: (docs/performance.md), the bench's query mix left each query process 260 MiB of its own, and
+#: memory as its own, or :data:`OWN_FLOOR` if more (the pool forks a new one), when the setting
+#: ``CITYGRAPH_QUERY_RETIRE_SHARE`` is this value (its default is 0, never: the cost below).
+#: Oxigraph's in-memory store writes to what a query reads (a reference count and a lock in each
+#: quad's node), so each page of the copy a query touches becomes the child's own: at 1M
+#: (docs/performance.md) the bench's query mix left each query process 260 MiB of its own, and
 #: one worker's 5 processes held 3.2 copies. With this share, 20 query processes (4 workers)
-#: hold at most 0.31 copies beside the zygote's.
+#: hold at most 0.31 copies beside the zygote's; but the bench's heavy queries ran 3-7x slower.
 OWN_SHARE = 1 / 64
 #: Bytes a forked query process may hold as its own in any case (a small build's children
 #: hold 2-3 MB once started: they must not be forked again after every query).
@@ -317,7 +317,7 @@ class _Worker:
 class _Zygote:
     """The zygote's loop: the host's channel, the workers' connections, the forks."""
 
-    def __init__(self, channel: socket.socket, build: Build, share: float = OWN_SHARE) -> None:
+    def __init__(self, channel: socket.socket, build: Build, share: float) -> None:
         self.channel: socket.socket | None = channel
         self.build = build
         #: A child ends after a reply once it holds more than this share as its own (0: never).
