@@ -71,6 +71,12 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   ``X-SQL-State: S1TAT`` ("anytime query"). :func:`is_complete` tells; citygraph answers such
   a response as a timeout, never as the result. A query whose *estimated* cost exceeds
   ``MaxQueryCostEstimationTime`` is refused before it starts (500, SQL state 42000).
+* **The deadline.** SPARQL 1.1 Protocol has no way to cancel a query. Closing the connection
+  stops Oxigraph's server only while it streams (an aggregate goes on until its
+  ``--timeout-s``), and Virtuoso only when it notices, which a busy Virtuoso did not in
+  minutes. Virtuoso takes the time a query may run as its ``timeout`` request parameter (in
+  milliseconds, its "anytime query"): :func:`deadline_parameters` sends the time left to
+  citygraph's deadline, so Virtuoso stops working on the query when citygraph gives up on it.
 * **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an
   unsupported function, a missing argument) with 500, both as ``text/plain`` starting with
   its SQL state: :func:`classify_error` reads that, so the query's fault is the client's 400,
@@ -113,6 +119,7 @@ __all__ = [
     "Dialect",
     "ErrorKind",
     "classify_error",
+    "deadline_parameters",
     "default_graph",
     "describe_query",
     "detect",
@@ -199,6 +206,9 @@ class Dialect:
     union_by_exclusion: bool = False
     #: The store's default graph is the union of all its graphs (see :func:`default_graph`).
     default_is_every_graph: bool = False
+    #: The request parameter that limits a query's time, in milliseconds, or ""
+    #: (:func:`deadline_parameters`).
+    timeout_parameter: str = ""
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -226,6 +236,7 @@ DIALECTS: Mapping[str, Dialect] = {
         ),
         union_by_exclusion=True,
         default_is_every_graph=True,
+        timeout_parameter="timeout",
     ),
 }
 
@@ -312,6 +323,20 @@ def union_dataset(dialect: Dialect, served: Iterable[str]) -> Dataset:
     excluded |= {g for g in served if g.startswith(STAGING_PREFIX)}
     prologue = "".join(f"define input:default-graph-exclude <{g}> " for g in sorted(excluded))
     return Dataset(None, graphs, prologue, fallback=Dataset(graphs, graphs))
+
+
+def deadline_parameters(dialect: Dialect, seconds: float) -> list[tuple[str, str]]:
+    """Request parameters that tell a store of ``dialect`` to stop a query after ``seconds``
+    (the time left to citygraph's deadline), if it can be told: Virtuoso's ``timeout``.
+
+    >>> deadline_parameters(DIALECTS["virtuoso"], 1.5)
+    [('timeout', '1500')]
+    >>> deadline_parameters(DIALECTS["standard"], 1.5)
+    []
+    """
+    if not dialect.timeout_parameter:
+        return []
+    return [(dialect.timeout_parameter, str(max(1, round(seconds * 1000))))]
 
 
 def refused_by_estimate(dialect: Dialect, body: str) -> bool:

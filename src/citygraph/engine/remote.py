@@ -208,6 +208,7 @@ class SparqlClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise QueryTimeoutError("the query did not finish within the timeout")
+        data += dialects.deadline_parameters(self.dialect, remaining)
         request = self.http.build_request(
             "POST",
             self.backend.query,
