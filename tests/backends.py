@@ -210,7 +210,8 @@ class OxigraphServers:
                     "--bind",
                     f"127.0.0.1:{port}",
                     # As docs/backends.md advises: closing the connection at citygraph's
-                    # deadline does not stop an aggregate being computed; this does, later.
+                    # deadline does not stop an aggregate being computed; this is meant to
+                    # (a COUNT of a cross product was still running minutes later: open).
                     "--timeout-s",
                     str(STORE_TIMEOUT),
                 ],

@@ -41,8 +41,8 @@ pytestmark = [every_backend, pytest.mark.virtuoso]
 
 #: What oxigraph serve does that citygraph cannot change (docs/backends.md, "The deadline").
 OXIGRAPH_GOES_ON = (
-    "oxigraph serve evaluates an aggregate to the end (or its --timeout-s) after the client "
-    "has gone: SPARQL 1.1 Protocol has no way to cancel a query"
+    "oxigraph serve goes on evaluating an aggregate after the client has gone (SPARQL 1.1 "
+    "Protocol has no way to cancel a query; its --timeout-s is the only bound)"
 )
 
 #: 200^5 solutions: far beyond any timeout.
