@@ -5,9 +5,11 @@ two publications never stage at once, and readers never read what is being stage
 
 from __future__ import annotations
 
+import datetime
 import doctest
 import importlib
 import re
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,11 +87,18 @@ def lock(backend: Backend, holder: str, beat: str = "NOW()") -> None:
     httpx.post(backend.update, data={"update": update}).raise_for_status()
 
 
+#: The time zone of the Virtuoso of these tests: five hours east of UTC (POSIX ``TZ`` counts
+#: west), unlike this machine's. Its ``NOW()`` is its local time without a time zone, so a
+#: heartbeat it writes is five hours off for anyone who reads it as UTC. (Oxigraph's ``NOW()``
+#: is UTC, with its zone, whatever ``TZ`` says.)
+EAST = "XYZ-5"
+
+
 @pytest.fixture(params=["oxigraph", "virtuoso"])
 def remote(request: pytest.FixtureRequest, oxigraph_servers: OxigraphServers) -> Backend:
-    """A store of these tests (an oxigraph serve, a Virtuoso), emptied, with a graph citygraph
-    did not write."""
-    backend = oxigraph_servers.get("publish", kind=request.param)
+    """A store of these tests (an oxigraph serve, a Virtuoso in another time zone), emptied,
+    with a graph citygraph did not write."""
+    backend = oxigraph_servers.get("publish", kind=request.param, timezone=EAST)
     empty(backend)
     put(
         backend, FOREIGN, "<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n"
@@ -188,17 +197,87 @@ def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
     assert LOCK_GRAPH not in graphs(remote)
 
 
+#: How far ahead the publisher's clock is in the test of the lock's age: hours, so that an age
+#: taken from the publisher's clock could not pass for the store's.
+SKEW = 7 * 3600.0
+
+
+def skew_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Put this process's wall clock ``seconds`` ahead, for the rest of the test: ``time.time``,
+    ``time.time_ns``, ``time.gmtime()``, ``time.localtime()`` and ``datetime.now()`` /
+    ``utcnow()``, also where a citygraph module imported one of them by name. (The monotonic
+    clock, which timeouts use, stays.) A publisher whose clock is off, as a machine's can be."""
+    real_time, real_time_ns = time.time, time.time_ns
+    real_gmtime, real_localtime = time.gmtime, time.localtime
+    real_datetime = datetime.datetime
+    shift = datetime.timedelta(seconds=seconds)
+
+    class SkewedDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            return real_datetime.now(tz) + shift
+
+        @classmethod
+        def utcnow(cls) -> datetime.datetime:  # type: ignore[override]
+            return real_datetime.now(datetime.UTC).replace(tzinfo=None) + shift
+
+    def skewed_time() -> float:
+        return real_time() + seconds
+
+    def skewed_time_ns() -> int:
+        return real_time_ns() + int(seconds * 1e9)
+
+    def skewed_gmtime(secs: float | None = None) -> time.struct_time:
+        return real_gmtime(skewed_time() if secs is None else secs)
+
+    def skewed_localtime(secs: float | None = None) -> time.struct_time:
+        return real_localtime(skewed_time() if secs is None else secs)
+
+    skewed: dict[int, object] = {
+        id(real_time): skewed_time,
+        id(real_time_ns): skewed_time_ns,
+        id(real_gmtime): skewed_gmtime,
+        id(real_localtime): skewed_localtime,
+        id(real_datetime): SkewedDatetime,
+    }
+    targets = [time, datetime] + [
+        m for n, m in sys.modules.items() if n == "citygraph" or n.startswith("citygraph.")
+    ]
+    for module in targets:
+        for name, value in list(vars(module).items()):
+            if id(value) in skewed:
+                monkeypatch.setattr(module, name, skewed[id(value)])
+
+
+def test_the_skewed_clock_is_the_processs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the lock's test relies on: every wall clock of this process is ``SKEW`` ahead."""
+    before = time.time()
+    skew_clock(monkeypatch, SKEW)
+    assert SKEW <= time.time() - before < SKEW + 60
+    assert SKEW <= time.time_ns() / 1e9 - before < SKEW + 60
+    assert SKEW - 1 <= time.mktime(time.localtime()) - before < SKEW + 60  # whole seconds
+    now = datetime.datetime.now(datetime.UTC).timestamp()
+    assert SKEW <= now - before < SKEW + 60
+    assert SKEW <= datetime.datetime.now().timestamp() - before < SKEW + 60
+
+
 def test_the_age_of_a_lock_entry_is_the_stores_own(
-    builds: tuple[Build, Build], remote: Backend
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Entries whose heartbeat the store wrote 20 and 40 minutes ago (its own ``NOW()``, in its
     own time-zone form): by the store's clock the first holds the lock for 10 more minutes,
-    the second is a dead publisher's (the lock expires 30 minutes after a heartbeat)."""
+    the second is a dead publisher's (the lock expires 30 minutes after a heartbeat).
+
+    The publisher's clock is hours ahead (and the Virtuoso's ``NOW()`` is five hours east of
+    UTC, without a zone), so an age taken from the publisher's clock, or a heartbeat read as
+    UTC, is hours off: this test fails then (checked by hand, with the age computed as
+    ``datetime.now(UTC)`` minus the heartbeat)."""
     first, second = builds
     publish_build(first, remote)
     duration = "<http://www.w3.org/2001/XMLSchema#dayTimeDuration>"
     lock(remote, "urn:citygraph:publication:dead", beat=f'NOW() - "PT2400S"^^{duration}')
     lock(remote, "urn:citygraph:publication:alive", beat=f'NOW() - "PT1200S"^^{duration}')
+    skew_clock(monkeypatch, SKEW)
     with pytest.raises(PublicationBusyError) as refused:
         publish_build(second, remote)
     message = str(refused.value)
