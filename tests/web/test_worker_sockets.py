@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -174,3 +175,24 @@ def _announced_port(process: subprocess.Popen[bytes], log: Path) -> int:
             return int(found.group(1))
         time.sleep(0.1)
     raise AssertionError(f"no port announced: {log.read_text()}")
+
+
+def test_a_worker_that_dies_is_replaced_on_its_own_socket(two_workers: str) -> None:
+    listen = "0A"
+    local = _hex_address("127.0.0.1", _port(two_workers))
+    inodes = [i for (loc, _, state, i) in _tcp_sockets() if loc == local and state == listen]
+    supervisor = set.intersection(*(_holders(inode) for inode in inodes))
+    (worker,) = _holders(inodes[0]) - supervisor
+    os.kill(worker, signal.SIGKILL)
+    # a new worker takes the socket: the kernel's connections for it are served again
+    deadline = time.monotonic() + 120
+    while not (_holders(inodes[0]) - supervisor - {worker}):
+        assert time.monotonic() < deadline, "no worker took the dead worker's socket"
+        time.sleep(0.2)
+    (replacement,) = _holders(inodes[0]) - supervisor
+    assert replacement != worker
+    # both sockets still listen, and the server answers
+    still = [i for (loc, _, state, i) in _tcp_sockets() if loc == local and state == listen]
+    assert sorted(still) == sorted(inodes)
+    for _ in range(8):
+        assert httpx.get(two_workers + "/healthz", timeout=60).status_code == 200
