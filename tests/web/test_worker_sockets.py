@@ -67,7 +67,12 @@ def _worker_serving(client: socket.socket, port: int) -> int:
     """The process that holds the server's end of ``client``'s connection."""
     host, client_port = client.getsockname()
     local, remote = _hex_address("127.0.0.1", port), _hex_address(host, client_port)
-    inodes = [i for (loc, rem, _, i) in _tcp_sockets() if loc == local and rem == remote]
+    established = "01"
+    inodes = [
+        i
+        for (loc, rem, state, i) in _tcp_sockets()
+        if loc == local and rem == remote and state == established
+    ]
     assert len(inodes) == 1, "the server's end of the connection was not found"
     (holder,) = _holders(inodes[0])
     return holder
@@ -85,21 +90,17 @@ def test_each_worker_listens_on_a_socket_of_its_own(two_workers: str) -> None:
 
 
 def test_a_clients_connections_are_served_by_both_workers(two_workers: str) -> None:
-    """64 fresh connections from one client, each kept open after its answer: the kernel gives
-    each to one of the two listening sockets by a hash of its (random-keyed) addresses and
-    ports, which differ by the client's port; all 64 on one socket has a chance of 2 in 2^64."""
+    """64 fresh connections from one client: the kernel gives each to one of the two listening
+    sockets by a hash of its (random-keyed) addresses and ports, which differ by the client's
+    port; all 64 on one socket has a chance of 2 in 2^64."""
     port = _port(two_workers)
-    clients = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(64)]
-    try:
-        for client in clients:
+    serving = set()
+    for _ in range(64):
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
-        for client in clients:
             assert client.recv(65536).startswith(b"HTTP/1.1 200")
-        # the connections stay open (keep-alive): the worker that answered still holds each
-        serving = {_worker_serving(client, port) for client in clients}
-    finally:
-        for client in clients:
-            client.close()
+            # kept alive: the worker that answered still holds the connection
+            serving.add(_worker_serving(client, port))
     assert len(serving) == 2
 
 
