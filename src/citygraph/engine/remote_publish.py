@@ -416,9 +416,10 @@ def _switch(client: SparqlClient, update: str, token: str) -> None:
             f"the switch to the new build failed ({error}); the store may be half-switched (a "
             "store that does not apply an update request atomically, such as Virtuoso, keeps "
             "the operations before a failing one, and may still be running it): publish the "
-            f"build again once its lock entry {token} expires, {LOCK_EXPIRES:.0f} s after the "
-            "switch was sent (kept so that no other publication stages meanwhile; to remove it "
-            'sooner once the store is done: docs/backends.md, "A stale lock")'
+            f"build again once its lock entry {token} expires, {LOCK_EXPIRES:.0f} s after its "
+            "last heartbeat, right before the switch (kept so that no other publication stages "
+            'meanwhile; to remove it sooner once the store is done: docs/backends.md, "A stale '
+            'lock")'
         ) from None
 
 
