@@ -16,7 +16,7 @@ triples of their graphs with one ``INSERT … WHERE`` in the same update request
 (:func:`unpack_operations`). Blank nodes keep their identity (within the packed graphs, as
 within each moved one); the packed graphs are the smallest, since they take four triples each
 and a join to switch. ``graph:meta`` is never packed: it holds the data version, and the switch
-moves it last (:func:`citygraph.engine.remote_publish.switch_update`), after the join, the one
+moves it last (:func:`citygraph.engine.remote_switch.switch_update`), after the join, the one
 operation that can fail once others have been applied.
 """
 
