@@ -316,18 +316,25 @@ def _wait_until_ready(server: Server, ready_timeout: float) -> None:
 
 def stop(server: Server) -> None:
     """Stop a server started by :func:`start`: SIGTERM to its process group, then SIGKILL."""
-    if server.process.poll() is None:
+    stop_group(server.process, grace=20)
+
+
+def stop_group(process: subprocess.Popen[bytes], *, grace: float) -> None:
+    """Stop ``process``, started with ``start_new_session=True`` (it leads its process group):
+    SIGTERM to the group, SIGKILL if it has not exited after ``grace`` seconds; then SIGKILL to
+    what is left of the group (workers whose parent exited). Also ``tests/serving.py``'s."""
+    if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGTERM)
         try:
-            server.process.wait(timeout=20)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.process.wait(timeout=20)
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=grace)
     # Workers left in the group after the parent exited.
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(server.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager

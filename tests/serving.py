@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from bench.servers import stop_group
 
 __all__ = ["free_port", "running_server", "wait_until_answers"]
 
@@ -64,9 +66,14 @@ def running_server(
     """Run ``citygraph serve --store STORE_DIR`` on a free port until the block ends.
 
     Yields the base URL (``http://127.0.0.1:PORT``, no trailing slash) once ``/healthz``
-    answers 200; fails with the server's log if it exits or does not start in time. The server
-    is terminated (killed after 30 s) when the block ends. ``program`` is the command before
-    ``--store`` (``bench/stack_guarantees.py``: citygraph's app on another server stack).
+    answers 200; fails with the server's log if it exits or does not start in time. ``program``
+    is the command before ``--store`` (``bench/stack_guarantees.py``: citygraph's app on another
+    server stack).
+
+    The server runs in a session (and process group) of its own, as ``bench/servers.py`` starts
+    its servers: when the block ends its whole group gets SIGTERM, then SIGKILL after 30 s, so
+    no worker it started (granian's, a zygote host) outlives the test, even when the server
+    itself ended first.
     """
     port = free_port()
     command = [*program, "--store", str(store_dir), "--port", str(port), *args]
@@ -75,9 +82,12 @@ def running_server(
             command,
             cwd=cwd,
             env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        _keep_autogroup_niceness(process.pid)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_answers(
@@ -85,12 +95,19 @@ def running_server(
             )
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_group(process, grace=30)
+
+
+def _keep_autogroup_niceness(pid: int) -> None:
+    """Give the new session's scheduling group (autogroup, niceness 0 when made) the niceness of
+    the test run's own, so a server never runs at a higher priority than the tests that started
+    it. Nothing where the kernel has no autogroups or the test run is in the kernel's root group
+    (an empty ``/proc/self/autogroup``, as on CI runners); raising a niceness needs no privilege.
+    """
+    with contextlib.suppress(OSError):
+        nice = autogroup_nice(os.getpid())
+        if nice is not None and nice > 0:
+            Path(f"/proc/{pid}/autogroup").write_text(str(nice), encoding="ascii")
 
 
 def autogroup_nice(pid: int) -> int | None:

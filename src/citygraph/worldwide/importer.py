@@ -214,7 +214,7 @@ def plan_import(
     quads: list[ox.Quad] = []
     for twin_file in files:
         quads += source_quads(vocab, twin_file, today, previous, __version__)
-    quads += vocab.geonames_source_quads()
+    quads += vocab.geonames_source_quads() + vocab.istat_source_quads()
     used = {iri for pair in pairs for iri in pair}
     parents = used | {p.iri for p in curated.places}
     by_iri = {place.iri: place for place in places.values()}

