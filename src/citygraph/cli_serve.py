@@ -134,7 +134,7 @@ def _zygote_host(settings: Settings) -> ZygoteHost | None:
 
 
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:
-    from citygraph.web.server import PortInUseError, run_workers
+    from citygraph.web.server import ListenError, run_workers
 
     try:
         run_workers(
@@ -144,7 +144,7 @@ def _run(settings: Settings, host: str, port: int, workers: int) -> None:
             workers=workers,
             **uvicorn_options(settings),
         )
-    except PortInUseError as error:
+    except ListenError as error:
         raise click.ClickException(str(error)) from None
 
 

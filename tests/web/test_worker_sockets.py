@@ -16,8 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.serving import running_server, wait_until_answers
+from tests.serving import free_port, running_server, wait_until_answers
 from tests.web.test_server import descendants
+
+from citygraph.web.server import PortInUseError, bind_worker_sockets
 
 ENV = {"CITYGRAPH_IN_MEMORY": "false", "CITYGRAPH_QUERY_PROCESSES": "1"}
 
@@ -126,6 +128,60 @@ def test_a_second_serve_on_the_same_port_is_refused(store_dir: Path, two_workers
         assert httpx.get(two_workers + "/healthz", timeout=30).status_code == 200
 
 
+def test_a_host_name_serves_every_worker_on_one_address(store_dir: Path, tmp_path: Path) -> None:
+    """``--host localhost`` is resolved once: both sockets listen on its IPv4 address, on one
+    port, and the server answers there."""
+    with running_server(
+        store_dir, tmp_path / "server.log", args=("--workers", "2", "--host", "localhost"), env=ENV
+    ) as url:
+        listen = "0A"
+        local = _hex_address("127.0.0.1", _port(url))
+        assert sum(1 for (loc, _, st, _) in _tcp_sockets() if loc == local and st == listen) == 2
+        for _ in range(8):
+            assert httpx.get(url + "/healthz", timeout=30).status_code == 200
+
+
+def test_a_serve_on_one_address_is_refused_on_the_port_of_a_serve_on_all(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    with running_server(
+        store_dir, tmp_path / "server.log", args=("--workers", "2", "--host", "0.0.0.0"), env=ENV
+    ) as url:
+        second = _serve(store_dir, _port(url), "--host", "127.0.0.1")
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{_port(url)}" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert httpx.get(url + "/healthz", timeout=30).status_code == 200
+
+
+def test_a_serve_starting_on_a_port_keeps_another_host_name_off_it() -> None:
+    """Two serves started at the same moment: the first has passed the check that nothing
+    listens on the port, and does not listen yet (its sockets closed here, its lock kept); a
+    second, given another name for the port's address, is refused."""
+    lock, sockets = bind_worker_sockets("0.0.0.0", 0, 2)
+    with lock:
+        port = sockets[0].getsockname()[1]
+        for sock in sockets:
+            sock.close()
+        for host in ("127.0.0.1", "localhost"):
+            with pytest.raises(PortInUseError, match="another citygraph serve is starting"):
+                bind_worker_sockets(host, port, 2)
+    # the lock released, the port is free again
+    lock, sockets = bind_worker_sockets("localhost", port, 2)
+    with lock:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_host_that_does_not_resolve_is_refused(store_dir: Path) -> None:
+    # .invalid never resolves (RFC 6761)
+    result = _serve(store_dir, free_port(), "--host", "no-such-host.invalid")
+    assert result.returncode == 2
+    assert "cannot listen on no-such-host.invalid" in result.stderr
+    assert "does not resolve" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_port_held_by_another_program_is_refused(store_dir: Path) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
@@ -178,7 +234,7 @@ def _announced_port(process: subprocess.Popen[bytes], log: Path) -> int:
     raise AssertionError(f"no port announced: {log.read_text()}")
 
 
-def test_a_worker_that_dies_is_replaced_on_its_own_socket(two_workers: str) -> None:
+def test_a_worker_that_dies_is_replaced_on_its_own_socket(two_workers: str, tmp_path: Path) -> None:
     listen = "0A"
     local = _hex_address("127.0.0.1", _port(two_workers))
     inodes = [i for (loc, _, state, i) in _tcp_sockets() if loc == local and state == listen]
@@ -192,6 +248,14 @@ def test_a_worker_that_dies_is_replaced_on_its_own_socket(two_workers: str) -> N
         time.sleep(0.2)
     (replacement,) = _holders(inodes[0]) - supervisor
     assert replacement != worker
+    # the log says which socket the replacement took
+    log = (tmp_path / "server.log").read_text()
+    said = re.search(
+        rf"\[{worker}\] died; child process \[{replacement}\] now serves "
+        r"listening socket (\d) of 2",
+        log,
+    )
+    assert said is not None, log
     # both sockets still listen, and the server answers
     still = [i for (loc, _, state, i) in _tcp_sockets() if loc == local and state == listen]
     assert sorted(still) == sorted(inodes)

@@ -44,6 +44,7 @@ much as one request may carry), whichever comes first.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import socket
@@ -63,6 +64,7 @@ from citygraph.errors import CitygraphError
 __all__ = [
     "LINGER_IDLE",
     "LINGER_TIME",
+    "ListenError",
     "NoDelayH11Protocol",
     "PortInUseError",
     "bind_worker_sockets",
@@ -226,8 +228,14 @@ class _LingeringTransport:
 # --- Workers: one listening socket each ------------------------------------------------------
 
 
-class PortInUseError(CitygraphError):
-    """The address ``serve`` was asked to listen on is held by another program."""
+class ListenError(CitygraphError):
+    """``serve`` cannot listen on the address it was asked for (a host that does not resolve,
+    an address not of this machine, a port it may not bind)."""
+
+
+class PortInUseError(ListenError):
+    """The port ``serve`` was asked to listen on is held by another program, or by another
+    ``citygraph serve``."""
 
 
 def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
@@ -246,7 +254,14 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     so port 0 gets one port for all workers; a worker that dies is replaced on its own socket
     (connections the kernel gave that socket meanwhile wait in its queue, none is refused); and
     the port is refused, :class:`PortInUseError`, when anything listens on it already, a second
-    ``citygraph serve`` included (:func:`bind_worker_sockets`).
+    ``citygraph serve`` included (:func:`bind_worker_sockets`); a host that does not resolve, or
+    an address this machine does not have, is :class:`ListenError`.
+
+    The trade-off: the kernel hashes a connection to a socket without asking whether a worker
+    accepts on it, so while a worker is dead (until its replacement has started) or still
+    starting, the connections hashed to its socket wait in that socket's queue (each new one
+    with a chance of 1 in N) rather than going to another worker. A replacement is logged
+    with its socket's number.
     """
     import uvicorn
 
@@ -276,34 +291,41 @@ def bind_worker_sockets(
     """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``), and the
     lock that keeps another ``citygraph serve`` from joining them; port 0: a free port.
 
+    ``host`` is resolved once (:func:`_resolve`), and every socket is bound to the address and
+    port the first one got: all on one address, and port 0's port for all.
+
     ``SO_REUSEPORT`` lets any socket of the same user that sets it join the port, so it is set
     only after a check that nothing listens there: a socket without it is bound first, which
     the kernel refuses while anything listens on the port (another program, or the sockets of
     another ``citygraph serve``) or holds it bound without ``SO_REUSEADDR``. Two ``serve``
     started at the same moment could both pass that check before either listens: an abstract
-    Unix socket named after the address (Linux; released by the kernel when this process ends,
-    however it ends) is taken first, and the second ``serve`` is refused there. A program of the
-    same user that sets ``SO_REUSEPORT`` itself can still join a listening port: the kernel
-    allows it by design, and only such a program asks for it.
+    Unix socket named after the port (Linux; released by the kernel when this process ends,
+    however it ends) is taken first, and the second ``serve`` is refused there, whatever host
+    each was given (one ``citygraph serve`` per port per machine). A program of the same user
+    that sets ``SO_REUSEPORT`` itself can still join a listening port: the kernel allows it by
+    design, and only such a program asks for it.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family, address = _resolve(host, port)
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no holder
         try:
-            probe.bind((host, port))
+            probe.bind(address)
         except OSError as error:
-            raise PortInUseError(
-                f"cannot listen on {host}:{port}: {error.strerror or error} "
-                "(another program, or another citygraph serve, holds it)"
-            ) from None
-        port = probe.getsockname()[1]
+            raise _bind_error(host, port, error) from None
+        address = probe.getsockname()  # the port, when 0 was asked for
+        port = address[1]
         lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            lock.bind(f"\0citygraph-serve {host} {port}")
-        except OSError:
+            lock.bind(f"\0citygraph-serve port {port}")
+        except OSError as error:
             lock.close()
-            raise PortInUseError(
-                f"cannot listen on {host}:{port}: another citygraph serve is starting on it"
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"cannot listen on {host}:{port}: another citygraph serve is starting on "
+                    "this port"
+                ) from None
+            raise ListenError(
+                f"cannot take citygraph serve's lock for port {port}: {error}"
             ) from None
     sockets: list[socket.socket] = []
     try:
@@ -312,18 +334,41 @@ def bind_worker_sockets(
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
+            sock.bind(address)
             sock.listen(backlog)  # at once: from now on a probe like ours is refused
             sock.set_inheritable(True)
     except OSError as error:
         for sock in sockets:
             sock.close()
         lock.close()
-        raise PortInUseError(
-            f"cannot listen on {host}:{port}: {error.strerror or error} "
-            "(another program took it while citygraph serve started)"
-        ) from None
+        raise _bind_error(host, port, error) from None
     return lock, sockets
+
+
+def _resolve(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
+    """The family and socket address ``serve`` listens on for ``host``: its IPv4 address if it
+    has one (as uvicorn binds a host name with one worker), else its first IPv6 address."""
+    try:
+        found = socket.getaddrinfo(
+            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError) as error:
+        raise ListenError(
+            f"cannot listen on {host}:{port}: the host does not resolve ({error})"
+        ) from None
+    usable = [(f, a) for (f, _, _, _, a) in found if f in (socket.AF_INET, socket.AF_INET6)]
+    if not usable:
+        raise ListenError(f"cannot listen on {host}:{port}: the host has no IP address")
+    usable.sort(key=lambda found: found[0] != socket.AF_INET)  # stable: IPv4 first
+    return usable[0]
+
+
+def _bind_error(host: str, port: int, error: OSError) -> ListenError:
+    """What a refused bind says: the port is in use, or what else the kernel said."""
+    said = f"cannot listen on {host}:{port}: {error.strerror or error}"
+    if error.errno == errno.EADDRINUSE:
+        return PortInUseError(f"{said} (another program, or another citygraph serve, holds it)")
+    return ListenError(said)
 
 
 class _SocketPerWorker(Multiprocess):
@@ -356,10 +401,11 @@ class _SocketPerWorker(Multiprocess):
                 return
             if self.should_exit.is_set():
                 return
-            _logger.info(f"Child process [{process.pid}] died")
+            dead = process.pid
             process = Process(self.config, [self.worker_sockets[idx]])
             process.start()
             self.processes[idx] = process
+            self._log_replacement(f"Child process [{dead}] died", process, idx)
 
     def restart_all(self) -> None:
         # uvicorn 0.55's Multiprocess.restart_all, each worker on its own socket
@@ -381,6 +427,19 @@ class _SocketPerWorker(Multiprocess):
             old_process.terminate()
             old_process.join()
             self.processes[idx] = new_process
+            self._log_replacement(f"Child process [{old_process.pid}] restarted", new_process, idx)
+
+    def _log_replacement(self, what: str, process: Process, idx: int) -> None:
+        """Say which listening socket a new worker took: connections the kernel hashed to that
+        socket waited in its queue while it had no worker (docs/endpoint.md)."""
+        _logger.info(
+            "%s; child process [%s] now serves listening socket %d of %d (fd %d)",
+            what,
+            process.pid,
+            idx + 1,
+            len(self.worker_sockets),
+            self.worker_sockets[idx].fileno(),
+        )
 
     def handle_ttin(self) -> None:
         _logger.info("Received SIGTTIN: the number of workers is fixed (a socket per worker).")
