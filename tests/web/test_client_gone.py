@@ -1,5 +1,6 @@
 """A client that goes away ends its query (issue 10): the query process running it is killed and
-replaced, the client's share is free at once, and the request is logged and counted as 499.
+replaced, the client's share is free within about 0.15 s, and the request is logged and counted
+as 499.
 
 Real query processes on a real store; the server tests run a real `citygraph serve` and a client
 that closes its socket while its query runs (or waits for a process).
