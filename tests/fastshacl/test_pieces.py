@@ -4,6 +4,10 @@ build validated in pieces that finds a Violation publishes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -118,3 +122,39 @@ def test_a_build_validated_in_pieces_reports_as_the_whole_and_publishes_nothing(
     with pytest.raises(StoreNotFoundError):
         store.current_build(root)
     assert [p.name for p in (root / "builds").iterdir()] == []
+
+
+def test_a_build_validated_in_pieces_keeps_them_in_the_store_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pieces are the build's scratch files: beside the build in progress, in the store's
+    directory, not in the default temporary directory (often memory), and gone afterwards."""
+    default = tmp_path / "tmp"
+    default.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(default))  # where tempfile would put them
+    root = tmp_path / "store"
+    seen: set[Path] = set()
+    done = threading.Event()
+
+    def look() -> None:  # the piece files, while they exist
+        while not done.is_set():
+            for where in (root, default):
+                with contextlib.suppress(OSError):  # files come and go meanwhile
+                    seen.update(where.rglob("piece-*.nq"))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    try:
+        result = build_store(
+            root, default_build_inputs(ROOT), validate=shapes_check(SHAPES, piece_quads=400)
+        )
+    finally:
+        done.set()
+        watcher.join()
+
+    assert seen  # validated in pieces
+    assert all(path.is_relative_to(root / "builds") for path in seen), seen
+    assert list(default.iterdir()) == []
+    left = sorted(p.name for p in (root / "builds").iterdir())
+    assert left == sorted([result.build.path.name, result.build.path.name + ".json"])

@@ -3,8 +3,8 @@
 Issue 10 §4. :func:`citygraph.fastshacl.reach.split_by_reach` divides the shapes into the
 checks of a focus node's own triples (own) and the rest (cross). :func:`validate_in_pieces`
 runs the cross half once on the whole store, and the own half on pieces of it, one at a time,
-each in a small in-memory store: the store is dumped as N-Quads and its lines are dealt to
-``pieces`` files by their subject (a hash of its N-Triples form), so each piece holds *all* of
+each in a small in-memory store: the store's quads are dealt straight to ``pieces`` N-Quads
+files by their subject (a hash of its N-Triples form), so each piece holds *all* of
 the triples of its subjects, from every graph (what the data says and what the build derived),
 whichever input they came from. Each piece is validated with the ``context`` graphs (the
 ontology and vocabularies: class hierarchy, concept schemes) and every ``rdfs:subClassOf``
@@ -39,6 +39,8 @@ __all__ = ["PIECE_QUADS", "piece_count", "validate_in_pieces"]
 #: build of 1.2M quads of the synthetic 1M graph, validated at once in memory, peaks at 645 MB).
 PIECE_QUADS: Final = 2_000_000
 _SUBCLASS: Final = ox.NamedNode(RDFS + "subClassOf")
+#: Quads written to a piece's file at once.
+_BATCH: Final = 10_000
 
 
 def piece_count(quads: int, piece_quads: int = PIECE_QUADS) -> int:
@@ -62,7 +64,7 @@ def validate_in_pieces(
     """Validate the union of the graphs of ``store`` against ``shapes``: the cross half on
     ``store``, the own half in ``pieces`` pieces (see the module docstring); ``context``: the
     IRIs of the graphs every piece is validated with; ``scratch``: an empty directory for the
-    dump and the pieces (left empty).
+    pieces (left empty).
 
     Raises:
         ShapesError: a shape compiles to a query Oxigraph rejects.
@@ -70,13 +72,9 @@ def validate_in_pieces(
     own, cross = split_by_reach(shapes)
     results = list(run(store, cross, files=False, union=True).results)
     shared = _context(store, context)
-    dump = scratch / "store.nq"
-    store.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+    paths = [scratch / f"piece-{i}.nq" for i in range(pieces)]
     try:
-        paths = _deal(dump, scratch, pieces)
-    finally:
-        dump.unlink(missing_ok=True)
-    try:
+        _deal(store, paths)
         for index, path in enumerate(paths):
             results += _validate_piece(path, shared, own, index, pieces)
             path.unlink()
@@ -96,15 +94,27 @@ def _piece_of(key: bytes, pieces: int) -> int:
     return zlib.crc32(key) % pieces
 
 
-def _deal(dump: Path, scratch: Path, pieces: int) -> list[Path]:
-    """Deal the lines of ``dump`` to ``pieces`` files by their subject."""
-    paths = [scratch / f"piece-{i}.nq" for i in range(pieces)]
+def _deal(store: ox.Store, paths: Sequence[Path]) -> None:
+    """Deal the quads of ``store`` to the N-Quads files ``paths`` by their subject (in batches:
+    the quads of one subject come together, in the store's order)."""
+    pieces = len(paths)
+    batches: list[list[ox.Quad]] = [[] for _ in paths]
     with ExitStack() as stack:
         outs: list[BinaryIO] = [stack.enter_context(p.open("wb")) for p in paths]
-        with dump.open("rb") as lines:
-            for line in lines:
-                outs[zlib.crc32(line[: line.find(b" ")]) % pieces].write(line)
-    return paths
+        subject: object = None
+        piece = 0
+        for quad in store:
+            if quad.subject != subject:
+                subject = quad.subject
+                piece = _piece_of(str(subject).encode(), pieces)
+            batch = batches[piece]
+            batch.append(quad)
+            if len(batch) >= _BATCH:
+                ox.serialize(batch, outs[piece], format=ox.RdfFormat.N_QUADS)
+                batch.clear()
+        for batch, out in zip(batches, outs, strict=True):
+            if batch:
+                ox.serialize(batch, out, format=ox.RdfFormat.N_QUADS)
 
 
 def _validate_piece(
@@ -131,7 +141,7 @@ def _has_blank_nodes(path: Path) -> bool:
 
 
 def _key(focus_node: str) -> bytes:
-    """The N-Quads form of a result's focus node, as the dump writes it as a subject."""
+    """The N-Quads form of a result's focus node, as :func:`_deal` hashes it as a subject."""
     if focus_node.startswith("_:"):
         return focus_node.encode()
     if focus_node.startswith('"'):
