@@ -351,5 +351,8 @@ def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
             (after,) = pool.pids()
             assert after != before
             assert memory_kib(after, "Private_Dirty") * 1024 < limit
+        # each retirement is counted (citygraph_query_process_ends_total{reason="retired"})
+        assert pool.stats.ends["retired"] == 3
+        assert sum(pool.stats.ends.values()) == 3  # and as nothing else
     finally:
         pool.close()
