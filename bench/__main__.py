@@ -151,7 +151,8 @@ def parser() -> argparse.ArgumentParser:
         "--stack",
         type=_stacks,
         default=None,
-        help="comma-separated, from granian,httptools (default: both), beside uvicorn+h11",
+        help="comma-separated, from granian,httptools,h11-shared (default: granian,httptools), "
+        "beside uvicorn+h11",
     )
     stacks.add_argument(
         "--cache",

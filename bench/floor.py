@@ -59,16 +59,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
 
-    import uvicorn
-
     from citygraph.cli_serve import uvicorn_options
     from citygraph.config import Settings, hand_on_to_child_processes
+    from citygraph.web.server import run_workers
 
     settings = Settings.from_env(None, store=args.store.resolve())
     hand_on_to_child_processes(store=settings.store)
-    uvicorn.run(
+    run_workers(  # as citygraph serve: a listening socket per worker
         "bench.floor:create_floor_app",
-        factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -7,7 +7,11 @@ handed on to the workers, the zygote host of an in-memory store) and number of w
 
 - ``granian``: granian (a Rust HTTP server, hyper) with its ASGI interface and lifespan;
 - ``httptools``: uvicorn with its httptools (llhttp) protocol instead of citygraph's h11 class
-  (so without the header deadline and the lingering close of ``web/server.py``).
+  (so without the header deadline and the lingering close of ``web/server.py``), a listening
+  socket per worker as ``citygraph serve``;
+- ``h11-shared``: ``citygraph serve``'s uvicorn and h11 class, but its workers sharing one
+  listening socket (uvicorn's own scheme, ``serve``'s until ``web/server.py``'s
+  ``run_workers``): what a socket per worker changes.
 
 Bench only: ``citygraph serve`` always runs uvicorn with h11 (``docs/performance.md``, the
 floor, says why). Used by ``python -m bench stacks`` (``bench/stacks.py``):
@@ -21,7 +25,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["APPS", "HTTP_STACKS", "main"]
+__all__ = ["APPS", "DEFAULT_STACKS", "HTTP_STACKS", "main"]
 
 #: The app factories, by name.
 APPS = {
@@ -29,7 +33,9 @@ APPS = {
     "floor": "bench.floor:create_floor_app",
 }
 #: The server stacks this module starts (uvicorn with h11 is ``citygraph serve`` itself).
-HTTP_STACKS = ("granian", "httptools")
+HTTP_STACKS = ("granian", "httptools", "h11-shared")
+#: Those ``bench stacks`` measures unless told.
+DEFAULT_STACKS = ("granian", "httptools")
 
 
 def _granian(target: str, host: str, port: int, workers: int, settings: Any) -> None:
@@ -67,13 +73,22 @@ def _granian(target: str, host: str, port: int, workers: int, settings: Any) -> 
 
 
 def _uvicorn_httptools(target: str, host: str, port: int, workers: int, settings: Any) -> None:
+
+    from citygraph.cli_serve import uvicorn_options
+    from citygraph.web.server import run_workers
+
+    options = uvicorn_options(settings)
+    options.pop("h11_max_incomplete_event_size")
+    options["http"] = "httptools"
+    run_workers(target, host=host, port=port, workers=workers, **options)
+
+
+def _uvicorn_shared_socket(target: str, host: str, port: int, workers: int, settings: Any) -> None:
     import uvicorn
 
     from citygraph.cli_serve import uvicorn_options
 
     options = uvicorn_options(settings)
-    options.pop("h11_max_incomplete_event_size")
-    options["http"] = "httptools"
     uvicorn.run(target, factory=True, host=host, port=port, workers=workers, **options)
 
 
@@ -97,7 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env(None, store=args.store.resolve())
     hand_on_to_child_processes(store=settings.store)
     zygotes = _zygote_host(settings)
-    serve = _granian if args.http == "granian" else _uvicorn_httptools
+    serve = {
+        "granian": _granian,
+        "httptools": _uvicorn_httptools,
+        "h11-shared": _uvicorn_shared_socket,
+    }[args.http]
     try:
         serve(APPS[args.app], args.host, args.port, args.workers, settings)
     finally:

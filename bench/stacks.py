@@ -12,8 +12,9 @@ machinery of ``bench run`` (validation, quiet-machine wait, medians):
 - ``citygraph``: ``citygraph serve`` (uvicorn with h11), and ``citygraph-STACK`` the same app,
   settings and workers on each other stack.
 
-Stacks: ``granian`` (Rust, hyper; ASGI) and ``httptools`` (uvicorn with llhttp). Both are
-installed by the ``bench`` extra of ``pyproject.toml``. citygraph's answers on every stack are
+Stacks: ``granian`` (Rust, hyper; ASGI), ``httptools`` (uvicorn with llhttp) and
+``h11-shared`` (``serve``'s stack with its workers on one shared listening socket). The first two
+are installed by the ``bench`` extra of ``pyproject.toml``. citygraph's answers on every stack are
 validated against Oxigraph's before timing; the floors are sent the body sizes of
 ``citygraph``'s answers. citygraph's response cache is off unless ``--cache``.
 """
@@ -44,7 +45,7 @@ from bench.run import (
     validate_queries,
     workloads_for,
 )
-from bench.stack_server import HTTP_STACKS
+from bench.stack_server import DEFAULT_STACKS, HTTP_STACKS
 
 __all__ = [
     "StacksRun",
@@ -65,7 +66,7 @@ class StacksRun:
     """What ``python -m bench stacks`` was asked to do."""
 
     config: RunConfig
-    stacks: tuple[str, ...] = HTTP_STACKS
+    stacks: tuple[str, ...] = DEFAULT_STACKS
     label: str = ""  # the section of docs/performance.md (default: "stacks, SIZE, cache …")
 
 
@@ -209,8 +210,9 @@ def render(
         f"floor with {meta['workers']} workers ({cache}); each figure is the median of "
         f"{meta['runs']} runs of {meta['duration_s']:g} s, the {len(servers_)} servers "
         "interleaved (A B C …, … C B A). `floor`, `citygraph`: uvicorn with h11, as "
-        "`citygraph serve` runs; `-granian`: granian's ASGI server; `-httptools`: uvicorn with "
-        "httptools (`bench/stack_server.py`).",
+        "`citygraph serve` runs (a listening socket per worker); `-granian`: granian's ASGI "
+        "server; `-httptools`: uvicorn with httptools; `-h11-shared`: uvicorn with h11, the "
+        "workers sharing one listening socket (`bench/stack_server.py`).",
         "",
         "Throughput, req/s (ratio to Oxigraph's in the same run):",
         "",

@@ -41,10 +41,10 @@ BOTH = f"{CLI}::test_validate_store_and_paths_together_is_a_usage_error"
 DEREF = "tests/linked_data/test_dereferencing.py"
 LIMITS = "tests/web/test_limits.py"
 FAIRNESS = "tests/web/test_fairness.py"
-TIMES_OUT = f"{LIMITS}::test_heavy_query_times_out_and_its_process_is_replaced"
+TIMES_OUT = f"{LIMITS}::test_heavy_query_times_out_and_its_work_is_stopped[embedded]"
 WAITING = f"{FAIRNESS}::test_time_waiting_for_a_query_process_counts_against_the_timeout"
 NO_PROCESS = f"{LIMITS}::test_waiting_for_a_free_process_counts_against_the_timeout"
-TOO_MANY = f"{LIMITS}::test_too_many_concurrent_queries_get_503_with_retry_after"
+TOO_MANY = f"{LIMITS}::test_too_many_concurrent_queries_get_503_with_retry_after[embedded]"
 ONE_CLIENT = f"{FAIRNESS}::test_one_client_cannot_take_every_query_process"
 #: Seconds a mutant's tests may take; a mutant that makes them hang longer is killed (as
 #: mutmut counts a timeout).

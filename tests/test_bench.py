@@ -330,10 +330,10 @@ def test_tiny_run_measures_the_floor_beside_both_servers(tmp_path: Path) -> None
 def test_stacks_arguments() -> None:
     from bench.__main__ import parser, stacks_run
     from bench.backends import CACHE_OFF
-    from bench.stack_server import HTTP_STACKS
+    from bench.stack_server import DEFAULT_STACKS
 
     default = stacks_run(parser().parse_args(["stacks"]))
-    assert default.stacks == HTTP_STACKS == ("granian", "httptools")
+    assert default.stacks == DEFAULT_STACKS == ("granian", "httptools")
     assert default.config.triples == 1_000_000
     # The request path is measured without citygraph's response cache unless asked for.
     assert CACHE_OFF in default.config.env

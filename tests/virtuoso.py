@@ -13,6 +13,7 @@ Run ``python -m tests.virtuoso DIR`` to start one by hand (Ctrl-C or SIGTERM sto
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -145,12 +146,16 @@ def isql(instance: Virtuoso, *statements: str) -> str:
 
 
 @contextmanager
-def running_virtuoso(directory: Path, *, start_timeout: float = 120.0) -> Iterator[Virtuoso]:
+def running_virtuoso(
+    directory: Path, *, start_timeout: float = 120.0, timezone: str = ""
+) -> Iterator[Virtuoso]:
     """Start a fresh Virtuoso with its database in ``directory`` until the block ends.
 
     Yields once ``/sparql`` answers and the SPARQL account may write; fails with Virtuoso's log
     if it exits or does not answer within ``start_timeout`` seconds. Stopped (SIGTERM, then
     SIGKILL after 30 s) when the block ends; the database stays in ``directory``.
+    ``timezone``: the server's ``TZ`` (POSIX form, ``"XYZ-5"`` is five hours east of UTC), if
+    not the machine's; Virtuoso's ``NOW()`` is its local time, without a time zone.
     """
     if not installed():
         raise RuntimeError(
@@ -165,12 +170,14 @@ def running_virtuoso(directory: Path, *, start_timeout: float = 120.0) -> Iterat
         encoding="utf-8",
     )
     started = time.monotonic()
+    environment = {**os.environ, "TZ": timezone} if timezone else None
     with (directory / "stdout.log").open("wb") as out:
         process = subprocess.Popen(
             [VIRTUOSO, "+configfile", str(ini), "+foreground"],
             cwd=directory,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=environment,
         )
     try:
         instance = Virtuoso(http_port, sql_port, directory, 0.0)

@@ -27,7 +27,8 @@ def publish_to(backend: Backend | None, store_dir: Path) -> None:
     """Publish the current build of ``store_dir`` to ``backend`` (if any) and say so.
 
     Raises:
-        BackendError: the store refused it (it keeps serving the previous build).
+        BackendError: the store refused it (it keeps serving the previous build; a
+            :class:`~citygraph.engine.remote_switch.HalfSwitchedError` says it may not).
     """
     if backend is None:
         return

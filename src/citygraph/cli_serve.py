@@ -134,16 +134,18 @@ def _zygote_host(settings: Settings) -> ZygoteHost | None:
 
 
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:
-    import uvicorn
+    from citygraph.web.server import PortInUseError, run_workers
 
-    uvicorn.run(
-        "citygraph.web.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **uvicorn_options(settings),
-    )
+    try:
+        run_workers(
+            "citygraph.web.app:create_app_from_env",
+            host=host,
+            port=port,
+            workers=workers,
+            **uvicorn_options(settings),
+        )
+    except PortInUseError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

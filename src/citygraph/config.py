@@ -181,6 +181,16 @@ class Settings:
             "of the machine's memory shared by the worker's query processes."
         ),
     )
+    query_retire_share: float = field(
+        # 0: replacing the processes cost 3-7x on heavy queries (docs/performance.md, memory).
+        default=0.0,
+        metadata=_doc(
+            "Share of the in-memory copy a query process forked from it may hold as its own "
+            "(at least 8 MiB) before it is replaced after its reply: reading the copy makes "
+            "pages of it the process's own. 0: never replaced (faster, more memory); 1/64 "
+            "(0.015625) bounds the memory of the query processes."
+        ),
+    )
     fast_query_processes: int = field(
         # 3: one client may hold one general-lane process (client_query_processes), so with one
         # fast-lane process its cheap queries ran two at a time per worker (docs/performance.md).
@@ -235,6 +245,8 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if not 0 <= self.query_retire_share <= 1:
+            raise SettingError("query_retire_share must be between 0 and 1")
         for name in ("query_timeout", "write_timeout", "fast_lane_budget", "header_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingError(f"{name} must be more than 0 seconds")

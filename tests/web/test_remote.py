@@ -1,7 +1,10 @@
 """What must still hold when the engine is a remote SPARQL store (docs/backends.md): the
-deadline, the SERVICE gate (no OS sandbox reaches a remote store), and a new build published to
-the store being served with new ETags. Each runs against a real ``oxigraph serve``; the
-SERVICE gate also on the embedded store, for comparison.
+deadline, the SERVICE gate (no OS sandbox reaches a remote store), a new build published to
+the store being served with new ETags, and a store that dies or stops mid-request. Each runs
+against a real ``oxigraph serve``, those about the deadline and a failing store against a real
+Virtuoso too (``kind``); the SERVICE gate also on the embedded store, for comparison. (The
+timeout, result and SERVICE limits as a client sees them: tests/web/test_limits.py, on every
+backend.)
 """
 
 from __future__ import annotations
@@ -87,8 +90,9 @@ def test_a_query_past_the_deadline_gets_503_and_the_store_keeps_answering(
     assert cheap.json()["boolean"] is True
 
 
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
 def test_a_query_whose_deadline_passes_mid_answer_leaves_nothing_of_it_behind(
-    tmp_path: Path, oxigraph_servers: OxigraphServers
+    tmp_path: Path, oxigraph_servers: OxigraphServers, kind: str
 ) -> None:
     """The answer streams when the deadline passes: 503, and the error that goes from the
     handler's thread to the event loop carries nothing of the answer. pyoxigraph's parsed
@@ -103,7 +107,7 @@ def test_a_query_whose_deadline_passes_mid_answer_leaves_nothing_of_it_behind(
         max_result_rows=10**9,  # the deadline, not a limit, ends it
         max_response_bytes=10**10,
     )
-    settings = remote_settings(local, "oxigraph", oxigraph_servers, name="mid-answer")
+    settings = remote_settings(local, kind, oxigraph_servers, name="mid-answer")
     streaming = "SELECT ?a { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"  # 1.6·10⁹ rows
     with unraisable_reports() as reports:
         with TestClient(create_app(settings)) as client:
@@ -248,16 +252,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
 @pytest.mark.parametrize("via", ["endpoint", "pages"])
 def test_a_store_that_dies_mid_answer_is_a_backend_error(
-    tmp_path: Path, oxigraph_servers: OxigraphServers, via: str
+    tmp_path: Path, oxigraph_servers: OxigraphServers, via: str, kind: str
 ) -> None:
     name = f"dying-{via}"
     local = Settings(store=wide_store(tmp_path / "wide"), version_check_interval=0.0)
-    settings = remote_settings(local, "oxigraph", oxigraph_servers, name=name)
+    settings = remote_settings(local, kind, oxigraph_servers, name=name)
     pool = RemotePool(backend_of(settings), max_concurrent=4, check_interval=0.0)
     pool.start()
-    pid = oxigraph_servers.pid(name)
+    pid = oxigraph_servers.pid(name, kind=kind)
     streaming = "SELECT * { GRAPH ?x { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } }"  # 8·10⁶ solutions
     outcome: list[BaseException | None] = []
 
@@ -265,8 +270,9 @@ def test_a_store_that_dies_mid_answer_is_a_backend_error(
         try:
             if via == "endpoint":
                 pool.run(job(streaming), timeout=120.0)
-            else:  # what the pages call (engine/remote_store.py)
-                pool.client.query(streaming, timeout=120.0)
+            else:  # what the pages call (engine/remote_store.py), on the union default graph
+                union = pool.union_dataset(timeout=120.0)
+                pool.client.query(streaming, timeout=120.0, dataset=union)
             outcome.append(None)
         except BaseException as error:  # noqa: BLE001 - the test inspects it
             outcome.append(error)
@@ -281,11 +287,18 @@ def test_a_store_that_dies_mid_answer_is_a_backend_error(
         assert time.monotonic() < deadline, "the store did not start answering"
         assert thread.is_alive(), outcome
         time.sleep(0.01)
-    oxigraph_servers.kill(name)
+    oxigraph_servers.kill(name, kind=kind)
     thread.join()
     pool.close()
     assert isinstance(outcome[0], BackendError), repr(outcome[0])
-    assert "failed while answering" in str(outcome[0])
+    # Oxigraph streams while it evaluates: it dies mid-answer. Virtuoso evaluates the whole
+    # answer first: it dies before answering (the connection reset, or refused on the retry).
+    died = (
+        "failed while answering"
+        if kind == "oxigraph"
+        else f"the store at {pool.client.backend.query}"
+    )
+    assert died in str(outcome[0])
     # The error came out of the thread that read the answer without the answer (pyoxigraph's
     # parsed solutions, bound to that thread): once the error is gone, nothing of the answer is
     # left, and nothing is freed in the wrong thread. (Before, the error's traceback held the
@@ -298,14 +311,15 @@ def test_a_store_that_dies_mid_answer_is_a_backend_error(
     assert not [o for o in gc.get_objects() if isinstance(o, remote._Body)]
 
 
+@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
 def test_pages_do_not_queue_behind_a_version_read_of_a_slow_store(
-    store_dir: Path, oxigraph_servers: OxigraphServers
+    store_dir: Path, oxigraph_servers: OxigraphServers, kind: str
 ) -> None:
     local = Settings(store=store_dir, version_check_interval=0.0)
-    backend = backend_of(remote_settings(local, "oxigraph", oxigraph_servers, name="stopped"))
+    backend = backend_of(remote_settings(local, kind, oxigraph_servers, name="stopped"))
     handle = RemoteHandle(backend, check_interval=3600.0, version_timeout=20.0)
     first = handle.snapshot()  # started; the next call reads the version again
-    pid = oxigraph_servers.pid("stopped")
+    pid = oxigraph_servers.pid("stopped", kind=kind)
     os.kill(pid, signal.SIGSTOP)  # the store takes the requests but answers none
     try:
         reading = threading.Thread(target=handle.snapshot)
@@ -321,6 +335,11 @@ def test_pages_do_not_queue_behind_a_version_read_of_a_slow_store(
         os.kill(pid, signal.SIGCONT)
     reading.join()
     assert second is first
+    # The store answers again: so does citygraph, without a restart.
+    paris = f"ASK {{ <{CITY}fr-paris> ?p ?o }}"
+    answer = handle.snapshot().store.query(paris, use_default_graph_as_union=True)
+    assert isinstance(answer, ox.QueryBoolean)
+    assert answer
 
 
 @contextlib.contextmanager

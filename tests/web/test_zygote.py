@@ -328,12 +328,13 @@ def test_a_forked_query_process_shares_the_copy_instead_of_writing_to_it(
 
 
 def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
-    large_store: Path,
+    large_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Oxigraph's in-memory store writes to what a query reads, so a query that reads the whole
     build copies most of the zygote's pages into its process. Such a process answers, then ends
     and is replaced by a fork, which shares the copy again: after each such query, and any
     number of them, no query process holds more than its share of its own."""
+    monkeypatch.setenv("CITYGRAPH_QUERY_RETIRE_SHARE", str(OWN_SHARE))
     pool = QueryPool(large_store, size=1, in_memory=True, max_concurrent=4, check_interval=60)
     pool.start()
     try:
@@ -354,5 +355,75 @@ def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
         # each retirement is counted (citygraph_query_process_ends_total{reason="retired"})
         assert pool.stats.ends["retired"] == 3
         assert sum(pool.stats.ends.values()) == 3  # and as nothing else
+    finally:
+        pool.close()
+
+
+def test_concurrent_queries_that_each_retire_their_process_are_all_answered(
+    large_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every full scan makes its process retire (its reply is its last): jobs from several
+    threads at once, on both lanes, are all answered, none is handed to a process that is
+    ending, and the pool is complete again afterwards, with new forks."""
+    monkeypatch.setenv("CITYGRAPH_QUERY_RETIRE_SHARE", str(OWN_SHARE))
+    pool = QueryPool(
+        large_store, size=2, fast_size=1, in_memory=True, max_concurrent=16, check_interval=60
+    )
+    pool.start()
+    try:
+        assert pool.wait_for_copy(120)
+        first = set(pool.pids())
+        errors: list[str] = []
+
+        def scans(thread: int) -> None:
+            for i in range(4):
+                text = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} LIMIT {thread * 10 + i + 1}"
+                try:
+                    reply, _ = pool.run(job(text), timeout=120)
+                except Exception as error:  # noqa: BLE001 - collected for the assertion below
+                    errors.append(repr(error))
+                    continue
+                if reply.error is not None or '"100000"' not in reply.body.decode():
+                    errors.append(f"{reply.error}: {reply.message}")
+
+        threads = [threading.Thread(target=scans, args=(t,)) for t in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            load = pool.load()
+            if len(pool.pids()) == 3 and load.free + load.free_fast == 3:
+                break
+            time.sleep(0.05)
+        load = pool.load()
+        assert (len(pool.pids()), load.free, load.free_fast) == (3, 2, 1)
+        assert not first & set(pool.pids()), "a process that read the whole copy still serves"
+        assert all(gone(pid) for pid in first)
+        assert "value number 7" in answer(pool, S7)
+    finally:
+        pool.close()
+
+
+def test_by_default_a_query_process_keeps_what_it_read(large_store: Path) -> None:
+    """By default (``CITYGRAPH_QUERY_RETIRE_SHARE=0``) a process is not replaced for its memory:
+    the process that read the whole copy answers the next query too, holding the pages it made
+    its own."""
+    pool = QueryPool(large_store, size=1, in_memory=True, max_concurrent=4, check_interval=60)
+    pool.start()
+    try:
+        assert pool.wait_for_copy(120)
+        (before,) = pool.pids()
+        for i in range(2):
+            reply, _ = pool.run(
+                job(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} LIMIT {i + 1}"), timeout=60
+            )
+            assert reply.error is None, reply.message
+        assert "value number 7" in answer(pool, S7)
+        assert pool.pids() == [before]
+        limit = max(OWN_FLOOR, memory_kib(zygote_pid(pool), "Rss") * 1024 * OWN_SHARE)
+        assert memory_kib(before, "Private_Dirty") * 1024 > limit
     finally:
         pool.close()

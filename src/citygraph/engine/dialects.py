@@ -57,6 +57,12 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   ``X-SQL-State: S1TAT`` ("anytime query"). :func:`is_complete` tells; citygraph answers such
   a response as a timeout, never as the result. A query whose *estimated* cost exceeds
   ``MaxQueryCostEstimationTime`` is refused before it starts (500, SQL state 42000).
+* **The deadline.** SPARQL 1.1 Protocol has no way to cancel a query. Closing the connection
+  stops Oxigraph's server only while it streams (an aggregate goes on until its
+  ``--timeout-s``), and Virtuoso only when it notices, which a busy Virtuoso did not in
+  minutes. Virtuoso takes the time a query may run as its ``timeout`` request parameter (in
+  milliseconds, its "anytime query"): :func:`deadline_parameters` sends the time left to
+  citygraph's deadline, so Virtuoso stops working on the query when citygraph gives up on it.
 * **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an
   unsupported function, a missing argument) with 500, both as ``text/plain`` starting with
   its SQL state: :func:`classify_error` reads that, so the query's fault is the client's 400,
@@ -85,6 +91,7 @@ __all__ = [
     "Dialect",
     "ErrorKind",
     "classify_error",
+    "deadline_parameters",
     "describe_query",
     "detect",
     "is_complete",
@@ -136,6 +143,9 @@ class Dialect:
     #: The store's default graph is the union of all its graphs
     #: (see :func:`citygraph.engine.datasets.default_graph`).
     default_is_every_graph: bool = False
+    #: The request parameter that limits a query's time, in milliseconds, or ""
+    #: (:func:`deadline_parameters`).
+    timeout_parameter: str = ""
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -163,6 +173,7 @@ DIALECTS: Mapping[str, Dialect] = {
         ),
         union_by_exclusion=True,
         default_is_every_graph=True,
+        timeout_parameter="timeout",
     ),
 }
 
@@ -178,6 +189,20 @@ def detect(server_header: str | None) -> Dialect:
     if server_header and server_header.lower().startswith("virtuoso"):
         return DIALECTS["virtuoso"]
     return DIALECTS["standard"]
+
+
+def deadline_parameters(dialect: Dialect, seconds: float) -> list[tuple[str, str]]:
+    """Request parameters that tell a store of ``dialect`` to stop a query after ``seconds``
+    (the time left to citygraph's deadline), if it can be told: Virtuoso's ``timeout``.
+
+    >>> deadline_parameters(DIALECTS["virtuoso"], 1.5)
+    [('timeout', '1500')]
+    >>> deadline_parameters(DIALECTS["standard"], 1.5)
+    []
+    """
+    if not dialect.timeout_parameter:
+        return []
+    return [(dialect.timeout_parameter, str(max(1, round(seconds * 1000))))]
 
 
 def refused_by_estimate(dialect: Dialect, body: str) -> bool:

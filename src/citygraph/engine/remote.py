@@ -200,6 +200,7 @@ class SparqlClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise QueryTimeoutError("the query did not finish within the timeout")
+        data += dialects.deadline_parameters(self.dialect, remaining)
         request = self.http.build_request(
             "POST",
             self.backend.query,
@@ -329,7 +330,10 @@ class RemotePool:
         client_max_queries: int | None = None,
         version_timeout: float = 30.0,
     ) -> None:
-        self.client = SparqlClient(backend, connections=max_concurrent)
+        # One connection more than queries: the version read (and the graph list) of a request
+        # must not wait for a connection that a long query holds, or a request past the limit
+        # waits for it instead of getting its 503 at once.
+        self.client = SparqlClient(backend, connections=max_concurrent + 1)
         self.max_concurrent = max_concurrent
         self.client_max_queries = client_max_queries or max_concurrent
         self.check_interval = check_interval

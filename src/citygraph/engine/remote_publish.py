@@ -23,18 +23,27 @@ nothing that fails validation gets this far). Then, with the standards only:
 3. one SPARQL 1.1 Update request switches: ``DROP SILENT GRAPH`` for each graph of the served
    build the new one no longer has (the graphs of citygraph's namespace, and those of the
    served build when its directory is still beside the new one; other graphs are left alone),
-   and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build, ``graph:meta``
-   (which holds the data version) included (not ``SILENT``: a staging graph gone missing fails
-   the whole switch), and for packed graphs one ``INSERT … WHERE`` that unpacks them into
-   their graphs. Right before it, the publication renews its heartbeat a last time
-   (failing if its entry is gone) and checks that each staging graph holds exactly as many
-   triples as it uploaded there: anything else (another publisher that took over a lock it
-   thought dead) stops it before the switch. Then the publication removes its lock entry.
+   and ``MOVE GRAPH <staging> TO <served>`` for each graph of the build (not ``SILENT``: a
+   staging graph gone missing fails the whole switch), for packed graphs one ``INSERT … WHERE``
+   that unpacks them into their graphs, and last the ``MOVE`` of ``graph:meta``, which holds
+   the data version (never packed). Right before it, the publication renews its heartbeat a
+   last time (failing if its entry is gone) and checks that each staging graph holds exactly
+   as many triples as it uploaded there: anything else (another publisher that took over a
+   lock it thought dead) stops it before the switch. After it, the publication counts the
+   triples of each graph the store serves against the build's (:class:`HalfSwitchedError
+   <citygraph.engine.remote_switch.HalfSwitchedError>` if they differ), then removes its lock
+   entry (:mod:`citygraph.engine.remote_switch`).
 
 The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
 in one transaction). What a store must support: the Graph Store Protocol's ``PUT``, SPARQL
-Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md).
+Update's ``MOVE`` and ``DROP``, and atomic update requests (docs/backends.md). Virtuoso 7.2
+keeps the operations of a request before one that fails (docs/scaling.md): there a switch that
+fails can leave half of it applied. Since ``graph:meta`` moves last, such a store still
+advertises the previous version (readers keep their list of graphs for it, and never cache one
+for the new version that lacks graphs); the publication says the store is half-switched
+(``HalfSwitchedError``), and keeps its lock entry until it expires when the request itself
+failed or timed out (the store may still be running it).
 """
 
 from __future__ import annotations
@@ -44,7 +53,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlencode
@@ -52,26 +60,23 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine import remote_staging
+from citygraph.engine import remote_staging, remote_switch
 from citygraph.engine.datasets import LOCK_GRAPH, STAGING_PREFIX
 from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
 from citygraph.engine.remote_reads import DATASET_QUERY, GRAPH_NAMES_QUERY
+from citygraph.engine.remote_switch import HalfSwitchedError
 from citygraph.errors import StoreBusyError
 from citygraph.namespaces import GRAPH
 from citygraph.store import Build, open_build
 
 __all__ = [
     "LOCK_EXPIRES",
-    "STAGING",
     "Publication",
     "PublicationBusyError",
     "download",
     "publish_build",
-    "switch_update",
 ]
 
-#: The prefix of a publication's staging graphs (and of its lock graph).
-STAGING = STAGING_PREFIX
 #: Seconds one upload or the switch may take.
 REQUEST_TIMEOUT = 600.0
 #: Seconds after its last heartbeat a lock entry is taken for a dead publisher's (a live
@@ -105,8 +110,11 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     """Publish the local ``build`` to the remote store ``backend`` (see the module docstring).
 
     Raises:
-        BackendError: the store has no Graph Store URL, cannot be reached or refused a request;
-            readers still see the previous build then.
+        HalfSwitchedError: the switch request failed or timed out (the store may have applied
+            part of it; the lock stays until it expires), or the graphs served after it are not
+            the build's: publish again.
+        BackendError: before the switch, the store has no Graph Store URL, cannot be reached or
+            refused a request; readers still see the previous build then.
     """
     if not backend.store:
         raise BackendError(
@@ -123,6 +131,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
     client = SparqlClient(backend, connections=2)
     token = f"<urn:citygraph:publication:{uuid.uuid4()}>"
     heartbeat = _Heartbeat(backend, token)
+    switch_sent = False  # and not known to be done: the lock entry stays until it expires
     try:
         try:  # the lock entry goes whatever happens (also when taking the lock failed)
             _lock(client, token, build.version)
@@ -132,7 +141,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
                 for row in client.select(GRAPH_NAMES_QUERY, timeout=REQUEST_TIMEOUT)
                 if isinstance(row["g"], ox.NamedNode)
             ]
-            leftovers = [g for g in served if g.startswith(STAGING) and g != LOCK_GRAPH]
+            leftovers = [g for g in served if g.startswith(STAGING_PREFIX) and g != LOCK_GRAPH]
             if leftovers:  # from a publication that failed before its switch
                 _update(client, "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in leftovers))
             started = time.monotonic()
@@ -163,12 +172,20 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             heartbeat.stop()
             heartbeat.check()
             _beat(client, token)  # the last: the lock is ours for LOCK_EXPIRES from here
-            _check_staged(client, counts)
-            _update(client, switch_update(staging.moved, dropped, staging.packed))
+            remote_switch.check_staged(client, counts)
+            switch_sent = True
+            _switch(
+                client, remote_switch.switch_update(staging.moved, dropped, staging.packed), token
+            )
+            switch_sent = False
             switched = time.monotonic()
+            remote_switch.check_switched(
+                client, build.version, {**dict.fromkeys(dropped, 0), **sizes}
+            )
         finally:
             heartbeat.stop()
-            _unlock(client, token)
+            if not switch_sent:
+                _unlock(client, token)
     finally:
         client.close()
     return Publication(
@@ -196,25 +213,6 @@ def download(backend: Backend) -> ox.Store:
     target = ox.Store()
     target.bulk_extend(ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
     return target
-
-
-def switch_update(
-    staged: dict[str, str], dropped: Iterable[str], packed: Sequence[str] = ()
-) -> str:
-    """The one update request that replaces the served build by the staged one (``packed``:
-    the graphs staged in :data:`~citygraph.engine.remote_staging.PACKED`).
-
-    >>> print(switch_update({"http://g/a": "urn:s:0"}, ["http://g/old"]))
-    DROP SILENT GRAPH <http://g/old> ;
-    MOVE GRAPH <urn:s:0> TO <http://g/a>
-
-    Not ``MOVE SILENT``: a staging graph that is missing (removed by someone else meanwhile)
-    fails the whole request, so the store keeps serving the previous build, not a mix.
-    """
-    operations = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
-    operations += [f"MOVE GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
-    operations += remote_staging.unpack_operations(packed)
-    return " ;\n".join(operations)
 
 
 def _graphs_of_served_build(client: SparqlClient, build: Build) -> set[str]:
@@ -405,29 +403,24 @@ class _LostLockError(BackendError):
     """The publication's lock entry is gone (another publisher took it over)."""
 
 
-def _check_staged(client: SparqlClient, counts: dict[str, int]) -> None:
-    """Check that each staging graph holds the number of triples uploaded there.
+def _switch(client: SparqlClient, update: str, token: str) -> None:
+    """Send the switch request ``update``.
 
     Raises:
-        BackendError: one does not (nothing was switched).
+        HalfSwitchedError: it failed or timed out (the lock entry ``token`` is kept).
     """
-    values = " ".join(f"<{g}>" for g in counts)
-    rows = client.select(
-        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-        "GROUP BY ?g",
-        timeout=REQUEST_TIMEOUT,
-    )
-    found = {row["g"].value: int(row["n"].value) for row in rows if row["n"] is not None}
-    wrong = [
-        f"<{g}> holds {found.get(g, 0):,} triples, not the {n:,} uploaded"
-        for g, n in counts.items()
-        if found.get(g, 0) != n
-    ]
-    if wrong:
-        raise BackendError(
-            "the staging graphs changed during the publication (another publisher wrote into "
-            f"them): {'; '.join(wrong)}; nothing was switched"
-        )
+    try:
+        _update(client, update)
+    except BackendError as error:
+        raise HalfSwitchedError(
+            f"the switch to the new build failed ({error}); the store may be half-switched (a "
+            "store that does not apply an update request atomically, such as Virtuoso, keeps "
+            "the operations before a failing one, and may still be running it): publish the "
+            f"build again once its lock entry {token} expires, {LOCK_EXPIRES:.0f} s after its "
+            "last heartbeat, right before the switch (kept so that no other publication stages "
+            'meanwhile; to remove it sooner once the store is done: docs/backends.md, "A stale '
+            'lock")'
+        ) from None
 
 
 def _unlock(client: SparqlClient, token: str) -> None:

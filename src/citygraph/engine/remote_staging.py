@@ -15,7 +15,9 @@ written as the description of a quad (:func:`packed_triples`), which the switch 
 triples of their graphs with one ``INSERT … WHERE`` in the same update request
 (:func:`unpack_operations`). Blank nodes keep their identity (within the packed graphs, as
 within each moved one); the packed graphs are the smallest, since they take four triples each
-and a join to switch.
+and a join to switch. ``graph:meta`` is never packed: it holds the data version, and the switch
+moves it last (:func:`citygraph.engine.remote_switch.switch_update`), after the join, the one
+operation that can fail once others have been applied.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from citygraph.engine.datasets import STAGING_GRAPHS, STAGING_PREFIX
+from citygraph.namespaces import GRAPH_META
 
 __all__ = ["PACKED", "Plan", "packed_triples", "plan", "unpack_operations"]
 
@@ -50,7 +53,8 @@ class Plan:
 
 def plan(sizes: Mapping[str, int], *, by_exclusion: bool) -> Plan:
     """Where to stage the graphs of a build (``sizes``: graph name → number of triples) on a
-    store whose readers exclude the staging graphs by name (``by_exclusion``) or not.
+    store whose readers exclude the staging graphs by name (``by_exclusion``) or not: on such
+    a store, graph:meta and the largest other graphs one each, the rest packed.
 
     >>> plan({"http://g/a": 5, "http://g/b": 1}, by_exclusion=True).moved
     {'http://g/a': 'urn:citygraph:staging:0', 'http://g/b': 'urn:citygraph:staging:1'}
@@ -60,12 +64,15 @@ def plan(sizes: Mapping[str, int], *, by_exclusion: bool) -> Plan:
     >>> packing = plan(many, by_exclusion=True)
     >>> len(packing.moved), packing.packed
     (7, ('http://g/07', 'http://g/08', 'http://g/09'))
+    >>> plan({**many, GRAPH_META: 1}, by_exclusion=True).packed
+    ('http://g/06', 'http://g/07', 'http://g/08', 'http://g/09')
     """
     graphs = sorted(sizes)
     if not by_exclusion or len(graphs) <= len(STAGING_GRAPHS):
         return Plan({g: f"{STAGING_PREFIX}{n}" for n, g in enumerate(graphs)}, ())
     room = len(STAGING_GRAPHS) - 1
-    largest = sorted(sorted(graphs, key=lambda g: (-sizes[g], g))[:room])
+    # graph:meta first, whatever its size: never packed (see the module docstring)
+    largest = sorted(sorted(graphs, key=lambda g: (g != GRAPH_META, -sizes[g], g))[:room])
     return Plan(
         moved={g: STAGING_GRAPHS[n] for n, g in enumerate(largest)},
         packed=tuple(g for g in graphs if g not in largest),

@@ -374,6 +374,11 @@ def _run_limited(
         if buffer.exceeded is None:
             raise
     if buffer.exceeded is not None:
+        # Its traceback's frames hold the buffer (a cycle) and, through their callers, what was
+        # being serialised: on a remote store a pyoxigraph answer bound to this thread, which
+        # the collector would free in whichever thread it runs in (a leak, reported). Without
+        # the traceback, all of it is freed here and now.
+        buffer.exceeded.__traceback__ = None
         if buffer.exceeded.what == "rows":
             raise LimitExceededError(
                 "rows",

@@ -60,6 +60,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from citygraph.allocator import limit_arenas
+from citygraph.config import Settings
 from citygraph.engine.lanes import in_background_thread, restore_session
 from citygraph.engine.query_process import answer_jobs, enter_sandbox
 from citygraph.errors import CitygraphError
@@ -71,12 +72,13 @@ __all__ = ["MESSAGE", "OWN_FLOOR", "OWN_SHARE", "ForkedProcess", "Zygote", "main
 MESSAGE = 1024
 
 #: A forked query process ends after a reply once it holds more than this share of the zygote's
-#: memory as its own, or :data:`OWN_FLOOR` if more (the pool forks a new one). Oxigraph's
-#: in-memory store writes to what a query reads (a reference count and a lock in each quad's
-#: node), so each page of the copy a query touches becomes the child's own: measured at 1M
-#: (docs/performance.md), the bench's query mix left each query process 260 MiB of its own, and
+#: memory as its own, or :data:`OWN_FLOOR` if more (the pool forks a new one), when the setting
+#: ``CITYGRAPH_QUERY_RETIRE_SHARE`` is this value (its default is 0, never: the cost below).
+#: Oxigraph's in-memory store writes to what a query reads (a reference count and a lock in each
+#: quad's node), so each page of the copy a query touches becomes the child's own: at 1M
+#: (docs/performance.md) the bench's query mix left each query process 260 MiB of its own, and
 #: one worker's 5 processes held 3.2 copies. With this share, 20 query processes (4 workers)
-#: hold at most 0.31 copies beside the zygote's.
+#: hold at most 0.31 copies beside the zygote's; but the bench's heavy queries ran 3-7x slower.
 OWN_SHARE = 1 / 64
 #: Bytes a forked query process may hold as its own in any case (a small build's children
 #: hold 2-3 MB once started: they must not be forked again after every query).
@@ -236,6 +238,7 @@ def _child(
     store: ox.Store,
     version: str,
     request: bytes,
+    share: float,
 ) -> None:
     """In the forked child: become a query process on ``store`` (then ``os._exit``)."""
     control.close()
@@ -248,8 +251,10 @@ def _child(
     jobs = Connection(job_read, writable=False)
     replies = Connection(reply_write, readable=False)
     if enter_sandbox(replies, offline=bool(offline), worker=worker):
-        resident = int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE
-        retire = _Retirement(max(OWN_FLOOR, int(resident * OWN_SHARE)))
+        retire = None
+        if share > 0:
+            resident = int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE
+            retire = _Retirement(max(OWN_FLOOR, int(resident * share)))
         answer_jobs(
             jobs, replies, store, version, memory=memory, offline=bool(offline), retire=retire
         )
@@ -312,9 +317,11 @@ class _Worker:
 class _Zygote:
     """The zygote's loop: the host's channel, the workers' connections, the forks."""
 
-    def __init__(self, channel: socket.socket, build: Build) -> None:
+    def __init__(self, channel: socket.socket, build: Build, share: float) -> None:
         self.channel: socket.socket | None = channel
         self.build = build
+        #: A child ends after a reply once it holds more than this share as its own (0: never).
+        self.share = share
         self.store: ox.Store | None = None
         self.status = ""
         self.received = 0
@@ -415,7 +422,8 @@ class _Zygote:
                         os.close(other.pidfd)
                 if self.channel is not None:
                     self.channel.close()
-                _child(worker.control, worker.pidfd, fds, self.store, self.build.version, data)
+                store, version = self.store, self.build.version
+                _child(worker.control, worker.pidfd, fds, store, version, data, self.share)
                 code = 0
             except BaseException:  # noqa: BLE001 - a child must never return to the zygote's loop
                 traceback.print_exc()
@@ -451,7 +459,8 @@ def serve(channel: socket.socket, build: Build) -> int:
     # The engine may leave threads behind (RocksDB's, from reading the build): they inherit
     # SIGCHLD blocked, so that the handler below runs in this thread, which blocks it around fork.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-    zygote = _Zygote(channel, build)
+    # citygraph serve checked the settings; the host and this process inherit its environment.
+    zygote = _Zygote(channel, build, Settings.from_env().query_retire_share)
     # It runs in a session of its own: if the host dies during the copy (minutes at 1M), nothing
     # else would end it, and a watching thread would not run (the copy holds the GIL). So the
     # kernel kills it if its parent dies meanwhile (the host starts zygotes from its main

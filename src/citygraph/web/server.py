@@ -45,17 +45,32 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import socket
+import sys
 from typing import Any, cast
 
 import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.flow_control import CLOSE_HEADER
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from citygraph.config import Settings
+from citygraph.errors import CitygraphError
 
-__all__ = ["LINGER_IDLE", "LINGER_TIME", "NoDelayH11Protocol", "disable_nagle"]
+__all__ = [
+    "LINGER_IDLE",
+    "LINGER_TIME",
+    "NoDelayH11Protocol",
+    "PortInUseError",
+    "bind_worker_sockets",
+    "disable_nagle",
+    "run_workers",
+]
+
+_logger = logging.getLogger("uvicorn.error")
 
 #: Seconds without a byte from the client after which a lingering close ends (nginx's default
 #: ``lingering_timeout``).
@@ -206,3 +221,169 @@ class _LingeringTransport:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+# --- Workers: one listening socket each ------------------------------------------------------
+
+
+class PortInUseError(CitygraphError):
+    """The address ``serve`` was asked to listen on is held by another program."""
+
+
+def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
+    """``uvicorn.run(app, factory=True, ...)``, but with more than one worker (on Linux) each
+    worker accepts connections on a listening socket of its own.
+
+    Why: uvicorn's workers share one listening socket, and asyncio accepts every pending
+    connection at each wake-up, so the worker that wakes first takes a whole burst of new
+    connections; a client that keeps its connections alive (``wrk``, a pool) then loads one
+    worker while the other idles (measured: in 5 rounds of 6, wrk's 8 connections all in one
+    worker, ``docs/performance.md`` hot spot 2). With ``SO_REUSEPORT`` the kernel gives each new
+    connection to one of the sockets by a hash of its addresses and ports, so connections spread
+    over the workers whatever their timing.
+
+    What stays: the port is bound (and listened on) by this process before any worker starts,
+    so port 0 gets one port for all workers; a worker that dies is replaced on its own socket
+    (connections the kernel gave that socket meanwhile wait in its queue, none is refused); and
+    the port is refused, :class:`PortInUseError`, when anything listens on it already, a second
+    ``citygraph serve`` included (:func:`bind_worker_sockets`).
+    """
+    import uvicorn
+
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
+        # (elsewhere SO_REUSEPORT does not spread connections: uvicorn's shared socket)
+        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
+        return
+    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
+    lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    with lock:
+        bound = sockets[0].getsockname()
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on http://%s:%d (Press CTRL+C to quit), one socket per worker",
+            host,
+            bound[1],
+        )
+        try:
+            _SocketPerWorker(config, sockets).run()
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+def bind_worker_sockets(
+    host: str, port: int, count: int, *, backlog: int = 2048
+) -> tuple[socket.socket, list[socket.socket]]:
+    """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``), and the
+    lock that keeps another ``citygraph serve`` from joining them; port 0: a free port.
+
+    ``SO_REUSEPORT`` lets any socket of the same user that sets it join the port, so it is set
+    only after a check that nothing listens there: a socket without it is bound first, which
+    the kernel refuses while anything listens on the port (another program, or the sockets of
+    another ``citygraph serve``) or holds it bound without ``SO_REUSEADDR``. Two ``serve``
+    started at the same moment could both pass that check before either listens: an abstract
+    Unix socket named after the address (Linux; released by the kernel when this process ends,
+    however it ends) is taken first, and the second ``serve`` is refused there. A program of the
+    same user that sets ``SO_REUSEPORT`` itself can still join a listening port: the kernel
+    allows it by design, and only such a program asks for it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no holder
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUseError(
+                f"cannot listen on {host}:{port}: {error.strerror or error} "
+                "(another program, or another citygraph serve, holds it)"
+            ) from None
+        port = probe.getsockname()[1]
+        lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            lock.bind(f"\0citygraph-serve {host} {port}")
+        except OSError:
+            lock.close()
+            raise PortInUseError(
+                f"cannot listen on {host}:{port}: another citygraph serve is starting on it"
+            ) from None
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            sock.listen(backlog)  # at once: from now on a probe like ours is refused
+            sock.set_inheritable(True)
+    except OSError as error:
+        for sock in sockets:
+            sock.close()
+        lock.close()
+        raise PortInUseError(
+            f"cannot listen on {host}:{port}: {error.strerror or error} "
+            "(another program took it while citygraph serve started)"
+        ) from None
+    return lock, sockets
+
+
+class _SocketPerWorker(Multiprocess):
+    """uvicorn's supervisor of worker processes, with worker ``i`` on socket ``i``: started,
+    replaced when it dies, restarted on SIGHUP. (SIGTTIN and SIGTTOU, which add and remove
+    workers, are declined: the sockets are bound once.)"""
+
+    def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        self.worker_sockets = sockets
+
+    def init_processes(self) -> None:
+        for sock in self.worker_sockets:
+            process = Process(self.config, [sock])
+            process.start()
+            self.processes.append(process)
+
+    def keep_subprocess_alive(self) -> None:
+        # uvicorn 0.55's Multiprocess.keep_subprocess_alive, each worker on its own socket
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # hung: killed; dead: nothing
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                _logger.error(f"Child process [{process.pid}] failed to start, stopping.")
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            _logger.info(f"Child process [{process.pid}] died")
+            process = Process(self.config, [self.worker_sockets[idx]])
+            process.start()
+            self.processes[idx] = process
+
+    def restart_all(self) -> None:
+        # uvicorn 0.55's Multiprocess.restart_all, each worker on its own socket
+        for idx, old_process in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new_process = Process(self.config, [self.worker_sockets[idx]])
+            new_process.start()
+            timeout = self.config.timeout_worker_healthcheck
+            if not new_process.wait_until_ready(timeout, self.should_exit):
+                new_process.kill()
+                new_process.join()
+                if not self.should_exit.is_set():
+                    _logger.error(
+                        f"New child process [{new_process.pid}] was not ready in time; "
+                        f"keeping worker [{old_process.pid}] and aborting the restart."
+                    )
+                return
+            old_process.terminate()
+            old_process.join()
+            self.processes[idx] = new_process
+
+    def handle_ttin(self) -> None:
+        _logger.info("Received SIGTTIN: the number of workers is fixed (a socket per worker).")
+
+    def handle_ttou(self) -> None:
+        _logger.info("Received SIGTTOU: the number of workers is fixed (a socket per worker).")
