@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.web.conftest import CITY, META, make_build, tiny_quads
 
 from citygraph import build_format, store
 from citygraph.build import BuildInput, build_store
+from citygraph.engine.remote import RemotePool
 from citygraph.engine.remote_publish import publish_build
 from citygraph.errors import BuildFormatError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_WORLDWIDE
@@ -31,6 +33,7 @@ from citygraph.publish import DATASET, publish
 
 OLD, NEW = "20260101T000000000000Z-aaaaaaaaaa", "20260102T000000000000Z-bbbbbbbbbb"
 PARIS = f"SELECT ?label WHERE {{ <{CITY}fr-paris> ?p ?label }}"
+OWL_VERSION = "http://www.w3.org/2002/07/owl#versionInfo"
 #: What a build from before formats were recorded lacks: the format in graph:meta.
 FORMAT_IN_META = build_format.PREDICATE
 
@@ -186,6 +189,56 @@ def test_serve_and_validate_refuse_a_remote_store_whose_build_records_another_fo
         )
         assert f"citygraph build --backend {remote.query}" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_pool_on_a_remote_store_keeps_its_version_when_one_of_another_format_is_published(
+    tmp_path: Path, oxigraph_servers: OxigraphServers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As on a store directory: the version the server reads from graph:meta is not switched to
+    while graph:meta says another format (logged once), and is once it says this one."""
+    remote = oxigraph_servers.get("format-switch")
+    publish_build(old_build(tmp_path / "store", tiny_quads(), OLD, found=1), remote)
+
+    def meta(version: str, found: int) -> None:  # graph:meta as such a publication writes it
+        update = (
+            f"DELETE WHERE {{ GRAPH <{META}> {{ <{DATASET}> ?p ?o }} }} ;\n"
+            f'INSERT DATA {{ GRAPH <{META}> {{ <{DATASET}> <{OWL_VERSION}> "{version}" ; '
+            f"<{FORMAT_IN_META.value}> {found} }} }}"
+        )
+        answer = httpx.post(remote.update, data={"update": update}, timeout=60)
+        assert answer.status_code in (200, 204), answer.text
+
+    pool = RemotePool(remote, max_concurrent=2, check_interval=3600)
+    pool.start()
+    try:
+        served = pool.version  # the version graph:meta records
+        assert served
+        meta(NEW, 0)
+        with caplog.at_level(logging.ERROR, logger="citygraph.engine.remote"):
+            for _ in range(3):
+                pool.check_for_new_build(wait=True)
+        assert pool.version == served
+        assert pool.stats.switches == 0
+        refusals = [r.getMessage() for r in caplog.records if "cannot switch" in r.getMessage()]
+        assert len(refusals) == 1, refusals  # said once, not per check
+        assert f"still serving {served}" in refusals[0]
+        assert "is of build format 0" in refusals[0]
+
+        meta(NEW, 1)
+        pool.check_for_new_build(wait=True)
+        assert pool.version == NEW
+        assert pool.stats.switches == 1
+    finally:
+        pool.close()
+
+    # A pool that starts on it refuses it (the server's start-up: exit 2, tested above).
+    meta("20260103T000000000000Z-cccccccccc", 0)
+    refused = RemotePool(remote, max_concurrent=1, check_interval=3600)
+    try:
+        with pytest.raises(BuildFormatError, match="is of build format 0"):
+            refused.start()
+    finally:
+        refused.close()
 
 
 # -- a running server ------------------------------------------------------------------------

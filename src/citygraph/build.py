@@ -35,7 +35,14 @@ from citygraph.namespaces import (
     GRAPH_VOCAB,
     GRAPH_WORLDWIDE,
 )
-from citygraph.publish import DERIVE_UPDATES, BuildResult, derive, new_version, publish
+from citygraph.publish import (
+    BUILD_SCRATCH,
+    DERIVE_UPDATES,
+    BuildResult,
+    derive,
+    new_version,
+    publish,
+)
 
 if TYPE_CHECKING:
     from citygraph.shacl.model import ValidationReport
@@ -188,7 +195,12 @@ def validate_build(
     if count == 1:
         in_memory = copy and sizing.fits_in_memory(quads)
         return fastshacl.validate_store(target, shapes_dir=shapes_dir, copy=in_memory)
-    with tempfile.TemporaryDirectory(prefix="citygraph-pieces-") as scratch:
+    # Within a build, its scratch directory (in the store's directory, removed with the build);
+    # else the default one.
+    where = BUILD_SCRATCH.get()
+    if where is not None:
+        where.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="citygraph-pieces-", dir=where) as scratch:
         return pieces.validate_in_pieces(
             target,
             fastshacl.load_shapes(shapes_dir),

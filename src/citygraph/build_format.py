@@ -14,8 +14,12 @@ records the format it wrote, :data:`FORMAT`, in two places that carry the build:
 
 Every reader refuses a build of another format, and a build that records none (made before
 formats were recorded), with :class:`~citygraph.errors.BuildFormatError`: what it found, what
-it expects, and the command that rebuilds it. Only a rebuild (``citygraph build``) reads such a
-build, for the graphs it carries over. The formats so far are listed in docs/model.md ("Build
+it expects, and the command that rebuilds it. A server refuses it at start (exit 2); a running
+server to which one is published keeps serving the build it has and logs the refusal once, on a
+store directory (:class:`~citygraph.engine.generations.Generations`) as on a remote store (the
+:class:`~citygraph.engine.remote.RemotePool` reads version and format with one query,
+:func:`citygraph.engine.builds.served_version`). Only a rebuild (``citygraph build``) reads such
+a build, for the graphs it carries over. The formats so far are listed in docs/model.md ("Build
 formats").
 
 >>> check(FORMAT, build="the build v1", rebuild="citygraph build")

@@ -32,6 +32,7 @@ import subprocess
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from citygraph.namespaces import BASE, GRAPH_DERIVED, GRAPH_META, sparql_prolog
 from citygraph.stats import quads_per_graph
 
 __all__ = [
+    "BUILD_SCRATCH",
     "DATASET",
     "DERIVE_UPDATES",
     "VERSION_INFO",
@@ -56,6 +58,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: While a build's ``validate`` runs (in :func:`publish`): a directory for its scratch files
+#: beside the build's temporary directory, in the store's own directory (not ``$TMPDIR``, often
+#: memory), removed once it has run; left over by a killed build, the next one removes it
+#: (:func:`citygraph.store.new_build_dir`). Made by whoever needs it.
+BUILD_SCRATCH: ContextVar[Path | None] = ContextVar("BUILD_SCRATCH", default=None)
 
 #: The derivations of a build, in order, as SPARQL Update. They read every graph and write only
 #: graph:derived, so rebuilding from the same inputs gives the same result. (In an update the
@@ -277,7 +285,13 @@ def publish(
             target.dump(output=str(staging), format=ox.RdfFormat.N_QUADS)
             writer = disk_writer.start(tmp_dir, staging)
         if validate is not None:
-            validate(target)
+            scratch = tmp_dir.with_name(tmp_dir.name + ".scratch")
+            token = BUILD_SCRATCH.set(scratch)
+            try:
+                validate(target)
+            finally:
+                BUILD_SCRATCH.reset(token)
+                shutil.rmtree(scratch, ignore_errors=True)
         clock.done("validate")
         if writer is None:
             target.flush()

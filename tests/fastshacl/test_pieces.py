@@ -4,6 +4,10 @@ build validated in pieces that finds a Violation publishes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,7 +25,7 @@ from citygraph.build import (
 from citygraph.errors import DataNotConformingError, StoreNotFoundError
 from citygraph.fastshacl import load_shapes
 from citygraph.fastshacl.engine import run
-from citygraph.fastshacl.pieces import validate_in_pieces
+from citygraph.fastshacl.pieces import _deal, validate_in_pieces
 from citygraph.fastshacl.shapes import ShapesGraph
 from citygraph.namespaces import GRAPH_CURATED, GRAPH_ONTOLOGY, GRAPH_VOCAB
 from citygraph.publish import derive
@@ -118,3 +122,64 @@ def test_a_build_validated_in_pieces_reports_as_the_whole_and_publishes_nothing(
     with pytest.raises(StoreNotFoundError):
         store.current_build(root)
     assert [p.name for p in (root / "builds").iterdir()] == []
+
+
+def test_a_build_validated_in_pieces_keeps_them_in_the_store_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pieces are the build's scratch files: beside the build in progress, in the store's
+    directory, not in the default temporary directory (often memory), and gone afterwards."""
+    default = tmp_path / "tmp"
+    default.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(default))  # where tempfile would put them
+    root = tmp_path / "store"
+    seen: set[Path] = set()
+    done = threading.Event()
+
+    def look() -> None:  # the piece files, while they exist
+        while not done.is_set():
+            for where in (root, default):
+                with contextlib.suppress(OSError):  # files come and go meanwhile
+                    seen.update(where.rglob("piece-*.nq"))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    try:
+        result = build_store(
+            root, default_build_inputs(ROOT), validate=shapes_check(SHAPES, piece_quads=400)
+        )
+    finally:
+        done.set()
+        watcher.join()
+
+    assert seen  # validated in pieces
+    assert all(path.is_relative_to(root / "builds") for path in seen), seen
+    assert list(default.iterdir()) == []
+    left = sorted(p.name for p in (root / "builds").iterdir())
+    assert left == sorted([result.build.path.name, result.build.path.name + ".json"])
+
+
+def test_the_pieces_hold_the_stores_quads_each_subject_in_one(tmp_path: Path) -> None:
+    """Dealt from the streamed dump: every quad once, all of a subject's quads in one piece,
+    whatever its literals hold (line breaks, other control characters, long values)."""
+    target = ox.Store()
+    graph, predicate = ox.NamedNode("http://example.org/g"), ox.NamedNode("http://example.org/p")
+    target.bulk_extend(
+        ox.Quad(
+            ox.BlankNode(f"b{i % 50}") if i % 3 == 0 else ox.NamedNode(f"http://e.org/s{i % 700}"),
+            predicate,
+            ox.Literal(f"v\r\n\x0b\x85 é {i} " + "x" * (i % 3000)),
+            graph,
+        )
+        for i in range(20_000)
+    )
+    paths = [tmp_path / f"piece-{i}.nq" for i in range(3)]
+
+    _deal(target, paths)
+
+    by_piece = [list(ox.parse(path=str(p), format=ox.RdfFormat.N_QUADS)) for p in paths]
+    assert sorted(str(q) for piece in by_piece for q in piece) == sorted(str(q) for q in target)
+    subjects = [{str(q.subject) for q in piece} for piece in by_piece]
+    assert all(piece for piece in subjects)  # three pieces, none empty here
+    assert sum(len(s) for s in subjects) == len(set().union(*subjects))  # no subject in two

@@ -352,6 +352,9 @@ def test_a_query_process_that_made_the_copy_its_own_is_replaced_by_a_new_fork(
             (after,) = pool.pids()
             assert after != before
             assert memory_kib(after, "Private_Dirty") * 1024 < limit
+        # each retirement is counted (citygraph_query_process_ends_total{reason="retired"})
+        assert pool.stats.ends["retired"] == 3
+        assert sum(pool.stats.ends.values()) == 3  # and as nothing else
     finally:
         pool.close()
 
@@ -420,6 +423,7 @@ def test_by_default_a_query_process_keeps_what_it_read(large_store: Path) -> Non
             assert reply.error is None, reply.message
         assert "value number 7" in answer(pool, S7)
         assert pool.pids() == [before]
+        assert pool.stats.ends["retired"] == 0
         limit = max(OWN_FLOOR, memory_kib(zygote_pid(pool), "Rss") * 1024 * OWN_SHARE)
         assert memory_kib(before, "Private_Dirty") * 1024 > limit
     finally:

@@ -30,9 +30,9 @@ from citygraph import build_format
 from citygraph.store import CURRENT, Build, current_build
 
 if TYPE_CHECKING:
-    from citygraph.engine.remote import Backend
+    from citygraph.engine.remote import Backend, SparqlClient
 
-__all__ = ["BuildWatcher", "CurrentLink", "check_served_format"]
+__all__ = ["BuildWatcher", "CurrentLink", "check_served_format", "served_version"]
 
 
 class CurrentLink:
@@ -144,12 +144,27 @@ def check_served_format(backend: Backend, *, timeout: float) -> None:
 
     client = SparqlClient(backend, connections=1)
     try:
-        rows = client.select(build_format.QUERY, timeout=timeout)
+        served_version(client, timeout=timeout)
     finally:
         client.close()
+
+
+def served_version(client: SparqlClient, *, timeout: float) -> str | None:
+    """The data version of the build the remote store of ``client`` serves (``None``: it holds
+    none), once its graph:meta (as the publication wrote it) shows this citygraph's build
+    format: version and format are read with one query (:data:`build_format.QUERY`).
+
+    Raises:
+        BuildFormatError: graph:meta records another format, or none.
+        BackendError, QueryTimeoutError: the store cannot be read within ``timeout`` seconds.
+    """
+    backend = client.backend
+    rows = client.select(build_format.QUERY, timeout=timeout)
     rebuild = f"citygraph build --backend {backend.query}"
     rebuild += f" --backend-update {backend.update}" if backend.update else ""
     rebuild += f" --backend-store {backend.store or 'URL'}"
     build_format.check_solutions(
         rows, build=f"the build the store at {backend.query} serves", rebuild=rebuild
     )
+    version = rows[0]["version"] if rows else None
+    return None if version is None else str(version.value)

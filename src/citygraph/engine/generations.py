@@ -53,8 +53,9 @@ COPY_FIRST = 50_000
 #: Why a query process ended during a job: its query ran out of time; it spent the fast lane's
 #: CPU budget (the query runs again in the general lane); its client went away (the query was
 #: ended, :class:`~citygraph.engine.errors.QueryCancelledError`); its memory budget; the engine
-#: panicked (an internal error of Oxigraph on that query); anything else.
-END_REASONS = ("timeout", "demoted", "cancelled", "memory", "panic", "crash")
+#: panicked (an internal error of Oxigraph on that query); anything else; it answered and retired
+#: (a forked process that holds too much of its own memory: ``Reply.last``).
+END_REASONS = ("timeout", "demoted", "cancelled", "memory", "panic", "crash", "retired")
 
 
 @dataclass

@@ -240,6 +240,7 @@ class QueryPool(Generations):
                 self._slow.forget(key)
             self._leave(child, client)
             if reply.last:  # it ends now (it holds too much of its own memory): a new one
+                self.stats.ends["retired"] += 1
                 self._discard(child)
             else:
                 self._release(child)

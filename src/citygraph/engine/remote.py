@@ -27,6 +27,7 @@ read at most every ``check_interval`` seconds, like the embedded pool reads ``cu
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 import weakref
@@ -39,15 +40,16 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from citygraph import build_format
 from citygraph.config import Settings
 from citygraph.engine import datasets, dialects, remote_answers, remote_reads
+from citygraph.engine.builds import served_version
 from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
 from citygraph.engine.serialise import LimitExceededError
-from citygraph.errors import CitygraphError, StoreNotFoundError
+from citygraph.errors import BuildFormatError, CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
-from citygraph.publish import DATASET, VERSION_INFO
 
 __all__ = [
     "VERSION_QUERY",
@@ -58,12 +60,14 @@ __all__ = [
     "backend_of",
 ]
 
+log = logging.getLogger(__name__)
+
 _CHUNK = 64 * 1024
 
-VERSION_QUERY = (
-    f"SELECT ?version WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> {VERSION_INFO} ?version }} }}"
-    " LIMIT 1"
-)
+#: The data version (``?version``) the store's graph:meta records, with its build format: one
+#: query, :data:`citygraph.build_format.QUERY` (the pool reads both with
+#: :func:`~citygraph.engine.builds.served_version`).
+VERSION_QUERY = build_format.QUERY
 
 
 class BackendError(CitygraphError):
@@ -306,8 +310,14 @@ class RemotePool:
     """The endpoint's engine on a remote store (the interface of
     :class:`~citygraph.engine.pool.QueryPool`).
 
+    The store's version and build format are read together (at start, and at each check for
+    a new build): a build of another format is refused at start; published later, it is not
+    switched to (the pool keeps the version it serves and logs it once), as on a store
+    directory (:class:`~citygraph.engine.generations.Generations`).
+
     Raises (from :meth:`start`):
         StoreNotFoundError: the store holds no citygraph build (no version in ``graph:meta``).
+        BuildFormatError: its graph:meta records another build format, or none.
         BackendError: the store cannot be reached.
     """
 
@@ -332,6 +342,7 @@ class RemotePool:
         self.stats = PoolStats()
         self._lock = threading.Lock()
         self._version = ""
+        self._refused = ""  # the refusal of a build of another format, once logged
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graphs = remote_reads.ServedGraphs(self.client)
@@ -370,9 +381,18 @@ class RemotePool:
             self._next_check = now + self.check_interval
         try:
             version = self._read_version()
+        except BuildFormatError as error:  # keep serving the version read before
+            with self._lock:
+                said, self._refused = self._refused, str(error)
+            if said != str(error):
+                log.error(
+                    "cannot switch to the new build, still serving %s: %s", self._version, error
+                )
+            return
         except (BackendError, QueryTimeoutError, StoreNotFoundError):
             return  # keep the last known version; the queries themselves will report
         with self._lock:
+            self._refused = ""
             if version != self._version:
                 self._version = version
                 self.stats.switches += 1
@@ -494,11 +514,11 @@ class RemotePool:
         raise failure
 
     def _read_version(self) -> str:
-        rows = self.client.select(VERSION_QUERY, timeout=self.version_timeout)
-        if not rows or rows[0]["version"] is None:
+        version = served_version(self.client, timeout=self.version_timeout)
+        if version is None:
             raise StoreNotFoundError(
                 f"the store at {self.client.backend.query} holds no citygraph build (no "
                 f"owl:versionInfo in <{GRAPH_META}>): publish one with `citygraph build "
                 "--backend …`"
             )
-        return str(rows[0]["version"].value)
+        return version

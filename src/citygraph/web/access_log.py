@@ -52,7 +52,6 @@ class AccessLog:
         self.app = app
         self.metrics = metrics
         self.proxies = proxies
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,9 +66,9 @@ class AccessLog:
             (scope.get("client") or ("", 0))[0], forwarded.decode("latin-1"), self.proxies
         )
         token = clients.CURRENT.set(client)
-        if self._loop is None:  # the worker's one event loop (a middleware lives in one)
-            self._loop = asyncio.get_running_loop()
-        connection = _Connection(self._loop, receive, body=has_body(scope))
+        # The loop running this request (taken per request: an app may be served by more than
+        # one loop in its life, as in tests).
+        connection = _Connection(asyncio.get_running_loop(), receive, body=has_body(scope))
         if connection.body:
             receive = connection.receive
         presence = clients.PRESENCE.set(connection)

@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from citygraph import __version__, allocator
 from citygraph.config import Settings
-from citygraph.engine.builds import CurrentLink, check_served_format
+from citygraph.engine.builds import CurrentLink
 from citygraph.engine.cache import ResponseCache
 from citygraph.engine.pool import QueryPool
 from citygraph.engine.remote import RemotePool, backend_of
@@ -62,21 +62,19 @@ def create_app(settings: Settings, *, extra_routers: Sequence[APIRouter] = ()) -
             )
         else:
             pool = _embedded_pool(settings, link)
-        await run_in_threadpool(pool.start)
-        if settings.backend:  # the embedded pool's build was checked as it was opened
-            await run_in_threadpool(
-                check_served_format, backend_of(settings), timeout=settings.query_timeout
-            )
-        endpoint = Endpoint(
-            settings,
-            pool,
-            ResponseCache(max_bytes=settings.cache_bytes),
-            metrics,
-            query_page=frontend.render_query_ui,
-        )
-        app.state.endpoint = endpoint
-        app.state.graph_store = GraphStore(endpoint)
         try:
+            # Either pool refuses a build of another format as it starts (the embedded one as
+            # it opens the build, the remote one as it reads the store's version).
+            await run_in_threadpool(pool.start)
+            endpoint = Endpoint(
+                settings,
+                pool,
+                ResponseCache(max_bytes=settings.cache_bytes),
+                metrics,
+                query_page=frontend.render_query_ui,
+            )
+            app.state.endpoint = endpoint
+            app.state.graph_store = GraphStore(endpoint)
             yield
         finally:
             await run_in_threadpool(pool.close)

@@ -69,7 +69,8 @@ DOMAIN_STATUS: tuple[tuple[type[CitygraphError], int], ...] = (
     (ChangeRefusedError, 400),
     (QueryTimeoutError, 503),
     # The client went away while its query ran: nginx's "client closed request". Nothing is
-    # written to the closed connection; the access log and the metrics say 499.
+    # written to the closed connection (respond answers it empty, whatever the Accept); the
+    # access log and the metrics say 499.
     (QueryCancelledError, 499),
     (QueryMemoryError, 503),
     # The engine's known panic on ORDER BY (docs/reliability.md): the query is well-formed but
@@ -116,6 +117,8 @@ def respond(request: Request, error: Exception) -> Response:
     """The response for a citygraph error or an HTTP problem (the handler of both)."""
     assert isinstance(error, CitygraphError | ProblemError)
     status, message, headers = problem_for(error)
+    if isinstance(error, QueryCancelledError):
+        return Response(status_code=status)  # nobody reads it: nothing rendered
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, message)
     if isinstance(error, DataNotConformingError):

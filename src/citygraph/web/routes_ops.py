@@ -79,8 +79,9 @@ def metrics(endpoint: EndpointDep) -> Response:
     }
     ends = {
         "citygraph_query_process_ends_total": (
-            "Query processes ended during a query: killed at the timeout, over their memory "
-            "budget, or crashed.",
+            "Query processes ended during a query: killed at the timeout, at the fast lane's "
+            "budget, when the client went away, over their memory budget, at an engine panic, "
+            "crashed, or retired after answering (too much memory of their own).",
             "reason",
             {reason: float(pool.stats.ends[reason]) for reason in END_REASONS},
         )

@@ -367,7 +367,7 @@ class Site:
         ``message`` says what was wrong (the text answer is ``"{status} {reason}: {message}"``);
         ``what`` is the address asked for, shown on the HTML page.
         """
-        reason = HTTPStatus(status).phrase
+        reason = _reason(status)
         if html:
             body = self.render(
                 "error.html", reader, status=status, reason=reason, message=message, what=what
@@ -385,3 +385,15 @@ class Site:
     def css(self) -> bytes:
         """The one style sheet."""
         return (STATIC / "css" / "citygraph.css").read_bytes()
+
+
+def _reason(status: int) -> str:
+    """The reason phrase of ``status``; a status without one (499, say) is called an error.
+
+    >>> _reason(404), _reason(499)
+    ('Not Found', 'Error')
+    """
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
