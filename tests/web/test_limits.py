@@ -45,10 +45,11 @@ OXIGRAPH_GOES_ON = (
     "oxigraph serve goes on evaluating an aggregate after the client has gone (SPARQL 1.1 "
     "Protocol has no way to cancel a query; its --timeout-s is the only bound)"
 )
-#: What Virtuoso does that citygraph cannot change (docs/backends.md, "The deadline").
+#: What Virtuoso does that citygraph cannot change (docs/backends.md, "The deadline"). Not
+#: strict: in some runs it notices the closed connection and stops (1 run of 6 here).
 VIRTUOSO_GOES_ON = (
     "Virtuoso cannot be told a deadline without enabling partial answers (its timeout "
-    "parameter); it keeps evaluating until its own MaxQueryExecutionTime"
+    "parameter); it often keeps evaluating until its own MaxQueryExecutionTime"
 )
 
 #: 200^5 solutions: far beyond any timeout.
@@ -197,7 +198,7 @@ def test_heavy_query_times_out_and_its_work_is_stopped(
     replaced; a remote store's evaluation must stop when citygraph closes the connection."""
     if backend != "embedded":
         fails_on(request, backend, "oxigraph", OXIGRAPH_GOES_ON)
-        fails_on(request, backend, "virtuoso", VIRTUOSO_GOES_ON)
+        fails_on(request, backend, "virtuoso", VIRTUOSO_GOES_ON, strict=False)
         pid = store_pid(backend, oxigraph_servers)
         assert stops_working(pid, within=30), "the store was busy before the test"
     pool = short_timeout.app.state.endpoint.pool  # type: ignore[attr-defined]
