@@ -86,7 +86,7 @@ def ask(
 def solutions(response: httpx.Response) -> ox.QuerySolutions | ox.QueryBoolean:
     """A store's JSON results read through the dialect, parsed by pyoxigraph."""
     assert response.status_code == 200, response.text
-    assert dialects.is_complete(VIRTUOSO, response.headers), response.headers
+    assert dialects.is_complete(VIRTUOSO, response.status_code, response.headers), response.headers
     data = response.json()
     for row in data.get("results", {}).get("bindings", []):
         for name, value in row.items():
@@ -307,7 +307,7 @@ def test_a_timed_out_query_is_a_complete_looking_200_told_apart_by_its_header(
     answer = ask(virtuoso, slow, extra=[("timeout", "200")])
     assert answer.status_code == 200
     assert answer.headers["x-sql-state"] == "S1TAT"
-    assert not dialects.is_complete(VIRTUOSO, answer.headers)
+    assert not dialects.is_complete(VIRTUOSO, answer.status_code, answer.headers)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from tests.backends import (
+    STORE_TIMEOUT,
     VIRTUOSO_SERVICE_SILENT,
     OxigraphServers,
     every_backend,
@@ -30,6 +31,7 @@ from tests.backends import (
 )
 from tests.web.conftest import META, make_build
 
+from citygraph import build_format
 from citygraph.config import Settings
 from citygraph.engine.jobs import QueryJob, Reply
 from citygraph.engine.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
@@ -44,6 +46,12 @@ OXIGRAPH_GOES_ON = (
     "oxigraph serve goes on evaluating an aggregate after the client has gone (SPARQL 1.1 "
     "Protocol has no way to cancel a query; its --timeout-s is the only bound)"
 )
+#: What Virtuoso does that citygraph cannot change (docs/backends.md, "The deadline"). Not
+#: strict: in some runs it notices the closed connection and stops (1 run of 6 here).
+VIRTUOSO_GOES_ON = (
+    "Virtuoso cannot be told a deadline without enabling partial answers (its timeout "
+    "parameter); it often keeps evaluating until its own MaxQueryExecutionTime"
+)
 
 #: 200^5 solutions: far beyond any timeout.
 CROSS_PRODUCT = (
@@ -53,10 +61,14 @@ CHEAP = "ASK { ?s ?p ?o }"
 
 
 def versioned(quads: list[ox.Quad], version: str) -> list[ox.Quad]:
-    """``quads`` and the data version every build writes into graph:meta (a remote store
-    without one is refused: it holds no citygraph build)."""
-    stamp = ox.Quad(ox.NamedNode(DATASET), VERSION_INFO, ox.Literal(version), ox.NamedNode(META))
-    return [*quads, stamp]
+    """``quads`` and what every build writes into graph:meta: the data version and the build
+    format (a remote store without them is refused: it holds no citygraph build it can read)."""
+    dataset, meta = ox.NamedNode(DATASET), ox.NamedNode(META)
+    return [
+        *quads,
+        ox.Quad(dataset, VERSION_INFO, ox.Literal(version), meta),
+        ox.Quad(dataset, build_format.PREDICATE, ox.Literal(build_format.FORMAT), meta),
+    ]
 
 
 def wide_quads() -> list[ox.Quad]:
@@ -158,6 +170,17 @@ def short_timeout(serve: Serve, wide: Path) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def idle_store_afterwards(backend: str, oxigraph_servers: OxigraphServers) -> Iterator[None]:
+    """After a test that leaves a heavy query to Virtuoso (which may go on evaluating it until
+    its own time limit, STORE_TIMEOUT), wait until it is idle: the module's next tests share
+    the store, and one timed out beside it. (Not on oxigraph serve: it was not idle 150 s
+    later, and its next tests pass beside it.)"""
+    yield
+    if backend == "virtuoso":
+        stops_working(store_pid(backend, oxigraph_servers), within=STORE_TIMEOUT + 30)
+
+
 def wait_until_running(pool: QueryPool) -> None:
     """Wait (boundedly) until a job is in the pool, so the next request comes after it."""
     deadline = time.monotonic() + 30
@@ -177,6 +200,7 @@ def in_thread(client: TestClient, query: str) -> tuple[threading.Thread, dict[st
     return thread, outcome
 
 
+@pytest.mark.usefixtures("idle_store_afterwards")
 def test_heavy_query_times_out_and_its_work_is_stopped(
     short_timeout: TestClient,
     backend: str,
@@ -187,16 +211,19 @@ def test_heavy_query_times_out_and_its_work_is_stopped(
     replaced; a remote store's evaluation must stop when citygraph closes the connection."""
     if backend != "embedded":
         fails_on(request, backend, "oxigraph", OXIGRAPH_GOES_ON)
+        fails_on(request, backend, "virtuoso", VIRTUOSO_GOES_ON, strict=False)
         pid = store_pid(backend, oxigraph_servers)
         assert stops_working(pid, within=30), "the store was busy before the test"
     pool = short_timeout.app.state.endpoint.pool  # type: ignore[attr-defined]
     before = set(pool.pids())
     heavy, outcome = in_thread(short_timeout, CROSS_PRODUCT)
     if backend != "embedded":
-        started = time.monotonic()
-        while not working(pid) and heavy.is_alive() and time.monotonic() < started + 30:
+        started, seen = time.monotonic(), False
+        while not seen and heavy.is_alive() and time.monotonic() < started + 30:
+            seen = working(pid)
             time.sleep(0.01)
-        assert working(pid) or not heavy.is_alive(), "the store did not start on the query"
+        # Else the store was idle after it for want of having started: that shows nothing.
+        assert seen, "the store was not seen working on the query before the deadline"
     # 200^5 solutions take hours: answered at all within this bound, it was stopped
     heavy.join(timeout=30)
     assert not heavy.is_alive(), "the query outlived its 1 s timeout by 30 s"
@@ -224,6 +251,7 @@ def test_heavy_query_times_out_and_its_work_is_stopped(
     assert short_timeout.get("/sparql", params={"query": CHEAP}).status_code == 200
 
 
+@pytest.mark.usefixtures("idle_store_afterwards")
 def test_a_cheap_query_is_answered_while_a_heavy_one_runs(
     serve: Serve, wide: Path, backend: str
 ) -> None:

@@ -52,17 +52,22 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
 * **Ordering.** ``ORDER BY`` over one kind of term agrees; over mixed kinds the stores differ
   (Virtuoso sorts literals before IRIs, against SPARQL 1.1 §15.1), and without ``ORDER BY``
   no order is promised. citygraph's queries order by one kind of term.
-* **Partial answers.** When Virtuoso's time limit strikes (``MaxQueryExecutionTime``, or a
-  ``timeout`` request parameter) it answers **200 with the rows found so far** and the header
-  ``X-SQL-State: S1TAT`` ("anytime query"). :func:`is_complete` tells; citygraph answers such
-  a response as a timeout, never as the result. A query whose *estimated* cost exceeds
-  ``MaxQueryCostEstimationTime`` is refused before it starts (500, SQL state 42000).
+* **Partial answers.** Virtuoso's "anytime query" answers with the rows found so far when
+  its time limit strikes, but only for a client that sends its ``timeout`` request parameter:
+  with it, one run of a cross product answered ``200`` with no ``X-SQL-State`` header and 6 %
+  of the rows (other runs: 500, ``S1TAT``), so nothing would tell such an answer from a
+  complete one. citygraph never sends ``timeout``. Without it, a query stopped by the
+  server's ``MaxQueryExecutionTime`` fails (500, SQL state ``S1TAT``), which
+  :func:`classify_error` reads as a timeout. An answer that still says it is partial (HTTP
+  206, or ``X-SQL-State: S1TAT``) is a timeout too, never the result (:func:`is_complete`).
+  A query whose *estimated* cost exceeds ``MaxQueryCostEstimationTime`` is refused before it
+  starts (500, SQL state 42000).
 * **The deadline.** SPARQL 1.1 Protocol has no way to cancel a query. Closing the connection
   stops Oxigraph's server only while it streams (an aggregate goes on until its
   ``--timeout-s``), and Virtuoso only when it notices, which a busy Virtuoso did not in
-  minutes. Virtuoso takes the time a query may run as its ``timeout`` request parameter (in
-  milliseconds, its "anytime query"): :func:`deadline_parameters` sends the time left to
-  citygraph's deadline, so Virtuoso stops working on the query when citygraph gives up on it.
+  minutes. Virtuoso cannot be told citygraph's deadline without enabling partial answers (the
+  item above): it goes on evaluating a query citygraph gave up on until its own
+  ``MaxQueryExecutionTime`` (``[SPARQL]`` section of virtuoso.ini), which its operator sets.
 * **Errors.** Virtuoso answers a syntax error with 400 but a query it cannot run (an
   unsupported function, a missing argument) with 500, both as ``text/plain`` starting with
   its SQL state: :func:`classify_error` reads that, so the query's fault is the client's 400,
@@ -91,7 +96,6 @@ __all__ = [
     "Dialect",
     "ErrorKind",
     "classify_error",
-    "deadline_parameters",
     "describe_query",
     "detect",
     "is_complete",
@@ -143,9 +147,6 @@ class Dialect:
     #: The store's default graph is the union of all its graphs
     #: (see :func:`citygraph.engine.datasets.default_graph`).
     default_is_every_graph: bool = False
-    #: The request parameter that limits a query's time, in milliseconds, or ""
-    #: (:func:`deadline_parameters`).
-    timeout_parameter: str = ""
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -173,7 +174,6 @@ DIALECTS: Mapping[str, Dialect] = {
         ),
         union_by_exclusion=True,
         default_is_every_graph=True,
-        timeout_parameter="timeout",
     ),
 }
 
@@ -189,20 +189,6 @@ def detect(server_header: str | None) -> Dialect:
     if server_header and server_header.lower().startswith("virtuoso"):
         return DIALECTS["virtuoso"]
     return DIALECTS["standard"]
-
-
-def deadline_parameters(dialect: Dialect, seconds: float) -> list[tuple[str, str]]:
-    """Request parameters that tell a store of ``dialect`` to stop a query after ``seconds``
-    (the time left to citygraph's deadline), if it can be told: Virtuoso's ``timeout``.
-
-    >>> deadline_parameters(DIALECTS["virtuoso"], 1.5)
-    [('timeout', '1500')]
-    >>> deadline_parameters(DIALECTS["standard"], 1.5)
-    []
-    """
-    if not dialect.timeout_parameter:
-        return []
-    return [(dialect.timeout_parameter, str(max(1, round(seconds * 1000))))]
 
 
 def refused_by_estimate(dialect: Dialect, body: str) -> bool:
@@ -402,7 +388,8 @@ def _n(i: int) -> str:
 #: Virtuoso's SQL states for errors that are the query's fault (SPARQL compiler, bad
 #: arguments, unsupported features) and for its execution-time limit.
 _VIRTUOSO_QUERY_STATES = ("37000", "22023", "42000", "07S01", "22007", "22005", "42001")
-_VIRTUOSO_TIMEOUT_STATES = ("S1T00",)
+#: S1TAT is the anytime query's ("Returning partial results after anytime timeout").
+_VIRTUOSO_TIMEOUT_STATES = ("S1T00", "S1TAT")
 
 
 def classify_error(dialect: Dialect, status: int, body: str) -> ErrorKind:
@@ -413,6 +400,9 @@ def classify_error(dialect: Dialect, status: int, body: str) -> ErrorKind:
     'query'
     >>> classify_error(DIALECTS["virtuoso"], 500, "Virtuoso 42000 Error The estimated "
     ...     "execution time 29817 (sec) exceeds the limit of 400 (sec).")
+    'timeout'
+    >>> classify_error(DIALECTS["virtuoso"], 500, "Virtuoso S1TAT Error RC...: Returning "
+    ...     "incomplete results, query interrupted by result timeout.")
     'timeout'
     >>> classify_error(DIALECTS["standard"], 400, "Parser error")
     'query'
@@ -430,16 +420,23 @@ def classify_error(dialect: Dialect, status: int, body: str) -> ErrorKind:
     return "backend"
 
 
-def is_complete(dialect: Dialect, headers: Mapping[str, str]) -> bool:
-    """False when a store's 200 answer holds only part of the result (Virtuoso's anytime query).
+def is_complete(dialect: Dialect, status: int, headers: Mapping[str, str]) -> bool:
+    """False when a store's successful answer holds only part of the result: HTTP 206 (no
+    range was asked for), or Virtuoso's anytime query marked ``X-SQL-State: S1TAT``.
 
     ``headers`` must match names case-insensitively (httpx's ``Headers`` do).
 
-    >>> is_complete(DIALECTS["virtuoso"], {"X-SQL-State": "S1TAT"})
+    >>> is_complete(DIALECTS["virtuoso"], 200, {"X-SQL-State": "S1TAT"})
     False
-    >>> is_complete(DIALECTS["virtuoso"], {})
+    >>> is_complete(DIALECTS["virtuoso"], 206, {})
+    False
+    >>> is_complete(DIALECTS["standard"], 206, {})
+    False
+    >>> is_complete(DIALECTS["virtuoso"], 200, {})
     True
     """
+    if status == 206:
+        return False
     if dialect.name != "virtuoso":
         return True
     state = headers.get("X-SQL-State") or headers.get("x-sql-state")

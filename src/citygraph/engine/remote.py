@@ -200,7 +200,6 @@ class SparqlClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise QueryTimeoutError("the query did not finish within the timeout")
-        data += dialects.deadline_parameters(self.dialect, remaining)
         request = self.http.build_request(
             "POST",
             self.backend.query,
@@ -235,7 +234,7 @@ class SparqlClient:
                 raise QueryTimeoutError("the query did not finish within the timeout")
             if kind == "backend":
                 raise BackendError(f"the store at {self.backend.query} failed: {text}")
-        elif not dialects.is_complete(dialect, response.headers):
+        elif not dialects.is_complete(dialect, response.status_code, response.headers):
             response.close()  # a part of the answer, cut by the store's own time limit
             raise QueryTimeoutError("the query did not finish within the timeout")
         return response

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import IO, cast
 
@@ -102,10 +103,27 @@ def parse(
     )
 
 
+#: Characters of a store's error message kept (a Virtuoso error body can hold megabytes).
+ERROR_CHARS = 2000
+#: The messages read so far, for a second call on the same response (its body is gone).
+_ERROR_TEXTS: weakref.WeakKeyDictionary[httpx.Response, str] = weakref.WeakKeyDictionary()
+
+
 def error_text(response: httpx.Response) -> str:
-    response.read()
-    text = response.text.strip()
-    return text[:2000] or f"HTTP {response.status_code}"
+    """The start of a failed ``response``'s message. No more of its body is read than the
+    :data:`ERROR_CHARS` kept need (4 bytes a character at most); then it is closed."""
+    if response in _ERROR_TEXTS:
+        return _ERROR_TEXTS[response]
+    wanted = 4 * ERROR_CHARS
+    data = b""
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(data) >= wanted:
+            break
+    response.close()
+    text = data[:wanted].decode(response.encoding or "utf-8", errors="replace").strip()
+    _ERROR_TEXTS[response] = text = text[:ERROR_CHARS] or f"HTTP {response.status_code}"
+    return text
 
 
 def serialise(
