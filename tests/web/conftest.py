@@ -67,6 +67,11 @@ def tiny_quads(tag: str = "v1") -> list[ox.Quad]:
     ]
 
 
+#: Triples of the tiny store in all its graphs: what ``SELECT * { ?s ?p ?o }`` answers on the
+#: union default graph.
+TINY_TRIPLES = len(tiny_quads())
+
+
 def make_build(root: Path, quads: Iterable[ox.Quad], version: str) -> store.Build:
     """Publish a build of ``quads`` under ``root`` as ``citygraph build`` would."""
     tmp = store.new_build_dir(root, version)

@@ -11,7 +11,7 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 from tests.backends import every_backend
-from tests.web.conftest import CITY
+from tests.web.conftest import CITY, TINY_TRIPLES
 
 pytestmark = [every_backend, pytest.mark.virtuoso]
 
@@ -195,7 +195,7 @@ def test_cors_is_open_for_reads(client: TestClient) -> None:
 
 def test_json_results_have_every_row(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
-    assert len(json.loads(response.content)["results"]["bindings"]) == 8
+    assert len(json.loads(response.content)["results"]["bindings"]) == TINY_TRIPLES
 
 
 def test_turtle_declares_only_the_prefixes_it_uses(client: TestClient) -> None:
