@@ -44,19 +44,27 @@ much as one request may carry), whichever comes first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
+import gc
+import importlib
 import logging
+import multiprocessing
+import signal
 import socket
 import sys
+from multiprocessing.connection import Connection
 from typing import Any, cast
 
 import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.config import STARTUP_FAILURE
+from uvicorn._subprocess import subprocess_started
+from uvicorn.config import LIFESPAN, STARTUP_FAILURE, WS_PROTOCOLS
+from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.flow_control import CLOSE_HEADER
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.supervisors.multiprocess import Multiprocess, Process
+from uvicorn.supervisors.multiprocess import SIGNALS, Multiprocess, Process
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError
@@ -262,6 +270,11 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     starting, the connections hashed to its socket wait in that socket's queue (each new one
     with a chance of 1 in N) rather than going to another worker. A replacement is logged
     with its socket's number.
+
+    The workers are forked from this process, not spawned (uvicorn's way): it imports the app's
+    modules first and freezes its objects out of the collector's reach (``gc.freeze()``), so
+    every worker shares those pages copy-on-write instead of holding an interpreter and imports
+    of its own (issue 10 §2, :class:`_ForkedWorker`).
     """
     import uvicorn
 
@@ -271,6 +284,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    _preload(config)
     with lock:
         bound = sockets[0].getsockname()
         logging.getLogger("uvicorn.error").info(
@@ -279,7 +293,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
             bound[1],
         )
         try:
-            _SocketPerWorker(config, sockets).run()
+            _SocketPerWorker(config, sockets, lock).run()
         finally:
             for sock in sockets:
                 sock.close()
@@ -371,18 +385,89 @@ def _bind_error(host: str, port: int, error: OSError) -> ListenError:
     return ListenError(said)
 
 
+def _preload(config: Any) -> None:
+    """Import, in the process the workers are forked from, what each worker would import to
+    start (the app's module, uvicorn's protocol and lifespan classes), so that the workers
+    share it (the app itself is made in each worker). An import that fails here fails again in
+    the worker, which reports it as uvicorn does (a failure to start)."""
+    names = [
+        config.app.partition(":")[0] if isinstance(config.app, str) else None,
+        config.http if isinstance(config.http, str) and ":" in config.http else None,
+        WS_PROTOCOLS.get(config.ws) if isinstance(config.ws, str) else None,
+        LIFESPAN.get(config.lifespan),
+    ]
+    for name in names:
+        if name:
+            with contextlib.suppress(Exception):
+                if ":" in name:
+                    import_from_string(name)
+                else:
+                    importlib.import_module(name)
+
+
+_FORK = multiprocessing.get_context("fork")
+
+
+class _ForkedWorker(Process):
+    """uvicorn's worker process, forked from the supervisor instead of spawned.
+
+    A spawned worker is a new interpreter that imports the app: 40-50 MiB of its own each
+    (docs/performance.md, "Memory"). A forked one shares the supervisor's imported modules
+    copy-on-write; the supervisor freezes its objects (``gc.freeze()``) before each fork, so
+    that a worker's collector does not write to those pages. What a spawned worker would not
+    have is undone in the child before uvicorn's start: the file descriptors it must not hold
+    (``inherited``: the other workers' sockets and pipes, the port's lock) are closed, and the
+    supervisor's signal handlers are reset to the defaults."""
+
+    def __init__(
+        self, config: Any, sockets: list[socket.socket], inherited: list[socket.socket | Connection]
+    ) -> None:
+        super().__init__(config, sockets)  # a spawn context's process object, never started
+        # (uvicorn types it as a spawned process; a forked one has the same interface)
+        self.process = _FORK.Process(  # type: ignore[assignment]
+            target=self._forked, args=(sockets, [*inherited, self.parent_conn])
+        )
+
+    def start(self) -> None:
+        gc.freeze()  # what the supervisor holds now stays shared (refcounts aside)
+        super().start()
+
+    def _forked(
+        self, sockets: list[socket.socket], inherited: list[socket.socket | Connection]
+    ) -> None:  # pragma: no cover (in the worker)
+        for resource in inherited:
+            with contextlib.suppress(OSError):
+                resource.close()
+        for sig in SIGNALS:
+            signal.signal(
+                sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            )
+        subprocess_started(
+            config=self.config, target=self.target, sockets=sockets, stdin_fileno=None
+        )
+
+
 class _SocketPerWorker(Multiprocess):
     """uvicorn's supervisor of worker processes, with worker ``i`` on socket ``i``: started,
-    replaced when it dies, restarted on SIGHUP. (SIGTTIN and SIGTTOU, which add and remove
-    workers, are declined: the sockets are bound once.)"""
+    replaced when it dies, restarted on SIGHUP; each forked (:class:`_ForkedWorker`). (SIGTTIN
+    and SIGTTOU, which add and remove workers, are declined: the sockets are bound once.)"""
 
-    def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+    def __init__(self, config: Any, sockets: list[socket.socket], lock: socket.socket) -> None:
         super().__init__(config, sockets)
         self.worker_sockets = sockets
+        self.lock = lock
+
+    def _worker(self, idx: int) -> Process:
+        """A new worker for socket ``idx`` (not started)."""
+        inherited: list[socket.socket | Connection] = [self.lock]
+        inherited += [s for i, s in enumerate(self.worker_sockets) if i != idx]
+        for other in self.processes:
+            inherited += [other.parent_conn, other.child_conn]
+        return _ForkedWorker(self.config, [self.worker_sockets[idx]], inherited)
 
     def init_processes(self) -> None:
-        for sock in self.worker_sockets:
-            process = Process(self.config, [sock])
+        for idx in range(len(self.worker_sockets)):
+            process = self._worker(idx)
             process.start()
             self.processes.append(process)
 
@@ -402,7 +487,7 @@ class _SocketPerWorker(Multiprocess):
             if self.should_exit.is_set():
                 return
             dead = process.pid
-            process = Process(self.config, [self.worker_sockets[idx]])
+            process = self._worker(idx)
             process.start()
             self.processes[idx] = process
             self._log_replacement(f"Child process [{dead}] died", process, idx)
@@ -412,7 +497,7 @@ class _SocketPerWorker(Multiprocess):
         for idx, old_process in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new_process = Process(self.config, [self.worker_sockets[idx]])
+            new_process = self._worker(idx)
             new_process.start()
             timeout = self.config.timeout_worker_healthcheck
             if not new_process.wait_until_ready(timeout, self.should_exit):
