@@ -417,7 +417,9 @@ class _ForkedWorker(Process):
     that a worker's collector does not write to those pages. What a spawned worker would not
     have is undone in the child before uvicorn's start: the file descriptors it must not hold
     (``inherited``: the other workers' sockets and pipes, the port's lock) are closed, and the
-    supervisor's signal handlers are reset to the defaults."""
+    supervisor's signal handlers are reset to the defaults. (Its own pipe's both ends stay open,
+    as in a spawned worker: its health thread then ends with the worker, not with an EOF
+    traceback when the supervisor closes its end.)"""
 
     def __init__(
         self, config: Any, sockets: list[socket.socket], inherited: list[socket.socket | Connection]
@@ -425,7 +427,7 @@ class _ForkedWorker(Process):
         super().__init__(config, sockets)  # a spawn context's process object, never started
         # (uvicorn types it as a spawned process; a forked one has the same interface)
         self.process = _FORK.Process(  # type: ignore[assignment]
-            target=self._forked, args=(sockets, [*inherited, self.parent_conn])
+            target=self._forked, args=(sockets, inherited)
         )
 
     def start(self) -> None:
