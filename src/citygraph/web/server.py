@@ -432,6 +432,9 @@ class _ForkedWorker(Process):
 
     def start(self) -> None:
         gc.freeze()  # what the supervisor holds now stays shared (refcounts aside)
+        for stream in (sys.stdout, sys.stderr):  # (else the child writes its copy of them too)
+            with contextlib.suppress(Exception):
+                stream.flush()
         super().start()
 
     def _forked(
