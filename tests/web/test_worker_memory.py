@@ -1,5 +1,5 @@
 """`citygraph serve --workers N` forks its HTTP workers from the serve command after it has
-imported the app (``web/server.py``, ``_ForkedWorker``): the workers share those pages with it
+imported the app (``web/forked_workers.py``): the workers share those pages with it
 instead of each holding an interpreter and imports of its own (issue 10 §2).
 
 Real servers, measured through ``/proc/PID/smaps_rollup`` after the same requests: the

@@ -44,14 +44,9 @@ much as one request may carry), whichever comes first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import functools
-import gc
-import importlib
 import logging
-import multiprocessing
-import signal
 import socket
 import sys
 from multiprocessing.connection import Connection
@@ -59,15 +54,14 @@ from typing import Any, cast
 
 import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn._subprocess import subprocess_started
-from uvicorn.config import LIFESPAN, STARTUP_FAILURE, WS_PROTOCOLS
-from uvicorn.importer import import_from_string
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.flow_control import CLOSE_HEADER
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.supervisors.multiprocess import SIGNALS, Multiprocess, Process
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError
+from citygraph.web.forked_workers import ForkedWorker, preload
 
 __all__ = [
     "LINGER_IDLE",
@@ -274,7 +268,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     The workers are forked from this process, not spawned (uvicorn's way): it imports the app's
     modules first and freezes its objects out of the collector's reach (``gc.freeze()``), so
     every worker shares those pages copy-on-write instead of holding an interpreter and imports
-    of its own (issue 10 §2, :class:`_ForkedWorker`).
+    of its own (issue 10 §2, :mod:`~citygraph.web.forked_workers`).
     """
     import uvicorn
 
@@ -284,7 +278,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
-    _preload(config)
+    preload(config)
     with lock:
         bound = sockets[0].getsockname()
         logging.getLogger("uvicorn.error").info(
@@ -385,77 +379,10 @@ def _bind_error(host: str, port: int, error: OSError) -> ListenError:
     return ListenError(said)
 
 
-def _preload(config: Any) -> None:
-    """Import, in the process the workers are forked from, what each worker would import to
-    start (the app's module, uvicorn's protocol and lifespan classes), so that the workers
-    share it (the app itself is made in each worker). An import that fails here fails again in
-    the worker, which reports it as uvicorn does (a failure to start)."""
-    names = [
-        config.app.partition(":")[0] if isinstance(config.app, str) else None,
-        config.http if isinstance(config.http, str) and ":" in config.http else None,
-        WS_PROTOCOLS.get(config.ws) if isinstance(config.ws, str) else None,
-        LIFESPAN.get(config.lifespan),
-    ]
-    for name in names:
-        if name:
-            with contextlib.suppress(Exception):
-                if ":" in name:
-                    import_from_string(name)
-                else:
-                    importlib.import_module(name)
-
-
-_FORK = multiprocessing.get_context("fork")
-
-
-class _ForkedWorker(Process):
-    """uvicorn's worker process, forked from the supervisor instead of spawned.
-
-    A spawned worker is a new interpreter that imports the app: 40-50 MiB of its own each
-    (docs/performance.md, "Memory"). A forked one shares the supervisor's imported modules
-    copy-on-write; the supervisor freezes its objects (``gc.freeze()``) before each fork, so
-    that a worker's collector does not write to those pages. What a spawned worker would not
-    have is undone in the child before uvicorn's start: the file descriptors it must not hold
-    (``inherited``: the other workers' sockets and pipes, the port's lock) are closed, and the
-    supervisor's signal handlers are reset to the defaults. (Its own pipe's both ends stay open,
-    as in a spawned worker: its health thread then ends with the worker, not with an EOF
-    traceback when the supervisor closes its end.)"""
-
-    def __init__(
-        self, config: Any, sockets: list[socket.socket], inherited: list[socket.socket | Connection]
-    ) -> None:
-        super().__init__(config, sockets)  # a spawn context's process object, never started
-        # (uvicorn types it as a spawned process; a forked one has the same interface)
-        self.process = _FORK.Process(  # type: ignore[assignment]
-            target=self._forked, args=(sockets, inherited)
-        )
-
-    def start(self) -> None:
-        gc.freeze()  # what the supervisor holds now stays shared (refcounts aside)
-        for stream in (sys.stdout, sys.stderr):  # (else the child writes its copy of them too)
-            with contextlib.suppress(Exception):
-                stream.flush()
-        super().start()
-
-    def _forked(
-        self, sockets: list[socket.socket], inherited: list[socket.socket | Connection]
-    ) -> None:  # pragma: no cover (in the worker)
-        for resource in inherited:
-            with contextlib.suppress(OSError):
-                resource.close()
-        for sig in SIGNALS:
-            signal.signal(
-                sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
-            )
-        subprocess_started(
-            config=self.config, target=self.target, sockets=sockets, stdin_fileno=None
-        )
-
-
 class _SocketPerWorker(Multiprocess):
     """uvicorn's supervisor of worker processes, with worker ``i`` on socket ``i``: started,
-    replaced when it dies, restarted on SIGHUP; each forked (:class:`_ForkedWorker`). (SIGTTIN
-    and SIGTTOU, which add and remove workers, are declined: the sockets are bound once.)"""
+    replaced when it dies, restarted on SIGHUP; each forked (:class:`ForkedWorker`). (SIGTTIN and
+    SIGTTOU, which add and remove workers, are declined: the sockets are bound once.)"""
 
     def __init__(self, config: Any, sockets: list[socket.socket], lock: socket.socket) -> None:
         super().__init__(config, sockets)
@@ -468,7 +395,7 @@ class _SocketPerWorker(Multiprocess):
         inherited += [s for i, s in enumerate(self.worker_sockets) if i != idx]
         for other in self.processes:
             inherited += [other.parent_conn, other.child_conn]
-        return _ForkedWorker(self.config, [self.worker_sockets[idx]], inherited)
+        return ForkedWorker(self.config, [self.worker_sockets[idx]], inherited)
 
     def init_processes(self) -> None:
         for idx in range(len(self.worker_sockets)):
