@@ -49,6 +49,7 @@ import functools
 import logging
 import socket
 import sys
+from multiprocessing.connection import Connection
 from typing import Any, cast
 
 import h11
@@ -60,6 +61,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError
+from citygraph.web.forked_workers import ForkedWorker, preload
 
 __all__ = [
     "LINGER_IDLE",
@@ -262,6 +264,11 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     starting, the connections hashed to its socket wait in that socket's queue (each new one
     with a chance of 1 in N) rather than going to another worker. A replacement is logged
     with its socket's number.
+
+    The workers are forked from this process, not spawned (uvicorn's way): it imports the app's
+    modules first and freezes its objects out of the collector's reach (``gc.freeze()``), so
+    every worker shares those pages copy-on-write instead of holding an interpreter and imports
+    of its own (issue 10 §2, :mod:`~citygraph.web.forked_workers`).
     """
     import uvicorn
 
@@ -271,6 +278,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    preload(config)
     with lock:
         bound = sockets[0].getsockname()
         logging.getLogger("uvicorn.error").info(
@@ -279,7 +287,7 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
             bound[1],
         )
         try:
-            _SocketPerWorker(config, sockets).run()
+            _SocketPerWorker(config, sockets, lock).run()
         finally:
             for sock in sockets:
                 sock.close()
@@ -373,16 +381,25 @@ def _bind_error(host: str, port: int, error: OSError) -> ListenError:
 
 class _SocketPerWorker(Multiprocess):
     """uvicorn's supervisor of worker processes, with worker ``i`` on socket ``i``: started,
-    replaced when it dies, restarted on SIGHUP. (SIGTTIN and SIGTTOU, which add and remove
-    workers, are declined: the sockets are bound once.)"""
+    replaced when it dies, restarted on SIGHUP; each forked (:class:`ForkedWorker`). (SIGTTIN and
+    SIGTTOU, which add and remove workers, are declined: the sockets are bound once.)"""
 
-    def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+    def __init__(self, config: Any, sockets: list[socket.socket], lock: socket.socket) -> None:
         super().__init__(config, sockets)
         self.worker_sockets = sockets
+        self.lock = lock
+
+    def _worker(self, idx: int) -> Process:
+        """A new worker for socket ``idx`` (not started)."""
+        inherited: list[socket.socket | Connection] = [self.lock]
+        inherited += [s for i, s in enumerate(self.worker_sockets) if i != idx]
+        for other in self.processes:
+            inherited += [other.parent_conn, other.child_conn]
+        return ForkedWorker(self.config, [self.worker_sockets[idx]], inherited)
 
     def init_processes(self) -> None:
-        for sock in self.worker_sockets:
-            process = Process(self.config, [sock])
+        for idx in range(len(self.worker_sockets)):
+            process = self._worker(idx)
             process.start()
             self.processes.append(process)
 
@@ -402,7 +419,7 @@ class _SocketPerWorker(Multiprocess):
             if self.should_exit.is_set():
                 return
             dead = process.pid
-            process = Process(self.config, [self.worker_sockets[idx]])
+            process = self._worker(idx)
             process.start()
             self.processes[idx] = process
             self._log_replacement(f"Child process [{dead}] died", process, idx)
@@ -412,7 +429,7 @@ class _SocketPerWorker(Multiprocess):
         for idx, old_process in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new_process = Process(self.config, [self.worker_sockets[idx]])
+            new_process = self._worker(idx)
             new_process.start()
             timeout = self.config.timeout_worker_healthcheck
             if not new_process.wait_until_ready(timeout, self.should_exit):
