@@ -106,10 +106,12 @@ def test_a_clients_connections_are_served_by_both_workers(two_workers: str) -> N
     assert len(serving) == 2
 
 
-def _serve(store_dir: Path, port: int, *more: str) -> subprocess.CompletedProcess[str]:
+def _serve(
+    store_dir: Path, port: int, *more: str, workers: int = 2
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store_dir)]
     return subprocess.run(
-        [*command, "--port", str(port), "--workers", "2", *more],
+        [*command, "--port", str(port), "--workers", str(workers), *more],
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,
@@ -173,23 +175,32 @@ def test_a_serve_starting_on_a_port_keeps_another_host_name_off_it() -> None:
             sock.close()
 
 
-def test_a_host_that_does_not_resolve_is_refused(store_dir: Path) -> None:
+#: The default (one worker, served in the serve process) is refused the same way: exit 2 and
+#: the message, before the app starts (uvicorn itself exits 3 after the app's start-up).
+WORKERS = pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
+
+
+@WORKERS
+def test_a_host_that_does_not_resolve_is_refused(store_dir: Path, workers: int) -> None:
     # .invalid never resolves (RFC 6761)
-    result = _serve(store_dir, free_port(), "--host", "no-such-host.invalid")
+    result = _serve(store_dir, free_port(), "--host", "no-such-host.invalid", workers=workers)
     assert result.returncode == 2
     assert "cannot listen on no-such-host.invalid" in result.stderr
     assert "does not resolve" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "Application startup" not in result.stderr
 
 
-def test_a_port_held_by_another_program_is_refused(store_dir: Path) -> None:
+@WORKERS
+def test_a_port_held_by_another_program_is_refused(store_dir: Path, workers: int) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
-        result = _serve(store_dir, other.getsockname()[1])
+        result = _serve(store_dir, other.getsockname()[1], workers=workers)
     assert result.returncode == 2
     assert "cannot listen on 127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "Application startup" not in result.stderr
 
 
 def test_another_program_cannot_bind_the_port_of_a_serve(two_workers: str) -> None:

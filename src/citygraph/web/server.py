@@ -252,6 +252,8 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     connection to one of the sockets by a hash of its addresses and ports, so connections spread
     over the workers whatever their timing.
 
+    One worker is served in this process, on such a socket with the same lock and refusals.
+
     What stays: the port is bound (and listened on) by this process before any worker starts,
     so port 0 gets one port for all workers; a worker that dies is replaced on its own socket
     (connections the kernel gave that socket meanwhile wait in its queue, none is refused); and
@@ -272,12 +274,27 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     """
     import uvicorn
 
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
+    if not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
         # (elsewhere SO_REUSEPORT does not spread connections: uvicorn's shared socket)
         uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    if workers == 1:
+        # The same socket, lock and refusals (exit 2, before the app starts), served in this
+        # process; uvicorn.run's exit 3 when the app's start-up fails.
+        server = uvicorn.Server(config)
+        with lock:
+            try:
+                server.run(sockets=sockets)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                for sock in sockets:
+                    sock.close()
+        if not server.started:
+            sys.exit(3)
+        return
     preload(config)
     with lock:
         bound = sockets[0].getsockname()
