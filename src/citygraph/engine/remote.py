@@ -19,6 +19,9 @@ same limited buffers as the embedded engine's (:mod:`citygraph.engine.serialise`
 and bounds every read; when it passes, the request is abandoned (its connection closed, which
 stops a store that streams; a store computing an aggregate stops at its own timeout, so set the
 store's query timeout to citygraph's, docs/backends.md) and :class:`QueryTimeoutError` raised.
+A client that leaves ends its request in the same way, at once
+(:mod:`citygraph.engine.remote_departures`): :class:`QueryCancelledError`, as on the embedded
+engine.
 
 The data version (ETags, caches) is the ``owl:versionInfo`` the build wrote into ``graph:meta``,
 read at most every ``check_interval`` seconds, like the embedded pool reads ``current``.
@@ -44,9 +47,10 @@ from citygraph import build_format
 from citygraph.config import Settings
 from citygraph.engine import datasets, dialects, remote_answers, remote_reads
 from citygraph.engine.builds import served_version
-from citygraph.engine.clients import InFlight, current_client
+from citygraph.engine.clients import InFlight, client_gone, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
+from citygraph.engine.remote_departures import Departures, transport
 from citygraph.engine.serialise import LimitExceededError
 from citygraph.errors import BuildFormatError, CitygraphError, StoreNotFoundError
 from citygraph.namespaces import GRAPH_META
@@ -151,7 +155,8 @@ class SparqlClient:
     def __init__(self, backend: Backend, *, connections: int = 16) -> None:
         self.backend = backend
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.http = httpx.Client(limits=limits, follow_redirects=False)
+        # Its connections can be closed for a client that left (remote_departures).
+        self.http = httpx.Client(transport=transport(limits), follow_redirects=False)
         #: The store's dialect, from the ``Server`` header of its last answer ("standard" until
         #: it answered: a dialect only makes citygraph's requests faster or its answers truer).
         self.dialect = dialects.DIALECTS["standard"]
@@ -345,11 +350,13 @@ class RemotePool:
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graphs = remote_reads.ServedGraphs(self.client)
+        self._departures = Departures()
 
     def start(self) -> None:
         self._version = self._read_version()
 
     def close(self) -> None:
+        self._departures.close()
         self.client.close()
 
     @property
@@ -416,6 +423,9 @@ class RemotePool:
             ClientLimitError: the client already has ``client_max_queries`` in progress.
             OverloadedError: ``max_concurrent`` queries are already in progress.
             BackendError: the store is unreachable or failed.
+            QueryCancelledError: the request's client went away
+                (:func:`~citygraph.engine.clients.current_presence`); its connection to the
+                store was closed.
         """
         client = current_client()
         with self._lock:
@@ -423,7 +433,18 @@ class RemotePool:
         try:
             version = self._version
             deadline = time.monotonic() + timeout
-            return self._answer(job, deadline), version
+            with self._departures.watching() as watched:
+                try:
+                    reply = self._answer(job, deadline)
+                except (CitygraphError, SyntaxError):
+                    # A closed connection fails as the store failing, or as a refusal.
+                    if watched is None or not watched.cancelled:
+                        raise
+                # Raised here, not in the handler: the caught error's traceback holds the
+                # answer, freed in this thread (see _stream).
+                if watched is not None and watched.cancelled:
+                    raise client_gone("while the store answered; its connection was closed")
+                return reply, version
         finally:
             with self._lock:
                 self._queries.leave(client)

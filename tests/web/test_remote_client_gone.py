@@ -1,0 +1,206 @@
+"""A client that goes away ends its request to a remote store (issue 11 §1, as issue 10 on the
+embedded engine): citygraph closes its connection to the store, the client's share is free at
+once, and the request is logged and counted as 499.
+
+A real ``citygraph serve --backend`` process in front of a real ``oxigraph serve`` (and a real
+Virtuoso, marked ``virtuoso``); citygraph's connections to the store are read from
+``/proc/PID/net/tcp`` and the sockets its processes hold.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from tests.backends import OxigraphServers
+from tests.serving import running_server
+from tests.web.conftest import make_build
+from tests.web.test_client_gone import (
+    access_records,
+    eventually,
+    metric,
+    open_request,
+    request_bytes,
+)
+from tests.web.test_fairness import HEAVY, LOOKUP, health, sparql
+from tests.web.test_limits import versioned, wide_quads, working
+
+#: TCP state ESTABLISHED and LISTEN in /proc/net/tcp (include/net/tcp_states.h).
+ESTABLISHED, LISTEN = "01", "0A"
+
+
+def sockets_of(pid: int) -> set[str]:
+    """The inodes of the sockets process ``pid`` holds."""
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            found.add(target[len("socket:[") : -1])
+    return found
+
+
+def tcp(pid: int) -> list[tuple[int, int, str, str]]:
+    """Every TCP socket of the network namespace of ``pid``: (local port, remote port, state,
+    inode)."""
+    rows = []
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            rows.append(
+                (int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16), state, inode)
+            )
+    return rows
+
+
+def server_processes(url: str) -> set[int]:
+    """The processes of the ``citygraph serve`` listening at ``url``: its session (the test
+    server leads one, tests/serving.py)."""
+    port = urlsplit(url).port
+    listening = {
+        inode for local, _, state, inode in tcp(os.getpid()) if local == port and state == LISTEN
+    }
+    sessions = set()
+    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    for pid in pids:
+        try:
+            if sockets_of(pid) & listening:
+                sessions.add(_session(pid))
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    assert sessions, f"no process listens on port {port}"
+    members = set()
+    for pid in pids:
+        try:
+            if _session(pid) in sessions:
+                members.add(pid)
+        except OSError:
+            continue
+    return members
+
+
+def _session(pid: int) -> int:
+    # proc(5): field 6 of /proc/PID/stat, counted after the command's closing parenthesis
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+
+
+def connections_to(pids: set[int], port: int) -> set[str]:
+    """The ESTABLISHED TCP connections (socket inodes) of processes ``pids`` to ``port``."""
+    held: set[str] = set()
+    for pid in pids:
+        try:
+            held |= sockets_of(pid)
+        except OSError:
+            continue
+    any_pid = next(iter(pids))
+    return {
+        inode
+        for _, remote, state, inode in tcp(any_pid)
+        if remote == port and state == ESTABLISHED and inode in held
+    }
+
+
+@pytest.mark.parametrize("kind", ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)])
+def test_a_client_that_leaves_closes_the_connection_to_the_store_and_frees_its_share(
+    tmp_path: Path, oxigraph_servers: OxigraphServers, kind: str
+) -> None:
+    root = tmp_path / "wide"
+    version = "20260101T000000000000Z-wide000000"
+    make_build(root, versioned(wide_quads(), version), version)
+    backend = oxigraph_servers.publish("client-gone", root, kind=kind)
+    store_pid = oxigraph_servers.pid("client-gone", kind=kind)
+    store_port = urlsplit(backend.query).port
+    assert store_port is not None
+    env = {
+        "CITYGRAPH_BACKEND": backend.query,
+        "CITYGRAPH_BACKEND_UPDATE": backend.update,
+        "CITYGRAPH_BACKEND_STORE": backend.store,
+        "CITYGRAPH_TRUSTED_PROXIES": "127.0.0.1",
+        # One query in progress per client, and a timeout no test reaches: only the client's
+        # leaving can end the query and free its share.
+        "CITYGRAPH_CLIENT_MAX_QUERIES": "1",
+        "CITYGRAPH_QUERY_TIMEOUT": "600",
+        # No reads of the store's version during the test: its connections are the query's.
+        "CITYGRAPH_VERSION_CHECK_INTERVAL": "600",
+    }
+    log = tmp_path / "server.log"
+    client = "198.51.100.7"
+    try:
+        with running_server(root, log, env=env) as url:
+            citygraph = server_processes(url)
+            before = connections_to(citygraph, store_port)
+            connection = open_request(url, request_bytes("GET", HEAVY, client))
+            try:
+                # The store works on the query: citygraph's request has reached it.
+                eventually(lambda: working(store_pid), "the store never worked on the query")
+                assert health(url).json()["queries_in_progress"] == 1
+                during = connections_to(citygraph, store_port)
+                # The query's connection: a new one, or the one kept alive since the start.
+                opened = during - before or before
+                assert len(opened) == 1, (before, during)
+            finally:
+                connection.close()
+            # Gone: citygraph closes its connection to the store and frees the client's share
+            # long before the query's 600 s (or the store's own time limit).
+            eventually(
+                lambda: not opened & connections_to(citygraph, store_port),
+                "citygraph's connection to the store stayed open",
+            )
+            eventually(
+                lambda: health(url).json()["queries_in_progress"] == 0,
+                "the query still counts against the client",
+            )
+            follow_up = sparql(url, LOOKUP, client)
+            assert follow_up.status_code == 200, follow_up.text  # not 429: the share is free
+            eventually(
+                lambda: any(
+                    r["status"] == 499 and r["client"] == client for r in access_records(log)
+                ),
+                log.read_text(),
+            )
+            requests = 'citygraph_http_requests_total{method="GET",path="/sparql",status="499"}'
+            assert metric(url, requests) == 1
+            assert metric(url, 'citygraph_queries_total{outcome="cancelled"}') == 1
+            assert metric(url, requests.replace('"499"', '"502"')) == 0
+        assert "Traceback" not in log.read_text()
+    finally:
+        if kind == "virtuoso":
+            # It may go on evaluating the query until its own time limit: the next test gets
+            # a fresh one (as tests/web/test_limits.py's idle_store_afterwards).
+            oxigraph_servers.kill("client-gone", kind=kind)
+
+
+def test_a_remote_answer_to_a_client_that_stays_is_unchanged(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    """The watch does not touch a query whose client waits: a query that runs longer than the
+    watch's start is answered whole."""
+    root = tmp_path / "wide"
+    version = "20260101T000000000000Z-wide000000"
+    make_build(root, versioned(wide_quads(), version), version)
+    backend = oxigraph_servers.publish("client-gone", root)
+    env = {"CITYGRAPH_BACKEND": backend.query, "CITYGRAPH_BACKEND_UPDATE": backend.update}
+    medium = (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g> "
+        "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } }"
+    )
+    with running_server(root, tmp_path / "server.log", env=env) as url:
+        answer = httpx.get(
+            url + "/sparql",
+            params={"query": medium},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=600,
+        )
+    assert answer.status_code == 200, answer.text
+    (row,) = answer.json()["results"]["bindings"]
+    # every triple of the graph, three times over
+    assert int(row["n"]["value"]) == len(wide_quads()) ** 3
