@@ -24,9 +24,14 @@ from tests.web.test_client_gone import (
     metric,
     open_request,
     request_bytes,
+    run_for,
 )
 from tests.web.test_fairness import HEAVY, LOOKUP, health, sparql
 from tests.web.test_limits import versioned, wide_quads, working
+
+from citygraph.engine.clients import Presence
+from citygraph.engine.pool import QueryCancelledError
+from citygraph.engine.remote import Backend, RemotePool
 
 #: TCP state ESTABLISHED and LISTEN in /proc/net/tcp (include/net/tcp_states.h).
 ESTABLISHED, LISTEN = "01", "0A"
@@ -109,14 +114,46 @@ def connections_to(pids: set[int], port: int) -> set[str]:
     }
 
 
+def published_wide(tmp_path: Path, servers: OxigraphServers, kind: str = "oxigraph") -> Backend:
+    """A store of kind ``kind`` holding a build of the 200 triples of the fairness tests."""
+    root = tmp_path / "wide"
+    version = "20260101T000000000000Z-wide000000"
+    make_build(root, versioned(wide_quads(), version), version)
+    return servers.publish("client-gone", root, kind=kind)
+
+
+def test_the_remote_pool_ends_the_job_of_a_client_that_left(
+    tmp_path: Path, oxigraph_servers: OxigraphServers
+) -> None:
+    backend = published_wide(tmp_path, oxigraph_servers)
+    pool = RemotePool(backend, max_concurrent=4, client_max_queries=1, check_interval=600)
+    pool.start()
+    try:
+        asked: list[str] = []
+        presence = Presence(lambda: asked.append("watch"))
+        outcome = run_for(pool, HEAVY, presence)
+        eventually(lambda: pool.inflight == 1 and bool(asked), "the job was never watched")
+        presence.leave()
+        eventually(lambda: bool(outcome), "the job did not end")
+        assert isinstance(outcome[0], QueryCancelledError), outcome
+        assert "went away" in str(outcome[0])
+        assert pool.inflight == 0
+        assert asked == ["watch"]  # asked once
+        # the client's one query is no longer counted (client_max_queries=1)
+        follow_up = run_for(pool, LOOKUP, Presence(lambda: None))
+        eventually(lambda: bool(follow_up), "the next job did not end")
+        (reply,) = follow_up
+        assert getattr(reply, "error", "not a reply") is None, follow_up
+    finally:
+        pool.close()
+
+
 @pytest.mark.parametrize("kind", ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)])
 def test_a_client_that_leaves_closes_the_connection_to_the_store_and_frees_its_share(
     tmp_path: Path, oxigraph_servers: OxigraphServers, kind: str
 ) -> None:
+    backend = published_wide(tmp_path, oxigraph_servers, kind)
     root = tmp_path / "wide"
-    version = "20260101T000000000000Z-wide000000"
-    make_build(root, versioned(wide_quads(), version), version)
-    backend = oxigraph_servers.publish("client-gone", root, kind=kind)
     store_pid = oxigraph_servers.pid("client-gone", kind=kind)
     store_port = urlsplit(backend.query).port
     assert store_port is not None
@@ -184,10 +221,8 @@ def test_a_remote_answer_to_a_client_that_stays_is_unchanged(
 ) -> None:
     """The watch does not touch a query whose client waits: a query that runs longer than the
     watch's start is answered whole."""
+    backend = published_wide(tmp_path, oxigraph_servers)
     root = tmp_path / "wide"
-    version = "20260101T000000000000Z-wide000000"
-    make_build(root, versioned(wide_quads(), version), version)
-    backend = oxigraph_servers.publish("client-gone", root)
     env = {"CITYGRAPH_BACKEND": backend.query, "CITYGRAPH_BACKEND_UPDATE": backend.update}
     medium = (
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g> "
