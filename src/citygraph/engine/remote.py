@@ -411,7 +411,7 @@ class RemotePool:
                 # Raised here, not in the handler: the caught error's traceback holds the
                 # answer, freed in this thread (see _stream).
                 if watched is not None and watched.cancelled:
-                    raise client_gone("while the store answered; its connection was closed")
+                    raise client_gone("while the store evaluated it (its connection was closed)")
                 return reply, version
         finally:
             with self._lock:
