@@ -4,12 +4,11 @@ once, and the request is logged and counted as 499.
 
 A real ``citygraph serve --backend`` process in front of a real ``oxigraph serve`` (and a real
 Virtuoso, marked ``virtuoso``); citygraph's connections to the store are read from
-``/proc/PID/net/tcp`` and the sockets its processes hold.
+``/proc/net/tcp`` and the sockets its processes hold (the helpers of test_worker_sockets.py).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,89 +27,36 @@ from tests.web.test_client_gone import (
 )
 from tests.web.test_fairness import HEAVY, LOOKUP, health, sparql
 from tests.web.test_limits import versioned, wide_quads, working
+from tests.web.test_worker_sockets import _hex_address, _holders, _tcp_sockets
 
 from citygraph.engine.clients import Presence
 from citygraph.engine.pool import QueryCancelledError
 from citygraph.engine.remote import Backend, RemotePool
 
-#: TCP state ESTABLISHED and LISTEN in /proc/net/tcp (include/net/tcp_states.h).
+#: TCP states in /proc/net/tcp (include/net/tcp_states.h).
 ESTABLISHED, LISTEN = "01", "0A"
 
 
-def sockets_of(pid: int) -> set[str]:
-    """The inodes of the sockets process ``pid`` holds."""
-    found = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:  # closed meanwhile
-            continue
-        if target.startswith("socket:["):
-            found.add(target[len("socket:[") : -1])
-    return found
-
-
-def tcp(pid: int) -> list[tuple[int, int, str, str]]:
-    """Every TCP socket of the network namespace of ``pid``: (local port, remote port, state,
-    inode)."""
-    rows = []
-    for table in ("tcp", "tcp6"):
-        path = Path(f"/proc/{pid}/net/{table}")
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-            rows.append(
-                (int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16), state, inode)
-            )
-    return rows
-
-
 def server_processes(url: str) -> set[int]:
-    """The processes of the ``citygraph serve`` listening at ``url``: its session (the test
-    server leads one, tests/serving.py)."""
+    """The processes of the ``citygraph serve`` at ``url`` that take requests (and so hold the
+    remote pool's connections): those holding its listening socket."""
     port = urlsplit(url).port
-    listening = {
-        inode for local, _, state, inode in tcp(os.getpid()) if local == port and state == LISTEN
-    }
-    sessions = set()
-    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-    for pid in pids:
-        try:
-            if sockets_of(pid) & listening:
-                sessions.add(_session(pid))
-        except OSError:  # ended meanwhile, or not ours to read
-            continue
-    assert sessions, f"no process listens on port {port}"
-    members = set()
-    for pid in pids:
-        try:
-            if _session(pid) in sessions:
-                members.add(pid)
-        except OSError:
-            continue
-    return members
-
-
-def _session(pid: int) -> int:
-    # proc(5): field 6 of /proc/PID/stat, counted after the command's closing parenthesis
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+    assert port is not None
+    local = _hex_address("127.0.0.1", port)
+    listening = [i for loc, _, state, i in _tcp_sockets() if loc == local and state == LISTEN]
+    holders = set().union(*(_holders(inode) for inode in listening))
+    assert holders, f"no process of this test listens at {url}"
+    return holders
 
 
 def connections_to(pids: set[int], port: int) -> set[str]:
-    """The ESTABLISHED TCP connections (socket inodes) of processes ``pids`` to ``port``."""
-    held: set[str] = set()
-    for pid in pids:
-        try:
-            held |= sockets_of(pid)
-        except OSError:
-            continue
-    any_pid = next(iter(pids))
+    """The ESTABLISHED TCP connections (socket inodes) of processes ``pids`` to ``port`` on
+    127.0.0.1."""
+    remote = _hex_address("127.0.0.1", port)
     return {
         inode
-        for _, remote, state, inode in tcp(any_pid)
-        if remote == port and state == ESTABLISHED and inode in held
+        for _, rem, state, inode in _tcp_sockets()
+        if rem == remote and state == ESTABLISHED and _holders(inode) & pids
     }
 
 
