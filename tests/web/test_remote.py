@@ -330,7 +330,7 @@ def test_pages_do_not_queue_behind_a_version_read_of_a_slow_store(
         reading = threading.Thread(target=handle.snapshot)
         reading.start()
         deadline = time.monotonic() + 30
-        while handle.pool._next_check == 0.0:  # until the read has begun
+        while handle.pool._served._next_check == 0.0:  # until the read has begun
             assert time.monotonic() < deadline
             time.sleep(0.01)
         # Another page meanwhile: served from the version last read, not held up by the read.
