@@ -280,9 +280,16 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    bound = sockets[0].getsockname()
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit)%s",
+        f"[{bound[0]}]" if ":" in bound[0] else bound[0],
+        bound[1],
+        ", one socket per worker" if workers > 1 else "",
+    )
     if workers == 1:
-        # The same socket, lock and refusals (exit 2, before the app starts), served in this
-        # process; uvicorn.run's exit 3 when the app's start-up fails.
+        # The same lock and refusals (exit 2, before the app starts), served in this process;
+        # uvicorn.run's exit 3 when the app's start-up fails.
         server = uvicorn.Server(config)
         with lock:
             try:
@@ -297,12 +304,6 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
         return
     preload(config)
     with lock:
-        bound = sockets[0].getsockname()
-        logging.getLogger("uvicorn.error").info(
-            "Uvicorn running on http://%s:%d (Press CTRL+C to quit), one socket per worker",
-            host,
-            bound[1],
-        )
         try:
             _SocketPerWorker(config, sockets, lock).run()
         finally:
@@ -313,8 +314,9 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
 def bind_worker_sockets(
     host: str, port: int, count: int, *, backlog: int = 2048
 ) -> tuple[socket.socket, list[socket.socket]]:
-    """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``), and the
-    lock that keeps another ``citygraph serve`` from joining them; port 0: a free port.
+    """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``, when more
+    than one), and the lock that keeps another ``citygraph serve`` from joining them; port 0: a
+    free port. An IPv6 socket is IPv6 only (``IPV6_V6ONLY``), as uvicorn binds it.
 
     ``host`` is resolved once (:func:`_resolve`), and every socket is bound to the address and
     port the first one got: all on one address, and port 0's port for all.
@@ -358,7 +360,10 @@ def bind_worker_sockets(
             sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if count > 1:  # one socket shares the port with nobody
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:  # IPv6 only, as uvicorn binds it
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)
             sock.listen(backlog)  # at once: from now on a probe like ours is refused
             sock.set_inheritable(True)
@@ -372,7 +377,7 @@ def bind_worker_sockets(
 
 def _resolve(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
     """The family and socket address ``serve`` listens on for ``host``: its IPv4 address if it
-    has one (as uvicorn binds a host name with one worker), else its first IPv6 address."""
+    has one, else its first IPv6 address (uvicorn binds every address of a name)."""
     try:
         found = socket.getaddrinfo(
             host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
