@@ -104,17 +104,20 @@ class Departures:
             yield None
             return
         job = Watched(presence, time.monotonic())
-        with self._cond:
-            self._jobs.add(job)
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._watch, name="citygraph-remote-departures", daemon=True
-                )
-                self._thread.start()
-            elif job.since + WATCH_AFTER < self._wake_at:
-                self._cond.notify()
         token = _JOB.set(job)
         try:
+            with self._cond:
+                self._jobs.add(job)
+                if self._thread is None and not self._closed:
+                    # Set once started: a thread that could not start (a thread limit) is
+                    # tried again by the next job, and this one fails without staying here.
+                    thread = threading.Thread(
+                        target=self._watch, name="citygraph-remote-departures", daemon=True
+                    )
+                    thread.start()
+                    self._thread = thread
+                elif job.since + WATCH_AFTER < self._wake_at:
+                    self._cond.notify()
             yield job
         finally:
             _JOB.reset(token)
@@ -128,6 +131,14 @@ class Departures:
             self._cond.notify()
 
     def _watch(self) -> None:
+        try:
+            self._watch_until_closed()
+        finally:  # the next job starts another watcher, should this one ever fail
+            with self._cond:
+                self._thread = None
+                self._wake_at = math.inf
+
+    def _watch_until_closed(self) -> None:
         with self._cond:
             while not self._closed:
                 now = time.monotonic()
