@@ -42,7 +42,7 @@ import pyoxigraph as ox
 
 from citygraph import build_format
 from citygraph.config import Settings
-from citygraph.engine import datasets, dialects, remote_answers, remote_reads
+from citygraph.engine import datasets, dialects, remote_answers, remote_reads, remote_stamps
 from citygraph.engine.builds import served_version
 from citygraph.engine.clients import InFlight, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
@@ -345,6 +345,11 @@ class RemotePool:
         self._next_check = 0.0
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graphs = remote_reads.ServedGraphs(self.client)
+        # Answers from one build on a store whose queries read no snapshot (Virtuoso).
+        self._consistent = remote_stamps.ConsistentReads(
+            lambda timeout: remote_stamps.read_stamp(self.client, timeout=timeout),
+            self._refreshed_version,
+        )
 
     def start(self) -> None:
         self._version = self._read_version()
@@ -396,6 +401,11 @@ class RemotePool:
                 self._version = version
                 self.stats.switches += 1
 
+    def _refreshed_version(self) -> str:
+        """The store's version, read now."""
+        self.check_for_new_build(wait=True)
+        return self._version
+
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
         """The named graphs of the build the store holds (read once per version): never a
         staging graph nor a store's system graphs."""
@@ -423,6 +433,10 @@ class RemotePool:
         try:
             version = self._version
             deadline = time.monotonic() + timeout
+            if not self.client.dialect.snapshot_reads:
+                return self._consistent.read(
+                    version, partial(self._answer, job, deadline), deadline
+                )
             return self._answer(job, deadline), version
         finally:
             with self._lock:
