@@ -32,7 +32,9 @@ nothing that fails validation gets this far). Then, with the standards only:
    lock it thought dead) stops it before the switch. After it, the publication counts the
    triples of each graph the store serves against the build's (:class:`HalfSwitchedError
    <citygraph.engine.remote_switch.HalfSwitchedError>` if they differ), then removes its lock
-   entry (:mod:`citygraph.engine.remote_switch`).
+   entry (:mod:`citygraph.engine.remote_switch`). The switch is marked begun before the request
+   and ended after the count, each mark a request of its own, for the readers of a store
+   whose queries read no snapshot (:mod:`citygraph.engine.remote_stamps`).
 
 The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
