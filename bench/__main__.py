@@ -100,6 +100,14 @@ def _output_options(command: argparse.ArgumentParser, *, label: str) -> None:
     command.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
 
 
+def _cache_option(command: argparse.ArgumentParser, *, measures: str) -> None:
+    command.add_argument(
+        "--cache",
+        action="store_true",
+        help=f"keep citygraph's response cache on (default: off, to measure {measures})",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m bench",
@@ -135,11 +143,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated, from embedded,oxigraph,virtuoso (default: all three)",
     )
-    backends.add_argument(
-        "--cache",
-        action="store_true",
-        help="keep citygraph's response cache on (default: off, to measure the layer)",
-    )
+    _cache_option(backends, measures="the layer")
     _output_options(backends, label="'backends, SIZE'")
     stacks = commands.add_parser(
         "stacks",
@@ -154,11 +158,7 @@ def parser() -> argparse.ArgumentParser:
         help="comma-separated, from granian,httptools,h11-shared (default: granian,httptools), "
         "beside uvicorn+h11",
     )
-    stacks.add_argument(
-        "--cache",
-        action="store_true",
-        help="keep citygraph's response cache on (default: off, to measure the request path)",
-    )
+    _cache_option(stacks, measures="the request path")
     _output_options(stacks, label="'stacks, SIZE, cache off'")
     split = commands.add_parser(
         "breakdown", help="time each query's engine, serialisation and hand-over, in-process"

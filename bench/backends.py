@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import driver, generate, report, servers
@@ -35,9 +34,10 @@ from bench.backends_report import Pair, agrees, render
 from bench.queries import QUERY_DIR, Query, load_queries
 from bench.run import (
     RunConfig,
-    ensure_data,
     measure_workloads,
     parse_names,
+    prepare,
+    results_path,
     say,
     validate_queries,
     workloads_for,
@@ -75,20 +75,12 @@ def run_backends(run: BackendsRun) -> Path:
     """Run the comparison; return the JSON file with every measurement."""
     config = run.config
     began = time.monotonic()
-    directory = ensure_data(config.triples, config.seed)
-    log_dir = directory / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    cg_root, ox_dir = servers.prepare_stores(directory, log=log_dir / "load.log")
-    params = generate.load_params(directory)
+    prepared = prepare(config)
+    directory, log_dir, wrk = prepared.directory, prepared.log_dir, prepared.wrk
+    cg_root, ox_dir, params = prepared.citygraph_store, prepared.oxigraph_store, prepared.params
     names = config.queries or None
     mix = load_queries(params["params"], names=names)
     heavy = load_queries(params["params"], directory=AGGREGATIONS, names=names)
-    missing = servers.citygraph_available()
-    if missing:
-        raise SystemExit(f"citygraph serve is not available: {missing}")
-    wrk = driver.ensure_wrk() if config.use_wrk else None
-    if config.use_wrk and wrk is None:
-        say("wrk is not available: using the Python client (it bounds small queries)")
     load_before = os.getloadavg()
     with _started(run, directory, cg_root, ox_dir, log_dir) as (targets, pairs):
         _, validations = validate_queries([*mix, *heavy], targets)
@@ -110,8 +102,7 @@ def run_backends(run: BackendsRun) -> Path:
                 [q for q in queries if q.name not in mix_names], validations, mix=False
             )
             measurements += measure_workloads(chosen, workloads, config, wrk)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = directory / f"backends-{stamp}.json"
+    out = results_path(directory, "backends")
     meta = report.run_metadata(config, params, directory, cand_name="citygraph", wrk=wrk)
     meta.update(
         elapsed_s=round(time.monotonic() - began, 1),

@@ -232,14 +232,17 @@ def report(runs: list[ServerRun], one: int, one_ready: float) -> str:
         f"One copy: {one} MiB (one query process holding the build, ready in {one_ready:.1f} s).",
         "",
         "| `--workers` | first answer | all forked from the copy | idle | after the mix "
-        "| of which HTTP workers + serve | switch: peak | above 1.5 copies | after the switch "
-        "| samples, median gap |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| of which HTTP workers + serve | of which zygote + query processes | switch: peak "
+        "| above 1.5 copies | after the switch | samples, median gap |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         assert run.idle is not None
         assert run.after_mix is not None
         web = sum(run.after_mix.by_role.get(r, 0) for r in ("serve", "worker", "other"))
+        query = sum(
+            run.after_mix.by_role.get(r, 0) for r in ("zygote", "query (forked)", "query (on disk)")
+        )
         peak = max((s.total for s in run.switch), default=0)
         above = sum(
             b.at - a.at
@@ -265,6 +268,7 @@ def report(runs: list[ServerRun], one: int, one_ready: float) -> str:
             _copies(run.idle.total, one),
             _copies(run.after_mix.total, one),
             f"{web} MiB",
+            _copies(query, one),
             *switch,
         ]
         lines.append("| " + " | ".join(cells) + " |")

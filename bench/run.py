@@ -11,18 +11,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import driver, generate, report, servers
 from bench.driver import Request
 from bench.queries import Query, load_queries
 
 __all__ = [
+    "Prepared",
     "RunConfig",
     "data_dir",
     "ensure_data",
     "floor_requests",
     "measure_workloads",
     "parse_names",
+    "prepare",
+    "results_path",
     "run",
     "validate_queries",
     "workloads_for",
@@ -88,6 +92,43 @@ def ensure_data(triples: int, seed: int) -> Path:
     return directory
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What every comparison starts from: its data set, the two stores built from it (the
+    citygraph store and Oxigraph's), the generator's parameters and ``wrk``, if used."""
+
+    directory: Path
+    log_dir: Path
+    citygraph_store: Path
+    oxigraph_store: Path
+    params: dict[str, Any]
+    wrk: str | None
+
+
+def prepare(config: RunConfig, *, citygraph: bool = True, hint: str = "") -> Prepared:
+    """Generate (or reuse) the data set of ``config`` and its stores, and find ``wrk``.
+
+    ``citygraph``: the run starts ``citygraph serve``, so stop now with what is missing
+    (``hint`` appended) if it is not available."""
+    directory = ensure_data(config.triples, config.seed)
+    log_dir = directory / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cg_root, ox_dir = servers.prepare_stores(directory, log=log_dir / "load.log")
+    if citygraph:
+        missing = servers.citygraph_available()
+        if missing:
+            raise SystemExit(f"citygraph serve is not available: {missing}{hint}")
+    wrk = driver.ensure_wrk() if config.use_wrk else None
+    if config.use_wrk and wrk is None:
+        say("wrk is not available: using the Python client (it bounds small queries)")
+    return Prepared(directory, log_dir, cg_root, ox_dir, generate.load_params(directory), wrk)
+
+
+def results_path(directory: Path, kind: str) -> Path:
+    """Where a run of ``kind`` (results, stacks, backends, ...) keeps its measurements."""
+    return directory / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+
+
 def requests_for(query: Query) -> list[Request]:
     return [Request(text, query.accept) for text in query.variants]
 
@@ -106,27 +147,18 @@ def mix_requests(queries: Sequence[Query]) -> list[Request]:
 def run(config: RunConfig) -> Path:
     """Run the whole comparison; return the JSON file with every measurement."""
     began = time.monotonic()
-    directory = ensure_data(config.triples, config.seed)
-    log_dir = directory / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    cg_root, ox_dir = servers.prepare_stores(directory, log=log_dir / "load.log")
-    params = generate.load_params(directory)
+    prepared = prepare(
+        config, citygraph=config.candidate == "citygraph", hint=" (try --candidate oxigraph)"
+    )
+    directory, log_dir, wrk = prepared.directory, prepared.log_dir, prepared.wrk
+    cg_root, ox_dir, params = prepared.citygraph_store, prepared.oxigraph_store, prepared.params
     queries = load_queries(params["params"], names=config.queries or None)
 
     reference = servers.oxigraph_spec(ox_dir)
     if config.candidate == "citygraph":
-        missing = servers.citygraph_available()
-        if missing:
-            raise SystemExit(
-                f"citygraph serve is not available: {missing} (try --candidate oxigraph)"
-            )
         candidate = servers.citygraph_spec(cg_root, workers=config.workers, env=dict(config.env))
     else:
         candidate = servers.oxigraph_spec(ox_dir, name="oxigraph-2")
-
-    wrk = driver.ensure_wrk() if config.use_wrk else None
-    if config.use_wrk and wrk is None:
-        say("wrk is not available: using the Python client (it bounds small queries)")
 
     specs = [reference, candidate]
     if config.candidate == "citygraph" and config.floor:
@@ -140,8 +172,7 @@ def run(config: RunConfig) -> Path:
         measurements = measure_workloads(
             started, workloads_for(valid, validations), config, wrk, rewrite=rewrite
         )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = directory / f"results-{stamp}.json"
+    out = results_path(directory, "results")
     meta = report.run_metadata(config, params, directory, cand_name=candidate.name, wrk=wrk)
     meta["elapsed_s"] = round(time.monotonic() - began, 1)
     report.save_results(out, meta, validations, measurements)

@@ -27,20 +27,20 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import driver, generate, report, servers
+from bench import generate, report, servers
 from bench.driver import Measurement, Validation
 from bench.queries import Query, load_queries
 from bench.report import _fmt_ms, _fmt_rate, _fmt_ratio
 from bench.run import (
     RunConfig,
-    ensure_data,
     floor_requests,
     measure_workloads,
     parse_names,
+    prepare,
+    results_path,
     say,
     validate_queries,
     workloads_for,
@@ -107,18 +107,10 @@ def run_stacks(run: StacksRun) -> Path:
     """Run the comparison; return the JSON file with every measurement."""
     config = run.config
     began = time.monotonic()
-    directory = ensure_data(config.triples, config.seed)
-    log_dir = directory / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    cg_root, ox_dir = servers.prepare_stores(directory, log=log_dir / "load.log")
-    params = generate.load_params(directory)
+    prepared = prepare(config)
+    directory, log_dir, wrk = prepared.directory, prepared.log_dir, prepared.wrk
+    cg_root, ox_dir, params = prepared.citygraph_store, prepared.oxigraph_store, prepared.params
     queries = load_queries(params["params"], names=config.queries or None)
-    missing = servers.citygraph_available()
-    if missing:
-        raise SystemExit(f"citygraph serve is not available: {missing}")
-    wrk = driver.ensure_wrk() if config.use_wrk else None
-    if config.use_wrk and wrk is None:
-        say("wrk is not available: using the Python client (it bounds small queries)")
     stacks = (BASE, *run.stacks)
     env = dict(config.env)
     specs = [servers.oxigraph_spec(ox_dir)] + [
@@ -136,8 +128,7 @@ def run_stacks(run: StacksRun) -> Path:
         measurements = measure_workloads(
             started, workloads_for(valid, validations, mix=False), config, wrk, rewrite=rewrite
         )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = directory / f"stacks-{stamp}.json"
+    out = results_path(directory, "stacks")
     meta = report.run_metadata(config, params, directory, cand_name="citygraph", wrk=wrk)
     meta.update(
         elapsed_s=round(time.monotonic() - began, 1),

@@ -214,9 +214,9 @@ class OxigraphServers:
                     str(location),
                     "--bind",
                     f"127.0.0.1:{port}",
-                    # As docs/backends.md advises: closing the connection at citygraph's
-                    # deadline does not stop an aggregate being computed; this is meant to
-                    # (a COUNT of a cross product was still running minutes later: open).
+                    # Meant to bound a query citygraph gave up on, but not seen to stop
+                    # a COUNT of a cross product (docs/backends.md): the tests that leave
+                    # one stop the store instead (test_limits.py, idle_store_afterwards).
                     "--timeout-s",
                     str(STORE_TIMEOUT),
                 ],

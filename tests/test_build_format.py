@@ -67,7 +67,11 @@ def old_build(
         pytest.param(None, "records no build format", id="none"),
         pytest.param(0, "is of build format 0;", id="older"),
         pytest.param(build_format.FORMAT + 1, "made by a newer citygraph", id="newer"),
-        pytest.param(str(build_format.FORMAT), "is of build format '1'", id="a-string"),
+        pytest.param(
+            str(build_format.FORMAT),
+            f"is of build format {str(build_format.FORMAT)!r}",
+            id="a-string",
+        ),
         pytest.param(True, "is of build format True", id="true-is-not-1"),
     ],
 )
@@ -82,9 +86,9 @@ def test_a_build_of_another_format_is_refused_with_the_rebuild_command(
     message = str(refused.value)
     assert f"the build {OLD} of {tmp_path}" in message
     assert says in message
-    assert "this citygraph reads builds of format 1 only" in message
+    assert f"this citygraph reads builds of format {build_format.FORMAT} only" in message
     assert f"`citygraph build --store {tmp_path}`" in message
-    assert (refused.value.found, refused.value.expected) == (found, 1)
+    assert (refused.value.found, refused.value.expected) == (found, build_format.FORMAT)
     assert isinstance(refused.value, StoreNotFoundError)  # no build it can read: 503 on the web
 
 
@@ -99,9 +103,12 @@ def test_a_build_of_this_format_is_what_the_transaction_records_and_readers_acce
 
     assert build.version == NEW
     on_disk = json.loads((tmp_path / "builds" / f"{NEW}.json").read_text())
-    assert on_disk["format"] == 1
+    assert on_disk["format"] == build_format.FORMAT
     recorded = build_format.found_in(target.query(build_format.QUERY))  # type: ignore[arg-type]
-    assert recorded == (True, 1)  # graph:meta says the same, for a remote store's readers
+    assert recorded == (
+        True,
+        build_format.FORMAT,
+    )  # graph:meta says the same, for a remote store's readers
 
 
 def test_a_rebuild_replaces_a_build_of_another_format_and_keeps_its_worldwide_layer(
@@ -197,7 +204,9 @@ def test_a_pool_on_a_remote_store_keeps_its_version_when_one_of_another_format_i
     """As on a store directory: the version the server reads from graph:meta is not switched to
     while graph:meta says another format (logged once), and is once it says this one."""
     remote = oxigraph_servers.get("format-switch")
-    publish_build(old_build(tmp_path / "store", tiny_quads(), OLD, found=1), remote)
+    publish_build(
+        old_build(tmp_path / "store", tiny_quads(), OLD, found=build_format.FORMAT), remote
+    )
 
     def meta(version: str, found: int) -> None:  # graph:meta as such a publication writes it
         update = (
@@ -224,7 +233,7 @@ def test_a_pool_on_a_remote_store_keeps_its_version_when_one_of_another_format_i
         assert f"still serving {served}" in refusals[0]
         assert "is of build format 0" in refusals[0]
 
-        meta(NEW, 1)
+        meta(NEW, build_format.FORMAT)
         pool.check_for_new_build(wait=True)
         assert pool.version == NEW
         assert pool.stats.switches == 1

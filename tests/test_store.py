@@ -60,7 +60,8 @@ def test_a_build_without_metadata_has_none(tmp_path: Path) -> None:
     publish(tmp_path, "v1")
     (tmp_path / "builds" / "v1.json").unlink()
 
-    # read only by a rebuild: without metadata, a build records no format (tests/test_formats.py)
+    # read only by a rebuild: without metadata, a build records no format
+    # (tests/test_build_format.py)
     assert store.current_build(tmp_path, any_format=True).metadata == {}
 
 

@@ -32,6 +32,7 @@ from tests.web.conftest import META, TINY_TRIPLES, make_build
 
 from citygraph import build_format
 from citygraph.config import Settings
+from citygraph.engine.generations import END_REASONS
 from citygraph.engine.jobs import QueryJob, Reply
 from citygraph.engine.pool import OverloadedError, QueryMemoryError, QueryPool, QueryTimeoutError
 from citygraph.engine.query_process import memory_message
@@ -43,7 +44,7 @@ pytestmark = [every_backend, pytest.mark.virtuoso]
 #: What oxigraph serve does that citygraph cannot change (docs/backends.md, "The deadline").
 OXIGRAPH_GOES_ON = (
     "oxigraph serve goes on evaluating an aggregate after the client has gone (SPARQL 1.1 "
-    "Protocol has no way to cancel a query; its --timeout-s is the only bound)"
+    "Protocol has no way to cancel a query, and its --timeout-s was not seen to stop it)"
 )
 #: What Virtuoso does that citygraph cannot change (docs/backends.md, "The deadline"). Not
 #: strict: in some runs it notices the closed connection and stops (1 run of 6 here).
@@ -171,14 +172,15 @@ def short_timeout(serve: Serve, wide: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def idle_store_afterwards(backend: str, oxigraph_servers: OxigraphServers) -> Iterator[None]:
-    """After a test that leaves a heavy query to Virtuoso (which may go on evaluating it until
-    its own time limit, STORE_TIMEOUT, and was seen busy longer), the module's next tests get
-    a fresh Virtuoso: this one is killed, and the next ``serve`` starts and fills another. A
-    busy Virtuoso made the next test's emptying of the store time out. (Not on oxigraph
-    serve: its next tests pass beside it.)"""
+    """After a test that leaves a heavy query to a remote store (neither Virtuoso nor oxigraph
+    serve stops evaluating when citygraph closes the connection, and oxigraph serve's
+    --timeout-s was not seen to bound it), the module's next tests get a fresh store: this one
+    is killed, and the next ``serve`` starts and fills another. A busy Virtuoso made the next
+    test's emptying of the store time out; a busy oxigraph serve took a core for the rest of
+    the session."""
     yield
-    if backend == "virtuoso":
-        oxigraph_servers.kill("limits", kind="virtuoso")
+    if backend != "embedded":
+        oxigraph_servers.kill("limits", kind=backend)
 
 
 def wait_until_running(pool: QueryPool) -> None:
@@ -205,13 +207,10 @@ def test_heavy_query_times_out_and_its_work_is_stopped(
     short_timeout: TestClient,
     backend: str,
     oxigraph_servers: OxigraphServers,
-    request: pytest.FixtureRequest,
 ) -> None:
     """503 at the deadline, and the work stops: the embedded engine's process is killed and
     replaced; a remote store's evaluation must stop when citygraph closes the connection."""
     if backend != "embedded":
-        fails_on(request, backend, "oxigraph", OXIGRAPH_GOES_ON)
-        fails_on(request, backend, "virtuoso", VIRTUOSO_GOES_ON, strict=False)
         pid = store_pid(backend, oxigraph_servers)
         assert stops_working(pid, within=30), "the store was busy before the test"
     pool = short_timeout.app.state.endpoint.pool  # type: ignore[attr-defined]
@@ -232,9 +231,17 @@ def test_heavy_query_times_out_and_its_work_is_stopped(
     assert response.status_code == 503
     assert "did not finish within" in response.text
     if backend != "embedded":
-        # The store stops evaluating once citygraph has closed the connection.
-        assert stops_working(pid, within=20), "the store went on evaluating the query"
         assert short_timeout.get("/sparql", params={"query": CHEAP}).status_code == 200
+        # The store should stop evaluating once citygraph has closed the connection. Only this
+        # last check is expected to fail on the stores that go on (every check above holds).
+        if not stops_working(pid, within=20):
+            if backend == "oxigraph":
+                pytest.xfail(f"oxigraph: {OXIGRAPH_GOES_ON}")
+            if backend == "virtuoso":
+                pytest.xfail(f"virtuoso: {VIRTUOSO_GOES_ON}")
+            pytest.fail("the store went on evaluating the query")
+        # Strict on oxigraph serve, which never stopped: if it does now, the note must go.
+        assert backend != "oxigraph", "oxigraph serve now stops: drop OXIGRAPH_GOES_ON"
         return
     # The embedded engine says how long (a remote store's message does not, docs/backends.md).
     assert "ran out of time" in response.text
@@ -286,6 +293,7 @@ def test_a_cheap_query_is_answered_while_a_heavy_one_runs(
     assert ended in response.text
 
 
+@pytest.mark.usefixtures("idle_store_afterwards")
 def test_too_many_concurrent_queries_get_503_with_retry_after(serve: Serve, wide: Path) -> None:
     # The heavy query's timeout outlasts the cheap one's answer however slow the machine is
     # (with 1 s, the heavy one had ended on a busy machine before the cheap one was sent).
@@ -468,8 +476,11 @@ def process_ends(client: TestClient) -> dict[str, str]:
 
 
 def ended_for(client: TestClient) -> dict[str, str]:
-    """The reasons query processes ended for, with their counts, leaving out those at zero."""
-    return {reason: count for reason, count in process_ends(client).items() if count != "0.0"}
+    """The reasons query processes ended for, with their counts, leaving out those at zero
+    (every reason is exported, at zero too: a dashboard's series exist before the first end)."""
+    ends = process_ends(client)
+    assert set(ends) == set(END_REASONS)
+    return {reason: count for reason, count in ends.items() if count != "0.0"}
 
 
 def test_a_query_over_its_memory_budget_gets_503_and_a_new_process(wide_store: Path) -> None:
@@ -619,6 +630,7 @@ def test_a_memory_error_in_the_query_process_is_a_503(client: TestClient) -> Non
         endpoint._check(Reply(error="memory", message=memory_message(1000)), "query")
 
 
+@pytest.mark.usefixtures("idle_store_afterwards")
 def test_the_service_description_is_answered_while_every_query_process_is_busy(
     serve: Serve, wide: Path
 ) -> None:

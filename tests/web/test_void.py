@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi.testclient import TestClient
-from tests.web.conftest import CURATED, META, auth
+from tests.web.conftest import CURATED, META, TINY_TRIPLES, auth
 
 from citygraph import store
 
@@ -46,7 +46,7 @@ def in_meta(client: TestClient, predicate: str) -> list[str]:
 def test_void_triples_is_the_endpoint_count(client: TestClient) -> None:
     """Issue 9 §4: VoID said 3,513 while the endpoint's default graph held 3,515."""
     served = count(client, "?s ?p ?o")
-    assert served == 9  # tiny_quads: 9 distinct triples, two in graph:meta (version, format)
+    assert served == TINY_TRIPLES
     assert described(client, VOID_TRIPLES) == [str(served)]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.servers import stop_group
 from tests.serving import free_port, running_server, wait_until_answers
 from tests.web.test_server import descendants
 
@@ -106,10 +107,18 @@ def test_a_clients_connections_are_served_by_both_workers(two_workers: str) -> N
     assert len(serving) == 2
 
 
-def _serve(store_dir: Path, port: int, *more: str) -> subprocess.CompletedProcess[str]:
+#: The default (one worker, served in the serve process) listens as several do: it is refused
+#: the same way (exit 2 and the message, before the app starts; uvicorn itself exits 3 after
+#: the app's start-up) and says its port.
+WORKERS = pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
+
+
+def _serve(
+    store_dir: Path, port: int, *more: str, workers: int = 2
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store_dir)]
     return subprocess.run(
-        [*command, "--port", str(port), "--workers", "2", *more],
+        [*command, "--port", str(port), "--workers", str(workers), *more],
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,
@@ -173,23 +182,27 @@ def test_a_serve_starting_on_a_port_keeps_another_host_name_off_it() -> None:
             sock.close()
 
 
-def test_a_host_that_does_not_resolve_is_refused(store_dir: Path) -> None:
+@WORKERS
+def test_a_host_that_does_not_resolve_is_refused(store_dir: Path, workers: int) -> None:
     # .invalid never resolves (RFC 6761)
-    result = _serve(store_dir, free_port(), "--host", "no-such-host.invalid")
+    result = _serve(store_dir, free_port(), "--host", "no-such-host.invalid", workers=workers)
     assert result.returncode == 2
     assert "cannot listen on no-such-host.invalid" in result.stderr
     assert "does not resolve" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "Application startup" not in result.stderr
 
 
-def test_a_port_held_by_another_program_is_refused(store_dir: Path) -> None:
+@WORKERS
+def test_a_port_held_by_another_program_is_refused(store_dir: Path, workers: int) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
-        result = _serve(store_dir, other.getsockname()[1])
+        result = _serve(store_dir, other.getsockname()[1], workers=workers)
     assert result.returncode == 2
     assert "cannot listen on 127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "Application startup" not in result.stderr
 
 
 def test_another_program_cannot_bind_the_port_of_a_serve(two_workers: str) -> None:
@@ -200,15 +213,21 @@ def test_another_program_cannot_bind_the_port_of_a_serve(two_workers: str) -> No
             other.bind(("127.0.0.1", _port(two_workers)))
 
 
-def test_port_0_serves_every_worker_on_one_free_port(store_dir: Path, tmp_path: Path) -> None:
+@WORKERS
+def test_port_0_serves_every_worker_on_one_free_port(
+    store_dir: Path, tmp_path: Path, workers: int
+) -> None:
+    """The log says which port (one worker too: uvicorn does not say it for sockets it is
+    given), and each worker listens on it."""
     log = tmp_path / "server.log"
     command = [sys.executable, "-m", "citygraph", "serve", "--store", str(store_dir)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--port", "0", "--workers", "2"],
+            [*command, "--port", "0", "--workers", str(workers)],
             env={**os.environ, **ENV},
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # stop_group stops its workers with it
         )
     try:
         port = _announced_port(process, log)
@@ -216,10 +235,25 @@ def test_port_0_serves_every_worker_on_one_free_port(store_dir: Path, tmp_path: 
         wait_until_answers(process, url + "/healthz", timeout=60, log=log.read_text)
         listen = "0A"
         local = _hex_address("127.0.0.1", port)
-        assert sum(1 for (loc, _, st, _) in _tcp_sockets() if loc == local and st == listen) == 2
+        listening = sum(1 for (loc, _, st, _) in _tcp_sockets() if loc == local and st == listen)
+        assert listening == workers
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_group(process, grace=30)
+
+
+def test_a_program_asking_to_share_the_port_of_one_worker_is_refused(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """SO_REUSEPORT is set only where several workers share the port: with one, a program that
+    asks for it is refused too (it would get a share of the connections)."""
+    with (
+        running_server(store_dir, tmp_path / "server.log", env=ENV) as url,
+        socket.socket() as other,
+    ):
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        with pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", _port(url)))
 
 
 def _announced_port(process: subprocess.Popen[bytes], log: Path) -> int:

@@ -107,11 +107,13 @@ def two_workers(store_dir: Path, tmp_path: Path) -> Iterator[tuple[str, int]]:
         store_dir, tmp_path / "server.log", args=["--workers", "2"], env=PER_WORKER
     ) as url:
         port = url.rsplit(":", 1)[1]
-        (server,) = [
-            pid
-            for pid, (_, cmd) in processes(os.getpid()).items()
+        serving = {
+            pid: ppid
+            for pid, (ppid, cmd) in processes(os.getpid()).items()
             if " serve " in cmd and f"--port {port} " in cmd + " "
-        ]
+        }
+        # the serve command; its workers, forked from it, have its command line too
+        (server,) = [pid for pid, ppid in serving.items() if ppid not in serving]
         yield url, server
 
 

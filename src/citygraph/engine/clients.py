@@ -16,10 +16,11 @@ queries in progress, in all and per client, that both engines (the embedded
 :class:`~citygraph.engine.remote.RemotePool`) admit queries by.
 
 Whether the client is still there: the same middleware sets :data:`PRESENCE` to a
-:class:`Presence` of the request, which the embedded pool reads while a job waits. A client that
-went away ends its query (issue 10): it would otherwise run on to its deadline and keep counting
-against the client's share, so that the same client's next connections got 429 (measured:
-``docs/performance.md``, hot spot 2).
+:class:`Presence` of the request, which the embedded pool reads while a job waits (and the
+remote pool's :class:`~citygraph.engine.remote_departures.Departures` while the store answers).
+A client that went away ends its query (issue 10), with :func:`client_gone`: it would otherwise
+run on to its deadline and keep counting against the client's share, so that the same client's
+next connections got 429 (measured: ``docs/performance.md``, hot spot 2).
 
 >>> proxies = (ipaddress.ip_network("10.0.0.0/8"),)
 >>> identify("10.1.2.3", "203.0.113.9, 10.0.0.7", proxies)
@@ -31,11 +32,12 @@ against the client's share, so that the same client's next connections got 429 (
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from citygraph.engine.errors import ClientLimitError, OverloadedError
+from citygraph.engine.errors import ClientLimitError, OverloadedError, QueryCancelledError
 
 __all__ = [
     "CURRENT",
@@ -45,11 +47,14 @@ __all__ = [
     "InFlight",
     "Networks",
     "Presence",
+    "client_gone",
     "current_client",
     "current_presence",
     "decrement",
     "identify",
 ]
+
+log = logging.getLogger(__name__)
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
@@ -121,6 +126,15 @@ PRESENCE: ContextVar[Presence | None] = ContextVar("citygraph_presence", default
 def current_presence() -> Presence | None:
     """The :class:`Presence` of the request this code runs for (``None`` outside a request)."""
     return PRESENCE.get()
+
+
+def client_gone(when: str) -> QueryCancelledError:
+    """The error that ends a job whose client went away ``when`` (logged; the web layer
+    answers it 499 to no one)."""
+    log.info("the client of a query went away %s; the query was ended", when)
+    return QueryCancelledError(
+        f"the client went away {when}; the query was ended (nginx's 499, client closed request)"
+    )
 
 
 def _trusted(address: str, proxies: Networks) -> bool:

@@ -52,6 +52,7 @@ from citygraph.engine.builds import CurrentLink
 from citygraph.engine.clients import (
     InFlight,
     Presence,
+    client_gone,
     current_client,
     current_presence,
     decrement,
@@ -263,7 +264,7 @@ class QueryPool(Generations):
                     # Not a fault: another worker or the restarted server will answer.
                     raise OverloadedError("the server is shutting down; retry shortly")
                 if presence is not None and presence.gone:
-                    raise _cancelled("while it waited for a query process")
+                    raise client_gone("while it waited for a query process")
                 if fast and self._idle_fast and key not in self._slow:
                     return self._idle_fast.pop()
                 capped = self._client_general[client] >= self.client_processes
@@ -317,7 +318,7 @@ class QueryPool(Generations):
             if not replied and presence is not None and presence.gone:
                 self.stats.killed += 1
                 self.stats.ends["cancelled"] += 1
-                raise _cancelled("while it ran")
+                raise client_gone("while it ran")
             if not replied:
                 self.stats.killed += 1
                 demoted = child.fast and time.monotonic() < deadline
@@ -380,10 +381,3 @@ class _Asker:
     @property
     def deadline(self) -> float:
         return self.since + self.timeout
-
-
-def _cancelled(when: str) -> QueryCancelledError:
-    log.info("the client of a query went away %s; the query was ended", when)
-    return QueryCancelledError(
-        f"the client went away {when}; the query was ended (nginx's 499, client closed request)"
-    )

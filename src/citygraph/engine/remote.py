@@ -19,15 +19,17 @@ same limited buffers as the embedded engine's (:mod:`citygraph.engine.serialise`
 and bounds every read; when it passes, the request is abandoned (its connection closed, which
 stops a store that streams; a store computing an aggregate stops at its own timeout, so set the
 store's query timeout to citygraph's, docs/backends.md) and :class:`QueryTimeoutError` raised.
+A client that leaves ends its request in the same way, at once
+(:mod:`citygraph.engine.remote_departures`): :class:`QueryCancelledError`, as on the embedded
+engine.
 
-The data version (ETags, caches) is the ``owl:versionInfo`` the build wrote into ``graph:meta``,
-read at most every ``check_interval`` seconds, like the embedded pool reads ``current``.
+The data version (ETags, caches) and build format of the build the store serves are
+:mod:`citygraph.engine.remote_version`.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import threading
 import time
 import weakref
@@ -43,13 +45,13 @@ import pyoxigraph as ox
 from citygraph import build_format
 from citygraph.config import Settings
 from citygraph.engine import datasets, dialects, remote_answers, remote_reads, remote_stamps
-from citygraph.engine.builds import served_version
-from citygraph.engine.clients import InFlight, current_client
+from citygraph.engine.clients import InFlight, client_gone, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
+from citygraph.engine.remote_departures import Departures, transport
+from citygraph.engine.remote_version import ServedVersion
 from citygraph.engine.serialise import LimitExceededError
-from citygraph.errors import BuildFormatError, CitygraphError, StoreNotFoundError
-from citygraph.namespaces import GRAPH_META
+from citygraph.errors import CitygraphError
 
 __all__ = [
     "VERSION_QUERY",
@@ -59,8 +61,6 @@ __all__ = [
     "SparqlClient",
     "backend_of",
 ]
-
-log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
 
@@ -151,7 +151,8 @@ class SparqlClient:
     def __init__(self, backend: Backend, *, connections: int = 16) -> None:
         self.backend = backend
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.http = httpx.Client(limits=limits, follow_redirects=False)
+        # Its connections can be closed for a client that left (remote_departures).
+        self.http = httpx.Client(transport=transport(limits), follow_redirects=False)
         #: The store's dialect, from the ``Server`` header of its last answer ("standard" until
         #: it answered: a dialect only makes citygraph's requests faster or its answers truer).
         self.dialect = dialects.DIALECTS["standard"]
@@ -310,14 +311,10 @@ class RemotePool:
     :class:`~citygraph.engine.pool.QueryPool`).
 
     The store's version and build format are read together (at start, and at each check for
-    a new build): a build of another format is refused at start; published later, it is not
-    switched to (the pool keeps the version it serves and logs it once), as on a store
-    directory (:class:`~citygraph.engine.generations.Generations`).
+    a new build): :class:`~citygraph.engine.remote_version.ServedVersion`.
 
-    Raises (from :meth:`start`):
-        StoreNotFoundError: the store holds no citygraph build (no version in ``graph:meta``).
-        BuildFormatError: its graph:meta records another build format, or none.
-        BackendError: the store cannot be reached.
+    Raises (from :meth:`start`): see :meth:`ServedVersion.start
+    <citygraph.engine.remote_version.ServedVersion.start>`.
     """
 
     def __init__(
@@ -335,16 +332,14 @@ class RemotePool:
         self.client = SparqlClient(backend, connections=max_concurrent + 1)
         self.max_concurrent = max_concurrent
         self.client_max_queries = client_max_queries or max_concurrent
-        self.check_interval = check_interval
-        #: Seconds a read of the store's version may take (the query timeout, in the server).
-        self.version_timeout = version_timeout
         self.stats = PoolStats()
         self._lock = threading.Lock()
-        self._version = ""
-        self._refused = ""  # the refusal of a build of another format, once logged
-        self._next_check = 0.0
+        self._served = ServedVersion(
+            self.client, check_interval=check_interval, timeout=version_timeout, stats=self.stats
+        )
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graphs = remote_reads.ServedGraphs(self.client)
+        self._departures = Departures()
         # Answers from one build on a store whose queries read no snapshot (Virtuoso).
         self._consistent = remote_stamps.ConsistentReads(
             lambda timeout: remote_stamps.read_stamp(self.client, timeout=timeout),
@@ -352,15 +347,16 @@ class RemotePool:
         )
 
     def start(self) -> None:
-        self._version = self._read_version()
+        self._served.start()
 
     def close(self) -> None:
+        self._departures.close()
         self.client.close()
 
     @property
     def version(self) -> str:
         """The data version the store holds (as last read)."""
-        return self._version
+        return self._served.version
 
     @property
     def inflight(self) -> int:
@@ -378,42 +374,21 @@ class RemotePool:
 
     def check_for_new_build(self, *, wait: bool = False) -> None:
         """Read the store's version if ``check_interval`` has passed (always with ``wait``)."""
-        now = time.monotonic()
-        with self._lock:
-            if not wait and now < self._next_check:
-                return
-            self._next_check = now + self.check_interval
-        try:
-            version = self._read_version()
-        except BuildFormatError as error:  # keep serving the version read before
-            with self._lock:
-                said, self._refused = self._refused, str(error)
-            if said != str(error):
-                log.error(
-                    "cannot switch to the new build, still serving %s: %s", self._version, error
-                )
-            return
-        except (BackendError, QueryTimeoutError, StoreNotFoundError):
-            return  # keep the last known version; the queries themselves will report
-        with self._lock:
-            self._refused = ""
-            if version != self._version:
-                self._version = version
-                self.stats.switches += 1
+        self._served.check(wait=wait)
 
     def _refreshed_version(self) -> str:
         """The store's version, read now."""
-        self.check_for_new_build(wait=True)
-        return self._version
+        self._served.check(wait=True)
+        return self._served.version
 
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
         """The named graphs of the build the store holds (read once per version): never a
         staging graph nor a store's system graphs."""
-        return self._graphs.own(self._version, timeout=timeout)
+        return self._graphs.own(self.version, timeout=timeout)
 
     def union_dataset(self, *, timeout: float) -> datasets.Dataset:
         """How a query names the union of the build's graphs as its default graph."""
-        return self._graphs.union(self._version, timeout=timeout)
+        return self._graphs.union(self.version, timeout=timeout)
 
     def run(self, job: Job, *, timeout: float) -> tuple[Reply, str]:
         """Answer ``job`` on the store; returns the reply and the data version.
@@ -426,18 +401,33 @@ class RemotePool:
             ClientLimitError: the client already has ``client_max_queries`` in progress.
             OverloadedError: ``max_concurrent`` queries are already in progress.
             BackendError: the store is unreachable or failed.
+            QueryCancelledError: the request's client went away
+                (:func:`~citygraph.engine.clients.current_presence`); its connection to the
+                store was closed.
         """
         client = current_client()
         with self._lock:
             self._queries.enter(client)
         try:
-            version = self._version
+            version = self.version
             deadline = time.monotonic() + timeout
-            if not self.client.dialect.snapshot_reads:
-                return self._consistent.read(
-                    version, partial(self._answer, job, deadline), deadline
-                )
-            return self._answer(job, deadline), version
+            with self._departures.watching() as watched:
+                try:
+                    if self.client.dialect.snapshot_reads:
+                        reply = self._answer(job, deadline)
+                    else:  # kept only if from one build (remote_stamps), with its version
+                        reply, version = self._consistent.read(
+                            version, partial(self._answer, job, deadline), deadline
+                        )
+                except (CitygraphError, SyntaxError):
+                    # A closed connection fails as the store failing, or as a refusal.
+                    if watched is None or not watched.cancelled:
+                        raise
+                # Raised here, not in the handler: the caught error's traceback holds the
+                # answer, freed in this thread (see _stream).
+                if watched is not None and watched.cancelled:
+                    raise client_gone("while the store evaluated it (its connection was closed)")
+                return reply, version
         finally:
             with self._lock:
                 self._queries.leave(client)
@@ -525,13 +515,3 @@ class RemotePool:
         finally:
             response.close()
         raise failure
-
-    def _read_version(self) -> str:
-        version = served_version(self.client, timeout=self.version_timeout)
-        if version is None:
-            raise StoreNotFoundError(
-                f"the store at {self.client.backend.query} holds no citygraph build (no "
-                f"owl:versionInfo in <{GRAPH_META}>): publish one with `citygraph build "
-                "--backend …`"
-            )
-        return version

@@ -49,6 +49,7 @@ import functools
 import logging
 import socket
 import sys
+from multiprocessing.connection import Connection
 from typing import Any, cast
 
 import h11
@@ -60,6 +61,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from citygraph.config import Settings
 from citygraph.errors import CitygraphError
+from citygraph.web.forked_workers import ForkedWorker, preload
 
 __all__ = [
     "LINGER_IDLE",
@@ -250,6 +252,8 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     connection to one of the sockets by a hash of its addresses and ports, so connections spread
     over the workers whatever their timing.
 
+    One worker is served in this process, on such a socket with the same lock and refusals.
+
     What stays: the port is bound (and listened on) by this process before any worker starts,
     so port 0 gets one port for all workers; a worker that dies is replaced on its own socket
     (connections the kernel gave that socket meanwhile wait in its queue, none is refused); and
@@ -262,24 +266,46 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
     starting, the connections hashed to its socket wait in that socket's queue (each new one
     with a chance of 1 in N) rather than going to another worker. A replacement is logged
     with its socket's number.
+
+    The workers are forked from this process, not spawned (uvicorn's way): it imports the app's
+    modules first and freezes its objects out of the collector's reach (``gc.freeze()``), so
+    every worker shares those pages copy-on-write instead of holding an interpreter and imports
+    of its own (issue 10 §2, :mod:`~citygraph.web.forked_workers`).
     """
     import uvicorn
 
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
+    if not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
         # (elsewhere SO_REUSEPORT does not spread connections: uvicorn's shared socket)
         uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
         return
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     lock, sockets = bind_worker_sockets(host, port, workers, backlog=config.backlog)
+    bound = sockets[0].getsockname()
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit)%s",
+        f"[{bound[0]}]" if ":" in bound[0] else bound[0],
+        bound[1],
+        ", one socket per worker" if workers > 1 else "",
+    )
+    if workers == 1:
+        # The same lock and refusals (exit 2, before the app starts), served in this process;
+        # uvicorn.run's exit 3 when the app's start-up fails.
+        server = uvicorn.Server(config)
+        with lock:
+            try:
+                server.run(sockets=sockets)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                for sock in sockets:
+                    sock.close()
+        if not server.started:
+            sys.exit(3)
+        return
+    preload(config)
     with lock:
-        bound = sockets[0].getsockname()
-        logging.getLogger("uvicorn.error").info(
-            "Uvicorn running on http://%s:%d (Press CTRL+C to quit), one socket per worker",
-            host,
-            bound[1],
-        )
         try:
-            _SocketPerWorker(config, sockets).run()
+            _SocketPerWorker(config, sockets, lock).run()
         finally:
             for sock in sockets:
                 sock.close()
@@ -288,8 +314,9 @@ def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any)
 def bind_worker_sockets(
     host: str, port: int, count: int, *, backlog: int = 2048
 ) -> tuple[socket.socket, list[socket.socket]]:
-    """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``), and the
-    lock that keeps another ``citygraph serve`` from joining them; port 0: a free port.
+    """``count`` listening sockets on ``host:port`` that share it (``SO_REUSEPORT``, when more
+    than one), and the lock that keeps another ``citygraph serve`` from joining them; port 0: a
+    free port. An IPv6 socket is IPv6 only (``IPV6_V6ONLY``), as uvicorn binds it.
 
     ``host`` is resolved once (:func:`_resolve`), and every socket is bound to the address and
     port the first one got: all on one address, and port 0's port for all.
@@ -333,7 +360,10 @@ def bind_worker_sockets(
             sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if count > 1:  # one socket shares the port with nobody
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:  # IPv6 only, as uvicorn binds it
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)
             sock.listen(backlog)  # at once: from now on a probe like ours is refused
             sock.set_inheritable(True)
@@ -347,7 +377,7 @@ def bind_worker_sockets(
 
 def _resolve(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
     """The family and socket address ``serve`` listens on for ``host``: its IPv4 address if it
-    has one (as uvicorn binds a host name with one worker), else its first IPv6 address."""
+    has one, else its first IPv6 address (uvicorn binds every address of a name)."""
     try:
         found = socket.getaddrinfo(
             host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
@@ -373,16 +403,25 @@ def _bind_error(host: str, port: int, error: OSError) -> ListenError:
 
 class _SocketPerWorker(Multiprocess):
     """uvicorn's supervisor of worker processes, with worker ``i`` on socket ``i``: started,
-    replaced when it dies, restarted on SIGHUP. (SIGTTIN and SIGTTOU, which add and remove
-    workers, are declined: the sockets are bound once.)"""
+    replaced when it dies, restarted on SIGHUP; each forked (:class:`ForkedWorker`). (SIGTTIN and
+    SIGTTOU, which add and remove workers, are declined: the sockets are bound once.)"""
 
-    def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+    def __init__(self, config: Any, sockets: list[socket.socket], lock: socket.socket) -> None:
         super().__init__(config, sockets)
         self.worker_sockets = sockets
+        self.lock = lock
+
+    def _worker(self, idx: int) -> Process:
+        """A new worker for socket ``idx`` (not started)."""
+        inherited: list[socket.socket | Connection] = [self.lock]
+        inherited += [s for i, s in enumerate(self.worker_sockets) if i != idx]
+        for other in self.processes:
+            inherited += [other.parent_conn, other.child_conn]
+        return ForkedWorker(self.config, [self.worker_sockets[idx]], inherited)
 
     def init_processes(self) -> None:
-        for sock in self.worker_sockets:
-            process = Process(self.config, [sock])
+        for idx in range(len(self.worker_sockets)):
+            process = self._worker(idx)
             process.start()
             self.processes.append(process)
 
@@ -402,7 +441,7 @@ class _SocketPerWorker(Multiprocess):
             if self.should_exit.is_set():
                 return
             dead = process.pid
-            process = Process(self.config, [self.worker_sockets[idx]])
+            process = self._worker(idx)
             process.start()
             self.processes[idx] = process
             self._log_replacement(f"Child process [{dead}] died", process, idx)
@@ -412,7 +451,7 @@ class _SocketPerWorker(Multiprocess):
         for idx, old_process in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new_process = Process(self.config, [self.worker_sockets[idx]])
+            new_process = self._worker(idx)
             new_process.start()
             timeout = self.config.timeout_worker_healthcheck
             if not new_process.wait_until_ready(timeout, self.should_exit):
