@@ -431,7 +431,7 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
         reader = RemotePool(remote, max_concurrent=2, check_interval=0.0)
         reader.start()
         with pytest.raises(QueryTimeoutError, match="being switched"):
-            reader.run(count_job(), timeout=1.0)
+            reader.run(count_job(), timeout=5.0)
         reader.close()
     publish_build(second, remote)  # and so it is mended
     assert version(remote) == "v2"

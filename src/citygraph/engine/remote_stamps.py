@@ -167,13 +167,20 @@ class ConsistentReads:
 
     def _settled(self, deadline: float) -> Stamp:
         """A settled stamp, waiting while a switch is under way (until ``deadline``)."""
+        waited = False
         while True:
-            stamp = self._stamp(deadline - time.monotonic())
-            if stamp.settled:
+            try:
+                stamp = self._stamp(deadline - time.monotonic())
+            except QueryTimeoutError:
+                if not waited:
+                    raise
+                stamp = None
+            if stamp is not None and stamp.settled:
                 return stamp
-            if time.monotonic() + _POLL >= deadline:
+            if stamp is None or time.monotonic() + _POLL >= deadline:
                 raise QueryTimeoutError(
                     "the store is being switched to a new build (or a switch failed half-way, "
                     "see docs/backends.md): no answer from one build within the timeout"
                 )
+            waited = True
             time.sleep(_POLL)
