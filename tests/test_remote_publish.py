@@ -22,6 +22,8 @@ from tests.web.conftest import CURATED, META, RDFS_LABEL, VOCAB, city, make_buil
 
 from citygraph.engine import remote_publish, remote_staging, remote_switch
 from citygraph.engine.datasets import LOCK_GRAPH, STAGING_GRAPHS, STAGING_PREFIX
+from citygraph.engine.errors import QueryTimeoutError
+from citygraph.engine.jobs import QueryJob
 from citygraph.engine.remote import Backend, BackendError, RemotePool, SparqlClient
 from citygraph.engine.remote_publish import PublicationBusyError, download, publish_build
 from citygraph.engine.remote_store import RemoteHandle
@@ -116,7 +118,9 @@ def test_the_store_holds_exactly_the_new_build_and_other_graphs_stay(
     done = publish_build(second, remote)
 
     assert own(remote) == {CURATED, VOCAB, META, FOREIGN}
-    assert not [g for g in graphs(remote) if g.startswith(STAGING_PREFIX)]  # lock entry gone too
+    # No staging graph left, and no lock entry (the lock graph keeps the switch's marks only).
+    assert not [g for g in graphs(remote) if g.startswith(STAGING_PREFIX) and g != LOCK_GRAPH]
+    assert not lock_holders(remote)
     assert done.dropped == (EXTRA,)
     assert version(remote) == "v2"
     served = download(remote)
@@ -152,7 +156,7 @@ def test_a_switch_with_a_missing_staging_graph_changes_nothing(
     fails_on(request, request.node.callspec.params["remote"], "virtuoso", VIRTUOSO_MOVE)
     first, _ = builds
     publish_build(first, remote)
-    before = sorted(map(str, download(remote)))
+    before = [q for q in sorted(map(str, download(remote))) if STAGING_PREFIX not in q]
     put(remote, STAGING_PREFIX + "x:0", '<http://example.org/x> <http://example.org/y> "new" .\n')
     # Someone removed the second staging graph meanwhile: the switch must not half happen.
     switch = switch_update(
@@ -191,7 +195,7 @@ def test_the_lock_of_a_publisher_that_died_long_ago_is_taken_over(
     )
     publish_build(second, remote)
     assert version(remote) == "v2"
-    assert LOCK_GRAPH not in graphs(remote)
+    assert not lock_holders(remote)
 
 
 #: How far ahead the publisher's clock is in the test of the lock's age: hours, so that an age
@@ -284,8 +288,8 @@ def test_the_age_of_a_lock_entry_is_the_stores_own(
     assert age is not None, message
     assert 1200 <= int(age[1]) < 1500  # the machine is slow, not 10 hours off
     assert 300 < int(age[2]) <= 600
-    holders = {q.subject.value for q in download(remote) if q.graph_name.value == LOCK_GRAPH}
-    assert holders == {"urn:citygraph:publication:alive"}  # the dead one's entry was removed
+    # the dead one's entry was removed
+    assert lock_holders(remote) == {"urn:citygraph:publication:alive"}
     assert version(remote) == "v1"
 
 
@@ -325,7 +329,7 @@ def test_a_publication_keeps_its_lock_however_long_one_upload_takes(
     publish_build(second, remote)
     assert refused, "the other publisher took the lock over during the upload"
     assert version(remote) == "v2"
-    assert LOCK_GRAPH not in graphs(remote)
+    assert not lock_holders(remote)
 
 
 def test_a_staging_graph_changed_during_the_publication_stops_the_switch(
@@ -333,7 +337,7 @@ def test_a_staging_graph_changed_during_the_publication_stops_the_switch(
 ) -> None:
     first, second = builds
     publish_build(first, remote)
-    before = sorted(map(str, download(remote)))
+    before = [q for q in sorted(map(str, download(remote))) if STAGING_PREFIX not in q]
 
     def someone_writes_into_staging() -> None:
         triple = '<http://example.org/x> <http://example.org/y> "z"'
@@ -375,7 +379,12 @@ def test_readers_never_see_what_is_staged(builds: tuple[Build, Build], remote: B
 
 
 def lock_holders(backend: Backend) -> set[str]:
-    return {q.subject.value for q in download(backend) if q.graph_name.value == LOCK_GRAPH}
+    """The publications with an entry in the store's lock (those with a heartbeat)."""
+    return {
+        q.subject.value
+        for q in download(backend)
+        if q.graph_name.value == LOCK_GRAPH and q.predicate.value == "urn:citygraph:lock#beat"
+    }
 
 
 def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switched(
@@ -417,12 +426,40 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
         assert "the store is half-switched" in message
         assert f"<{CURATED}> holds 0 triples, not 6" in message
         assert "publish the build again" in message
+        # Its switch is marked begun and not ended: a reader (whose queries there read no
+        # snapshot) gives up at its deadline rather than answer from the half-switched store.
+        reader = RemotePool(remote, max_concurrent=2, check_interval=0.0)
+        reader.start()
+        with pytest.raises(QueryTimeoutError, match="being switched"):
+            reader.run(count_job(), timeout=5.0)
+        reader.close()
     publish_build(second, remote)  # and so it is mended
     assert version(remote) == "v2"
+    reader = RemotePool(remote, max_concurrent=2, check_interval=0.0)
+    reader.start()
+    reply, served_version = reader.run(count_job(), timeout=30.0)
+    reader.close()
+    assert served_version == "v2"
+    assert reply.error is None, reply.message
     assert own(remote) == {CURATED, VOCAB, META, FOREIGN}
     served = download(remote)
     assert len([q for q in served if q.graph_name.value == CURATED]) == 6
     assert not lock_holders(remote)
+
+
+def count_job() -> QueryJob:
+    """A query of the union default graph, as the endpoint sends one."""
+    return QueryJob(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        "",
+        None,
+        None,
+        True,
+        "JSON",
+        None,
+        10**9,
+        10**12,
+    )
 
 
 def test_the_switch_moves_graph_meta_last_and_never_packs_it() -> None:
@@ -446,6 +483,7 @@ def test_the_switch_moves_graph_meta_last_and_never_packs_it() -> None:
         "citygraph.engine.dialects",
         "citygraph.engine.remote_publish",
         "citygraph.engine.remote_staging",
+        "citygraph.engine.remote_stamps",
         "citygraph.engine.remote_switch",
     ],
 )
@@ -533,7 +571,7 @@ def test_a_build_of_more_graphs_than_staging_names_is_published_and_never_seen_s
         assert len(list(pack.quads_for_object(founded))) >= 2
     assert version(remote) == "v2"
     assert own(remote) == {CURATED, VOCAB, META, FOREIGN, *extras}
-    assert not [g for g in graphs(remote) if g.startswith(STAGING_PREFIX)]
+    assert not [g for g in graphs(remote) if g.startswith(STAGING_PREFIX) and g != LOCK_GRAPH]
     served_is(second)
 
     third = make_build(root, many("v3"), "20260103T000000000000Z-cccccccccc")

@@ -23,6 +23,10 @@ changes is noticed, and the answer after this module). docs/scaling.md is the op
   :mod:`citygraph.engine.datasets`, which also says what a Graph Store read of the default
   graph and a whole-dataset read name. A query Virtuoso refuses for the cost it estimates with
   the exclusions is sent again with the graphs listed (:func:`refused_by_estimate`).
+* **Reads during a commit.** Oxigraph's queries read a snapshot; Virtuoso's read each row as
+  last committed (read committed), so a query running while the switch to a new build commits
+  can mix the two builds (:attr:`Dialect.snapshot_reads`): there each answer is kept only
+  between two equal stamps of the store's build (:mod:`citygraph.engine.remote_stamps`).
 * **Service description.** citygraph serves its own (``GET /sparql``); a store's is never
   relayed (Virtuoso's names ``http://localuriqaserver/sparql`` as its endpoint).
 * **DESCRIBE.** Each store defines its own. Oxigraph returns the concise bounded description
@@ -147,6 +151,10 @@ class Dialect:
     #: The store's default graph is the union of all its graphs
     #: (see :func:`citygraph.engine.datasets.default_graph`).
     default_is_every_graph: bool = False
+    #: A query reads a snapshot of the store taken when it began; if not, a query running
+    #: while an update commits can read rows from before and after it, and citygraph keeps an
+    #: answer only between two equal stamps (:mod:`citygraph.engine.remote_stamps`).
+    snapshot_reads: bool = True
 
 
 DIALECTS: Mapping[str, Dialect] = {
@@ -174,6 +182,7 @@ DIALECTS: Mapping[str, Dialect] = {
         ),
         union_by_exclusion=True,
         default_is_every_graph=True,
+        snapshot_reads=False,
     ),
 }
 

@@ -44,7 +44,7 @@ import pyoxigraph as ox
 
 from citygraph import build_format
 from citygraph.config import Settings
-from citygraph.engine import datasets, dialects, remote_answers, remote_reads
+from citygraph.engine import datasets, dialects, remote_answers, remote_reads, remote_stamps
 from citygraph.engine.clients import InFlight, client_gone, current_client
 from citygraph.engine.jobs import DatasetJob, GraphJob, GraphNamesJob, Job, QueryJob, Reply
 from citygraph.engine.pool import PoolLoad, PoolStats, QueryTimeoutError
@@ -340,6 +340,11 @@ class RemotePool:
         self._queries = InFlight(max_total=max_concurrent, max_per_client=self.client_max_queries)
         self._graphs = remote_reads.ServedGraphs(self.client)
         self._departures = Departures()
+        # Answers from one build on a store whose queries read no snapshot (Virtuoso).
+        self._consistent = remote_stamps.ConsistentReads(
+            lambda timeout: remote_stamps.read_stamp(self.client, timeout=timeout),
+            self._refreshed_version,
+        )
 
     def start(self) -> None:
         self._served.start()
@@ -370,6 +375,11 @@ class RemotePool:
     def check_for_new_build(self, *, wait: bool = False) -> None:
         """Read the store's version if ``check_interval`` has passed (always with ``wait``)."""
         self._served.check(wait=wait)
+
+    def _refreshed_version(self) -> str:
+        """The store's version, read now."""
+        self._served.check(wait=True)
+        return self._served.version
 
     def graph_names(self, *, timeout: float) -> tuple[str, ...]:
         """The named graphs of the build the store holds (read once per version): never a
@@ -403,7 +413,12 @@ class RemotePool:
             deadline = time.monotonic() + timeout
             with self._departures.watching() as watched:
                 try:
-                    reply = self._answer(job, deadline)
+                    if self.client.dialect.snapshot_reads:
+                        reply = self._answer(job, deadline)
+                    else:  # kept only if from one build (remote_stamps), with its version
+                        reply, version = self._consistent.read(
+                            version, partial(self._answer, job, deadline), deadline
+                        )
                 except (CitygraphError, SyntaxError):
                     # A closed connection fails as the store failing, or as a refusal.
                     if watched is None or not watched.cancelled:

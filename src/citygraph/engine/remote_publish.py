@@ -32,7 +32,9 @@ nothing that fails validation gets this far). Then, with the standards only:
    lock it thought dead) stops it before the switch. After it, the publication counts the
    triples of each graph the store serves against the build's (:class:`HalfSwitchedError
    <citygraph.engine.remote_switch.HalfSwitchedError>` if they differ), then removes its lock
-   entry (:mod:`citygraph.engine.remote_switch`).
+   entry (:mod:`citygraph.engine.remote_switch`). The switch is marked begun before the request
+   and ended after the count, each mark a request of its own, for the readers of a store
+   whose queries read no snapshot (:mod:`citygraph.engine.remote_stamps`).
 
 The guarantee rests on step 3 being atomic: SPARQL 1.1 Update §2 says a request SHOULD be
 treated atomically, and a store must do so to serve citygraph (Oxigraph runs an update request
@@ -60,7 +62,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from citygraph.engine import remote_staging, remote_switch
+from citygraph.engine import remote_staging, remote_stamps, remote_switch
 from citygraph.engine.datasets import LOCK_GRAPH, STAGING_PREFIX
 from citygraph.engine.remote import VERSION_QUERY, Backend, BackendError, SparqlClient
 from citygraph.engine.remote_reads import DATASET_QUERY, GRAPH_NAMES_QUERY
@@ -173,6 +175,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             heartbeat.check()
             _beat(client, token)  # the last: the lock is ours for LOCK_EXPIRES from here
             remote_switch.check_staged(client, counts)
+            _mark(client, remote_stamps.begin_update(token), ended=token)
             switch_sent = True
             _switch(
                 client, remote_switch.switch_update(staging.moved, dropped, staging.packed), token
@@ -182,6 +185,7 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             remote_switch.check_switched(
                 client, build.version, {**dict.fromkeys(dropped, 0), **sizes}
             )
+            _mark(client, remote_stamps.end_update(token))
         finally:
             heartbeat.stop()
             if not switch_sent:
@@ -420,6 +424,30 @@ def _switch(client: SparqlClient, update: str, token: str) -> None:
             "last heartbeat, right before the switch (kept so that no other publication stages "
             'meanwhile; to remove it sooner once the store is done: docs/backends.md, "A stale '
             'lock")'
+        ) from None
+
+
+def _mark(client: SparqlClient, update: str, *, ended: str = "") -> None:
+    """Send a switch mark (:mod:`citygraph.engine.remote_stamps`); if it fails and ``ended``
+    names the publication, mark its switch ended (nothing was switched: readers need not wait).
+
+    Raises:
+        BackendError: the mark failed.
+    """
+    try:
+        _update(client, update)
+    except BackendError as error:
+        if ended:
+            with contextlib.suppress(BackendError):
+                _update(client, remote_stamps.end_update(ended))
+        raise BackendError(
+            f"marking the switch failed ({error}): "
+            + (
+                "nothing was switched"
+                if ended
+                else "the build was switched, but readers on a store whose queries read no "
+                "snapshot (Virtuoso) wait until a publication ends: publish the build again"
+            )
         ) from None
 
 
