@@ -397,6 +397,7 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
     switch request itself failed, its lock entry stays (the store could still be running it)
     until it expires or is removed."""
     first, second = builds
+    curated = sum(q.graph_name == ox.NamedNode(CURATED) for q in tiny_quads("v2"))
     publish_build(first, remote)
     real_check = remote_switch.check_staged
 
@@ -424,7 +425,7 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
         httpx.post(remote.update, data={"update": forget}).raise_for_status()
     else:  # applied, graph:curated emptied (Virtuoso)
         assert "the store is half-switched" in message
-        assert f"<{CURATED}> holds 0 triples, not 6" in message
+        assert f"<{CURATED}> holds 0 triples, not {curated}" in message
         assert "publish the build again" in message
         # Its switch is marked begun and not ended: a reader (whose queries there read no
         # snapshot) gives up at its deadline rather than answer from the half-switched store.
@@ -443,7 +444,7 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
     assert reply.error is None, reply.message
     assert own(remote) == {CURATED, VOCAB, META, FOREIGN}
     served = download(remote)
-    assert len([q for q in served if q.graph_name.value == CURATED]) == 6
+    assert len([q for q in served if q.graph_name.value == CURATED]) == curated
     assert not lock_holders(remote)
 
 
