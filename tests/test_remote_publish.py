@@ -11,7 +11,7 @@ import importlib
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import httpx
@@ -446,6 +446,38 @@ def test_a_switch_that_fails_or_leaves_other_graphs_says_the_store_is_half_switc
     served = download(remote)
     assert len([q for q in served if q.graph_name.value == CURATED]) == curated
     assert not lock_holders(remote)
+
+
+def test_a_switch_applied_whose_count_fails_leaves_the_store_readable(
+    builds: tuple[Build, Build], remote: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The switch request succeeded, so the store applied all of it: when only the count after
+    it fails, the publication says so, and readers (on Virtuoso, those that wait while a
+    switch is marked begun and not ended) read the new build rather than 503 for good."""
+    first, second = builds
+    publish_build(first, remote)
+    real_counts = remote_switch._counts
+    counted: list[int] = []
+
+    def count_fails_after_the_switch(client: SparqlClient, graphs: Iterable[str]) -> object:
+        counted.append(1)
+        if len(counted) == 2:  # check_staged counts first, check_switched second
+            raise BackendError("the store did not answer the count")
+        return real_counts(client, graphs)
+
+    monkeypatch.setattr(remote_switch, "_counts", count_fails_after_the_switch)
+    with pytest.raises(remote_switch.UncountedSwitchError, match="could not be counted"):
+        publish_build(second, remote)
+    monkeypatch.undo()
+    assert not lock_holders(remote)
+    reader = RemotePool(remote, max_concurrent=2, check_interval=0.0)
+    reader.start()
+    try:
+        reply, served_version = reader.run(count_job(), timeout=10.0)
+    finally:
+        reader.close()
+    assert reply.error is None, reply.message
+    assert served_version == "v2"
 
 
 def count_job() -> QueryJob:

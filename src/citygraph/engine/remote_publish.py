@@ -182,9 +182,15 @@ def publish_build(build: Build, backend: Backend) -> Publication:
             )
             switch_sent = False
             switched = time.monotonic()
-            remote_switch.check_switched(
-                client, build.version, {**dict.fromkeys(dropped, 0), **sizes}
-            )
+            try:
+                remote_switch.check_switched(
+                    client, build.version, {**dict.fromkeys(dropped, 0), **sizes}
+                )
+            except remote_switch.UncountedSwitchError:
+                # Applied whole (the request succeeded): readers need not wait for a check.
+                with contextlib.suppress(BackendError):
+                    _update(client, remote_stamps.end_update(token))
+                raise
             _mark(client, remote_stamps.end_update(token))
         finally:
             heartbeat.stop()

@@ -58,8 +58,9 @@ STAMP_QUERY = (
     f"{{ GRAPH <{GRAPH_META}> {{ ?d <http://www.w3.org/2002/07/owl#versionInfo> ?version }} }} "
     f"UNION {{ GRAPH <{LOCK_GRAPH}> {{ {_SWITCH} ?mark ?publication }} }} }}"
 )
-#: Seconds between two stamps while a switch is under way.
+#: Seconds between two stamps while a switch is under way: at first, and at most (doubling).
 _POLL = 0.05
+_POLL_MAX = 1.0
 
 T = TypeVar("T")
 
@@ -168,6 +169,7 @@ class ConsistentReads:
     def _settled(self, deadline: float) -> Stamp:
         """A settled stamp, waiting while a switch is under way (until ``deadline``)."""
         waited = False
+        pause = _POLL
         while True:
             try:
                 stamp = self._stamp(deadline - time.monotonic())
@@ -177,10 +179,11 @@ class ConsistentReads:
                 stamp = None
             if stamp is not None and stamp.settled:
                 return stamp
-            if stamp is None or time.monotonic() + _POLL >= deadline:
+            if stamp is None or time.monotonic() + pause >= deadline:
                 raise QueryTimeoutError(
                     "the store is being switched to a new build (or a switch failed half-way, "
                     "see docs/backends.md): no answer from one build within the timeout"
                 )
             waited = True
-            time.sleep(_POLL)
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)  # the store is busy committing: ask less

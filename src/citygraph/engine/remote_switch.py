@@ -13,7 +13,13 @@ from citygraph.engine.errors import QueryTimeoutError
 from citygraph.engine.remote import BackendError, SparqlClient
 from citygraph.namespaces import GRAPH_META
 
-__all__ = ["HalfSwitchedError", "check_staged", "check_switched", "switch_update"]
+__all__ = [
+    "HalfSwitchedError",
+    "UncountedSwitchError",
+    "check_staged",
+    "check_switched",
+    "switch_update",
+]
 
 #: Seconds a count of the graphs may take.
 COUNT_TIMEOUT = 600.0
@@ -24,6 +30,11 @@ class HalfSwitchedError(BackendError):
     build's: the store may serve a mix of the previous build and the new one (under the
     previous version when the request did not get to its last operation); publishing the
     build again replaces it."""
+
+
+class UncountedSwitchError(HalfSwitchedError):
+    """The switch request succeeded (so the store applied all of it), but the graphs it served
+    could not be counted to check it."""
 
 
 def switch_update(
@@ -72,12 +83,13 @@ def check_switched(client: SparqlClient, version: str, expected: dict[str, int])
     holds as many triples as ``expected``.
 
     Raises:
-        HalfSwitchedError: one does not, or the store cannot be read to tell.
+        HalfSwitchedError: one does not; :class:`UncountedSwitchError`, the store cannot
+            be read to tell.
     """
     try:
         found = _counts(client, expected)
     except (BackendError, QueryTimeoutError) as error:
-        raise HalfSwitchedError(
+        raise UncountedSwitchError(
             f"the switch to {version} was applied, but the graphs it served could not be "
             f"counted ({error}): check them, or publish the build again"
         ) from None
@@ -87,7 +99,10 @@ def check_switched(client: SparqlClient, version: str, expected: dict[str, int])
     if wrong:
         raise HalfSwitchedError(
             f"the store is half-switched: after the switch to {version}, {'; '.join(wrong)}; "
-            "readers may see a mix of two builds: publish the build again"
+            "readers may see a mix of two builds (on a store whose queries read no snapshot, "
+            "Virtuoso, citygraph's readers answer 503 instead until a publication ends, or the "
+            'switch mark is removed: docs/backends.md, "A half-switched store"): publish the build '
+            "again"
         )
 
 
