@@ -150,20 +150,32 @@ class NoDelayH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     async def _run_app(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; a response it starts before the request's body is all received says
-        ``Connection: close`` (the rest of the body will not be read as a request)."""
-        if self.conn.their_state is not h11.SEND_BODY:  # no body, or all of it received
-            await app(scope, receive, send)
-            return
+        """Run the app. A response's head is written together with its body (or first part),
+        in one write: a server killed between the two would leave a load balancer holding a
+        head it has passed on, and no way to retry the request elsewhere (a client of
+        tests/test_replicas.py got a head and no body once). A response the app starts before
+        the request's body is all received says ``Connection: close`` (the rest of the body
+        will not be read as a request)."""
+        transport = cast(_LingeringTransport, self.transport)
 
-        async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and self.conn.their_state is h11.SEND_BODY:
-                headers = list(message.get("headers", ()))
-                if CLOSE_HEADER not in headers:
-                    message = {**message, "headers": [*headers, CLOSE_HEADER]}
-            await send(message)
+        async def send_whole(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                if self.conn.their_state is h11.SEND_BODY:
+                    headers = list(message.get("headers", ()))
+                    if CLOSE_HEADER not in headers:
+                        message = {**message, "headers": [*headers, CLOSE_HEADER]}
+                transport.hold()
+                await send(message)
+            elif kind == "http.response.body":
+                try:
+                    await send(message)
+                finally:
+                    transport.release()
+            else:
+                await send(message)
 
-        await app(scope, receive, send_closing)
+        await app(scope, receive, send_whole)
 
     def _close(self) -> None:
         """Close the connection: at once, unless the client may still be sending (the request's
@@ -211,13 +223,33 @@ class NoDelayH11Protocol(H11Protocol):
 
 class _LingeringTransport:
     """The connection's transport as uvicorn sees it: the socket's, but ``close()`` is the
-    protocol's (which may linger), and the connection counts as closing while it lingers."""
+    protocol's (which may linger), the connection counts as closing while it lingers, and
+    what is written between :meth:`hold` and :meth:`release` goes out in one write."""
 
     def __init__(self, transport: asyncio.BaseTransport, protocol: NoDelayH11Protocol) -> None:
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)
         self._protocol = protocol
+        self._held: list[bytes] | None = None
+
+    def hold(self) -> None:
+        """Keep what is written from now on until :meth:`release`."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> None:
+        """Write what was kept, in one write."""
+        held, self._held = self._held, None
+        if held:
+            self._transport.write(b"".join(held))
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._held is not None:
+            self._held.append(bytes(data))
+        else:
+            self._transport.write(data)
 
     def close(self) -> None:
+        self.release()  # a response that ends the connection is closed inside its last send
         self._protocol._close()
 
     def is_closing(self) -> bool:
