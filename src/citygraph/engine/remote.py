@@ -17,8 +17,8 @@ Limits hold while streaming: the answer is parsed as it arrives and serialised t
 same limited buffers as the embedded engine's (:mod:`citygraph.engine.serialise`); at
 ``max_rows`` or ``max_bytes`` the connection is closed. The deadline is checked on every chunk
 and bounds every read; when it passes, the request is abandoned (its connection closed, which
-stops a store that streams; a store computing an aggregate stops at its own timeout, so set the
-store's query timeout to citygraph's, docs/backends.md) and :class:`QueryTimeoutError` raised.
+stops a store that streams; a store computing an aggregate may go on, docs/backends.md) and
+:class:`QueryTimeoutError` raised.
 A client that leaves ends its request in the same way, at once
 (:mod:`citygraph.engine.remote_departures`): :class:`QueryCancelledError`, as on the embedded
 engine.
@@ -154,7 +154,7 @@ class SparqlClient:
         # Its connections can be closed for a client that left (remote_departures).
         self.http = httpx.Client(transport=transport(limits), follow_redirects=False)
         #: The store's dialect, from the ``Server`` header of its last answer ("standard" until
-        #: it answered: a dialect only makes citygraph's requests faster or its answers truer).
+        #: it answered): its corrections, and whether its reads need stamps (remote_stamps).
         self.dialect = dialects.DIALECTS["standard"]
         # Pages' handles live as long as their app, which has no shutdown hook for them.
         weakref.finalize(self, self.http.close)
