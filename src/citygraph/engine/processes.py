@@ -101,12 +101,15 @@ class Child:
 
     def last_words(self, size: int = 4096) -> bytes:
         """The last ``size`` bytes the child wrote to stderr (after it ended)."""
-        if self.stderr is None or self.stderr.closed:  # stopped meanwhile (the pool closed)
+        if self.stderr is None:
             return b""
-        self.stderr.seek(0, os.SEEK_END)
-        end = self.stderr.tell()
-        self.stderr.seek(max(0, end - size))
-        return self.stderr.read()
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            end = self.stderr.tell()
+            self.stderr.seek(max(0, end - size))
+            return self.stderr.read()
+        except ValueError:  # closed meanwhile, by the pool closing in another thread
+            return b""
 
     def ran_out_of_memory(self) -> bool:
         """Whether the child (now dead) died because an allocation failed."""
