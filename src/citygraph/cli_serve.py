@@ -134,7 +134,8 @@ def _zygote_host(settings: Settings) -> ZygoteHost | None:
 
 
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:
-    from citygraph.web.server import ListenError, run_workers
+    from citygraph.web.listening import ListenError
+    from citygraph.web.server import run_workers
 
     try:
         run_workers(

@@ -20,7 +20,7 @@ from bench.servers import stop_group
 from tests.serving import free_port, running_server, wait_until_answers
 from tests.web.test_server import descendants
 
-from citygraph.web.server import PortInUseError, bind_worker_sockets
+from citygraph.web.listening import PortInUseError, bind_worker_sockets
 
 ENV = {"CITYGRAPH_IN_MEMORY": "false", "CITYGRAPH_QUERY_PROCESSES": "1"}
 
